@@ -41,4 +41,10 @@ d = { 'settings': { 'branch': 'main',
                                 'medgan_nb.core.save_json': ('core.html#save_json', 'medgan_nb/core.py'),
                                 'medgan_nb.core.save_yaml': ('core.html#save_yaml', 'medgan_nb/core.py'),
                                 'medgan_nb.core.seed_everything': ('core.html#seed_everything', 'medgan_nb/core.py'),
-                                'medgan_nb.core.start_run': ('core.html#start_run', 'medgan_nb/core.py')}}}
+                                'medgan_nb.core.start_run': ('core.html#start_run', 'medgan_nb/core.py')},
+            'medgan_nb.figures': { 'medgan_nb.figures._as_images': ('figures.html#_as_images', 'medgan_nb/figures.py'),
+                                   'medgan_nb.figures.image_grid': ('figures.html#image_grid', 'medgan_nb/figures.py'),
+                                   'medgan_nb.figures.paper_table': ('figures.html#paper_table', 'medgan_nb/figures.py'),
+                                   'medgan_nb.figures.save_figure': ('figures.html#save_figure', 'medgan_nb/figures.py'),
+                                   'medgan_nb.figures.save_table': ('figures.html#save_table', 'medgan_nb/figures.py'),
+                                   'medgan_nb.figures.table_markdown': ('figures.html#table_markdown', 'medgan_nb/figures.py')}}}
