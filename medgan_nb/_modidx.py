@@ -47,4 +47,8 @@ d = { 'settings': { 'branch': 'main',
                                    'medgan_nb.figures.paper_table': ('figures.html#paper_table', 'medgan_nb/figures.py'),
                                    'medgan_nb.figures.save_figure': ('figures.html#save_figure', 'medgan_nb/figures.py'),
                                    'medgan_nb.figures.save_table': ('figures.html#save_table', 'medgan_nb/figures.py'),
-                                   'medgan_nb.figures.table_markdown': ('figures.html#table_markdown', 'medgan_nb/figures.py')}}}
+                                   'medgan_nb.figures.table_markdown': ('figures.html#table_markdown', 'medgan_nb/figures.py')},
+            'medgan_nb.reproduce': { 'medgan_nb.reproduce.main': ('reproduce.html#main', 'medgan_nb/reproduce.py'),
+                                     'medgan_nb.reproduce.paper_notebooks': ('reproduce.html#paper_notebooks', 'medgan_nb/reproduce.py'),
+                                     'medgan_nb.reproduce.run_papers': ('reproduce.html#run_papers', 'medgan_nb/reproduce.py'),
+                                     'medgan_nb.reproduce.select_papers': ('reproduce.html#select_papers', 'medgan_nb/reproduce.py')}}}
