@@ -47,3 +47,34 @@ def test_reproduce_cli_reports_unknown_paper():
                        cwd=ROOT, capture_output=True, text=True)
     if 'no paper notebooks' in r.stdout: pytest.skip('no paper notebooks yet')
     assert r.returncode != 0 and 'nosuchpaper' in r.stderr
+
+def _venv_bin(name):
+    p = Path(sys.executable).parent/name
+    if not p.exists(): pytest.skip(f'{name} not installed in this environment')
+    return str(p)
+
+def test_lab_has_widgets_and_the_suite_kernel():
+    exts = subprocess.run([_venv_bin('jupyter'), 'labextension', 'list'], capture_output=True, text=True)
+    assert '@jupyter-widgets/jupyterlab-manager' in exts.stdout + exts.stderr
+    ks = subprocess.run([_venv_bin('jupyter'), 'kernelspec', 'list', '--json'], capture_output=True, text=True)
+    import json
+    specs = json.loads(ks.stdout)['kernelspecs']
+    if 'medgan_nb' not in specs: pytest.skip('kernel is registered by make setup')
+    argv0 = specs['medgan_nb']['spec']['argv'][0]
+    assert Path(argv0).resolve() == Path(sys.executable).resolve() or Path(argv0).name.startswith('python')
+
+def test_lab_server_starts_and_serves_the_widgets_extension(tmp_path):
+    import socket, time, urllib.request
+    s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()
+    proc = subprocess.Popen([_venv_bin('jupyter'), 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
+                             '--IdentityProvider.token=', '--ServerApp.password=', f'--notebook-dir={ROOT}', '--allow-root'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)})
+    try:
+        body = None
+        for _ in range(60):
+            try: body = urllib.request.urlopen(f'http://127.0.0.1:{port}/lab/api/extensions', timeout=2).read().decode(); break
+            except OSError: time.sleep(1)
+        assert body is not None, 'JupyterLab did not answer on loopback within 60 s'
+        assert 'jupyterlab-manager' in body
+    finally:
+        proc.terminate(); proc.wait(timeout=20)
