@@ -17,8 +17,10 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'DataError', 'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'read_mha',
-           'write_mha', 'read_image', 'mammo_view', 'read_dicom', 'write_dicom_mg']
+__all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'SEQUENCES', 'BRATS_LABELS', 'DataError', 'check_file', 'check_finite',
+           'write_nifti', 'read_nifti', 'read_mha', 'write_mha', 'read_image', 'mammo_view', 'read_dicom',
+           'write_dicom_mg', 'MammogramRef', 'find_mammograms', 'BrainCase', 'CaseRef', 'detect_brats_layout',
+           'find_brats', 'brats_case_ref', 'remap_labels', 'load_brats_case', 'load_brats']
 
 # %% ../../nbs/01_data.io.ipynb #c007
 class DataError(ValueError):
@@ -259,3 +261,283 @@ def write_dicom_mg(path, pixels_uint16:np.ndarray, view:str, laterality:str, pho
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     if compress: ds.compress(RLELossless, pixels)
     return _atomic_save(path, lambda p: ds.save_as(p, enforce_file_format=True))
+
+# %% ../../nbs/01_data.io.ipynb #c047
+@dataclass
+class MammogramRef:
+    "Header facts of one mammogram DICOM, found by `find_mammograms`."
+    path: Path  # the DICOM file
+    patient_id: str  # Patient ID tag
+    view: str|None  # CC, MLO, ... or None when no tag or name says
+    laterality: str|None  # 'L', 'R' or None
+    photometric: str  # MONOCHROME1 or MONOCHROME2
+    shape: tuple  # (rows, columns)
+    modality: str  # Modality tag
+    series_description: str = ''  # Series Description tag
+    view_source: str|None = None  # the tag the view was taken from
+    laterality_source: str|None = None  # the tag the laterality was taken from
+
+# %% ../../nbs/01_data.io.ipynb #c048
+_DERIVED = ('ROI MASK', 'CROPPED')  # CBIS-DDSM series descriptions of derived images
+
+def _mammo_ref(path:Path, modality:str|None, include_derived:bool)->MammogramRef:
+    "`MammogramRef` for one DICOM header, or a `DataError` saying why it is not a usable mammogram."
+    ds = _read_dicom_header(path, stop_before_pixels=True)
+    if 'Rows' not in ds or 'Columns' not in ds:
+        raise DataError(f"{path}: not an image DICOM (no Rows/Columns; SOP class {getattr(ds.get('SOPClassUID'), 'name', None)})")
+    if modality and str(ds.get('Modality', '')) != modality:
+        raise DataError(f"{path}: Modality {ds.get('Modality')!r}, expected {modality!r}")
+    desc = str(ds.get('SeriesDescription', ''))
+    if not include_derived and any(d in desc.upper() for d in _DERIVED):
+        raise DataError(f"{path}: derived series {desc!r} (pass include_derived=True to keep it)")
+    return MammogramRef(path=path, patient_id=str(ds.get('PatientID', '')), photometric=str(ds.get('PhotometricInterpretation', '')),
+                        shape=(int(ds.Rows), int(ds.Columns)), modality=str(ds.get('Modality', '')), series_description=desc, **mammo_view(ds))
+
+# %% ../../nbs/01_data.io.ipynb #c049
+def find_mammograms(folder, modality:str|None='MG', include_derived:bool=False)->tuple:
+    "Mammogram DICOMs under `folder` (headers only): (list of `MammogramRef`, list of (file, reason) skipped)."
+    folder = Path(folder)
+    if not folder.is_dir(): raise DataError(f"{folder}: mammogram folder not found")
+    refs, skipped = [], []
+    files = sorted(p for p in folder.rglob('*') if p.is_file() and p.suffix.lower() in ('.dcm', '.dicom', ''))
+    for path in files:
+        try: refs.append(_mammo_ref(path, modality, include_derived))
+        except DataError as e: skipped.append((str(path), str(e)))
+    return refs, skipped
+
+# %% ../../nbs/01_data.io.ipynb #c053
+SEQUENCES = ('T1', 'T1c', 'T2', 'FLAIR')  # sequence names of every BrainCase
+BRATS_LABELS = (0, 1, 2, 4)  # 0 background, 1 necrosis/non-enhancing, 2 oedema, 4 enhancing
+
+@dataclass
+class BrainCase:
+    "One brain MRI case: four co-registered sequences and a BraTS label map, all RAS (x, y, z)."
+    case_id: str  # case folder name (or image file stem for MSD)
+    grade: str|None  # 'HGG', 'LGG' or None when unknown
+    images: dict  # sequence name in `SEQUENCES` -> float32 array (x, y, z)
+    label: np.ndarray|None  # uint8 (x, y, z) with values in `BRATS_LABELS`; None for cases without a label map
+    paths: dict  # sequence name or 'label' -> file read
+    layout: str = ''  # 'vsd', 'nifti' or 'msd'
+    spacing: tuple = (1., 1., 1.)  # voxel size in mm
+    @property
+    def shape(self)->tuple: return self.images['T1'].shape
+
+@dataclass
+class CaseRef:
+    "Where one case's files are: found by `find_brats`, read by `load_brats_case`."
+    case_id: str  # case name
+    layout: str  # 'vsd', 'nifti' or 'msd'
+    grade: str|None  # 'HGG', 'LGG' or None
+    paths: dict  # sequence name (or 'image' for 4-D MSD files) and 'label' -> file
+    channels: dict|None = None  # MSD only: sequence name -> channel index of the 4-D image
+    label_map: dict = field(default_factory=dict)  # label value on disk -> BraTS label (others unchanged)
+    allowed_labels: tuple = BRATS_LABELS  # label values the files may contain
+
+# %% ../../nbs/01_data.io.ipynb #c054
+def _grade(case_dir:Path, root:Path)->str|None:
+    "HGG/LGG from a parent folder between `root` and the case, or None."
+    for d in case_dir.relative_to(root).parents if case_dir != root else []:
+        if (root/d).name.upper() in ('HGG', 'LGG'): return (root/d).name.upper()
+    return None
+
+def _name_mapping_grades(root:Path)->dict:
+    "Case id -> grade from BraTS `name_mapping.csv` files under `root` (2019-2020 releases)."
+    grades = {}
+    for f in root.rglob('name_mapping.csv'):
+        with open(f, newline='') as fh:
+            for row in csv.DictReader(fh):
+                ids = [v for k, v in row.items() if k and k.startswith('BraTS_20') and v]
+                if ids and row.get('Grade'): grades[ids[-1]] = row['Grade'].strip().upper()
+    return grades
+
+# %% ../../nbs/01_data.io.ipynb #c055
+_NII_KEYS = {'t1': 'T1', 't1ce': 'T1c', 't2': 'T2', 'flair': 'FLAIR', 'seg': 'label'}
+_NII_RE = re.compile(r'.+_(t1|t1ce|t2|flair|seg)\.nii(\.gz)?', re.I)
+
+def _nifti_case(case_dir:Path, grade, require_label:bool=True)->CaseRef:
+    "`CaseRef` of a BraTS 2017-2021 case folder, or a `DataError` naming what is missing."
+    found = {}
+    for p in sorted(case_dir.iterdir()):
+        m = _NII_RE.fullmatch(p.name)
+        if not m or p.name.startswith('.'): continue
+        key = _NII_KEYS[m.group(1).lower()]
+        if key in found: raise DataError(f"{case_dir}: two files for {key}: {found[key].name} and {p.name}")
+        found[key] = p
+    for key in SEQUENCES + (('label',) if require_label else ()):
+        if key not in found:
+            what = 'label map' if key == 'label' else f"sequence {key}"
+            raise DataError(f"{case_dir}: missing {what} (expected <case>_{dict(map(reversed, _NII_KEYS.items()))[key]}.nii.gz)")
+    return CaseRef(case_dir.name, 'nifti', grade, found)
+
+# %% ../../nbs/01_data.io.ipynb #c056
+_VSD_RE = re.compile(r'\.(?:MR_(T1c|T1|T2|Flair)|(OT))\.', re.I)
+_VSD_KEYS = {'t1': 'T1', 't1c': 'T1c', 't2': 'T2', 'flair': 'FLAIR'}
+
+def _vsd_case(case_dir:Path, grade, require_label:bool=True)->CaseRef:
+    "`CaseRef` of a BraTS 2015/2016 VSD case folder, or a `DataError` naming what is missing."
+    found = {}
+    for d in sorted(p for p in case_dir.iterdir() if p.is_dir()):
+        m = _VSD_RE.search(d.name + '.')
+        if not m: continue
+        key = _VSD_KEYS[m.group(1).lower()] if m.group(1) else 'label'
+        files = sorted(f for f in d.iterdir() if f.suffix.lower() in ('.mha', '.mhd') and not f.name.startswith('.'))
+        if len(files) != 1: raise DataError(f"{d}: expected one .mha/.mhd file for {key}, found {len(files)}")
+        if key in found: raise DataError(f"{case_dir}: two folders for {key}: {found[key].parent.name} and {d.name}")
+        found[key] = files[0]
+    for key in SEQUENCES + (('label',) if require_label else ()):
+        if key not in found:
+            what = 'label map (VSD.Brain_3more.XX.O.OT.<id>)' if key == 'label' else f"sequence {key} (VSD.Brain.XX.O.MR_{key.replace('FLAIR', 'Flair')}.<id>)"
+            raise DataError(f"{case_dir}: missing {what}")
+    return CaseRef(case_dir.name, 'vsd', grade, found, label_map={3: 1}, allowed_labels=(0, 1, 2, 3, 4))
+
+# %% ../../nbs/01_data.io.ipynb #c058
+_MSD_CHANNELS = {'flair': 'FLAIR', 't1w': 'T1', 't1': 'T1', 't1gd': 'T1c', 't1ce': 'T1c', 't2w': 'T2', 't2': 'T2'}
+
+def _msd_label_value(name:str, where)->int:
+    "BraTS label for an MSD label name."
+    n = name.lower().replace('-', ' ').replace('oedema', 'edema')
+    if n == 'background': return 0
+    if 'non enhancing' in n: return 1
+    if 'edema' in n: return 2
+    if 'enhancing' in n: return 4
+    raise DataError(f"{where}: label name {name!r} is not background, edema, non-enhancing or enhancing tumour")
+
+def _msd_spec(task_dir:Path)->tuple:
+    "(channels, label_map) from an MSD Task01 `dataset.json`."
+    js = check_file(task_dir/'dataset.json', 'dataset.json')
+    try: spec = json.loads(js.read_text())
+    except ValueError as e: raise DataError(f"{js}: unreadable JSON ({_short(e)})") from e
+    channels = {_MSD_CHANNELS.get(str(v).lower()): int(k) for k, v in spec.get('modality', {}).items()}
+    if set(SEQUENCES) - set(channels):
+        raise DataError(f"{js}: modality {spec.get('modality')} lacks {sorted(set(SEQUENCES) - set(channels))}; expected FLAIR, T1w, t1gd, T2w")
+    label_map = {int(k): _msd_label_value(v, js) for k, v in spec.get('labels', {}).items()}
+    if sorted(label_map.values()) != list(BRATS_LABELS): raise DataError(f"{js}: labels {spec.get('labels')} do not cover the four BraTS classes")
+    return {s: channels[s] for s in SEQUENCES}, label_map, spec
+
+# %% ../../nbs/01_data.io.ipynb #c059
+def _msd_cases(task_dir:Path, require_label:bool=True)->tuple:
+    "(refs, skipped) of an MSD Task01 folder, from `dataset.json`'s training list or the files in imagesTr."
+    channels, label_map, spec = _msd_spec(task_dir)
+    entries = [(task_dir/e['image'], task_dir/e['label']) for e in spec.get('training', [])]
+    if not entries: entries = [(p, task_dir/'labelsTr'/p.name) for p in sorted((task_dir/'imagesTr').glob('*.nii*'))]
+    refs, skipped = [], []
+    for image, label in entries:
+        case_id = image.name.split('.nii')[0]
+        if image.name.startswith('.'): skipped.append((str(image), f"{image}: hidden file (macOS '._' resource fork?), not an image")); continue
+        if not image.is_file(): skipped.append((case_id, f"{image}: image file not found")); continue
+        if require_label and not label.is_file(): skipped.append((case_id, f"{label}: label file not found")); continue
+        paths = dict(image=image, **({'label': label} if label.is_file() else {}))
+        refs.append(CaseRef(case_id, 'msd', None, paths, channels=channels, label_map=label_map, allowed_labels=(0, 1, 2, 3)))
+    return refs, skipped
+
+# %% ../../nbs/01_data.io.ipynb #c060
+def _msd_dirs(root:Path)->list:
+    "Folders at or just below `root` holding an MSD brain-tumour task (dataset.json naming FLAIR, and imagesTr)."
+    cands = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
+    return [d for d in cands if (d/'imagesTr').is_dir() and (d/'dataset.json').is_file()
+            and 'flair' in (d/'dataset.json').read_text(errors='replace').lower()]
+
+def _vsd_dirs(root:Path)->list:
+    "Case folders holding VSD.Brain*.MR_* sequence folders."
+    return sorted({p.parent for p in root.rglob('VSD.Brain*') if p.is_dir() and _VSD_RE.search(p.name + '.')})
+
+def _nifti_dirs(root:Path)->list:
+    "Case folders holding <case>_{t1,t1ce,t2,flair,seg}.nii[.gz] files."
+    return sorted({p.parent for p in root.rglob('*.nii*') if _NII_RE.fullmatch(p.name) and not p.name.startswith('.')})
+
+# %% ../../nbs/01_data.io.ipynb #c061
+def detect_brats_layout(root)->str:
+    "Which brain layout `root` holds: 'vsd', 'nifti' or 'msd'; a `DataError` when none or several."
+    root = Path(root)
+    if not root.is_dir(): raise DataError(f"{root}: data folder not found")
+    found = [name for name, fn in (('msd', _msd_dirs), ('vsd', _vsd_dirs), ('nifti', _nifti_dirs)) if fn(root)]
+    if len(found) == 1: return found[0]
+    if not found: raise DataError(f"{root}: no brain data set found (looked for VSD.Brain*.MR_* folders, "
+                                  "<case>_flair.nii.gz files, and an MSD dataset.json with imagesTr/)")
+    raise DataError(f"{root}: several layouts found ({', '.join(found)}); point at one of them or pass layout=")
+
+# %% ../../nbs/01_data.io.ipynb #c062
+def find_brats(root, layout:str='auto', require_label:bool=True)->tuple:
+    "Cases of a BraTS 2015-2021 or MSD Task01 folder: (list of `CaseRef`, list of (case, reason) skipped)."
+    root = Path(root)
+    layout = detect_brats_layout(root) if layout == 'auto' else layout
+    if layout == 'msd':
+        refs, skipped = [], []
+        for d in _msd_dirs(root): r, s = _msd_cases(d, require_label); refs += r; skipped += s
+        return refs, skipped
+    if layout not in ('vsd', 'nifti'): raise ValueError(f"layout={layout!r}: expected 'auto', 'vsd', 'nifti' or 'msd'")
+    make, dirs = (_vsd_case, _vsd_dirs(root)) if layout == 'vsd' else (_nifti_case, _nifti_dirs(root))
+    grades = _name_mapping_grades(root) if layout == 'nifti' else {}
+    refs, skipped = [], []
+    for d in dirs:
+        try: refs.append(make(d, _grade(d, root) or grades.get(d.name), require_label))
+        except DataError as e: skipped.append((d.name, str(e)))
+    return refs, skipped
+
+# %% ../../nbs/01_data.io.ipynb #c063
+def brats_case_ref(case_dir, require_label:bool=True)->CaseRef:
+    "`CaseRef` of a single BraTS case folder (VSD or NIfTI layout), grade from its parent folder."
+    case_dir = Path(case_dir)
+    if not case_dir.is_dir(): raise DataError(f"{case_dir}: case folder not found")
+    grade = case_dir.parent.name.upper() if case_dir.parent.name.upper() in ('HGG', 'LGG') else None
+    vsd = any(_VSD_RE.search(p.name + '.') for p in case_dir.iterdir() if p.is_dir())
+    return (_vsd_case if vsd else _nifti_case)(case_dir, grade, require_label)
+
+# %% ../../nbs/01_data.io.ipynb #c064
+def _check_grid(metas:dict, ref:CaseRef)->None:
+    "`DataError` naming the file whose shape or spacing differs from T1's."
+    t1 = metas['T1']
+    for name, m in metas.items():
+        if m['shape'][:3] != t1['shape'][:3]:
+            raise DataError(f"{m['path']}: shape {m['shape'][:3]} of {name} differs from shape {t1['shape'][:3]} of T1 ({t1['path']})")
+        if not np.allclose(m['spacing'], t1['spacing'], atol=1e-3):
+            raise DataError(f"{m['path']}: spacing {m['spacing']} of {name} differs from spacing {t1['spacing']} of T1 ({t1['path']})")
+
+def _read_sequences(ref:CaseRef)->tuple:
+    "(images, metas) of a case's four sequences, from separate files or one 4-D MSD file."
+    if ref.layout == 'msd':
+        arr, meta = read_nifti(ref.paths['image'])
+        if arr.ndim != 4 or arr.shape[3] <= max(ref.channels.values()):
+            raise DataError(f"{meta['path']}: shape {arr.shape}, expected 4-D (x, y, z, channel) with channels {ref.channels}")
+        return {s: np.ascontiguousarray(arr[..., c]) for s, c in ref.channels.items()}, {s: meta for s in SEQUENCES}
+    missing = [s for s in SEQUENCES if s not in ref.paths]
+    if missing: raise DataError(f"{ref.case_id}: missing sequence {', '.join(missing)} in {ref.paths}")
+    images, metas = {}, {}
+    for s in SEQUENCES: images[s], metas[s] = read_image(ref.paths[s])
+    return images, metas
+
+# %% ../../nbs/01_data.io.ipynb #c065
+def remap_labels(label:np.ndarray, mapping:dict, path, allowed=BRATS_LABELS)->np.ndarray:
+    "uint8 label map with `mapping` applied, after checking the values are whole numbers in `allowed`."
+    if not np.array_equal(label, np.round(label)): raise DataError(f"{path}: label map has non-integer values")
+    values = set(np.unique(label).astype(int).tolist())
+    if values - set(allowed): raise DataError(f"{path}: label values {sorted(values - set(allowed))} not in the expected {tuple(allowed)}")
+    lut = np.arange(256, dtype=np.uint8)
+    for k, v in mapping.items(): lut[k] = v
+    return lut[label.astype(np.uint8)]
+
+# %% ../../nbs/01_data.io.ipynb #c067
+def load_brats_case(ref)->BrainCase:
+    "Read one case (a `CaseRef` or a case folder) into a validated `BrainCase`."
+    if not isinstance(ref, CaseRef): ref = brats_case_ref(ref)
+    images, metas = _read_sequences(ref)
+    _check_grid(metas, ref)
+    label = None
+    if 'label' in ref.paths:
+        arr, meta = read_image(ref.paths['label'])
+        if arr.ndim == 4 and arr.shape[3] == 1: arr = arr[..., 0]
+        if arr.shape != images['T1'].shape:
+            raise DataError(f"{meta['path']}: shape {arr.shape} of the label map differs from shape {images['T1'].shape} of the images")
+        label = remap_labels(arr, ref.label_map, meta['path'], ref.allowed_labels)
+    paths = dict(ref.paths) if ref.layout != 'msd' else {**{s: ref.paths['image'] for s in SEQUENCES}, **{k: v for k, v in ref.paths.items() if k == 'label'}}
+    return BrainCase(ref.case_id, ref.grade, images, label, paths, ref.layout, metas['T1']['spacing'])
+
+# %% ../../nbs/01_data.io.ipynb #c068
+def load_brats(root, max_cases:int|None=None, layout:str='auto', require_label:bool=True, progress:bool=True)->tuple:
+    "Find and read the cases under `root`: (list of `BrainCase`, list of (case, reason) skipped)."
+    refs, skipped = find_brats(root, layout, require_label)
+    cases = []
+    for ref in tqdm(refs[:max_cases], desc='brain cases', disable=not progress):
+        try: cases.append(load_brats_case(ref))
+        except DataError as e: skipped.append((ref.case_id, str(e)))
+    return cases, skipped
