@@ -221,9 +221,15 @@ def feature_stats(feats) -> tuple: # (mean, covariance), float64, covariance wit
     return mu, xc.T @ xc / (len(x) - 1)
 
 def _psd_root_factor(sigma):
-    "A with AᵀA = sigma, from the symmetric eigendecomposition; eigenvalues at round-off level (≤ d·ε·λmax) set to 0."
-    w, u = np.linalg.eigh(np.asarray(sigma, dtype=np.float64))
-    w = np.where(w > len(w) * np.finfo(np.float64).eps * max(w.max(), 0), w, 0.0)
+    "A with AᵀA = sigma: Lᵀ from Cholesky when sigma is clearly positive definite, else from the eigendecomposition."
+    sigma = np.asarray(sigma, dtype=np.float64)
+    tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
+    try:
+        low = np.linalg.cholesky(sigma)
+        if np.diag(low).min() ** 2 > tol: return low.T
+    except np.linalg.LinAlgError: pass  # rank-deficient: eigendecomposition below
+    w, u = np.linalg.eigh(sigma)
+    w = np.where(w > len(w) * np.finfo(np.float64).eps * max(w.max(), 0), w, 0.0)  # round-off eigenvalues → 0
     return np.sqrt(w)[:, None] * u.T
 
 # %% ../../nbs/30_metrics.fid.ipynb #c029
