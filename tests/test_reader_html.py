@@ -10,6 +10,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='no system Chromium (ap
 
 from medgan_nb.reader.study import make_kit, finding_question, load_key, default_key_path, load_responses
 from medgan_nb.reader.html import kit_to_html
+from medgan_nb.reader.stats import responses_frame, score, confusion_table
 
 
 def _imgs(n, v): return [np.full((16, 16), v + i / 100) for i in range(n)]
@@ -69,3 +70,9 @@ def test_answer_reload_export(page_and_kit):
     assert offsite == [], offsite                                                  # no network
     data = json.loads(page.text_content('#kit'))
     assert all(set(it) == {'item_id', 'images'} for it in data['items'])
+    # the analysis runs on the export: accuracy equals the share of test answers that match the key
+    scored = score(responses_frame([out], kit), key, kit)
+    expected = 100 * sum(r['answers']['origin'] == key[r['item_id']]['origin'] for r in test) / 6
+    table = confusion_table(scored, kit, by=('reader_id',))
+    assert table.loc[0, 'accuracy'] == pytest.approx(expected)
+    assert table.loc[0, 'real as real'] + table.loc[0, 'real as synthetic'] == 3
