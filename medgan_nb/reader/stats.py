@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['responses_frame', 'score', 'confusion_table', 'accuracy_table', 'binomial_tests', 'pool_bins', 'chi2_binomial_gof',
            'conover', 'kruskal_by', 'first_attempts', 'success_rates', 'success_summary', 'success_figure',
-           'item_arrays', 'machine_reader_log']
+           'item_arrays', 'machine_reader_log', 'c2st_reader']
 
 # %% ../../nbs/43_reader.stats.ipynb #c003
 from pathlib import Path
@@ -207,3 +207,35 @@ def machine_reader_log(kit:Kit,          # the kit the machine answers
         ans = dict(p) if isinstance(p, dict) else {first.name: first.choices[0] if float(p) >= 0.5 else first.choices[1]}
         log.append(iid, ans, 0.0)
     return log.path
+
+# %% ../../nbs/43_reader.stats.ipynb #c044
+def _c2st_predictions(kit, key, arrays, res_fn):
+    "Per-item P(real) (single) or P(left is real) (2afc) from a classifier's out-of-fold P(synthetic)."
+    ids = list(arrays)
+    if kit.design == 'single':
+        real_ids = [i for i in ids if key[i]['origin'] == 'real']; syn_ids = [i for i in ids if key[i]['origin'] != 'real']
+        res = res_fn(np.stack([np.stack(arrays[i]) for i in real_ids]), np.stack([np.stack(arrays[i]) for i in syn_ids]))
+        return {i: 1 - float(p) for i, p in zip(real_ids + syn_ids, res['prob_fake'])}, res
+    side = {i: 0 if key[i]['real_is'] == 'left' else 1 for i in ids}
+    res = res_fn(np.stack([arrays[i][side[i]][None] for i in ids]), np.stack([arrays[i][1 - side[i]][None] for i in ids]))
+    pf_real, pf_syn = np.asarray(res['prob_fake'][:len(ids)]), np.asarray(res['prob_fake'][len(ids):])
+    pf_left = {i: (pf_real[n] if side[i] == 0 else pf_syn[n]) for n, i in enumerate(ids)}
+    pf_right = {i: (pf_syn[n] if side[i] == 0 else pf_real[n]) for n, i in enumerate(ids)}
+    return {i: float(pf_right[i] - pf_left[i] + 1) / 2 for i in ids}, res
+
+# %% ../../nbs/43_reader.stats.ipynb #c045
+def c2st_reader(kit:Kit,            # the kit whose test items the machine answers
+                key:dict,           # its answer key (the classifier's training labels, used out of fold only)
+                path,               # new response log of the machine reader
+                other_answers=None, # {item_id: {question: choice}} for questions other than real/synthetic
+                classifier=None,    # default `medgan_nb.metrics.samples.c2st`; same call and 'prob_fake' result
+                **kwargs            # passed to the classifier (folds, epochs, seed, device, ...)
+               )->tuple:            # (log path, the classifier's result dict)
+    "Answer a kit with the classifier two-sample test and log it as 'machine reader (C2ST)'."
+    if classifier is None: from medgan_nb.metrics.samples import c2st as classifier
+    extra = [q.name for q in kit.questions[1:]]
+    if extra and not other_answers: raise ValueError(f"kit {kit.kit_id} also asks {extra}; C2ST answers only real/synthetic: pass other_answers")
+    p, res = _c2st_predictions(kit, key, item_arrays(kit), lambda r, s: classifier(r, s, **kwargs))
+    q = kit.questions[0]
+    answers = {i: {q.name: q.choices[0] if v >= 0.5 else q.choices[1], **(other_answers or {}).get(i, {})} for i, v in p.items()}
+    return machine_reader_log(kit, answers, path, 'C2ST'), res
