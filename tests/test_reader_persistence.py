@@ -19,10 +19,10 @@ def test_fsync_after_every_answer(kit, tmp_path, monkeypatch):
     real_fsync = os.fsync
     monkeypatch.setattr(os, 'fsync', lambda fd: (calls.append(fd), real_fsync(fd)))
     s = StudySession(kit, tmp_path/'r.jsonl', 'r1', 'radiologist')
-    assert len(calls) == 1                      # the header
+    assert len(calls) == 2                      # the header, and the folder holding the new file
     for i in range(3):
         s.press('r')
-        assert len(calls) == 2 + i              # one fsync per answer, before the next item is shown
+        assert len(calls) == 3 + i              # one fsync per answer, before the next item is shown
 
 
 def test_killed_process_loses_nothing_and_resumes(kit, tmp_path):

@@ -173,7 +173,8 @@ def make_kit(folder,                  # new folder for the kit (must not exist o
     questions = [PAIR] if design == '2afc' else [ORIGIN] + ([finding] if finding else [])
     kit_id = _token()
     _dump_json(dict(format=KIT_FORMAT, kit_id=kit_id, title=title, design=design,
-                    questions=[q.as_dict() for q in questions], panel_names=list(panel_names or []),
+                    questions=[q.as_dict() for q in questions],
+                    panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
                     items_per_reader=items_per_reader, warmup=warm_recs, items=test_recs), folder/'kit.json')
     _dump_json(dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path)
     return Kit(folder)
@@ -314,6 +315,9 @@ class ResponseLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.header, self.records = head, []
             self._write(head, 'x')
+            dfd = os.open(self.path.parent, os.O_RDONLY)   # make the new file's directory entry durable too
+            try: os.fsync(dfd)
+            finally: os.close(dfd)
         self.answered = {r['item_id'] for r in self.records}
 
     def _write(self, rec, mode='a'):
