@@ -76,3 +76,31 @@ def test_answer_reload_export(page_and_kit):
     table = confusion_table(scored, kit, by=('reader_id',))
     assert table.loc[0, 'accuracy'] == pytest.approx(expected)
     assert table.loc[0, 'real as real'] + table.loc[0, 'real as synthetic'] == 3
+
+
+def test_tablet_touch_zoom_and_pan(tmp_path):
+    "On an emulated tablet (touch, mobile viewport): taps answer, zoom enlarges the images and the frame pans."
+    kit = make_kit(tmp_path/'kit', _imgs(3, 0.2), _imgs(3, 0.7), design='2afc', seed=1)
+    html = kit_to_html(kit, tmp_path/'study.html')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        ctx = browser.new_context(viewport={'width': 768, 'height': 1024}, has_touch=True, is_mobile=True, device_scale_factor=2)
+        page = ctx.new_page(); page.goto(html.resolve().as_uri())
+        assert 'user-scalable=yes' in page.get_attribute('meta[name=viewport]', 'content')   # browser pinch-zoom allowed
+        page.fill('#reader', 'tab-1'); page.fill('#group', 'breast specialist'); page.tap('#begin')
+        assert page.inner_text('#progress') == 'item 1 of 3'
+        assert page.locator('figcaption').all_inner_texts() == ['left', 'right']
+        for _ in range(4): page.tap('#zoomin')
+        frame = page.eval_on_selector('#frame', 'f => [f.scrollWidth, f.clientWidth]')
+        assert frame[0] > frame[1]                                                    # 2 × 1280 px of images: pans
+        page.eval_on_selector('#frame', 'f => { f.scrollLeft = 500; }')
+        assert page.eval_on_selector('#frame', 'f => f.scrollLeft') == 500
+        assert page.eval_on_selector('#panels img', 'im => getComputedStyle(im).imageRendering') == 'pixelated'
+        page.tap('text=left [1]'); page.tap('text=right [2]'); page.tap('text=left [1]')
+        assert page.is_visible('#finished')
+        with page.expect_download() as dl:
+            page.tap('#export')
+        out = tmp_path/'export.json'; dl.value.save_as(out)
+        head, recs = load_responses(out, kit)
+        assert [r['answers']['real_is'] for r in recs] == ['left', 'right', 'left'] and head['group'] == 'breast specialist'
+        browser.close()

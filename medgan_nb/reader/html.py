@@ -34,7 +34,7 @@ input,select{font-size:1.1em;padding:.4em;margin:.3em}
 #frame{overflow:auto;max-width:100%;max-height:75vh;touch-action:pan-x pan-y pinch-zoom;border:1px solid #444}
 #panels{display:flex;gap:8px;width:max-content}
 #panels figure{margin:0;text-align:center}
-#panels img{image-rendering:pixelated;image-rendering:crisp-edges;display:block}
+#panels img{image-rendering:crisp-edges;image-rendering:pixelated;display:block}
 .hidden{display:none}
 #feedback{min-height:1.5em;color:#fc6}
 """
