@@ -10,7 +10,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='no system Chromium (ap
 
 from medgan_nb.reader.study import make_kit, finding_question, load_key, default_key_path, load_responses
 from medgan_nb.reader.html import kit_to_html
-from medgan_nb.reader.stats import responses_frame, score, confusion_table
+from medgan_nb.reader.stats import responses_frame, score, confusion_table, first_attempts
 
 
 def _imgs(n, v): return [np.full((16, 16), v + i / 100) for i in range(n)]
@@ -103,4 +103,15 @@ def test_tablet_touch_zoom_and_pan(tmp_path):
         out = tmp_path/'export.json'; dl.value.save_as(out)
         head, recs = load_responses(out, kit)
         assert [r['answers']['real_is'] for r in recs] == ['left', 'right', 'left'] and head['group'] == 'breast specialist'
+        page.tap('#again')                                                          # a second attempt, after the export
+        assert page.inner_text('#progress') == 'item 1 of 3'
+        for _ in range(3): page.keyboard.press('2')
+        with page.expect_download() as dl2:
+            page.tap('#export')
+        out2 = tmp_path/dl2.value.suggested_filename; dl2.value.save_as(out2)
+        assert out2.name == 'responses-tab-1-attempt2.json'
+        key = load_key(default_key_path(kit.folder), kit)
+        scored = score(responses_frame([out, out2], kit), key, kit)
+        assert sorted(scored.attempt.unique()) == [1, 2]
+        assert len(first_attempts(scored)) == 3 and (first_attempts(scored).attempt == 1).all()
         browser.close()
