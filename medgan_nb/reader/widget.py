@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 import ipywidgets as widgets
 from ipywidgets import HBox, VBox, Button, Label, HTML, Layout, Text
-from IPython.display import display
 from fastcore.basics import patch
 from .study import Kit, ResponseLog, ResponseError, CONFIDENCE
 
@@ -127,7 +126,7 @@ class StudyApp:
         self.box = VBox([self.title, self.progress, self.panels, *self.rows, zoom, self.keys, self.feedback])
         self.render()
 
-    def _ipython_display_(self): display(self.box)
+    def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)   # displays as its box
 
 # %% ../../nbs/41_reader.widget.ipynb #c017
 @patch
