@@ -191,8 +191,10 @@ def mammo_view(ds:Dataset)->dict:
 def _read_dicom_header(path, **kw)->Dataset:
     "Parsed DICOM dataset, or a `DataError` naming the file when it is empty or not DICOM."
     path = check_file(path, 'DICOM')
-    try: return pydicom.dcmread(str(path), **kw)
+    try: ds = pydicom.dcmread(str(path), **kw)
     except Exception as e: raise DataError(f"{path}: unreadable DICOM header ({_short(e)})") from e
+    if len(ds) == 0: raise DataError(f"{path}: unreadable DICOM header (no data elements could be parsed)")
+    return ds
 
 def _pixels(ds:Dataset, path)->np.ndarray:
     "Decoded stored pixel values, or a `DataError` naming the file when they are missing or undecodable."
