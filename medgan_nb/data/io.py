@@ -175,7 +175,7 @@ def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto', path='')->tuple:
         return apply_voi(idx, ds, index=0) / (2**bits - 1), 'voi_lut', None
     if voi == 'auto' and 'WindowCenter' in ds and 'WindowWidth' in ds:
         cw = (_first(ds.WindowCenter), _first(ds.WindowWidth))
-        if not cw[1] > 0: raise DataError(f"{path}: Window Width {ds.WindowWidth} must be > 0")
+        if not cw[1] > 0: raise DataError(f"{path}: Window Width {cw[1]:g} must be > 0")
         return _window(values, *cw, ds.get('VOILUTFunction', 'LINEAR')), 'window', cw
     if voi not in ('auto', 'bits', 'minmax'): raise ValueError(f"voi={voi!r}: expected 'auto', 'bits' or 'minmax'")
     lo, hi = (float(values.min()), float(values.max())) if voi == 'minmax' else _bits_range(ds)
