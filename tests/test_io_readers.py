@@ -96,6 +96,7 @@ CASES = [
     (read_nifti, 'missing.nii.gz', lambda p: None, 'file not found'),
 ]
 
+@pytest.mark.filterwarnings('ignore:End of file reached before delimiter')   # pydicom's warning on _dcm_tail_corrupt
 @pytest.mark.parametrize('reader,name,make,problem', CASES, ids=[f"{r.__name__}-{m.__name__.strip('_')}" for r, _, m, _ in CASES])
 def test_validation_error_names_file(tmp_path, reader, name, make, problem):
     path = tmp_path/name
