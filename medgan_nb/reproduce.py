@@ -134,6 +134,9 @@ def main(argv:list|None=None) -> int:
     if a.data_dir: ov['*']['data_dir'] = a.data_dir
     state = run_papers(a.profile or load_settings().run.profile, a.papers, a.outputs_dir, ov, resume=not a.restart)
     print_summary(state)
+    from medgan_nb.report import latest_runs, write_report
+    outputs_dir = Path(a.outputs_dir) if a.outputs_dir else load_settings().paths.outputs_dir
+    if latest_runs(outputs_dir): print('report:', *map(str, write_report(outputs_dir)))
     return int(any(v['status'] != 'ok' for v in state['papers'].values()))
 
 # %% ../nbs/90_reproduce.ipynb #c020
