@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 __all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'SEQUENCES', 'BRATS_LABELS', 'DataError', 'check_file', 'check_finite',
            'write_nifti', 'read_nifti', 'read_mha', 'write_mha', 'read_image', 'mammo_view', 'read_dicom',
            'write_dicom_mg', 'MammogramRef', 'find_mammograms', 'BrainCase', 'CaseRef', 'detect_brats_layout',
-           'find_brats', 'brats_case_ref', 'remap_labels', 'load_brats_case', 'load_brats']
+           'find_brats', 'brats_case_ref', 'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
 
 # %% ../../nbs/01_data.io.ipynb #c007
 class DataError(ValueError):
@@ -32,7 +32,9 @@ def _short(e:Exception, n:int=200)->str:
     return f"{type(e).__name__}: {msg[:n]}{'...' if len(msg) > n else ''}"
 
 # %% ../../nbs/01_data.io.ipynb #c008
-def check_file(path, kind:str='data')->Path:
+def check_file(path,  # file that must exist and be non-empty
+               kind:str='data',  # what the file should be, for the message ('NIfTI', 'DICOM', ...)
+              )->Path:  # `path` as a Path
     "`path` as a `Path` if it is an existing, non-empty file; else a `DataError` naming it."
     path = Path(path)
     if not path.exists(): raise DataError(f"{path}: {kind} file not found")
@@ -40,7 +42,10 @@ def check_file(path, kind:str='data')->Path:
     if path.stat().st_size == 0: raise DataError(f"{path}: empty file (0 bytes), expected a {kind} file")
     return path
 
-def check_finite(arr:np.ndarray, path, what:str='image')->np.ndarray:
+def check_finite(arr:np.ndarray,  # values to check
+                 path,  # file they came from, for the message
+                 what:str='image',  # what the values are, for the message
+                )->np.ndarray:  # `arr` unchanged
     "`arr` unchanged if every value is finite; else a `DataError` naming `path` and the count."
     if not np.isfinite(arr).all():
         bad = int(arr.size - np.isfinite(arr).sum())
@@ -65,7 +70,11 @@ def _to_disk_dtype(arr)->np.ndarray:
     if arr.dtype == bool: return arr.astype(np.uint8)
     return arr.astype(np.float32) if arr.dtype == np.float64 else arr
 
-def write_nifti(path, arr, spacing=(1., 1., 1.), affine=None)->Path:
+def write_nifti(path,  # .nii or .nii.gz file to write (folders are created)
+                arr,  # (x, y, z[, c]) array in RAS order; bool is stored as uint8, float64 as float32
+                spacing=(1., 1., 1.),  # voxel size in mm, used when `affine` is None
+                affine=None,  # 4x4 voxel-to-RAS affine, to store another orientation
+               )->Path:  # the written file
     "Write `arr` (x, y, z[, c] in RAS order) as NIfTI; the affine is diag(`spacing`) unless given."
     if affine is None: affine = np.diag([*(float(s) for s in spacing[:3]), 1.])
     img = nib.Nifti1Image(_to_disk_dtype(arr), np.asarray(affine, float))
@@ -82,7 +91,8 @@ def _canonical(img, path)->tuple:
     return arr, dict(path=Path(path), affine=canon.affine, spacing=tuple(float(z) for z in canon.header.get_zooms()[:3]),
                      shape=arr.shape, orientation='RAS')
 
-def read_nifti(path)->tuple:
+def read_nifti(path,  # .nii or .nii.gz file
+              )->tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a NIfTI file as (float32 array in canonical RAS (x, y, z[, c]) order, meta)."
     path = check_file(path, 'NIfTI')
     try: img = nib.load(str(path)); img.header.get_data_shape()
@@ -93,7 +103,8 @@ def read_nifti(path)->tuple:
 # %% ../../nbs/01_data.io.ipynb #c018
 _LPS2RAS = np.diag([-1., -1., 1., 1.])
 
-def read_mha(path)->tuple:
+def read_mha(path,  # .mha file, or .mhd header with its pixel file
+            )->tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a MetaImage (.mha/.mhd) as (float32 array in canonical RAS (x, y, z) order, meta), like `read_nifti`."
     path = check_file(path, 'MetaImage')
     rdr = sitk.ImageFileReader(); rdr.SetFileName(str(path))
@@ -110,7 +121,11 @@ def read_mha(path)->tuple:
     return check_finite(arr, path), meta
 
 # %% ../../nbs/01_data.io.ipynb #c019
-def write_mha(path, arr, spacing=(1., 1., 1.), compress:bool=True)->Path:
+def write_mha(path,  # .mha (one file) or .mhd (header + .raw) to write
+              arr,  # (x, y, z) array in RAS order
+              spacing=(1., 1., 1.),  # voxel size in mm
+              compress:bool=True,  # zlib-compress the pixel data
+             )->Path:  # the written (header) file
     "Write `arr` (x, y, z in RAS order) as MetaImage (.mha, or .mhd + .raw); `read_mha` returns it unchanged."
     arr = _to_disk_dtype(arr)
     if arr.ndim != 3: raise ValueError(f"write_mha: arr has shape {arr.shape}, expected a 3-D (x, y, z) volume")
@@ -122,7 +137,8 @@ def write_mha(path, arr, spacing=(1., 1., 1.), compress:bool=True)->Path:
     return _atomic_save(path, save)
 
 # %% ../../nbs/01_data.io.ipynb #c022
-def read_image(path)->tuple:
+def read_image(path,  # .nii, .nii.gz, .mha or .mhd file
+              )->tuple:  # (float32 RAS array, meta)
     "Read a NIfTI or MetaImage volume by its extension (see `read_nifti`, `read_mha`)."
     name = Path(path).name.lower()
     if name.endswith(('.nii', '.nii.gz')): return read_nifti(path)
@@ -151,7 +167,7 @@ def _bits_range(ds:Dataset)->tuple:
     out = np.asarray(apply_modality_lut(lohi, ds), float)
     return float(out.min()), float(out.max())
 
-def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto')->tuple:
+def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto', path='')->tuple:
     "Map modality-LUT output to [0, 1]; returns (array, policy name, (center, width) or None)."
     if voi == 'auto' and len(ds.get('VOILUTSequence', [])):
         n, first, bits = (int(v) for v in ds.VOILUTSequence[0].LUTDescriptor)
@@ -159,6 +175,7 @@ def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto')->tuple:
         return apply_voi(idx, ds, index=0) / (2**bits - 1), 'voi_lut', None
     if voi == 'auto' and 'WindowCenter' in ds and 'WindowWidth' in ds:
         cw = (_first(ds.WindowCenter), _first(ds.WindowWidth))
+        if not cw[1] > 0: raise DataError(f"{path}: Window Width {cw[1]:g} must be > 0")
         return _window(values, *cw, ds.get('VOILUTFunction', 'LINEAR')), 'window', cw
     if voi not in ('auto', 'bits', 'minmax'): raise ValueError(f"voi={voi!r}: expected 'auto', 'bits' or 'minmax'")
     lo, hi = (float(values.min()), float(values.max())) if voi == 'minmax' else _bits_range(ds)
@@ -174,7 +191,8 @@ def _tokens(ds:Dataset)->list:
     text = ' '.join(str(ds.get(k, '')) for k in ('PatientID', 'SeriesDescription', 'StudyDescription'))
     return re.split(r'[^A-Z0-9]+', text.upper())
 
-def mammo_view(ds:Dataset)->dict:
+def mammo_view(ds:Dataset,  # DICOM header
+              )->dict:  # view, view_source, laterality, laterality_source (None where unknown)
     "View (CC, MLO, ...) and laterality (L/R) of a mammogram header, each with the tag it came from."
     view, vsrc = str(ds.get('ViewPosition', '') or '').upper(), 'ViewPosition'
     if not view and len(ds.get('ViewCodeSequence', [])):
@@ -185,14 +203,17 @@ def mammo_view(ds:Dataset)->dict:
     if not side:
         side = next(({'LEFT': 'L', 'RIGHT': 'R'}[t] for t in _tokens(ds) if t in ('LEFT', 'RIGHT')), '')
         ssrc = 'PatientID/SeriesDescription'
-    return dict(view=view or None, view_source=vsrc if view else None, laterality=side or None, laterality_source=ssrc if side else None)
+    return dict(view=view or None, view_source=vsrc if view else None,
+                laterality=side or None, laterality_source=ssrc if side else None)
 
 # %% ../../nbs/01_data.io.ipynb #c031
 def _read_dicom_header(path, **kw)->Dataset:
     "Parsed DICOM dataset, or a `DataError` naming the file when it is empty or not DICOM."
     path = check_file(path, 'DICOM')
-    try: return pydicom.dcmread(str(path), **kw)
+    try: ds = pydicom.dcmread(str(path), **kw)
     except Exception as e: raise DataError(f"{path}: unreadable DICOM header ({_short(e)})") from e
+    if len(ds) == 0: raise DataError(f"{path}: unreadable DICOM header (no data elements could be parsed)")
+    return ds
 
 def _pixels(ds:Dataset, path)->np.ndarray:
     "Decoded stored pixel values, or a `DataError` naming the file when they are missing or undecodable."
@@ -207,13 +228,15 @@ def _pixels(ds:Dataset, path)->np.ndarray:
         raise DataError(f"{path}: pixel data missing or undecodable (transfer syntax {getattr(ts, 'name', ts)}; {_short(e)})") from e
 
 # %% ../../nbs/01_data.io.ipynb #c032
-def read_dicom(path, voi:str='auto')->tuple:
+def read_dicom(path,  # grayscale DICOM file (uncompressed, RLE, or what installed pydicom plugins decode)
+               voi:str='auto',  # 'auto' (VOI LUT, else window, else bits), 'bits' or 'minmax'
+              )->tuple:  # (float32 array in [0, 1], 1 = white; meta)
     "Read a grayscale DICOM as (float32 in [0, 1] after modality LUT, VOI and MONOCHROME1 inversion, meta)."
     ds = _read_dicom_header(path)
     stored = _pixels(ds, path)
     values = np.asarray(apply_modality_lut(stored, ds), np.float64)
     check_finite(values, path, 'modality LUT output')
-    arr, policy, window = _apply_voi(values, ds, voi)
+    arr, policy, window = _apply_voi(values, ds, voi, path)
     photometric = str(ds.get('PhotometricInterpretation', 'MONOCHROME2'))
     if photometric == 'MONOCHROME1': arr = 1 - arr
     spacing = ds.get('PixelSpacing') or ds.get('ImagerPixelSpacing')
@@ -244,8 +267,16 @@ def _mg_dataset(pixels, view, laterality, photometric, window, patient_id, spaci
     return ds
 
 # %% ../../nbs/01_data.io.ipynb #c035
-def write_dicom_mg(path, pixels_uint16:np.ndarray, view:str, laterality:str, photometric:str='MONOCHROME2',
-                   window:tuple=(32768, 65536), patient_id:str='ANON', spacing=(0.1, 0.1), compress:bool=False)->Path:
+def write_dicom_mg(path,  # .dcm file to write (folders are created)
+                   pixels_uint16:np.ndarray,  # (rows, columns) uint16 stored values
+                   view:str,  # View Position, one of `MG_VIEWS`
+                   laterality:str,  # Image Laterality, 'L' or 'R'
+                   photometric:str='MONOCHROME2',  # MONOCHROME2 (0 = black) or MONOCHROME1 (0 = white)
+                   window:tuple=(32768, 65536),  # (Window Center, Window Width) in stored values
+                   patient_id:str='ANON',  # Patient ID (also used as Patient's Name)
+                   spacing=(0.1, 0.1),  # (row, column) pixel spacing in mm
+                   compress:bool=False,  # store RLE Lossless instead of Explicit VR Little Endian
+                  )->Path:  # the written file
     "Write a 16-bit mammogram as a DICOM MG (For Presentation) file with view, laterality and VOI window."
     pixels = np.asarray(pixels_uint16)
     if pixels.dtype != np.uint16 or pixels.ndim != 2:
@@ -291,10 +322,14 @@ def _mammo_ref(path:Path, modality:str|None, include_derived:bool)->MammogramRef
     if not include_derived and any(d in desc.upper() for d in _DERIVED):
         raise DataError(f"{path}: derived series {desc!r} (pass include_derived=True to keep it)")
     return MammogramRef(path=path, patient_id=str(ds.get('PatientID', '')), photometric=str(ds.get('PhotometricInterpretation', '')),
-                        shape=(int(ds.Rows), int(ds.Columns)), modality=str(ds.get('Modality', '')), series_description=desc, **mammo_view(ds))
+                        shape=(int(ds.Rows), int(ds.Columns)), modality=str(ds.get('Modality', '')),
+                        series_description=desc, **mammo_view(ds))
 
 # %% ../../nbs/01_data.io.ipynb #c049
-def find_mammograms(folder, modality:str|None='MG', include_derived:bool=False)->tuple:
+def find_mammograms(folder,  # folder searched recursively for .dcm, .dicom and extension-less files
+                    modality:str|None='MG',  # Modality to keep; None keeps every image DICOM
+                    include_derived:bool=False,  # keep CBIS-DDSM 'ROI mask' and 'cropped' series
+                   )->tuple:  # (list of MammogramRef, list of (file, reason) skipped)
     "Mammogram DICOMs under `folder` (headers only): (list of `MammogramRef`, list of (file, reason) skipped)."
     folder = Path(folder)
     if not folder.is_dir(): raise DataError(f"{folder}: mammogram folder not found")
@@ -386,7 +421,8 @@ def _vsd_case(case_dir:Path, grade, require_label:bool=True)->CaseRef:
         found[key] = files[0]
     for key in SEQUENCES + (('label',) if require_label else ()):
         if key not in found:
-            what = 'label map (VSD.Brain_3more.XX.O.OT.<id>)' if key == 'label' else f"sequence {key} (VSD.Brain.XX.O.MR_{key.replace('FLAIR', 'Flair')}.<id>)"
+            what = ('label map (VSD.Brain_3more.XX.O.OT.<id>)' if key == 'label'
+                    else f"sequence {key} (VSD.Brain.XX.O.MR_{key.replace('FLAIR', 'Flair')}.<id>)")
             raise DataError(f"{case_dir}: missing {what}")
     return CaseRef(case_dir.name, 'vsd', grade, found, label_map={3: 1}, allowed_labels=(0, 1, 2, 3, 4))
 
@@ -409,9 +445,11 @@ def _msd_spec(task_dir:Path)->tuple:
     except ValueError as e: raise DataError(f"{js}: unreadable JSON ({_short(e)})") from e
     channels = {_MSD_CHANNELS.get(str(v).lower()): int(k) for k, v in spec.get('modality', {}).items()}
     if set(SEQUENCES) - set(channels):
-        raise DataError(f"{js}: modality {spec.get('modality')} lacks {sorted(set(SEQUENCES) - set(channels))}; expected FLAIR, T1w, t1gd, T2w")
+        raise DataError(f"{js}: modality {spec.get('modality')} lacks {sorted(set(SEQUENCES) - set(channels))}; "
+                        "expected FLAIR, T1w, t1gd, T2w")
     label_map = {int(k): _msd_label_value(v, js) for k, v in spec.get('labels', {}).items()}
-    if sorted(label_map.values()) != list(BRATS_LABELS): raise DataError(f"{js}: labels {spec.get('labels')} do not cover the four BraTS classes")
+    if sorted(label_map.values()) != list(BRATS_LABELS):
+        raise DataError(f"{js}: labels {spec.get('labels')} do not name background, edema, non-enhancing and enhancing tumour")
     return {s: channels[s] for s in SEQUENCES}, label_map, spec
 
 # %% ../../nbs/01_data.io.ipynb #c059
@@ -423,7 +461,8 @@ def _msd_cases(task_dir:Path, require_label:bool=True)->tuple:
     refs, skipped = [], []
     for image, label in entries:
         case_id = image.name.split('.nii')[0]
-        if image.name.startswith('.'): skipped.append((str(image), f"{image}: hidden file (macOS '._' resource fork?), not an image")); continue
+        if image.name.startswith('.'):
+            skipped.append((str(image), f"{image}: hidden file (macOS '._' resource fork?), not an image")); continue
         if not image.is_file(): skipped.append((case_id, f"{image}: image file not found")); continue
         if require_label and not label.is_file(): skipped.append((case_id, f"{label}: label file not found")); continue
         paths = dict(image=image, **({'label': label} if label.is_file() else {}))
@@ -446,7 +485,8 @@ def _nifti_dirs(root:Path)->list:
     return sorted({p.parent for p in root.rglob('*.nii*') if _NII_RE.fullmatch(p.name) and not p.name.startswith('.')})
 
 # %% ../../nbs/01_data.io.ipynb #c061
-def detect_brats_layout(root)->str:
+def detect_brats_layout(root,  # data set folder
+                       )->str:  # 'vsd', 'nifti' or 'msd'
     "Which brain layout `root` holds: 'vsd', 'nifti' or 'msd'; a `DataError` when none or several."
     root = Path(root)
     if not root.is_dir(): raise DataError(f"{root}: data folder not found")
@@ -457,7 +497,10 @@ def detect_brats_layout(root)->str:
     raise DataError(f"{root}: several layouts found ({', '.join(found)}); point at one of them or pass layout=")
 
 # %% ../../nbs/01_data.io.ipynb #c062
-def find_brats(root, layout:str='auto', require_label:bool=True)->tuple:
+def find_brats(root,  # data set folder
+               layout:str='auto',  # 'auto', 'vsd', 'nifti' or 'msd'
+               require_label:bool=True,  # skip cases without a label map
+              )->tuple:  # (list of CaseRef, list of (case, reason) skipped)
     "Cases of a BraTS 2015-2021 or MSD Task01 folder: (list of `CaseRef`, list of (case, reason) skipped)."
     root = Path(root)
     layout = detect_brats_layout(root) if layout == 'auto' else layout
@@ -475,7 +518,9 @@ def find_brats(root, layout:str='auto', require_label:bool=True)->tuple:
     return refs, skipped
 
 # %% ../../nbs/01_data.io.ipynb #c063
-def brats_case_ref(case_dir, require_label:bool=True)->CaseRef:
+def brats_case_ref(case_dir,  # one case folder
+                   require_label:bool=True,  # a missing label map is an error
+                  )->CaseRef:
     "`CaseRef` of a single BraTS case folder (VSD or NIfTI layout), grade from its parent folder."
     case_dir = Path(case_dir)
     if not case_dir.is_dir(): raise DataError(f"{case_dir}: case folder not found")
@@ -507,17 +552,23 @@ def _read_sequences(ref:CaseRef)->tuple:
     return images, metas
 
 # %% ../../nbs/01_data.io.ipynb #c065
-def remap_labels(label:np.ndarray, mapping:dict, path, allowed=BRATS_LABELS)->np.ndarray:
+def remap_labels(label:np.ndarray,  # label map as read (float)
+                 mapping:dict,  # value on disk -> BraTS label; other values are kept
+                 path,  # label file, for the message
+                 allowed=BRATS_LABELS,  # values the file may contain
+                )->np.ndarray:  # uint8 label map
     "uint8 label map with `mapping` applied, after checking the values are whole numbers in `allowed`."
     if not np.array_equal(label, np.round(label)): raise DataError(f"{path}: label map has non-integer values")
     values = set(np.unique(label).astype(int).tolist())
-    if values - set(allowed): raise DataError(f"{path}: label values {sorted(values - set(allowed))} not in the expected {tuple(allowed)}")
+    if values - set(allowed):
+        raise DataError(f"{path}: label values {sorted(values - set(allowed))} not in the expected {tuple(allowed)}")
     lut = np.arange(256, dtype=np.uint8)
     for k, v in mapping.items(): lut[k] = v
     return lut[label.astype(np.uint8)]
 
 # %% ../../nbs/01_data.io.ipynb #c067
-def load_brats_case(ref)->BrainCase:
+def load_brats_case(ref,  # a CaseRef from `find_brats`, or a case folder
+                   )->BrainCase:
     "Read one case (a `CaseRef` or a case folder) into a validated `BrainCase`."
     if not isinstance(ref, CaseRef): ref = brats_case_ref(ref)
     images, metas = _read_sequences(ref)
@@ -533,11 +584,22 @@ def load_brats_case(ref)->BrainCase:
     return BrainCase(ref.case_id, ref.grade, images, label, paths, ref.layout, metas['T1']['spacing'])
 
 # %% ../../nbs/01_data.io.ipynb #c068
-def load_brats(root, max_cases:int|None=None, layout:str='auto', require_label:bool=True, progress:bool=True)->tuple:
-    "Find and read the cases under `root`: (list of `BrainCase`, list of (case, reason) skipped)."
+def iter_brats_cases(refs:list,  # CaseRefs from `find_brats`
+                     skipped:list,  # list that gets (case, reason) for every case failing validation
+                     progress:bool=True,  # show a progress bar
+                    ):  # yields one BrainCase at a time
+    "Read cases one by one, so a full data set never has to fit in memory."
+    for ref in tqdm(refs, desc='brain cases', disable=not progress):
+        try: case = load_brats_case(ref)
+        except DataError as e: skipped.append((ref.case_id, str(e))); continue
+        yield case
+
+def load_brats(root,  # data set folder
+               max_cases:int|None=None,  # read at most this many cases (in discovery order)
+               layout:str='auto',  # 'auto', 'vsd', 'nifti' or 'msd'
+               require_label:bool=True,  # skip cases without a label map
+               progress:bool=True,  # show a progress bar
+              )->tuple:  # (list of BrainCase, list of (case, reason) skipped)
+    "Find and read the cases under `root`, reporting the ones that fail instead of stopping."
     refs, skipped = find_brats(root, layout, require_label)
-    cases = []
-    for ref in tqdm(refs[:max_cases], desc='brain cases', disable=not progress):
-        try: cases.append(load_brats_case(ref))
-        except DataError as e: skipped.append((ref.case_id, str(e)))
-    return cases, skipped
+    return list(iter_brats_cases(refs[:max_cases], skipped, progress)), skipped
