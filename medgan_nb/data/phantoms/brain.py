@@ -154,8 +154,8 @@ def tumour_labels(tissues:dict, # box volumes (warped) with keys WM, mask
     "Random tumour segmentation (BraTS labels) around `centre`, confined to the brain mask."
     if grade not in ('HGG', 'LGG'): raise ValueError(f"grade={grade!r}; expected 'HGG' or 'LGG'")
     hgg, vpm = grade == 'HGG', np.asarray(vox_per_mm, float)
-    rc = radius_mm if radius_mm else (rng.uniform(12, 24) if hgg else rng.uniform(10, 20))
-    r_oed = rc * (rng.uniform(1.5, 2.1) if hgg else rng.uniform(1.15, 1.4))
+    rc = radius_mm if radius_mm else (rng.uniform(10, 20) if hgg else rng.uniform(10, 18))
+    r_oed = rc * (rng.uniform(1.3, 1.8) if hgg else rng.uniform(1.15, 1.4))
     sl, c = _subbox(centre, 2.2 * r_oed * vpm + 2, tissues['mask'].shape)
     r, r_plain = _radial(tissues['mask'][sl].shape, c, rng, vpm, 0.25)
     r_o = r_plain * (1 + 0.45 * smooth_field(r.shape, rng, 6 * vpm.mean()))
