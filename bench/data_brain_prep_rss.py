@@ -2,6 +2,7 @@
 report wall time and peak resident memory (RSS) of each stage as JSON.
 
     python bench/data_brain_prep_rss.py --root data/bench_brats --n 220 --workers 2
+    python bench/data_brain_prep_rss.py --root data/bench_brats --n 20 --cases 220   # 220 cases = 20 subjects, each linked 11×
 
 Generation runs in `--workers` processes (subject i always comes from the seed stream (seed, i), so the data set
 is the same for any worker count). Preprocessing runs in fresh child processes so each stage's peak RSS is its own."""
@@ -46,12 +47,23 @@ def main(argv=None):
     ap.add_argument('--root', required=True); ap.add_argument('--n', type=int, default=220)
     ap.add_argument('--seed', type=int, default=0); ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--hgg-fraction', type=float, default=1.0, help="1.0: all HGG, like the papers' 220 patients")
+    ap.add_argument('--cases', type=int, default=None, help="preprocess this many cases, linking the --n generated ones repeatedly "
+                    "(same per-case work and memory as distinct subjects; the files are symbolic links)")
     a = ap.parse_args(argv)
     out = [generate(a.root, a.n, a.seed, a.workers, a.hgg_fraction)]
     gen_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out[0]['peak_rss_mb_per_worker'] = round(gen_rss, 1)
+    root = a.root
+    if a.cases and a.cases != a.n:
+        src = sorted(p for p in Path(a.root).glob('HGG/Phantom_*'))
+        root = f"{a.root.rstrip('/')}_x{a.cases}"; (Path(root) / 'HGG').mkdir(parents=True, exist_ok=True)
+        for j in range(a.cases):
+            case = Path(root) / 'HGG' / f'Linked_{j:04d}'; case.mkdir(exist_ok=True)  # real folder (discovery does not follow linked folders)
+            for f in src[j % len(src)].glob('*.nii.gz'):
+                link = case / f"{case.name}_{f.name.rsplit('_', 1)[1]}"
+                if not link.exists(): link.symlink_to(f.resolve())
     for stage in ('han2018', 'han2019'):
-        r = subprocess.run([sys.executable, '-c', STAGE, a.root, stage], capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, '-c', STAGE, root, stage], capture_output=True, text=True, check=True)
         out.append(json.loads(r.stdout.strip().splitlines()[-1]))
     for o in out: print(json.dumps(o))
     return out
