@@ -33,7 +33,7 @@ reproduce: $(STAMP)
 	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),--data-dir $(DATA),)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.open_browser=$${MEDGAN_LAB_BROWSER:-True}
+	$(BIN)/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 export: $(STAMP)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean

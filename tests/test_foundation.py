@@ -1,0 +1,80 @@
+"Foundation checks that do not fit in a notebook: the package in a fresh interpreter, the set-up, the layout."
+import subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def test_torchvision_parts_work_in_a_fresh_interpreter():
+    code = ("import medgan_nb, torch, torchvision\n"
+            "from torchvision.models import resnet18\nfrom torchvision.transforms import v2\nfrom torchvision.utils import make_grid\n"
+            "assert resnet18(num_classes=2)(torch.zeros(2, 3, 32, 32)).shape == (2, 2)\n"
+            "assert v2.Resize((4, 4), antialias=True)(torch.zeros(1, 8, 8)).shape == (1, 4, 4)\n"
+            "assert make_grid(torch.zeros(2, 1, 4, 4), nrow=2, padding=0).shape == (3, 4, 8)\n"
+            "print(torchvision.__version__)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('0.28.0')
+
+def test_pins_are_the_ones_design_md_names():
+    from importlib.metadata import version
+    assert version('torch').startswith('2.13.0') and version('torchvision').startswith('0.28.0')
+
+@pytest.mark.skipif(not (ROOT/'.venv'/'.medgan-installed').exists(), reason='not set up through make')
+def test_second_setup_installs_nothing():
+    r = subprocess.run(['make', '-q', '.venv/.medgan-installed'], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, 'the virtual environment would be rebuilt although nothing changed'
+
+def test_layout_and_ci_entry_point():
+    for p in ['README.md', 'pyproject.toml', 'settings.ini', 'Makefile', 'nbs', 'nbs/papers', 'medgan_nb', 'tests', '.ci/run']:
+        assert (ROOT/p).exists(), p
+    assert 'make test' in (ROOT/'.ci'/'run').read_text()
+    tracked = subprocess.run(['git', 'ls-files', 'data', 'outputs'], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if tracked: assert sorted(tracked) == ['data/README.md', 'outputs/README.md']
+
+def test_settings_override_from_environment_in_a_subprocess(tmp_path):
+    env = {'PATH': '/usr/bin:/bin', 'MEDGAN_RUN_SEED': '42', 'MEDGAN_PATHS_OUTPUTS_DIR': str(tmp_path)}
+    r = subprocess.run([sys.executable, '-c', 'from medgan_nb.core import load_settings; s = load_settings(); print(s.run.seed, s.paths.outputs_dir)'],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ['42', str(tmp_path)]
+    r = subprocess.run([sys.executable, '-c', 'from medgan_nb.core import load_settings; load_settings()'],
+                       cwd=ROOT, env={**env, 'MEDGAN_RUN_SEED': 'abc'}, capture_output=True, text=True)
+    assert r.returncode != 0 and 'MEDGAN_RUN_SEED' in r.stderr and "'abc'" in r.stderr
+
+def test_reproduce_cli_reports_unknown_paper():
+    r = subprocess.run([sys.executable, '-m', 'medgan_nb.reproduce', '--profile', 'smoke', '--papers', 'nosuchpaper'],
+                       cwd=ROOT, capture_output=True, text=True)
+    if 'no paper notebooks' in r.stdout: pytest.skip('no paper notebooks yet')
+    assert r.returncode != 0 and 'nosuchpaper' in r.stderr
+
+def _venv_bin(name):
+    p = Path(sys.executable).parent/name
+    if not p.exists(): pytest.skip(f'{name} not installed in this environment')
+    return str(p)
+
+def test_lab_has_widgets_and_the_suite_kernel():
+    exts = subprocess.run([_venv_bin('jupyter'), 'labextension', 'list'], capture_output=True, text=True)
+    assert '@jupyter-widgets/jupyterlab-manager' in exts.stdout + exts.stderr
+    ks = subprocess.run([_venv_bin('jupyter'), 'kernelspec', 'list', '--json'], capture_output=True, text=True)
+    import json
+    specs = json.loads(ks.stdout)['kernelspecs']
+    if 'medgan_nb' not in specs: pytest.skip('kernel is registered by make setup')
+    argv0 = specs['medgan_nb']['spec']['argv'][0]
+    assert Path(argv0).resolve() == Path(sys.executable).resolve() or Path(argv0).name.startswith('python')
+
+def test_lab_server_starts_and_serves_the_widgets_extension(tmp_path):
+    import socket, time, urllib.request
+    s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()
+    proc = subprocess.Popen([_venv_bin('jupyter'), 'lab', '--no-browser', f'--port={port}', '--ip=127.0.0.1',
+                             '--IdentityProvider.token=', '--ServerApp.password=', f'--notebook-dir={ROOT}', '--allow-root'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)})
+    try:
+        body = None
+        for _ in range(60):
+            try: body = urllib.request.urlopen(f'http://127.0.0.1:{port}/lab/api/extensions', timeout=2).read().decode(); break
+            except OSError: time.sleep(1)
+        assert body is not None, 'JupyterLab did not answer on loopback within 60 s'
+        assert 'jupyterlab-manager' in body
+    finally:
+        proc.terminate(); proc.wait(timeout=20)
