@@ -35,7 +35,7 @@ from medgan_nb.data.prep.brain import iter_brats, han2018_slices, han2019_slices
 root, stage = sys.argv[1], sys.argv[2]; t0 = time.time(); skipped = []
 if stage == 'han2018': ds = han2018_slices(iter_brats(root, grades=('HGG',), report=skipped))
 else: ds = han2019_slices(iter_brats(root, grades=('HGG',), report=skipped))
-held = sum(t.numel() * t.element_size() for t in ds.images.values())
+held = sum({t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in ds.images.values()}.values())  # views counted once
 print(json.dumps(dict(stage=stage, seconds=round(time.time() - t0, 1), patients=int(ds.index.case_id.nunique()),
                       images=int(len(ds.index)), output_mb=round(held / 2**20, 1), skipped=len(skipped),
                       peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))))
