@@ -277,7 +277,7 @@ def start_run(paper:str,                # paper key, e.g. 'han2018'
     "Create (or resume) `outputs/<paper>/<run_id>/`, writing `config.yaml` and `env.json`."
     outputs_dir = Path(outputs_dir) if outputs_dir else load_settings().paths.outputs_dir
     run = Run(outputs_dir/paper/(run_id or new_run_id()))
-    if run.dir.exists():
+    if (run.dir/'config.yaml').exists() or run.finished:  # a folder holding only an executed notebook is not a run yet
         if run.finished: raise RunFinishedError(f"{run.dir} is a finished run; nothing in it is overwritten. Choose another run_id.")
         if not resume: raise FileExistsError(f"{run.dir} exists and is unfinished; pass resume=True to continue it, or choose another run_id.")
         old = yaml.safe_load((run.dir/'config.yaml').read_text()) if (run.dir/'config.yaml').exists() else None

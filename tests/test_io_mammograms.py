@@ -34,3 +34,12 @@ def test_read_real_dicom(path):
     left_brighter = arr[:, :half].mean() > 3 * arr[:, half:].mean()
     right_brighter = arr[:, half:].mean() > 3 * arr[:, :half].mean()
     assert (left_brighter, right_brighter) == ((True, False) if meta['laterality'] == 'L' else (False, True)), path
+
+def test_rle_decode_matches_gdcm():
+    "pydicom's native RLE decoder (through read_dicom) and ITK's GDCM give the same pixels on a real file."
+    import SimpleITK as sitk
+    path = CASES_DIR/'sfm-malign-0'/'1-282.dcm'
+    arr, meta = read_dicom(path)
+    gdcm = sitk.GetArrayFromImage(sitk.ReadImage(str(path)))[0]
+    assert meta['voi'] == 'bits' and gdcm.shape == arr.shape
+    np.testing.assert_array_equal(np.rint(arr.astype(np.float64) * 65535).astype(np.int64), gdcm.astype(np.int64))

@@ -96,9 +96,22 @@ CASES = [
     (read_nifti, 'missing.nii.gz', lambda p: None, 'file not found'),
 ]
 
+@pytest.mark.filterwarnings('ignore:End of file reached before delimiter')   # pydicom's warning on _dcm_tail_corrupt
 @pytest.mark.parametrize('reader,name,make,problem', CASES, ids=[f"{r.__name__}-{m.__name__.strip('_')}" for r, _, m, _ in CASES])
 def test_validation_error_names_file(tmp_path, reader, name, make, problem):
     path = tmp_path/name
     make(path)
     with pytest.raises(DataError) as e: reader(path)
     assert str(e.value).startswith(f"{path}: ") and problem in str(e.value), str(e.value)
+
+# ---- an independent reader (ITK's GDCM) agrees with what write_dicom_mg stores ----
+@pytest.mark.parametrize('photometric', ['MONOCHROME1', 'MONOCHROME2'])
+@pytest.mark.parametrize('compress', [False, True])
+def test_written_dicom_readable_by_gdcm(tmp_path, photometric, compress):
+    p = write_dicom_mg(tmp_path/'m.dcm', PX, 'MLO', 'R', photometric, window=(1000, 500), patient_id='P7', compress=compress)
+    r = sitk.ImageFileReader(); r.SetFileName(str(p)); r.LoadPrivateTagsOn(); img = r.Execute()
+    # ITK presents MONOCHROME1 inverted (max - value), the same display convention read_dicom applies
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(img)[0], PX if photometric == 'MONOCHROME2' else 65535 - PX)
+    tags = {k: r.GetMetaData(k).strip() for k in ('0008|0060', '0018|5101', '0020|0062', '0028|0004', '0010|0020', '0028|1050')}
+    assert tags == {'0008|0060': 'MG', '0018|5101': 'MLO', '0020|0062': 'R', '0028|0004': photometric,
+                    '0010|0020': 'P7', '0028|1050': '1000'}

@@ -167,7 +167,7 @@ def _bits_range(ds:Dataset)->tuple:
     out = np.asarray(apply_modality_lut(lohi, ds), float)
     return float(out.min()), float(out.max())
 
-def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto')->tuple:
+def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto', path='')->tuple:
     "Map modality-LUT output to [0, 1]; returns (array, policy name, (center, width) or None)."
     if voi == 'auto' and len(ds.get('VOILUTSequence', [])):
         n, first, bits = (int(v) for v in ds.VOILUTSequence[0].LUTDescriptor)
@@ -175,6 +175,7 @@ def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto')->tuple:
         return apply_voi(idx, ds, index=0) / (2**bits - 1), 'voi_lut', None
     if voi == 'auto' and 'WindowCenter' in ds and 'WindowWidth' in ds:
         cw = (_first(ds.WindowCenter), _first(ds.WindowWidth))
+        if not cw[1] > 0: raise DataError(f"{path}: Window Width {cw[1]:g} must be > 0")
         return _window(values, *cw, ds.get('VOILUTFunction', 'LINEAR')), 'window', cw
     if voi not in ('auto', 'bits', 'minmax'): raise ValueError(f"voi={voi!r}: expected 'auto', 'bits' or 'minmax'")
     lo, hi = (float(values.min()), float(values.max())) if voi == 'minmax' else _bits_range(ds)
@@ -235,7 +236,7 @@ def read_dicom(path,  # grayscale DICOM file (uncompressed, RLE, or what install
     stored = _pixels(ds, path)
     values = np.asarray(apply_modality_lut(stored, ds), np.float64)
     check_finite(values, path, 'modality LUT output')
-    arr, policy, window = _apply_voi(values, ds, voi)
+    arr, policy, window = _apply_voi(values, ds, voi, path)
     photometric = str(ds.get('PhotometricInterpretation', 'MONOCHROME2'))
     if photometric == 'MONOCHROME1': arr = 1 - arr
     spacing = ds.get('PixelSpacing') or ds.get('ImagerPixelSpacing')
