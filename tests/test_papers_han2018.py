@@ -74,3 +74,23 @@ def test_finished_run_is_not_overwritten(first_run):
     before = (run/'metrics.json').read_bytes()
     with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
     assert (run/'metrics.json').read_bytes() == before
+
+
+def test_human_responses_fill_table1(first_run):
+    "People answer the kits of a finished run; a new run reusing its models and kits scores them (no retraining)."
+    from medgan_nb.reader.study import Kit, ResponseLog
+    tmp, run = first_run
+    answers = tmp/'answers'
+    for kit_dir in sorted((run/'kits').glob('*/')):
+        if not (kit_dir/'kit.json').exists(): continue
+        kit = Kit(kit_dir)
+        log = ResponseLog(answers/kit_dir.name/'reader1.jsonl', kit, 'reader1', 'radiologist')
+        for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real'}, 1.0)   # calls everything real
+    pm.execute_notebook(str(NB), str(tmp/'run4.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='humans',
+                        threads=2, reuse_run=str(run), responses=str(answers)), cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    new = tmp/'out'/'han2018_brain_gan'/'humans'
+    t1 = pd.read_csv(new/'tables'/'table1_visual_turing_test.csv')
+    assert set(t1['reader (ours)']) == {'human readers (n = 1)'}
+    assert (t1['accuracy (ours)'] == 50).all() and (t1['real as real (ours)'] == 8).all() and (t1['synthetic as real (ours)'] == 8).all()
+    m = json.loads((new/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['training'].values())
