@@ -94,3 +94,14 @@ def test_human_responses_fill_table1(first_run):
     assert (t1['accuracy (ours)'] == 50).all() and (t1['real as real (ours)'] == 8).all() and (t1['synthetic as real (ours)'] == 8).all()
     m = json.loads((new/'metrics.json').read_text())
     assert not any(v['trained_now'] for v in m['training'].values())
+
+
+def test_parameters_cell_parses():
+    "Every parameter is visible to papermill (the runner passes run_id/resume/out_dir only when declared)."
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        declared = pm.inspect_notebook(str(NB))
+    assert {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run',
+            'size_large', 'size_small', 'epochs', 'kimg', 'lr_dcgan', 'lr_wgan', 'betas', 'n_critic', 'clip'} <= set(declared)
+    assert all(v['help'] for v in declared.values())   # every parameter is commented
