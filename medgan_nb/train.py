@@ -6,7 +6,7 @@ counted in images seen."""
 # %% auto #0
 __all__ = ['TrainConfig', 'kimg_from_epochs', 'progressive_stage', 'ImageData', 'dist_info', 'init_distributed',
            'average_gradients_', 'broadcast_', 'grid_png', 'diversity', 'NonFiniteLossError', 'TrainResult',
-           'sample_images', 'read_log', 'train']
+           'sample_images', 'read_log', 'train', 'best_network']
 
 # %% ../nbs/23_train.ipynb #c002
 import copy, io, json, math, os, time, warnings
@@ -345,7 +345,7 @@ def _checkpoint(self:_Trainer):
     if self.world > 1: dist.barrier()
 
 def _load(self:_Trainer) -> int:
-    s = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
+    s = torch.load(self.ckpt_path, map_location='cpu', weights_only=False)   # RNG states must stay CPU tensors
     if s['loss'] != asdict(self.loss): raise ValueError(f"{self.ckpt_path}: saved loss {s['loss']} differs from {asdict(self.loss)}; cannot resume")
     self.G.load_state_dict(s['G']); self.D.load_state_dict(s['D'])
     if self.G_ema is not None: self.G_ema.load_state_dict(s['G_ema'])
@@ -390,3 +390,15 @@ def train(G:nn.Module,                 # generator: G(z, y) (progressive models 
     "Train a GAN for `cfg.kimg` thousand images: any model, any `GANLoss`, one process or many under torchrun."
     cfg, loss = cfg or TrainConfig(), loss or GANLoss()
     return _Trainer(G, D, data, labels, loss, cfg, out_dir, device, resume, metric_fn, on_checkpoint, progress)._run()
+
+# %% ../nbs/23_train.ipynb #c035
+def best_network(out_dir:str|Path,  # a run folder written by `train`
+                 metric:str,        # a key returned by `metric_fn`, e.g. 'fid'
+                 mode:str='min',    # 'min' or 'max'
+                ) -> tuple[Path, dict]: # (network-*.pt path, the metric row)
+    "The network snapshot of a run with the best value of `metric`."
+    rows = [r for r in read_log(Path(out_dir)/'log.jsonl') if r.get('metric') and metric in r]
+    if not rows: raise ValueError(f"{Path(out_dir)/'log.jsonl'}: no metric rows with {metric!r}; pass metric_fn to train")
+    if mode not in ('min', 'max'): raise ValueError(f"best_network: mode={mode!r}; expected 'min' or 'max'")
+    row = (min if mode == 'min' else max)(rows, key=lambda r: r[metric])
+    return Path(out_dir)/'checkpoints'/f"network-{row['images']:09d}.pt", row

@@ -51,7 +51,10 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
     # PGGAN + WGAN-GP (no BatchNorm, fade-in crossed): both ranks hold the 1-process weights (global batch 8 = 2 × 4)
     for key in ('pg_G', 'pg_D', 'pg_ema'):
         _close(r0[key], r1[key], 0); _close(r0[key], one[key])
-    assert r0['pg_state'] == one['pg_state'] and r0['pg_state']['stage'] == 1
+    st0, st1 = dict(r0['pg_state']), dict(one['pg_state'])
+    d0, d1 = st0.pop('div_peak'), st1.pop('div_peak')
+    assert abs(d0 - d1) <= 1e-4 * max(1.0, abs(d1))             # sample diversity of near-equal weights: float noise only
+    assert st0 == st1 and st0['stage'] == 1
     # DCGAN with BatchNorm: parameters stay identical across ranks (broadcast + averaged gradients) …
     for key in ('dc_G', 'dc_D'):
         params = [k for k in r0[key] if 'running' not in k and 'num_batches' not in k]
