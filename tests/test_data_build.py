@@ -19,3 +19,14 @@ def test_build_then_skip(tmp_path):
     assert run(tmp_path) == 'skipped'
     (tmp_path / 'breast_dce_phantom' / 'lesions.csv').unlink()
     assert run(tmp_path) == 'built'
+
+
+def test_console_entry_point_exit_status(tmp_path):
+    "What `medgan-build-data` (medgan_nb.data.build:main) does: sys.exit(main()) must exit 0 and print the summary."
+    env = {**os.environ, 'PYTHONPATH': str(Path(__file__).resolve().parents[1])}
+    cmd = [sys.executable, '-c', 'import sys; from medgan_nb.data.build import main; sys.exit(main())',
+           '--data-dir', str(tmp_path), '--profile', 'smoke', '--parts', 'breast', '--seed', '1']
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'breast' in r.stdout and 'built' in r.stdout
+    assert (tmp_path / 'breast_dce_phantom' / 'manifest.json').is_file()

@@ -99,7 +99,7 @@ def build_default_data(data_dir=None, # where to write (default: settings' paths
     return pd.DataFrame(rows)
 
 # %% ../../nbs/19_data.build.ipynb #c012
-def main(argv=None): # command-line arguments (default: sys.argv[1:])
+def main(argv=None): # command-line arguments (default: sys.argv[1:]); prints the summary table
     "Command-line entry point: build the embedded default data."
     ap = argparse.ArgumentParser(prog='medgan-build-data', description='Build the embedded default data (phantoms) into the data directory.')
     ap.add_argument('--data-dir', help="output folder (default: settings.ini paths.data_dir)")
@@ -110,5 +110,4 @@ def main(argv=None): # command-line arguments (default: sys.argv[1:])
     ap.add_argument('--verify', choices=['sha256', 'size'], default='sha256', help="how existing parts are checked")
     a = ap.parse_args(argv)
     res = build_default_data(a.data_dir, a.seed, a.profile, a.parts, force=a.force, verify=a.verify)
-    print(res.to_string(index=False))
-    return res
+    print(res.to_string(index=False))  # returns None: a console script's return value becomes its exit status

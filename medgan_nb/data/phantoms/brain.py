@@ -122,9 +122,11 @@ def deformation(shape:tuple, # box shape
 def tumour_centre(tissues:dict, # box volumes from `mni_tissues`
                   rng:np.random.Generator, # random source
                   min_depth_mm:float=22., # the centre lies at least this deep inside the brain mask
+                  min_z_frac:float=0.4, # lowest centre height as a fraction of the box (0.4 ≈ above the tentorium)
                  )->np.ndarray: # centre (voxel coordinates in the box)
-    "Random tumour centre in cerebral white or grey matter, well inside the brain."
+    "Random tumour centre in cerebral white or grey matter, well inside the brain, supratentorial (like most gliomas)."
     ok = (tissues['depth'] > min_depth_mm) & (tissues['WM'] + 0.5 * tissues['GM'] > 0.5)
+    ok &= (np.arange(ok.shape[2]) >= min_z_frac * ok.shape[2])[None, None, :]
     cand = np.argwhere(ok)
     if not len(cand): raise ValueError(f"no voxel deeper than min_depth_mm={min_depth_mm} in white/grey matter; expected a smaller depth")
     return cand[rng.integers(len(cand))].astype(np.float32)
@@ -154,8 +156,8 @@ def tumour_labels(tissues:dict, # box volumes (warped) with keys WM, mask
     "Random tumour segmentation (BraTS labels) around `centre`, confined to the brain mask."
     if grade not in ('HGG', 'LGG'): raise ValueError(f"grade={grade!r}; expected 'HGG' or 'LGG'")
     hgg, vpm = grade == 'HGG', np.asarray(vox_per_mm, float)
-    rc = radius_mm if radius_mm else (rng.uniform(12, 24) if hgg else rng.uniform(10, 20))
-    r_oed = rc * (rng.uniform(1.5, 2.1) if hgg else rng.uniform(1.15, 1.4))
+    rc = radius_mm if radius_mm else (rng.uniform(10, 20) if hgg else rng.uniform(10, 18))
+    r_oed = rc * (rng.uniform(1.3, 1.8) if hgg else rng.uniform(1.15, 1.4))
     sl, c = _subbox(centre, 2.2 * r_oed * vpm + 2, tissues['mask'].shape)
     r, r_plain = _radial(tissues['mask'][sl].shape, c, rng, vpm, 0.25)
     r_o = r_plain * (1 + 0.45 * smooth_field(r.shape, rng, 6 * vpm.mean()))
@@ -176,25 +178,26 @@ TISSUE_INTENSITY = {  # relative to T1 white matter; 'necrosis' is label 1 in HG
     'T2':    dict(CSF=1.6, GM=.9, WM=.6, necrosis=1.45, core=1.3, enhancing=.95, oedema=1.25),
     'FLAIR': dict(CSF=.12, GM=.85, WM=.62, necrosis=.5, core=1.1, enhancing=.95, oedema=1.35)}
 
-def _soft_labels(lab, grade):
-    "Partial-volume weights per tumour class over the tumour's bounding box (slices, dict)."
+def _soft_labels(lab, grade, sigma):
+    "Partial-volume weights per tumour class over the tumour's bounding box (slices, dict); `sigma` in voxels."
     idx = np.argwhere(lab > 0)
     if not len(idx): return (slice(0, 0),) * 3, {}
     sl = tuple(slice(max(a - 3, 0), b + 4) for a, b in zip(idx.min(0), idx.max(0)))
     names = {1: 'necrosis' if grade == 'HGG' else 'core', 2: 'oedema', 4: 'enhancing'}
-    return sl, {names[k]: ndi.gaussian_filter((lab[sl] == k).astype(np.float32), 0.8) for k in (1, 2, 4)}
+    return sl, {names[k]: ndi.gaussian_filter((lab[sl] == k).astype(np.float32), sigma) for k in (1, 2, 4)}
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c026
 def synth_sequences(tissues:dict, # warped box volumes T1, GM, WM, CSF, mask
                     lab:np.ndarray, # tumour labels over the box
                     grade:str, # 'HGG' or 'LGG'
                     rng:np.random.Generator, # random source (tumour texture)
+                    vox_per_mm=np.ones(3), # grid voxels per millimetre (partial volume is 0.8 mm wide)
                    )->dict: # noise-free float32 box volume per sequence
     "Noise-free T1, T1c, T2 and FLAIR from tissue maps and tumour labels."
     tis = np.stack([tissues[k] for k in ('CSF', 'GM', 'WM')])
     norm = np.maximum(tis.sum(0), 1e-3)
     wm_t1 = np.median(tissues['T1'][tissues['WM'] > 0.9]) if (tissues['WM'] > 0.9).any() else 1.
-    sl, soft = _soft_labels(lab, grade)
+    sl, soft = _soft_labels(lab, grade, 0.8 * np.asarray(vox_per_mm, float))
     texture = 1 + 0.08 * smooth_field(lab[sl].shape, rng, 3) if soft else None
     out = {}
     for seq, I in TISSUE_INTENSITY.items():
@@ -235,7 +238,7 @@ def brain_subject(rng:np.random.Generator, # random source for this subject
     del coords
     warped['CSF'] = np.clip(warped['mask'] - warped['GM'] - warped['WM'], 0, 1)
     lab = tumour_labels(warped, centre, rng, grade, vpm)
-    clean = synth_sequences(warped, lab, grade, rng)
+    clean = synth_sequences(warped, lab, grade, rng, vpm)
     noise, gain = rng.uniform(0.015, 0.04), rng.uniform(350, 900, len(SEQUENCES))
     imgs = {s: to_grid(acquire(clean.pop(s), warped['mask'], rng, noise=noise, gain=g), off, size) for s, g in zip(SEQUENCES, gain)}
     return imgs, to_grid(lab, off, size)

@@ -96,8 +96,10 @@ def han2018_slices(cases, # iterable of case records (see `iter_brats`)
             for s in sizes: acc[s, q].append(normalise_uint8(resize_square(sl, s, aspect)))
         rows += [dict(case_id=case.case_id, grade=case.grade, slice=i) for i in range(first, last + 1)]
     if not rows: raise ValueError("han2018_slices: no cases; expected at least one case record")
-    images = {k: torch.from_numpy(np.concatenate(v))[:, None] for k, v in acc.items()}
-    for s in sizes: images[s, 'Concat'] = torch.cat([images[s, q] for q in sequences])
+    images, n = {}, len(rows)
+    for s in sizes:  # one tensor per size; each sequence is a view of its block of Concat (no second copy)
+        images[s, 'Concat'] = torch.from_numpy(np.concatenate([a for q in sequences for a in acc[s, q]]))[:, None]
+        for i, q in enumerate(sequences): acc[s, q].clear(); images[s, q] = images[s, 'Concat'][i * n:(i + 1) * n]
     index, n_pat = pd.DataFrame(rows), len({r['case_id'] for r in rows})
     counts = pd.DataFrame([dict(type=q, patients=n_pat, slices_per_patient=last - first + 1,
                                 images=len(index) * (len(sequences) if q == 'Concat' else 1), paper_images=HAN2018_IMAGES.get(q))
