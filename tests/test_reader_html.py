@@ -1,0 +1,71 @@
+"Drive the reader study's HTML page in headless Chromium: answer, reload midway, export, load the export back."
+import json, shutil
+from pathlib import Path
+import numpy as np
+import pytest
+
+sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright for Python is not installed (pip install playwright)')
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='no system Chromium (apt-get install chromium); Playwright must not download its own')
+
+from medgan_nb.reader.study import make_kit, finding_question, load_key, default_key_path, load_responses
+from medgan_nb.reader.html import kit_to_html
+
+
+def _imgs(n, v): return [np.full((16, 16), v + i / 100) for i in range(n)]
+
+
+@pytest.fixture
+def page_and_kit(tmp_path):
+    kit = make_kit(tmp_path/'kit', _imgs(4, 0.2), _imgs(4, 0.7), finding=finding_question(), warmup=1, seed=5,
+                   real_findings=['tumour', 'non-tumour'] * 2, synthetic_findings=['tumour'] * 4)
+    html = kit_to_html(kit, tmp_path/'study.html')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        ctx = browser.new_context(accept_downloads=True)
+        page = ctx.new_page()
+        urls = []
+        page.on('request', lambda r: urls.append(r.url))
+        page.goto(html.resolve().as_uri())
+        yield page, kit, urls, tmp_path
+        browser.close()
+
+
+def test_answer_reload_export(page_and_kit):
+    page, kit, urls, tmp = page_and_kit
+    page.fill('#reader', 'reader-7'); page.fill('#group', 'screening radiologist'); page.click('#begin')
+    assert page.inner_text('#progress') == 'warm-up 1 of 2'
+    page.keyboard.press('r'); page.keyboard.press('t')
+    assert 'Previous warm-up item was' in page.inner_text('#feedback')          # warm-up shows the truth
+    page.keyboard.press('s'); page.keyboard.press('n')
+    assert page.inner_text('#progress') == 'item 1 of 6'
+    assert 'Previous warm-up item was' in page.inner_text('#feedback')          # truth of the last warm-up item
+    assert page.eval_on_selector('#panels img', 'im => im.style.width') == '320px'
+    page.click('#zoomin')
+    assert page.eval_on_selector('#panels img', 'im => im.style.width') == '480px'
+    page.click('text=real [r]'); page.click('text=tumour [t]')                    # buttons
+    assert page.inner_text('#feedback') == ''                                       # no truth in the test phase
+    page.keyboard.press('s'); page.keyboard.press('t')                             # shortcuts
+    page.reload()                                                                  # a closed tab / reload midway
+    assert page.inner_text('#progress') == 'item 3 of 6'
+    for _ in range(4): page.keyboard.press('r'); page.keyboard.press('n')
+    assert page.is_visible('#finished')
+    with page.expect_download() as dl:
+        page.click('#export')
+    out = tmp/'export.json'; dl.value.save_as(out)
+    assert 'reader-7' in dl.value.suggested_filename
+    head, recs = load_responses(out, kit)                                          # same validator as the JSONL logs
+    assert (head['reader_id'], head['group'], head['reader_type']) == ('reader-7', 'screening radiologist', 'human')
+    assert [r['phase'] for r in recs] == ['warmup'] * 2 + ['test'] * 6
+    assert [r['answers']['origin'] for r in recs] == ['real', 'synthetic', 'real', 'synthetic'] + ['real'] * 4
+    assert [r['position'] for r in recs] == [1, 2, 1, 2, 3, 4, 5, 6]
+    assert all(r['time_s'] >= 0 for r in recs)
+    key = load_key(default_key_path(kit.folder), kit)
+    test = [r for r in recs if r['phase'] == 'test']
+    assert sorted(r['item_id'] for r in test) == sorted(r['item_id'] for r in kit.items)
+    n_real = sum(key[r['item_id']]['origin'] == 'real' for r in test)
+    assert n_real == 3                                                             # 3 real + 3 synthetic test items
+    offsite = [u for u in urls if not u.startswith(('file:', 'data:', 'blob:'))]
+    assert offsite == [], offsite                                                  # no network
+    data = json.loads(page.text_content('#kit'))
+    assert all(set(it) == {'item_id', 'images'} for it in data['items'])
