@@ -4,17 +4,19 @@
 
 # %% auto #0
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'READER_PANELS',
-           'channel_windows', 'to_model_range', 'from_model_range', 'generate', 'class_fid_fn', 'best_checkpoints',
-           'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panels', 'reader_windows',
-           'machine_reader_predictions', 'contrasts_figure', 'series_figure']
+           'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'generate', 'class_fid_fn',
+           'train_or_load_cond', 'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy',
+           'reader_panels', 'reader_windows', 'machine_reader_predictions', 'contrasts_figure', 'series_figure']
 
 # %% ../nbs/51_haarburger.ipynb #c002
+import time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from .metrics.fid import fid_features, fid_draws, fid_min
 from .metrics.samples import nn_accuracy, c2st
-from .train import sample_images
+from .core import atomic_torch_save
+from .train import sample_images, train
 from .reader.stats import item_arrays
 
 # %% ../nbs/51_haarburger.ipynb #c005
@@ -34,6 +36,19 @@ PAPER_TABLE3 = pd.DataFrame([('layperson', 64.6, 62.5, 70.0), ('radiologist', 73
                             columns=['reader', 'real', 'DCGAN', 'WGAN'])
 
 # %% ../nbs/51_haarburger.ipynb #c008
+def dataset_table(n_subjects:int,   # patients used
+                  lesion_labels,    # one label per lesion ('benign' / 'malignant')
+                  patch_labels,     # one class index per patch (see `CLASSES`)
+                 ) -> pd.DataFrame: # one row, the columns of `PAPER_TABLE1`
+    "Subjects, lesions and patches per class, as the paper's Table 1."
+    les, pat = pd.Series(list(lesion_labels), dtype=object), np.asarray(patch_labels)
+    bad = sorted(set(les) - {'benign', 'malignant'})
+    if bad: raise ValueError(f"dataset_table: lesion labels {bad}; expected 'benign' or 'malignant'")
+    row = {'subjects': int(n_subjects), 'lesions benign': int((les == 'benign').sum()), 'lesions malignant': int((les == 'malignant').sum()),
+           'patches benign': int((pat == 0).sum()), 'patches malignant': int((pat == 1).sum()), 'patches healthy': int((pat == 2).sum())}
+    return pd.DataFrame([row])[list(PAPER_TABLE1.columns)]
+
+# %% ../nbs/51_haarburger.ipynb #c011
 def channel_windows(names=CHANNELS,  # channel names
                     hi:float=1023.,   # top of the rescaled intensity range
                    ) -> np.ndarray:   # C×2 array of (lo, hi)
@@ -53,7 +68,7 @@ def from_model_range(x, windows) -> np.ndarray: # float32 N×C×H×W in scanner 
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
     return ((x + 1) / 2 * (hi - lo) + lo).numpy()
 
-# %% ../nbs/51_haarburger.ipynb #c011
+# %% ../nbs/51_haarburger.ipynb #c014
 def generate(G:torch.nn.Module,  # conditional generator G(z, y)
              cls:int,             # class index (see `CLASSES`)
              n:int,               # number of patches
@@ -66,7 +81,7 @@ def generate(G:torch.nn.Module,  # conditional generator G(z, y)
     y = torch.full((n,), cls, dtype=torch.long, device=dev)
     return sample_images(G, z, y, batch).clamp(-1, 1).cpu()
 
-# %% ../nbs/51_haarburger.ipynb #c014
+# %% ../nbs/51_haarburger.ipynb #c017
 def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
                  fid_model,         # from `load_fid_inception`
                  n:int,             # images per side per draw (paper: 1000)
@@ -85,7 +100,27 @@ def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
         return out
     return fn
 
-# %% ../nbs/51_haarburger.ipynb #c017
+# %% ../nbs/51_haarburger.ipynb #c020
+def train_or_load_cond(G, D, data, labels,   # networks, training patches (N×C×H×W in [−1, 1]) and class indices (N,)
+                       folder,                # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
+                       loss, cfg,             # `GANLoss`, `TrainConfig`
+                       metric_fn=None,        # e.g. `class_fid_fn(...)`, run at every checkpoint
+                       device='cpu', progress:bool=True,
+                      ) -> dict:              # G, trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
+    "Train a conditional model unless `folder/final.pt` says it finished; continue an interrupted one."
+    folder = Path(folder); final = folder/'final.pt'
+    if final.is_file():
+        s = torch.load(final, map_location='cpu', weights_only=False); G.load_state_dict(s['G'])
+        return dict(G=G, trained_now=False, **s['info'])
+    t0 = time.perf_counter()
+    r = train(G, D, data, folder, loss=loss, cfg=cfg, labels=labels, device=device, resume=True, metric_fn=metric_fn, progress=progress)
+    wall = time.perf_counter() - t0
+    info = dict(wall_s=wall, img_per_s=r.state['images'] / wall, kimg=r.state['images'] / 1000, g_iter=r.state['g_iter'],
+                epoch=r.state['epoch'], metrics=r.metrics)
+    atomic_torch_save({'G': {k: v.cpu() for k, v in r.G.state_dict().items()}, 'info': info}, final)
+    return dict(G=r.G.cpu(), trained_now=True, **info)
+
+# %% ../nbs/51_haarburger.ipynb #c023
 def best_checkpoints(metrics:list,   # `TrainResult.metrics`: [{'images', 'kimg', 'fid_<class>', ...}]
                      names=CLASSES,   # class names
                     ) -> dict:        # {class name: {'images', 'kimg', 'fid'}}
@@ -109,7 +144,7 @@ def load_generator(G:torch.nn.Module, path) -> torch.nn.Module:
     "G with the weights of a `network-*.pt` file."
     G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=False)['G']); return G
 
-# %% ../nbs/51_haarburger.ipynb #c020
+# %% ../nbs/51_haarburger.ipynb #c026
 def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W in [−1, 1]
                       fake:torch.Tensor, # fake patches of that class, same shape
                       n:int,             # samples per side (paper: 1000); capped by the real count
@@ -124,7 +159,7 @@ def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W
     if space == 'inception': r, f = (fid_features(x, fid_model, window=(-1, 1), channels=rgb) for x in (r, f))
     return dict(nn_accuracy(r, f), space=space)
 
-# %% ../nbs/51_haarburger.ipynb #c023
+# %% ../nbs/51_haarburger.ipynb #c029
 READER_PANELS = T1_SERIES + ('Sub1', 'Sub2', 'Sub3', 'Sub4', 'T2')  # panel order of a reader item
 
 def reader_panels(patch,          # C×H×W patch in scanner units
@@ -140,7 +175,7 @@ def reader_windows(image_window=(0., 1023.), sub_window=(0., 1023.)) -> list:
     "Display window of each reader panel: images and subtraction images."
     return [tuple(image_window)] * 5 + [tuple(sub_window)] * 4 + [tuple(image_window)]
 
-# %% ../nbs/51_haarburger.ipynb #c026
+# %% ../nbs/51_haarburger.ipynb #c032
 def machine_reader_predictions(kit,              # a `Kit`
                                key:dict,         # its answer key (`load_key`)
                                epochs:int=20,    # C2ST training epochs
@@ -155,7 +190,7 @@ def machine_reader_predictions(kit,              # a `Kit`
     order = list(np.flatnonzero(~fake)) + list(np.flatnonzero(fake))
     return {ids[j]: 1 - float(p) for j, p in zip(order, res['prob_fake'])}, res
 
-# %% ../nbs/51_haarburger.ipynb #c029
+# %% ../nbs/51_haarburger.ipynb #c035
 def _panel(ax, img, window, title):
     ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest'); ax.set_axis_off()
     if title: ax.set_title(title, fontsize=7)
