@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
+from ..io import write_nifti
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c006
 BRATS_SHAPE = (240, 240, 155)  # BraTS 2017+ grid (x, y, z), 1 mm isotropic
@@ -240,11 +241,6 @@ def brain_subject(rng:np.random.Generator, # random source for this subject
     return imgs, to_grid(lab, off, size)
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c035
-def _write_nifti(path, arr, spacing):
-    "Write a NIfTI volume with a RAS affine of the given voxel spacing."
-    import nibabel as nib
-    nib.save(nib.Nifti1Image(arr, np.diag([*spacing, 1.]).astype(float)), str(path))
-
 def write_brats_case(root, # data-set folder; the case goes to `root/<grade>/<case_id>/`
                      case_id:str, # case name, also the file-name prefix
                      grade:str, # 'HGG' or 'LGG'
@@ -255,8 +251,8 @@ def write_brats_case(root, # data-set folder; the case goes to `root/<grade>/<ca
     "Write one case in the BraTS 2017+ layout: `<case>_{t1,t1ce,t2,flair,seg}.nii.gz`."
     if set(images) != set(SEQUENCES): raise ValueError(f"{case_id}: images has {sorted(images)}; expected {sorted(SEQUENCES)}")
     folder = Path(root) / grade / case_id; folder.mkdir(parents=True, exist_ok=True)
-    for seq, arr in images.items(): _write_nifti(folder / f"{case_id}_{BRATS_SUFFIX[seq]}.nii.gz", arr, spacing)
-    _write_nifti(folder / f"{case_id}_seg.nii.gz", label.astype(np.uint8), spacing)
+    for seq, arr in images.items(): write_nifti(folder / f"{case_id}_{BRATS_SUFFIX[seq]}.nii.gz", arr, spacing)
+    write_nifti(folder / f"{case_id}_seg.nii.gz", label.astype(np.uint8), spacing)
     return folder
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c036

@@ -65,14 +65,14 @@ def iter_brats(root, # BraTS folder (any layout `medgan_nb.data.io.find_brats` k
     from medgan_nb.data import io
     refs, skipped = io.find_brats(root)
     if report is not None: report.extend(skipped)
-    n = 0
-    for ref in refs:
-        if max_cases is not None and n >= max_cases: return
-        case = io.load_brats_case(ref)
-        if grades is not None and case.grade not in grades: continue
-        n += 1; yield case
+    refs = [r for r in refs if grades is None or r.grade in grades]
+    for ref in refs[:max_cases]:
+        try: yield io.load_brats_case(ref)
+        except io.DataError as e:
+            if report is None: raise
+            report.append((ref.case_id, str(e)))
 
-# %% ../../../nbs/13_data.prep.brain.ipynb #c016
+# %% ../../../nbs/13_data.prep.brain.ipynb #c017
 HAN2018_IMAGES = {'T1': 15400, 'T1c': 15400, 'T2': 15400, 'FLAIR': 15400, 'Concat': 61600}  # paper: images per type
 
 @dataclass
@@ -104,7 +104,7 @@ def han2018_slices(cases, # iterable of case records (see `iter_brats`)
                            for q in [*sequences, 'Concat']])
     return SliceSet(images, index, counts)
 
-# %% ../../../nbs/13_data.prep.brain.ipynb #c019
+# %% ../../../nbs/13_data.prep.brain.ipynb #c020
 def slice_labels(label:np.ndarray, # (x, y, z) segmentation, > 0 is tumour
                  brain:np.ndarray, # (x, y, z) brain mask (e.g. T1c > 0)
                  first:int=30, last:int=130, # axial range (inclusive, 0-based)
@@ -125,7 +125,7 @@ def slice_labels(label:np.ndarray, # (x, y, z) segmentation, > 0 is tumour
                          label=None if reason != 'kept' else ('tumour' if has[k] else 'non-tumour')))
     return pd.DataFrame(rows)
 
-# %% ../../../nbs/13_data.prep.brain.ipynb #c022
+# %% ../../../nbs/13_data.prep.brain.ipynb #c023
 HAN2019_SPLIT = {'train': 154, 'val': 44, 'test': 22}  # paper: patients per split
 HAN2019_COUNTS = {('train', 'tumour'): 5036, ('train', 'non-tumour'): 3853, ('val', 'tumour'): 793,
                   ('val', 'non-tumour'): 640, ('test', 'tumour'): 1575, ('test', 'non-tumour'): 1082}  # paper: images
@@ -143,7 +143,7 @@ def patient_split(case_ids, # patient ids
     order = np.random.default_rng(seed).permutation(n)
     return {ids[i]: name for name, part in zip(names, np.split(order, np.cumsum(sizes)[:-1])) for i in part}
 
-# %% ../../../nbs/13_data.prep.brain.ipynb #c024
+# %% ../../../nbs/13_data.prep.brain.ipynb #c025
 def pad_to(imgs:np.ndarray, # (n, h, w) slices
            side:int=256, # output side (the paper pads 240 to 256)
           )->np.ndarray: # (n, side, side), zeros around, centred
@@ -154,7 +154,7 @@ def pad_to(imgs:np.ndarray, # (n, h, w) slices
     out[:, t:t + h, l:l + w] = imgs
     return out
 
-# %% ../../../nbs/13_data.prep.brain.ipynb #c026
+# %% ../../../nbs/13_data.prep.brain.ipynb #c027
 def han2019_slices(cases, # iterable of case records (see `iter_brats`)
                    sequence:str='T1c', # the paper uses T1c
                    first:int=30, last:int=130, # axial range (inclusive, 0-based)
