@@ -106,14 +106,14 @@ def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
                  names=CLASSES,     # class names for the result keys
                  seed:int=0,        # seeds fakes and draws
                  batch:int=64,      # generator/Inception batch
-                ):                  # metric_fn(G, state) → {'fid_<class>': mean FID}
+                ):                  # metric_fn(G, state) → {'fid_<class>': mean FID, 'fid_s': seconds it took}
     "A `train` metric hook: mean FID over `draws` draws of n real vs n fake patches, per class."
     def fn(G, state):
-        out = {}
+        out, t0 = {}, time.perf_counter()
         for c, rf in real_feats.items():
             ff = fid_features(generate(G, c, n * draws, seed + 1000 * c, batch), fid_model, window=(-1, 1), channels=rgb, batch_size=batch)
             out[f'fid_{names[c]}'] = fid_draws(rf, ff, n=min(n, len(rf)), k=draws, seed=seed)['mean']
-        return out
+        return {**out, 'fid_s': time.perf_counter() - t0}
     return fn
 
 # %% ../nbs/51_haarburger.ipynb #c023

@@ -59,7 +59,7 @@ def test_run_folder(first_run):
     assert 'Profile: smoke, seed 0' in md and 'machine reader (C2ST)' in md
     m = json.loads((run/'metrics.json').read_text())
     assert m['profile'] == 'smoke' and m['labels']['table3'] == 'machine reader (C2ST)' and m['reader'] == 'machine reader (C2ST)'
-    assert set(m['training']) == {'DCGAN', 'WGAN'} and all(v['trained_now'] and v['img_per_s'] > 0 for v in m['training'].values())
+    assert set(m['training']) == {'DCGAN', 'WGAN'} and all(v['trained_now'] and v['train_img_per_s'] > 0 and 0 < v['fid_s'] < v['wall_s'] for v in m['training'].values())
     assert m['training']['WGAN']['g_iter'] >= 1                               # the critic had its 5 steps, then G moved
     for gan in ('DCGAN', 'WGAN'):
         fids = [r['fid_malignant'] for r in m['fid_by_checkpoint'][gan]]
