@@ -10,6 +10,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='no system Chromium (ap
 
 from medgan_nb.reader.study import make_kit, finding_question, load_key, default_key_path, load_responses
 from medgan_nb.reader.html import kit_to_html
+from medgan_nb.reader.stats import responses_frame, score, confusion_table, first_attempts
 
 
 def _imgs(n, v): return [np.full((16, 16), v + i / 100) for i in range(n)]
@@ -69,3 +70,48 @@ def test_answer_reload_export(page_and_kit):
     assert offsite == [], offsite                                                  # no network
     data = json.loads(page.text_content('#kit'))
     assert all(set(it) == {'item_id', 'images'} for it in data['items'])
+    # the analysis runs on the export: accuracy equals the share of test answers that match the key
+    scored = score(responses_frame([out], kit), key, kit)
+    expected = 100 * sum(r['answers']['origin'] == key[r['item_id']]['origin'] for r in test) / 6
+    table = confusion_table(scored, kit, by=('reader_id',))
+    assert table.loc[0, 'accuracy'] == pytest.approx(expected)
+    assert table.loc[0, 'real as real'] + table.loc[0, 'real as synthetic'] == 3
+
+
+def test_tablet_touch_zoom_and_pan(tmp_path):
+    "On an emulated tablet (touch, mobile viewport): taps answer, zoom enlarges the images and the frame pans."
+    kit = make_kit(tmp_path/'kit', _imgs(3, 0.2), _imgs(3, 0.7), design='2afc', seed=1)
+    html = kit_to_html(kit, tmp_path/'study.html')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        ctx = browser.new_context(viewport={'width': 768, 'height': 1024}, has_touch=True, is_mobile=True, device_scale_factor=2)
+        page = ctx.new_page(); page.goto(html.resolve().as_uri())
+        assert 'user-scalable=yes' in page.get_attribute('meta[name=viewport]', 'content')   # browser pinch-zoom allowed
+        page.fill('#reader', 'tab-1'); page.fill('#group', 'breast specialist'); page.tap('#begin')
+        assert page.inner_text('#progress') == 'item 1 of 3'
+        assert page.locator('figcaption').all_inner_texts() == ['left', 'right']
+        for _ in range(4): page.tap('#zoomin')
+        frame = page.eval_on_selector('#frame', 'f => [f.scrollWidth, f.clientWidth]')
+        assert frame[0] > frame[1]                                                    # 2 × 1280 px of images: pans
+        page.eval_on_selector('#frame', 'f => { f.scrollLeft = 500; }')
+        assert page.eval_on_selector('#frame', 'f => f.scrollLeft') == 500
+        assert page.eval_on_selector('#panels img', 'im => getComputedStyle(im).imageRendering') == 'pixelated'
+        page.tap('text=left [1]'); page.tap('text=right [2]'); page.tap('text=left [1]')
+        assert page.is_visible('#finished')
+        with page.expect_download() as dl:
+            page.tap('#export')
+        out = tmp_path/'export.json'; dl.value.save_as(out)
+        head, recs = load_responses(out, kit)
+        assert [r['answers']['real_is'] for r in recs] == ['left', 'right', 'left'] and head['group'] == 'breast specialist'
+        page.tap('#again')                                                          # a second attempt, after the export
+        assert page.inner_text('#progress') == 'item 1 of 3'
+        for _ in range(3): page.keyboard.press('2')
+        with page.expect_download() as dl2:
+            page.tap('#export')
+        out2 = tmp_path/dl2.value.suggested_filename; dl2.value.save_as(out2)
+        assert out2.name == 'responses-tab-1-attempt2.json'
+        key = load_key(default_key_path(kit.folder), kit)
+        scored = score(responses_frame([out, out2], kit), key, kit)
+        assert sorted(scored.attempt.unique()) == [1, 2]
+        assert len(first_attempts(scored)) == 3 and (first_attempts(scored).attempt == 1).all()
+        browser.close()

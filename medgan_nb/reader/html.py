@@ -34,7 +34,7 @@ input,select{font-size:1.1em;padding:.4em;margin:.3em}
 #frame{overflow:auto;max-width:100%;max-height:75vh;touch-action:pan-x pan-y pinch-zoom;border:1px solid #444}
 #panels{display:flex;gap:8px;width:max-content}
 #panels figure{margin:0;text-align:center}
-#panels img{image-rendering:pixelated;image-rendering:crisp-edges;display:block}
+#panels img{image-rendering:crisp-edges;image-rendering:pixelated;display:block}
 .hidden{display:none}
 #feedback{min-height:1.5em;color:#fc6}
 """
@@ -54,8 +54,8 @@ _BODY = """
   <div><button id="zoomout">zoom &minus;</button><button id="zoomin">zoom +</button></div>
   <div id="feedback"></div>
 </div>
-<div id="finished" class="hidden"><p>Thank you, the study is finished.</p></div>
-<p><button id="export" class="hidden">Export responses</button></p>
+<div id="finished" class="hidden"><p>Thank you, the study is finished. Please export your responses.</p></div>
+<p><button id="export" class="hidden">Export responses</button><button id="again" class="hidden">Take the test again</button></p>
 """
 
 # %% ../../nbs/42_reader.html.ipynb #c009
@@ -67,15 +67,17 @@ let S = null, pending = {}, confidence = null, shownAt = 0, zoom = 0;
 const ZOOMS = [1, 1.5, 2, 3, 4];
 function save() { localStorage.setItem(STORE + ':' + S.header.reader_id, JSON.stringify(S)); localStorage.setItem(STORE + ':last', S.header.reader_id); }
 function shuffle(a) { for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; } return a; }
-function begin(reader, group) {
+function begin(reader, group, attempt) {
   const old = localStorage.getItem(STORE + ':' + reader);
-  if (old) { S = JSON.parse(old); }
+  if (old && !attempt) { S = JSON.parse(old); }
   else {
+    attempt = attempt || 1;
     let test = shuffle(KIT.items.map(it => it.item_id));
     if (KIT.items_per_reader) test = test.slice(0, KIT.items_per_reader);
+    const warm = attempt === 1 ? KIT.warmup.map(it => [it.item_id, 'warmup']) : [];
     S = {header: {type: 'header', format: KIT.format, kit_id: KIT.kit_id, reader_id: reader, group: group,
-                  reader_type: 'human', created: new Date().toISOString()},
-         order: KIT.warmup.map(it => [it.item_id, 'warmup']).concat(test.map(i => [i, 'test'])), responses: [], truth: null};
+                  reader_type: 'human', attempt: attempt, created: new Date().toISOString()},
+         order: warm.concat(test.map(i => [i, 'test'])), responses: [], truth: null, exported: false};
   }
   save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden'); show();
 }
@@ -88,8 +90,9 @@ _JS_VIEW = r"""
 function show() {
   pending = {}; confidence = null; const cur = current();
   $('feedback').textContent = S.truth ? 'Previous warm-up item was: ' + Object.values(S.truth).join(', ') : '';
+  $('again').classList.toggle('hidden', !(!cur && S.exported));
   if (!cur) { $('study').classList.add('hidden'); $('finished').classList.remove('hidden'); return; }
-  $('study').classList.remove('hidden');
+  $('study').classList.remove('hidden'); $('finished').classList.add('hidden');
   const [id, phase] = cur, seq = S.order.filter(o => o[1] === phase);
   $('progress').textContent = (phase === 'warmup' ? 'warm-up ' : 'item ') + (seq.findIndex(o => o[0] === id) + 1) + ' of ' + seq.length;
   $('panels').innerHTML = '';
@@ -136,8 +139,10 @@ function press(key) {
 }
 function exportResponses() {
   const blob = new Blob([JSON.stringify({type: 'export', header: S.header, responses: S.responses}, null, 1)], {type: 'application/json'});
-  const a = document.createElement('a'); a.href = URL.createObjectURL(blob); a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') + '.json';
+  const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
+  a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') + '-attempt' + S.header.attempt + '.json';
   document.body.append(a); a.click(); a.remove();
+  S.exported = true; save(); show();
 }
 """
 
@@ -148,6 +153,7 @@ $('groups').innerHTML = GROUPS.map(g => '<option value="' + g + '">').join('');
 $('begin').onclick = () => { const r = $('reader').value.trim(), g = $('group').value.trim(); if (r && g) begin(r, g); else alert('Please enter a reader id and a group.'); };
 $('zoomin').onclick = () => press('+'); $('zoomout').onclick = () => press('-');
 $('export').onclick = exportResponses;
+$('again').onclick = () => { if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1); };
 document.addEventListener('keydown', e => { if (e.target.tagName !== 'INPUT') press(e.key); });
 const last = localStorage.getItem(STORE + ':last');
 if (last && localStorage.getItem(STORE + ':' + last)) begin(last, null);

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['responses_frame', 'score', 'confusion_table', 'accuracy_table', 'binomial_tests', 'pool_bins', 'chi2_binomial_gof',
-           'conover', 'kruskal_by', 'success_rates', 'success_summary', 'success_figure', 'item_arrays',
-           'machine_reader_log']
+           'conover', 'kruskal_by', 'first_attempts', 'success_rates', 'success_summary', 'success_figure',
+           'item_arrays', 'machine_reader_log', 'c2st_reader']
 
 # %% ../../nbs/43_reader.stats.ipynb #c003
 from pathlib import Path
@@ -24,12 +24,14 @@ def responses_frame(paths,        # response logs (.jsonl) or HTML exports (.jso
     for p in ([paths] if isinstance(paths, (str, Path)) else paths):
         head, recs = load_responses(p, kit)
         for r in recs:
-            rows.append(dict(reader_id=head['reader_id'], group=head['group'], reader_type=head['reader_type'],
+            rows.append(dict(reader_id=head['reader_id'], group=head['group'], reader_type=head['reader_type'], attempt=head.get('attempt', 1),
                              item_id=r['item_id'], phase=r['phase'], position=r['position'], confidence=r['confidence'],
                              time_s=r['time_s'], timestamp=r['timestamp'], file=str(p),
                              **{f"answer_{k}": v for k, v in r['answers'].items()}))
-    dup = pd.DataFrame(rows).duplicated(['reader_id', 'item_id']) if rows else []
-    if len(rows) and dup.any(): raise ValueError(f"reader {rows[int(np.argmax(dup))]['reader_id']!r} appears in more than one response file")
+    dup = pd.DataFrame(rows).duplicated(['reader_id', 'attempt', 'item_id']) if rows else []
+    if len(rows) and dup.any():
+        r = rows[int(np.argmax(dup))]
+        raise ValueError(f"reader {r['reader_id']!r}, attempt {r['attempt']}, appears in more than one response file ({r['file']})")
     return pd.DataFrame(rows)
 
 # %% ../../nbs/43_reader.stats.ipynb #c007
@@ -140,16 +142,20 @@ def conover(groups:dict,      # {label: 1-D values}
 def kruskal_by(scored:pd.DataFrame, by='position', question='origin', per_reader=False)->dict:
     "Kruskal–Wallis across the values of `by` (question positions; or reader groups with `per_reader=True`)."
     col = f'correct_{question}'
-    df = scored.groupby(['reader_id', by])[col].mean().reset_index() if per_reader else scored
+    df = scored.groupby(['reader_id', 'attempt', by])[col].mean().reset_index() if per_reader else scored
     groups = {g: d[col].astype(float).to_numpy() for g, d in df.groupby(by)}
     if len(groups) < 2: raise ValueError(f"Kruskal–Wallis needs at least two values of {by!r}, got {list(groups)}")
     res = stats.kruskal(*groups.values())
     return dict(statistic=float(res.statistic), p_value=float(res.pvalue), groups=groups)
 
 # %% ../../nbs/43_reader.stats.ipynb #c033
+def first_attempts(scored:pd.DataFrame)->pd.DataFrame:
+    "Only each reader's first attempt (Korkinof's first-attempt analysis; all rows are the all-attempts analysis)."
+    return scored[scored.attempt == scored.groupby('reader_id').attempt.transform('min')]
+
 def success_rates(scored:pd.DataFrame, question='origin')->pd.DataFrame:
-    "One row per reader: group, reader type, number correct, number answered, success rate."
-    g = scored.groupby(['reader_id', 'group', 'reader_type'])[f'correct_{question}'].agg(['sum', 'count'])
+    "One row per reader and attempt: group, reader type, number correct, number answered, success rate."
+    g = scored.groupby(['reader_id', 'attempt', 'group', 'reader_type'])[f'correct_{question}'].agg(['sum', 'count'])
     g = g.rename(columns={'sum': 'correct', 'count': 'answered'}).reset_index()
     g['rate'] = g.correct / g.answered
     return g
@@ -163,7 +169,7 @@ def success_summary(scored:pd.DataFrame, question='origin', by='group')->pd.Data
     out['mean ± sd'] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(out['mean'], out.sd)]
     return out
 
-# %% ../../nbs/43_reader.stats.ipynb #c035
+# %% ../../nbs/43_reader.stats.ipynb #c037
 def success_figure(scored:pd.DataFrame, question='origin', by='group', bw=None):
     "Histogram of per-reader success counts (all readers) with a KDE per group, as Korkinof 2021 Fig. 7."
     import matplotlib.pyplot as plt
@@ -178,13 +184,13 @@ def success_figure(scored:pd.DataFrame, question='origin', by='group', bw=None):
     ax.legend(fontsize=8)
     return fig
 
-# %% ../../nbs/43_reader.stats.ipynb #c038
+# %% ../../nbs/43_reader.stats.ipynb #c040
 def item_arrays(kit:Kit, phase='test')->dict:
     "{item_id: list of panels as float arrays in [0, 1]}, read from the kit's PNGs."
     recs = kit.items if phase == 'test' else kit.warmup
     return {r['item_id']: [np.asarray(Image.open(kit.image_path(n)), dtype=np.float32) / 255 for n in r['images']] for r in recs}
 
-# %% ../../nbs/43_reader.stats.ipynb #c039
+# %% ../../nbs/43_reader.stats.ipynb #c041
 def machine_reader_log(kit:Kit,          # the kit the machine answers
                        predictions:dict, # {item_id: p} with p = P(real) ('single') or P(left is real) ('2afc'), or {item_id: answers dict}
                        path,             # new response log to write
@@ -201,3 +207,35 @@ def machine_reader_log(kit:Kit,          # the kit the machine answers
         ans = dict(p) if isinstance(p, dict) else {first.name: first.choices[0] if float(p) >= 0.5 else first.choices[1]}
         log.append(iid, ans, 0.0)
     return log.path
+
+# %% ../../nbs/43_reader.stats.ipynb #c044
+def _c2st_predictions(kit, key, arrays, res_fn):
+    "Per-item P(real) (single) or P(left is real) (2afc) from a classifier's out-of-fold P(synthetic)."
+    ids = list(arrays)
+    if kit.design == 'single':
+        real_ids = [i for i in ids if key[i]['origin'] == 'real']; syn_ids = [i for i in ids if key[i]['origin'] != 'real']
+        res = res_fn(np.stack([np.stack(arrays[i]) for i in real_ids]), np.stack([np.stack(arrays[i]) for i in syn_ids]))
+        return {i: 1 - float(p) for i, p in zip(real_ids + syn_ids, res['prob_fake'])}, res
+    side = {i: 0 if key[i]['real_is'] == 'left' else 1 for i in ids}
+    res = res_fn(np.stack([arrays[i][side[i]][None] for i in ids]), np.stack([arrays[i][1 - side[i]][None] for i in ids]))
+    pf_real, pf_syn = np.asarray(res['prob_fake'][:len(ids)]), np.asarray(res['prob_fake'][len(ids):])
+    pf_left = {i: (pf_real[n] if side[i] == 0 else pf_syn[n]) for n, i in enumerate(ids)}
+    pf_right = {i: (pf_syn[n] if side[i] == 0 else pf_real[n]) for n, i in enumerate(ids)}
+    return {i: float(pf_right[i] - pf_left[i] + 1) / 2 for i in ids}, res
+
+# %% ../../nbs/43_reader.stats.ipynb #c045
+def c2st_reader(kit:Kit,            # the kit whose test items the machine answers
+                key:dict,           # its answer key (the classifier's training labels, used out of fold only)
+                path,               # new response log of the machine reader
+                other_answers=None, # {item_id: {question: choice}} for questions other than real/synthetic
+                classifier=None,    # default `medgan_nb.metrics.samples.c2st`; same call and 'prob_fake' result
+                **kwargs            # passed to the classifier (folds, epochs, seed, device, ...)
+               )->tuple:            # (log path, the classifier's result dict)
+    "Answer a kit with the classifier two-sample test and log it as 'machine reader (C2ST)'."
+    if classifier is None: from medgan_nb.metrics.samples import c2st as classifier
+    extra = [q.name for q in kit.questions[1:]]
+    if extra and not other_answers: raise ValueError(f"kit {kit.kit_id} also asks {extra}; C2ST answers only real/synthetic: pass other_answers")
+    p, res = _c2st_predictions(kit, key, item_arrays(kit), lambda r, s: classifier(r, s, **kwargs))
+    q = kit.questions[0]
+    answers = {i: {q.name: q.choices[0] if v >= 0.5 else q.choices[1], **(other_answers or {}).get(i, {})} for i, v in p.items()}
+    return machine_reader_log(kit, answers, path, 'C2ST'), res

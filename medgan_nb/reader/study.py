@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from fastcore.basics import patch
+from ..core import atomic_write
 
 # %% ../../nbs/40_reader.study.ipynb #c006
 def _shortcut_keys(choices):
@@ -133,9 +134,8 @@ def _write_items(entries, img_dir, windows, phase):
 
 # %% ../../nbs/40_reader.study.ipynb #c018
 def _dump_json(obj, path):
-    "Write JSON to a new file and fsync it."
-    with open(path, 'x') as f:
-        json.dump(obj, f, indent=1); f.flush(); os.fsync(f.fileno())
+    "Write JSON atomically (callers have checked that `path` does not exist yet)."
+    atomic_write(path, json.dumps(obj, indent=1))
 
 def default_key_path(folder)->Path:
     "Where the answer key of the kit in `folder` goes unless told otherwise: next to the folder, not inside it."
@@ -173,7 +173,8 @@ def make_kit(folder,                  # new folder for the kit (must not exist o
     questions = [PAIR] if design == '2afc' else [ORIGIN] + ([finding] if finding else [])
     kit_id = _token()
     _dump_json(dict(format=KIT_FORMAT, kit_id=kit_id, title=title, design=design,
-                    questions=[q.as_dict() for q in questions], panel_names=list(panel_names or []),
+                    questions=[q.as_dict() for q in questions],
+                    panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
                     items_per_reader=items_per_reader, warmup=warm_recs, items=test_recs), folder/'kit.json')
     _dump_json(dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path)
     return Kit(folder)
@@ -202,11 +203,12 @@ class Kit:
         self.items_per_reader = meta['items_per_reader']
         self.by_id = {r['item_id']: r for r in self.items + self.warmup}
     def image_path(self, name): return self.folder/'images'/name
-    def order_for(self, reader_id):
+    def order_for(self, reader_id, attempt=1):
         "Test item ids in the order `reader_id` sees them (a seeded subset when `items_per_reader` is set)."
         ids = [r['item_id'] for r in self.items]
         if not self.items_per_reader: return ids
-        seed = int.from_bytes(hashlib.sha256(f"{self.kit_id}/{reader_id}".encode()).digest()[:8], 'little')
+        tag = f"{self.kit_id}/{reader_id}" + (f"/{attempt}" if attempt != 1 else '')
+        seed = int.from_bytes(hashlib.sha256(tag.encode()).digest()[:8], 'little')
         return [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))[:self.items_per_reader]]
     def __len__(self): return len(self.items)
     def __repr__(self): return f"Kit({self.design}, {len(self.warmup)} warm-up + {len(self.items)} items, {self.folder})"
@@ -243,6 +245,8 @@ def check_header(head:dict, kit:Kit, where:str):
     if head.get('kit_id') != kit.kit_id: raise ResponseError(f"{where}: foreign response file: kit_id {head.get('kit_id')!r}, expected {kit.kit_id!r} ({kit.folder})")
     for k in ('reader_id', 'group'):
         if not isinstance(head.get(k), str) or not head[k].strip(): raise ResponseError(f"{where}: field {k!r} is {head.get(k)!r}, expected a non-empty string")
+    att = head.get('attempt', 1)
+    if isinstance(att, bool) or not isinstance(att, int) or att < 1: raise ResponseError(f"{where}: attempt {att!r}, expected an integer >= 1")
     rt = head.get('reader_type')
     if rt not in READER_TYPES: raise ResponseError(f"{where}: reader_type {rt!r}, expected one of {READER_TYPES}")
     if (rt == 'machine') != head['reader_id'].startswith('machine reader'):
@@ -298,19 +302,22 @@ def read_responses(path,      # a reader's JSONL response log
 # %% ../../nbs/40_reader.study.ipynb #c038
 class ResponseLog:
     "Append-only, fsynced JSONL log of one reader's answers to one kit; reopening resumes it."
-    def __init__(self, path, kit:Kit, reader_id:str, group:str, reader_type='human'):
+    def __init__(self, path, kit:Kit, reader_id:str, group:str, reader_type='human', attempt=1):
         self.path, self.kit = Path(path), kit
         head = dict(type='header', format=RESPONSES_FORMAT, kit_id=kit.kit_id, reader_id=reader_id,
-                    group=group, reader_type=reader_type, created=utc_now())
+                    group=group, reader_type=reader_type, attempt=attempt, created=utc_now())
         check_header(head, kit, f"{self.path} (new header)")
         if self.path.exists():
             self.header, self.records = read_responses(self.path, kit)
-            for k in ('reader_id', 'group', 'reader_type'):
-                if self.header[k] != head[k]: raise ResponseError(f"{self.path}: log of {k}={self.header[k]!r}, not {head[k]!r}")
+            for k in ('reader_id', 'group', 'reader_type', 'attempt'):
+                if self.header.get(k, 1) != head[k]: raise ResponseError(f"{self.path}: log of {k}={self.header[k]!r}, not {head[k]!r}")
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.header, self.records = head, []
             self._write(head, 'x')
+            dfd = os.open(self.path.parent, os.O_RDONLY)   # make the new file's directory entry durable too
+            try: os.fsync(dfd)
+            finally: os.close(dfd)
         self.answered = {r['item_id'] for r in self.records}
 
     def _write(self, rec, mode='a'):

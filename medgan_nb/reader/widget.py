@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 import ipywidgets as widgets
 from ipywidgets import HBox, VBox, Button, Label, HTML, Layout, Text
-from IPython.display import display
 from fastcore.basics import patch
 from .study import Kit, ResponseLog, ResponseError, CONFIDENCE
 
@@ -19,13 +18,14 @@ class StudySession:
     "State of one reader taking one kit: current item, pending answers, timing, zoom; every answer is logged."
     zooms = (1., 1.5, 2., 3., 4.)
     def __init__(self, kit:Kit, log_path, reader_id:str, group:str,
+                 attempt=1,                # 2, 3, ... when the reader takes the kit again (a new log)
                  warmup=True,              # show the kit's warm-up items (with the truth) first
                  ask_confidence=False,     # also ask for a 1–5 confidence before moving on
                  clock=time.monotonic):    # seconds; replaced by a fake clock in tests
         self.kit, self.ask_confidence, self.clock = kit, ask_confidence, clock
-        self.log = ResponseLog(log_path, kit, reader_id, group)
+        self.log = ResponseLog(log_path, kit, reader_id, group, attempt=attempt)
         warm = [(r['item_id'], 'warmup') for r in kit.warmup] if warmup else []
-        self.sequence = warm + [(i, 'test') for i in kit.order_for(reader_id)]
+        self.sequence = warm + [(i, 'test') for i in kit.order_for(reader_id, attempt)]
         self.zoom_level, self.last_truth = 0, None
         self._show_next()
 
@@ -126,7 +126,7 @@ class StudyApp:
         self.box = VBox([self.title, self.progress, self.panels, *self.rows, zoom, self.keys, self.feedback])
         self.render()
 
-    def _ipython_display_(self): display(self.box)
+    def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)   # displays as its box
 
 # %% ../../nbs/41_reader.widget.ipynb #c017
 @patch
