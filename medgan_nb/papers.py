@@ -144,8 +144,8 @@ def curves_figure(logs:dict,               # {model name: rows of its log.jsonl 
             pts = [(r['kimg'], r[k]) for r in rows if k in r and 'metric' not in r]
             if pts: ax.plot(*zip(*pts), label=k, lw=0.8)
         ax.set_title(name, fontsize=7); ax.tick_params(labelsize=6); ax.set_xlabel('kimg', fontsize=6)
+        if ax.lines: ax.legend(fontsize=5)
     for ax in list(axes.flat)[n:]: ax.set_axis_off()
-    axes.flat[0].legend(fontsize=6)
     if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     fig.tight_layout(); return fig
 

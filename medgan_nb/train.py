@@ -39,7 +39,7 @@ class TrainConfig:
     seed:int=0                  # seeds the weights, the data order and all noise
     deterministic:bool=False    # deterministic kernels (CPU resume test; slower on GPU)
     amp:bool=True               # bf16 autocast where `bf16_supported` (no loss scaling needed for bf16)
-    channels_last:bool=True     # channels_last memory format for nets and batches
+    channels_last:bool|None=None # channels_last format for nets and batches; None = on CUDA only (see below)
     compile:bool=False          # torch.compile the forward passes
     phase_kimg:float=600.0      # progressive: images per stable phase
     fade_kimg:float=600.0       # progressive: images per fade-in
@@ -58,6 +58,7 @@ def progressive_stage(images:int,         # images seen so far
                      ) -> tuple[int, float]: # (stage, alpha)
     "The stage and fade-in weight α after `images` images of a progressive schedule."
     kimg, p, f = images / 1000, phase_kimg, fade_kimg
+    if p + f == 0: return n_stages - 1, 1.0          # no growth: train the final stage directly
     if kimg < p or n_stages == 1: return 0, 1.0
     s, rest = divmod(kimg - p, p + f)
     s = int(s) + 1
@@ -210,7 +211,8 @@ class _Trainer:
         self.rank, self.world = dist_info()
         seed_everything(cfg.seed, cfg.deterministic)
         self.out_dir = Path(out_dir); self.ckpt_path = self.out_dir/'checkpoints'/'latest.pt'
-        fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        self.cl = cfg.channels_last if cfg.channels_last is not None else self.device.type == 'cuda'
+        fmt = torch.channels_last if self.cl else torch.contiguous_format
         self.G, self.D = G.to(self.device, memory_format=fmt), D.to(self.device, memory_format=fmt)
         broadcast_(self.G); broadcast_(self.D)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_kimg else None
@@ -248,7 +250,7 @@ def _set_stage(self:_Trainer):
 def _reals(self:_Trainer, idx):
     x, y = self.data.batch(idx)
     if self.progressive: x = stage_reals(x, self.G.cfg.shape(self.st['stage']), self.st['alpha'])
-    return x.contiguous(memory_format=torch.channels_last if self.cfg.channels_last else torch.contiguous_format), y
+    return x.contiguous(memory_format=torch.channels_last if self.cl else torch.contiguous_format), y
 
 _Trainer._batch_size, _Trainer._set_stage, _Trainer._reals = _batch_size, _set_stage, _reals
 

@@ -108,7 +108,7 @@ def kde_coverage(real2, fake2, p:float=0.97, grid:int=128) -> dict: # real_cover
                 fake_covered=float((in_r & in_f).sum() / in_f.sum()), p=p)
 
 # %% ../../nbs/32_metrics.moments.ipynb #c020
-def moment_report(real_m, fake_m, k:int=3, p:float=0.97) -> dict: # per_moment: {name: {mi, m_mean}}, pairs: {(i, j): {...}}
+def moment_report(real_m, fake_m, k:int=3, p:float=0.97) -> dict: # per_moment: {name: {mi, m_mean}}, pairs: {'a/b': {ovl, mi_2d, real_covered, fake_covered}}
     "MI and neighbour counts per moment, OVL and KDE coverage per moment pair (rows with NaN dropped)."
     real_m, fake_m = np.asarray(real_m, np.float64), np.asarray(fake_m, np.float64)
     real_m, fake_m = real_m[np.isfinite(real_m).all(1)], fake_m[np.isfinite(fake_m).all(1)]
@@ -118,7 +118,7 @@ def moment_report(real_m, fake_m, k:int=3, p:float=0.97) -> dict: # per_moment: 
     for i in range(5):
         for j in range(i + 1, 5):
             cov = kde_coverage(real_m[:, [i, j]], fake_m[:, [i, j]], p)
-            pairs[(MOMENT_NAMES[i], MOMENT_NAMES[j])] = dict(ovl=pair_overlap(real_m[:, [i, j]], fake_m[:, [i, j]]),
+            pairs[f'{MOMENT_NAMES[i]}/{MOMENT_NAMES[j]}'] = dict(ovl=pair_overlap(real_m[:, [i, j]], fake_m[:, [i, j]]),
                 mi_2d=ross_mi(x[:, [i, j]], y, k)['mi'], real_covered=cov['real_covered'], fake_covered=cov['fake_covered'])
     return dict(per_moment=per, pairs=pairs, n_real=len(real_m), n_fake=len(fake_m), k=k, p=p)
 

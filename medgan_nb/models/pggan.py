@@ -40,9 +40,9 @@ def minibatch_stddev(x:torch.Tensor, # (N, C, H, W) features
     "Append the group-wise standard deviation, averaged over features and pixels, as one feature map."
     n, c, h, w = x.shape
     g = max(d for d in range(1, min(group, n) + 1) if n % d == 0)
-    y = x.float().reshape(g, n // g, c, h, w)
-    y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean((1, 2, 3))      # (n // g,)
-    y = y.to(x.dtype).view(-1, 1, 1, 1).repeat(g, 1, h, w)
+    y = x.float().reshape(n // g, g, c, h, w)                                  # contiguous groups
+    y = (y - y.mean(1, keepdim=True)).square().mean(1).add(1e-8).sqrt().mean((1, 2, 3))   # (n // g,)
+    y = y.to(x.dtype).repeat_interleave(g).view(n, 1, 1, 1).expand(n, 1, h, w)
     return torch.cat([x, y], 1)
 
 # %% ../../nbs/21_models.pggan.ipynb #c009

@@ -6,8 +6,8 @@ positions with no finding in the 32×32 neighbourhood; channels stacked in a con
 
 # %% auto #0
 __all__ = ['VOLUMES', 'CLASSES', 'CHANNELS', 'HAARBURGER_TABLE1', 'BreastCase', 'find_breast_dce', 'load_breast_case',
-           'iter_breast_dce', 'rescale_1023', 'resample', 'lesion_centres', 'healthy_centres', 'extract_patches',
-           'PatchSet', 'haarburger_patches']
+           'iter_breast_dce', 'rescale_1023', 'resample', 'resample_labels', 'lesion_centres', 'healthy_centres',
+           'extract_patches', 'PatchSet', 'haarburger_patches']
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c003
 from dataclasses import dataclass
@@ -99,6 +99,21 @@ def resample(vol:np.ndarray, # (x, y, z) volume
     return out[0, 0].numpy().astype(vol.dtype if nearest else np.float32)
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c015
+def resample_labels(ids:np.ndarray, # uint8 lesion ids (x, y, z), 0 = none
+                    grid:tuple=(512, 512, 32), # output grid
+                   )->np.ndarray: # uint8 ids on `grid`; every input lesion keeps at least one voxel
+    "Resample a lesion-id map so that no lesion disappears."
+    out = np.zeros(grid, np.uint8)
+    for i in np.unique(ids)[1:]:
+        p = resample((ids == i).astype(np.float32), grid)
+        m = p >= 0.5
+        if not m.any():  # too small for the grid: keep the voxel holding its centre of mass
+            com = np.array(ndi.center_of_mass(ids == i)); m = np.zeros(grid, bool)
+            m[tuple(np.clip(np.round((com + 0.5) * np.array(grid) / np.array(ids.shape) - 0.5).astype(int), 0, np.array(grid) - 1))] = True
+        out[m & (out == 0)] = i
+    return out
+
+# %% ../../../nbs/15_data.prep.breast.ipynb #c018
 def lesion_centres(lesions:np.ndarray, # (x, y, z) lesion ids on the patch grid
                   )->pd.DataFrame: # lesion_id, z, cx, cy (rounded centre of mass per slice)
     "Centre of mass of every lesion's cross-section on every slice where it appears."
@@ -122,7 +137,7 @@ def healthy_centres(breast:np.ndarray, # bool (x, y, z) region to draw from
     pick = cand[rng.choice(len(cand), size=min(n, len(cand)), replace=False)] if len(cand) else np.zeros((0, 3), int)
     return pd.DataFrame(dict(z=pick[:, 2], cx=pick[:, 0], cy=pick[:, 1]))
 
-# %% ../../../nbs/15_data.prep.breast.ipynb #c017
+# %% ../../../nbs/15_data.prep.breast.ipynb #c020
 def extract_patches(stack:np.ndarray, # (C, x, y, z) channels on the patch grid
                     centres:pd.DataFrame, # z, cx, cy per patch
                     size:int=64, # patch side
@@ -133,7 +148,7 @@ def extract_patches(stack:np.ndarray, # (C, x, y, z) channels on the patch grid
           if len(centres) else np.zeros((0, stack.shape[0], size, size), stack.dtype)
     return np.ascontiguousarray(out.transpose(0, 1, 3, 2)[:, :, ::-1])
 
-# %% ../../../nbs/15_data.prep.breast.ipynb #c020
+# %% ../../../nbs/15_data.prep.breast.ipynb #c023
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default order; Sub = T1post1 − T1pre
 HAARBURGER_TABLE1 = {'benign': (478, 1149), 'malignant': (664, 2206), 'no findings': (None, 401525)}  # paper: lesions, patches
 
@@ -156,7 +171,7 @@ def _channel_stack(vols, channels):
     if set(channels) - known: raise ValueError(f"channels {sorted(set(channels) - known)} unknown; expected names from {sorted(known)}")
     return np.stack([vols['T1post1'] - vols['T1pre'] if c == 'Sub' else vols[c] for c in channels])
 
-# %% ../../../nbs/15_data.prep.breast.ipynb #c021
+# %% ../../../nbs/15_data.prep.breast.ipynb #c024
 def haarburger_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
                        grid:tuple=(512, 512, 32), # resampling grid (the paper's); profiles may use a smaller one
                        size:int=64, # patch side
@@ -169,7 +184,7 @@ def haarburger_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
     rng = np.random.default_rng(seed); chunks, rows = [], []
     for case in cases:
         vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes).items()}
-        les = resample(case.lesions, grid, nearest=True)
+        les = resample_labels(case.lesions, grid)
         region = resample(case.breast.astype(np.uint8), grid, nearest=True) > 0 if case.breast is not None else _body_mask(vols['T1pre'])
         lab = dict(zip(case.table.lesion_id.astype(int), case.table.label))
         lc = lesion_centres(les).assign(label=lambda d: d.lesion_id.map(lab))

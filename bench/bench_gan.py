@@ -1,0 +1,180 @@
+"""Throughput of medgan_nb's GAN trainer against minimal baselines, on this machine.
+
+DCGAN 64x64, batch 64, 1 channel: our `train` (channels_last + bf16 autocast where supported, data in memory as
+uint8) vs a faithful minimal copy of PyTorch's examples/dcgan training step (fp32, same architecture: 4x4 filters,
+ngf = ndf = 64, nz = 100, BCE on sigmoid outputs, Adam 2e-4 (0.5, 0.999), one fake batch per step).
+
+PGGAN at 128x128 and 256x256 (final stage, stable, WGAN-GP + drift, Adam 1e-3 (0, 0.99)): our `train` vs a minimal
+port of pytorch_GAN_zoo's PGAN step (fp32; separate real/fake forwards, the gradient penalty backpropagated on its
+own, epsilon drift, a fresh latent for G). `--pg-fmap-max` narrows both networks equally so the run fits a shared CPU.
+
+Each measurement runs in its own process (peak memory = its max RSS, or CUDA max allocated); measurements alternate
+`--repeats` times and the median images/s is reported. Usage: python bench/bench_gan.py [--quick] [--device cpu]
+"""
+import argparse, json, math, os, resource, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ---------------------------------------------------------------- baselines (plain fp32 PyTorch)
+def baseline_dcgan(device, batch=64, nz=100, ngf=64, ndf=64, nc=1):
+    import torch, torch.nn as nn
+    G = nn.Sequential(nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+                      nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+                      nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+                      nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+                      nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()).to(device)
+    D = nn.Sequential(nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),
+                      nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, True),
+                      nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, True),
+                      nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, True),
+                      nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid()).to(device)
+    crit = nn.BCELoss()
+    oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)); oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    data = torch.rand(1024, nc, 64, 64, device=device) * 2 - 1
+    def step(i):
+        real = data[(i * batch) % 1024:(i * batch) % 1024 + batch]
+        D.zero_grad(); label = torch.full((batch,), 1.0, device=device)
+        errD_real = crit(D(real).view(-1), label); errD_real.backward()
+        fake = G(torch.randn(batch, nz, 1, 1, device=device)); label.fill_(0.0)
+        errD_fake = crit(D(fake.detach()).view(-1), label); errD_fake.backward(); oD.step()
+        G.zero_grad(); label.fill_(1.0)
+        errG = crit(D(fake).view(-1), label); errG.backward(); oG.step()
+        return errD_real.item() + errD_fake.item(), errG.item()    # the example prints these every step
+    return step
+
+def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1):
+    import torch, torch.nn as nn, torch.nn.functional as F
+    class EqC(nn.Module):  # GAN zoo's ConstrainedLayer around a conv / linear
+        def __init__(s, mod): super().__init__(); s.m = mod; nn.init.normal_(mod.weight); nn.init.zeros_(mod.bias); s.c = math.sqrt(2 / mod.weight[0].numel())
+        def forward(s, x): return s.m(x) * s.c
+    pn = lambda x: x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
+    n_up = int(math.log2(size)) - 2; ch = [min(8192 // 2 ** (s + 1), fmap_max) for s in range(n_up + 1)]
+    lrelu = nn.LeakyReLU(0.2)
+    class Gen(nn.Module):
+        def __init__(s):
+            super().__init__(); s.fmt = EqC(nn.Linear(nz, 16 * ch[0])); s.c0 = EqC(nn.Conv2d(ch[0], ch[0], 3, padding=1))
+            s.g = nn.ModuleList([nn.ModuleList([EqC(nn.Conv2d(ch[i], ch[i + 1], 3, padding=1)), EqC(nn.Conv2d(ch[i + 1], ch[i + 1], 3, padding=1))]) for i in range(n_up)])
+            s.rgb = EqC(nn.Conv2d(ch[-1], nc, 1))
+        def forward(s, z):
+            x = pn(lrelu(s.fmt(pn(z)))).view(-1, ch[0], 4, 4); x = pn(lrelu(s.c0(x)))
+            for a, b in s.g: x = F.interpolate(x, scale_factor=2); x = pn(lrelu(a(x))); x = pn(lrelu(b(x)))
+            return s.rgb(x)
+    class Dis(nn.Module):
+        def __init__(s):
+            super().__init__(); s.rgb = EqC(nn.Conv2d(nc, ch[-1], 1))
+            s.g = nn.ModuleList([nn.ModuleList([EqC(nn.Conv2d(ch[i + 1], ch[i + 1], 3, padding=1)), EqC(nn.Conv2d(ch[i + 1], ch[i], 3, padding=1))]) for i in reversed(range(n_up))])
+            s.c = EqC(nn.Conv2d(ch[0] + 1, ch[0], 3, padding=1)); s.l1 = EqC(nn.Linear(16 * ch[0], ch[0])); s.l2 = EqC(nn.Linear(ch[0], 1))
+        def forward(s, x):
+            x = lrelu(s.rgb(x))
+            for a, b in s.g: x = F.avg_pool2d(lrelu(b(lrelu(a(x)))), 2)
+            n = x.shape[0]; g = min(4, n); y = x.view(g, -1, *x.shape[1:])
+            y = torch.sqrt((y - y.mean(0, keepdim=True)).pow(2).mean(0) + 1e-8).mean((1, 2, 3)).view(-1, 1, 1, 1).repeat(g, 1, 4, 4)
+            x = lrelu(s.c(torch.cat([x, y], 1))); return s.l2(lrelu(s.l1(x.flatten(1))))
+    G, D = Gen().to(device), Dis().to(device)
+    oG = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0, 0.99)); oD = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0, 0.99))
+    data = torch.rand(64, nc, size, size, device=device) * 2 - 1
+    def step(i):
+        real = data[(i * batch) % 64:(i * batch) % 64 + batch]
+        oD.zero_grad()
+        pred_real = D(real); loss_d = -pred_real.sum(0)[0]            # GAN zoo's WGANGP criterion (sums)
+        fake = G(torch.randn(batch, nz, device=device)).detach()
+        loss_d = loss_d + D(fake).sum(0)[0]
+        eps = torch.rand(batch, 1, 1, 1, device=device)
+        interp = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        grad = torch.autograd.grad(D(interp)[:, 0].sum(), interp, create_graph=True, retain_graph=True)[0]
+        gp = ((grad.view(batch, -1).norm(2, dim=1) - 1) ** 2).sum() * 10.0; gp.backward(retain_graph=True)
+        loss_d = loss_d + (pred_real[:, 0] ** 2).sum() * 0.001
+        loss_d.backward(retain_graph=True); oD.step()
+        oG.zero_grad(); oD.zero_grad()
+        loss_g = -D(G(torch.randn(batch, nz, device=device))).sum(0)[0]; loss_g.backward(); oG.step()
+        return loss_d.item(), loss_g.item()                          # GAN zoo logs per step
+    return step
+
+# ---------------------------------------------------------------- ours: medgan_nb.train's own step (and flush)
+def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None):
+    import torch
+    sys.path.insert(0, str(ROOT))
+    from medgan_nb.train import _Trainer, TrainConfig
+    from medgan_nb.losses import GANLoss
+    if kind == 'dcgan':
+        from medgan_nb.models.dcgan import dcgan
+        G, D = dcgan('radford', kernel=4, size=64, channels=1)      # = examples/dcgan's architecture
+        loss, extra = GANLoss('ns'), {}
+        data = (torch.rand(1024, 1, 64, 64) * 255).to(torch.uint8)
+    else:
+        from medgan_nb.models.pggan import pggan
+        G, D = pggan(base_shape=(4, 4), n_stages=int(math.log2(size)) - 1, channels=1, fmap_max=fmap_max)
+        loss, extra = GANLoss('wgan-gp', drift=1e-3), dict(phase_kimg=0, fade_kimg=0, betas=(0.0, 0.99), lr_g=1e-3, lr_d=1e-3)
+        data = (torch.rand(64, 1, size, size) * 255).to(torch.uint8)
+    cfg = TrainConfig(kimg=1e6, batch_size=batch, log_every=10, n_samples=8, **extra)
+    tr = _Trainer(G, D, data, None, loss, cfg, tmp, str(device), False, None, None, False)
+    def step(i):
+        tr._step()
+        if tr.st['step'] % cfg.log_every == 0: tr._flush()                 # exactly what train()'s loop does per step
+    return step
+
+def _sync(device):
+    import torch
+    if device.type == 'cuda': torch.cuda.synchronize()
+
+def pair(args):
+    "Baseline and ours in one process, alternating blocks of steps so both see the same machine load."
+    import torch
+    torch.set_num_threads(args.threads); device = torch.device(args.device)
+    model, size = args.pair.split(':'); size = int(size)
+    tmp = tempfile.mkdtemp()
+    if model == 'dcgan': fns, batch = {'base': baseline_dcgan(device), 'ours': ours('dcgan', device, tmp=tmp)}, 64
+    else:
+        batch = args.pg_batch
+        fns = {'base': baseline_pggan(device, size, args.pg_fmap_max, batch), 'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tmp)}
+    t = {k: 0.0 for k in fns}; n = {k: 0 for k in fns}
+    for k, f in fns.items():
+        for i in range(args.warmup): f(i)
+    for rep in range(args.repeats):
+        for k, f in fns.items():
+            _sync(device); t0 = time.perf_counter()
+            for i in range(args.steps): f(i)
+            _sync(device); t[k] += time.perf_counter() - t0; n[k] += args.steps
+    ips = {k: batch * n[k] / t[k] for k in fns}
+    print(json.dumps({'model': model, 'size': size, 'batch': batch, 'base_img_per_s': ips['base'], 'ours_img_per_s': ips['ours'],
+                      'ratio': ips['ours'] / ips['base'], 'threads': args.threads, 'device': args.device}))
+
+def one(args):
+    "Peak memory of one implementation alone (max RSS on CPU, max allocated on CUDA) over a few steps."
+    import torch
+    torch.set_num_threads(args.threads); device = torch.device(args.device)
+    name, size = args.one.split(':'); size = int(size); model, impl = name.split('-')
+    batch = 64 if model == 'dcgan' else args.pg_batch
+    if impl == 'base': f = baseline_dcgan(device) if model == 'dcgan' else baseline_pggan(device, size, args.pg_fmap_max, batch)
+    else: f = ours(model, device, size, args.pg_fmap_max, batch, tempfile.mkdtemp())
+    for i in range(2): f(i)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({'name': name, 'size': size, 'peak_mib': peak}))
+
+def _sub(args, flag, value, extra=()):
+    cmd = [sys.executable, __file__, flag, value, '--device', args.device, '--threads', str(args.threads), '--pg-fmap-max', str(args.pg_fmap_max),
+           '--pg-batch', str(args.pg_batch), *extra]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    if out.returncode: raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--device', default='cpu'); ap.add_argument('--threads', type=int, default=1, help='torch threads (1 is steadiest on a shared CPU)')
+    ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--steps', type=int, default=3); ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--pg-fmap-max', type=int, default=512); ap.add_argument('--pg-batch', type=int, default=16)
+    ap.add_argument('--pg-sizes', default='128,256'); ap.add_argument('--skip-pggan', action='store_true'); ap.add_argument('--skip-memory', action='store_true')
+    ap.add_argument('--one', default=None, help=argparse.SUPPRESS); ap.add_argument('--pair', default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one: return one(args)
+    if args.pair: return pair(args)
+    pairs = [('dcgan', 64)] + ([] if args.skip_pggan else [('pggan', int(s)) for s in args.pg_sizes.split(',')])
+    print(f"{'model':6} {'size':>5} {'batch':>5} {'baseline img/s':>15} {'ours img/s':>11} {'ratio':>6} {'peak MiB base/ours':>19}", flush=True)
+    for model, size in pairs:
+        steps = args.steps if model == 'dcgan' else max(1, args.steps // 2)
+        r = _sub(args, '--pair', f'{model}:{size}', ['--repeats', str(args.repeats), '--steps', str(steps), '--warmup', str(args.warmup if model == 'dcgan' else 1)])
+        mem = ('-', '-') if args.skip_memory else tuple(f"{_sub(args, '--one', f'{model}-{impl}:{size}')['peak_mib']:.0f}" for impl in ('base', 'ours'))
+        print(f"{model:6} {size:5d} {r['batch']:5d} {r['base_img_per_s']:15.2f} {r['ours_img_per_s']:11.2f} {r['ratio']:6.2f} {mem[0]:>9}/{mem[1]}", flush=True)
+
+if __name__ == '__main__': main()
