@@ -72,7 +72,7 @@ def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1):
             y = torch.sqrt((y - y.mean(0, keepdim=True)).pow(2).mean(0) + 1e-8).mean((1, 2, 3)).view(-1, 1, 1, 1).repeat(g, 1, 4, 4)
             x = lrelu(s.c(torch.cat([x, y], 1))); return s.l2(lrelu(s.l1(x.flatten(1))))
     G, D = Gen().to(device), Dis().to(device)
-    oG = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0, 0.99)); oD = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0, 0.99))
+    oG = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.99)); oD = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.0, 0.99))
     data = torch.rand(64, nc, size, size, device=device) * 2 - 1
     def step(i):
         real = data[(i * batch) % 64:(i * batch) % 64 + batch]
