@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'READER_PANELS',
-           'ensure_breast_phantoms', 'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range',
-           'generate', 'class_fid_fn', 'train_or_load_cond', 'best_checkpoints', 'network_path', 'load_generator',
-           'class_nn_accuracy', 'reader_panels', 'reader_windows', 'contrasts_figure', 'series_figure']
+           'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'generate', 'class_fid_fn',
+           'train_or_load_cond', 'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy',
+           'reader_panels', 'reader_windows', 'contrasts_figure', 'series_figure']
 
 # %% ../nbs/51_haarburger.ipynb #c002
-import time, shutil
+import time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
@@ -35,23 +35,6 @@ PAPER_TABLE3 = pd.DataFrame([('layperson', 64.6, 62.5, 70.0), ('radiologist', 73
                             columns=['reader', 'real', 'DCGAN', 'WGAN'])
 
 # %% ../nbs/51_haarburger.ipynb #c008
-def ensure_breast_phantoms(root,               # data-set folder (lesions.csv + one folder per patient)
-                           n_patients:int,      # patients needed
-                           seed:int=0,          # data-set seed
-                           progress:bool=True,  # progress bar while building
-                           **kw,                # shape, spacing for `make_breast_phantoms`
-                          ) -> bool:            # True when the set was (re)built now
-    "Build the embedded breast DCE-MRI phantoms in `root` unless it already holds `n_patients` of them."
-    from medgan_nb.data.phantoms.breast import make_breast_phantoms
-    root = Path(root)
-    have = [d for d in root.iterdir() if d.is_dir()] if (root/'lesions.csv').is_file() else []
-    if len(have) >= n_patients: return False
-    tmp = root.with_name(root.name + '.building'); shutil.rmtree(tmp, ignore_errors=True)
-    make_breast_phantoms(tmp, n_patients, seed=seed, progress=progress, **kw)
-    shutil.rmtree(root, ignore_errors=True); root.parent.mkdir(parents=True, exist_ok=True); tmp.rename(root)
-    return True
-
-# %% ../nbs/51_haarburger.ipynb #c011
 def dataset_table(n_subjects:int,   # patients used
                   lesion_labels,    # one label per lesion ('benign' / 'malignant')
                   patch_labels,     # one class index per patch (see `CLASSES`)
@@ -64,7 +47,7 @@ def dataset_table(n_subjects:int,   # patients used
            'patches benign': int((pat == 0).sum()), 'patches malignant': int((pat == 1).sum()), 'patches healthy': int((pat == 2).sum())}
     return pd.DataFrame([row])[list(PAPER_TABLE1.columns)]
 
-# %% ../nbs/51_haarburger.ipynb #c014
+# %% ../nbs/51_haarburger.ipynb #c011
 def channel_windows(names=CHANNELS,  # channel names
                     hi:float=1023.,   # top of the rescaled intensity range
                    ) -> np.ndarray:   # C×2 array of (lo, hi)
@@ -84,7 +67,7 @@ def from_model_range(x, windows) -> np.ndarray: # float32 N×C×H×W in scanner 
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
     return ((x + 1) / 2 * (hi - lo) + lo).numpy()
 
-# %% ../nbs/51_haarburger.ipynb #c017
+# %% ../nbs/51_haarburger.ipynb #c014
 def generate(G:torch.nn.Module,  # conditional generator G(z, y)
              cls:int,             # class index (see `CLASSES`)
              n:int,               # number of patches
@@ -97,7 +80,7 @@ def generate(G:torch.nn.Module,  # conditional generator G(z, y)
     y = torch.full((n,), cls, dtype=torch.long, device=dev)
     return sample_images(G, z, y, batch).clamp(-1, 1).cpu()
 
-# %% ../nbs/51_haarburger.ipynb #c020
+# %% ../nbs/51_haarburger.ipynb #c017
 def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
                  fid_model,         # from `load_fid_inception`
                  n:int,             # images per side per draw (paper: 1000)
@@ -116,7 +99,7 @@ def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
         return {**out, 'fid_s': time.perf_counter() - t0}
     return fn
 
-# %% ../nbs/51_haarburger.ipynb #c023
+# %% ../nbs/51_haarburger.ipynb #c020
 def train_or_load_cond(G, D, data, labels,   # networks, training patches (N×C×H×W in [−1, 1]) and class indices (N,)
                        folder,                # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
                        loss, cfg,             # `GANLoss`, `TrainConfig`
@@ -136,7 +119,7 @@ def train_or_load_cond(G, D, data, labels,   # networks, training patches (N×C�
     atomic_torch_save({'G': {k: v.cpu() for k, v in r.G.state_dict().items()}, 'info': info}, final)
     return dict(G=r.G.cpu(), trained_now=True, **info)
 
-# %% ../nbs/51_haarburger.ipynb #c026
+# %% ../nbs/51_haarburger.ipynb #c023
 def best_checkpoints(metrics:list,   # `TrainResult.metrics`: [{'images', 'kimg', 'fid_<class>', ...}]
                      names=CLASSES,   # class names
                     ) -> dict:        # {class name: {'images', 'kimg', 'fid'}}
@@ -160,7 +143,7 @@ def load_generator(G:torch.nn.Module, path) -> torch.nn.Module:
     "G with the weights of a `network-*.pt` file."
     G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=False)['G']); return G
 
-# %% ../nbs/51_haarburger.ipynb #c029
+# %% ../nbs/51_haarburger.ipynb #c026
 def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W in [−1, 1]
                       fake:torch.Tensor, # fake patches of that class, same shape
                       n:int,             # samples per side (paper: 1000); capped by the real count
@@ -175,7 +158,7 @@ def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W
     if space == 'inception': r, f = (fid_features(x, fid_model, window=(-1, 1), channels=rgb) for x in (r, f))
     return dict(nn_accuracy(r, f), space=space)
 
-# %% ../nbs/51_haarburger.ipynb #c032
+# %% ../nbs/51_haarburger.ipynb #c029
 READER_PANELS = T1_SERIES + ('Sub1', 'Sub2', 'Sub3', 'Sub4', 'T2')  # panel order of a reader item
 
 def reader_panels(patch,          # C×H×W patch in scanner units
@@ -191,7 +174,7 @@ def reader_windows(image_window=(0., 1023.), sub_window=(0., 1023.)) -> list:
     "Display window of each reader panel: images and subtraction images."
     return [tuple(image_window)] * 5 + [tuple(sub_window)] * 4 + [tuple(image_window)]
 
-# %% ../nbs/51_haarburger.ipynb #c035
+# %% ../nbs/51_haarburger.ipynb #c032
 def _panel(ax, img, window, title):
     ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest'); ax.set_axis_off()
     if title: ax.set_title(title, fontsize=7)

@@ -35,13 +35,14 @@ def first_run(tmp_path_factory):
 def test_run_folder(first_run):
     tmp, run = first_run
     for f in ('config.yaml', 'env.json', 'inputs.json', 'metrics.json', 'FINISHED'): assert (run/f).is_file(), f
-    assert (tmp/'data'/'breast_dce_phantoms'/'lesions.csv').is_file()          # embedded default built on first use
+    assert (tmp/'data'/'breast_dce_phantom'/'manifest.json').is_file()         # embedded default built on first use
+    assert len(list((tmp/'data'/'cache'/'haarburger2019').glob('*.pt'))) == 1   # patches cached for the next run
     figs = {p.name for p in (run/'figures').iterdir()}
     for stem in ('fig1_contrasts', 'fig2_dcgan_malignant_t1', 'fig3_wgan_malignant_t1', 'fig4_dcgan_series', 'fig5_wgan_series',
                  'training_curves'):
         assert {f'{stem}.png', f'{stem}.pdf'} <= figs, stem
     t1 = pd.read_csv(run/'tables'/'table1_dataset.csv')
-    assert t1.source.tolist() == ['paper', 'ours (embedded default)'] and t1.subjects.tolist() == [408, 2]
+    assert t1.source.tolist() == ['paper', 'ours (embedded default)'] and t1.subjects.tolist() == [408, 3]
     assert t1.loc[1, ['patches benign', 'patches malignant', 'patches healthy']].min() > 0   # every class present
     t2 = pd.read_csv(run/'tables'/'table2_fid_1nn.csv')
     assert t2[['class', 'model']].values.tolist() == [[c, m] for c in ('benign', 'malignant', 'no findings') for m in ('DCGAN', 'WGAN')]
