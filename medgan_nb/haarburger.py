@@ -6,7 +6,7 @@
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'READER_PANELS',
            'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'generate', 'class_fid_fn',
            'train_or_load_cond', 'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy',
-           'reader_panels', 'reader_windows', 'contrasts_figure', 'series_figure']
+           'reader_panels', 'reader_windows', 'reader_table', 'contrasts_figure', 'series_figure']
 
 # %% ../nbs/51_haarburger.ipynb #c002
 import time
@@ -15,6 +15,7 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from .metrics.fid import fid_features, fid_draws, fid_min
 from .metrics.samples import nn_accuracy
+from .reader.stats import responses_frame, score, accuracy_table
 from .core import atomic_torch_save
 from .train import sample_images, train
 
@@ -175,6 +176,16 @@ def reader_windows(image_window=(0., 1023.), sub_window=(0., 1023.)) -> list:
     return [tuple(image_window)] * 5 + [tuple(sub_window)] * 4 + [tuple(image_window)]
 
 # %% ../nbs/51_haarburger.ipynb #c032
+def reader_table(kit,           # the `Kit` that was answered
+                 key:dict,      # its answer key (`load_key`)
+                 files,         # response logs (*.jsonl) or HTML exports (*.json), one per reader
+                ) -> pd.DataFrame: # reader (group), then % correct for real and each model
+    "Table 3: percent of test items classified correctly, per reader group and image source."
+    scored = score(responses_frame(files, kit), key, kit)
+    acc = accuracy_table(scored, rows='group', cols='source').reset_index().rename(columns={'group': 'reader'})
+    return acc[['reader', *[c for c in ('real', *MODELS) if c in acc.columns]]]
+
+# %% ../nbs/51_haarburger.ipynb #c035
 def _panel(ax, img, window, title):
     ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest'); ax.set_axis_off()
     if title: ax.set_title(title, fontsize=7)
