@@ -55,12 +55,17 @@ def channel_windows(names=CHANNELS,  # channel names
     "Window of each channel: [0, hi] for images, [−hi, hi] for subtraction channels (names starting 'Sub')."
     return np.array([(-hi, hi) if n.startswith('Sub') else (0., hi) for n in names], dtype=np.float32)
 
-def to_model_range(patches, windows) -> torch.Tensor: # float32 N×C×H×W in [−1, 1]
+def to_model_range(patches, windows,      # N×C×H×W patches (any numeric dtype) and their C×2 windows
+                   dtype=torch.float32,     # output dtype (float16 halves the memory of large sets)
+                   chunk:int=4096,          # patches converted at a time (bounds the float32 working copy)
+                  ) -> torch.Tensor:        # N×C×H×W in [−1, 1]
     "Map N×C×H×W patches from their channel windows to [−1, 1] (values outside are clipped)."
-    x = torch.as_tensor(np.asarray(patches), dtype=torch.float32); w = torch.as_tensor(np.asarray(windows, np.float32))
+    x = torch.as_tensor(np.asarray(patches)); w = torch.as_tensor(np.asarray(windows, np.float32))
     if x.ndim != 4 or x.shape[1] != len(w): raise ValueError(f"patches of shape {tuple(x.shape)}; expected N×{len(w)}×H×W (one window per channel)")
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
-    return (2 * (x - lo) / (hi - lo) - 1).clamp(-1, 1)
+    out = torch.empty(x.shape, dtype=dtype)
+    for s in range(0, len(x), chunk): out[s:s + chunk] = (2 * (x[s:s + chunk].float() - lo) / (hi - lo) - 1).clamp(-1, 1).to(dtype)
+    return out
 
 def from_model_range(x, windows) -> np.ndarray: # float32 N×C×H×W in scanner units
     "Inverse of `to_model_range`."
