@@ -44,10 +44,10 @@ def breast_anatomy(rng:np.random.Generator, # random source
     X = (np.arange(shape[0]) - (shape[0] - 1) / 2)[:, None, None] * sx
     Y = np.arange(shape[1])[None, :, None] * sy
     Z = (np.arange(shape[2]) - (shape[2] - 1) / 2)[None, None, :] * sz
-    fx, fy = shape[0] * sx, shape[1] * sy; y0 = fy * rng.uniform(0.38, 0.46)
+    fx, fy = shape[0] * sx, shape[1] * sy; y0 = fy * rng.uniform(0.28, 0.36)
     y_cw = y0 - 4e-4 * X ** 2  # curved chest wall (anterior body surface)
     body = (Y < y_cw) & ((X / (0.47 * fx)) ** 2 + ((Y - y0 + 0.3 * fy) / (0.5 * fy)) ** 2 < 1)
-    breast = np.zeros(shape, bool); R0, L = rng.uniform(55, 75), rng.uniform(45, 95)
+    breast = np.zeros(shape, bool); R0, L = rng.uniform(55, 75), rng.uniform(60, 110)
     for side in (-1, 1):
         xc = side * rng.uniform(70, 95); R = R0 * rng.uniform(0.93, 1.07)
         breast |= ((X - xc) / R) ** 2 + (Z / (0.85 * R)) ** 2 + (np.maximum(Y - y_cw, 0) / L) ** 2 < 1
@@ -149,12 +149,12 @@ def breast_patient(rng:np.random.Generator, # random source of this patient
     ids, rows = np.zeros(shape, np.uint8), []
     for i, les in enumerate(_place_lesions(an, rng, n, np.asarray(spacing)), 1):
         sl, r = lesion_mask(shape, les['centre'], les['radius_mm'], les['kind'], rng, spacing)
-        w = np.clip((1.1 - r) / 0.2, 0, 1); k = les['kind']; E = enhancement(k, DCE_TIMES, rng)
+        w = np.clip((1.1 - r) / 0.2, 0, 1) * an['breast'][sl]; k = les['kind']; E = enhancement(k, DCE_TIMES, rng)  # confined to the breast
         het = 0.55 + 0.45 * np.clip(r, 0, 1) if k == 'malignant' else 1 + 0.05 * smooth_field(r.shape, rng, 3)
         s2 = SIGNAL['T2'][k] if k == 'malignant' else rng.uniform(*SIGNAL['T2'][k])
         pre[sl] = (1 - w) * pre[sl] + w * SIGNAL['T1'][k]; t2[sl] = (1 - w) * t2[sl] + w * s2
         for p_t, e in zip(post, E): p_t[sl] = (1 - w) * p_t[sl] + w * SIGNAL['T1'][k] * (1 + e * het)
-        ids[sl][(r < 1) & (ids[sl] == 0)] = i
+        ids[sl][(r < 1) & (ids[sl] == 0) & an['breast'][sl]] = i
         rows.append(dict(lesion_id=i, label=k, x=int(les['centre'][0]), y=int(les['centre'][1]), z=int(les['centre'][2]), radius_mm=round(les['radius_mm'], 2)))
     table = pd.DataFrame(rows, columns=['lesion_id', 'label', 'x', 'y', 'z', 'radius_mm'])
     b1, b2 = (np.exp(0.15 * smooth_field(shape, rng, 40)) for _ in range(2))
