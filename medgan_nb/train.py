@@ -345,7 +345,7 @@ def _checkpoint(self:_Trainer):
     if self.world > 1: dist.barrier()
 
 def _load(self:_Trainer) -> int:
-    s = torch.load(self.ckpt_path, map_location=self.device, weights_only=False)
+    s = torch.load(self.ckpt_path, map_location='cpu', weights_only=False)   # RNG states must stay CPU tensors
     if s['loss'] != asdict(self.loss): raise ValueError(f"{self.ckpt_path}: saved loss {s['loss']} differs from {asdict(self.loss)}; cannot resume")
     self.G.load_state_dict(s['G']); self.D.load_state_dict(s['D'])
     if self.G_ema is not None: self.G_ema.load_state_dict(s['G_ema'])
