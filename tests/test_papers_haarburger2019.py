@@ -1,0 +1,91 @@
+"""End-to-end: the Haarburger 2019 paper notebook with the smoke profile, run headless with papermill.
+
+One run writes a complete run folder (Tables 1-3 beside the paper's values, Fig. 1-5 as PNG + PDF, metrics.json with
+its `labels`); after a simulated crash (FINISHED and metrics.json removed) a resumed run loads both finished models
+instead of retraining them; a finished run refuses to be resumed or overwritten."""
+import json, os
+from pathlib import Path
+import pandas as pd
+import pytest
+
+pm = pytest.importorskip('papermill')
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT/'nbs'/'papers'/'haarburger2019_breast_dce.ipynb'
+RUN_ID = 'smoke-test'
+
+
+def _run(tmp, out_nb, **params):
+    "Execute the notebook with the smoke profile into tmp/out (embedded phantoms built into tmp/data)."
+    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'),
+                               run_id=RUN_ID, threads=1, **params), cwd=str(NB.parent), progress_bar=False,
+                               kernel_name='python3')
+
+
+@pytest.fixture(scope='module')
+def first_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('haarburger2019')
+    mp = pytest.MonkeyPatch()
+    mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
+    mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
+    _run(tmp, 'run1.ipynb')
+    yield tmp, tmp/'out'/'haarburger2019_breast_dce'/RUN_ID
+    mp.undo()
+
+
+def test_run_folder(first_run):
+    tmp, run = first_run
+    for f in ('config.yaml', 'env.json', 'inputs.json', 'metrics.json', 'FINISHED'): assert (run/f).is_file(), f
+    assert (tmp/'data'/'breast_dce_phantom'/'manifest.json').is_file()         # embedded default built on first use
+    assert len(list((tmp/'data'/'cache'/'haarburger2019').glob('*.pt'))) == 1   # patches cached for the next run
+    figs = {p.name for p in (run/'figures').iterdir()}
+    for stem in ('fig1_contrasts', 'fig2_dcgan_malignant_t1', 'fig3_wgan_malignant_t1', 'fig4_dcgan_series', 'fig5_wgan_series',
+                 'training_curves'):
+        assert {f'{stem}.png', f'{stem}.pdf'} <= figs, stem
+    t1 = pd.read_csv(run/'tables'/'table1_dataset.csv')
+    assert t1.source.tolist() == ['paper', 'ours (embedded default)'] and t1.subjects.tolist() == [408, 3]
+    assert t1.loc[1, ['patches benign', 'patches malignant', 'patches healthy']].min() > 0   # every class present
+    t2 = pd.read_csv(run/'tables'/'table2_fid_1nn.csv')
+    assert t2[['class', 'model']].values.tolist() == [[c, m] for c in ('benign', 'malignant', 'no findings') for m in ('DCGAN', 'WGAN')]
+    assert t2['FIDmin (paper)'].tolist() == [27.14, 33.90, 20.23, 24.51, 21.03, 29.48]
+    for c in ('FIDmin (ours)', '1-NN real (ours)', '1-NN fake (ours)'): assert t2[c].notna().all(), c
+    assert (t2['FIDmin (ours)'] > 0).all() and t2['1-NN real (ours)'].between(0, 1).all()
+    t3 = pd.read_csv(run/'tables'/'table3_reader_test.csv')
+    t3 = t3.set_index('reader')
+    assert sorted(t3.index) == ['layperson', 'machine reader (C2ST)', 'radiologist']       # paper's readers beside ours
+    assert t3.loc['radiologist', ['real (paper)', 'DCGAN (paper)', 'WGAN (paper)']].tolist() == [73.3, 75.0, 76.7]
+    ours = t3.loc['machine reader (C2ST)']
+    assert ours[['real (ours)', 'DCGAN (ours)', 'WGAN (ours)']].between(0, 100).all() and pd.isna(ours['real (paper)'])
+    assert t3.loc['radiologist', ['real (ours)', 'DCGAN (ours)', 'WGAN (ours)']].isna().all()  # no invented human results
+    md = (run/'tables'/'table3_reader_test.md').read_text()
+    assert 'Profile: smoke, seed 0' in md and 'machine reader (C2ST)' in md
+    m = json.loads((run/'metrics.json').read_text())
+    assert m['profile'] == 'smoke' and m['labels']['table3'] == 'machine reader (C2ST)' and m['reader'] == 'machine reader (C2ST)'
+    assert set(m['training']) == {'DCGAN', 'WGAN'} and all(v['trained_now'] and v['train_img_per_s'] > 0 and 0 < v['fid_s'] < v['wall_s'] for v in m['training'].values())
+    assert m['training']['WGAN']['g_iter'] >= 1                               # the critic had its 5 steps, then G moved
+    for gan in ('DCGAN', 'WGAN'):
+        fids = [r['fid_malignant'] for r in m['fid_by_checkpoint'][gan]]
+        assert len(fids) == 2 and m['fid_min'][gan]['malignant']['fid'] == min(fids)   # FIDmin = best of the checkpoints
+    kit = json.loads((run/'kits'/'reader_test'/'kit.json').read_text())
+    assert len(kit['warmup']) == 4 and all(len(i['images']) == 10 for i in kit['items'])   # 2 + 2 warm-up; 10 panels per item
+    assert not list((run/'kits'/'reader_test').rglob('*key*'))              # the answer key lies beside the kit
+
+
+def test_resume_does_not_retrain(first_run):
+    tmp, run = first_run
+    finals = sorted((run/'checkpoints').glob('*/final.pt'))
+    assert len(finals) == 2
+    stamps = {p: p.stat().st_mtime_ns for p in finals}
+    t2 = (run/'tables'/'table2_fid_1nn.csv').read_bytes()
+    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
+    _run(tmp, 'run2.ipynb', resume=True)
+    m = json.loads((run/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['training'].values())
+    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    assert (run/'tables'/'table2_fid_1nn.csv').read_bytes() == t2             # same FIDmin and 1-NN from the same models
+
+
+def test_finished_run_is_not_overwritten(first_run):
+    tmp, run = first_run
+    before = (run/'metrics.json').read_bytes()
+    with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
+    assert (run/'metrics.json').read_bytes() == before

@@ -1,0 +1,107 @@
+"""End-to-end: the Han 2018 paper notebook with the smoke profile, run headless with papermill.
+
+One run writes a complete run folder; after a simulated crash (FINISHED and metrics.json removed) a resumed run loads
+every finished model instead of retraining it; a finished run refuses to be resumed or overwritten."""
+import json, os, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+
+pm = pytest.importorskip('papermill')
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT/'nbs'/'papers'/'han2018_brain_gan.ipynb'
+RUN_ID = 'smoke-test'
+
+
+def _run(tmp, out_nb, **params):
+    "Execute the notebook with the smoke profile into tmp/out (embedded data built into tmp/data)."
+    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'),
+                               run_id=RUN_ID, threads=2, **params), cwd=str(NB.parent), progress_bar=False,
+                               kernel_name='python3')
+
+
+@pytest.fixture(scope='module')
+def first_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('han2018')
+    mp = pytest.MonkeyPatch()
+    mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
+    mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
+    _run(tmp, 'run1.ipynb')
+    yield tmp, tmp/'out'/'han2018_brain_gan'/RUN_ID
+    mp.undo()
+
+
+def test_run_folder(first_run):
+    tmp, run = first_run
+    for f in ('config.yaml', 'env.json', 'inputs.json', 'metrics.json', 'FINISHED'): assert (run/f).is_file(), f
+    assert (tmp/'data'/'brain_phantoms'/'HGG').is_dir()          # embedded default built on first use
+    inputs = json.loads((run/'inputs.json').read_text())
+    assert inputs['n_files'] == 10 and sum(k.endswith('_t1.nii.gz') for k in inputs['files']) == 2   # 1 train + 1 held-out case
+    figs = {p.name for p in (run/'figures').iterdir()}
+    for stem in ('fig2_real_examples', 'fig3_dcgan_samples', 'fig4_wgan_samples', 'training_curves', 'beyond_memorisation'):
+        assert {f'{stem}.png', f'{stem}.pdf'} <= figs, stem
+    t1 = pd.read_csv(run/'tables'/'table1_visual_turing_test.csv')
+    assert t1[['type', 'GAN']].values.tolist()[:2] == [['T1 128', 'DCGAN'], ['T1 128', 'WGAN']]
+    assert len(t1) == 12 and t1['accuracy (paper)'].tolist()[:2] == [70, 64]
+    for c in ('accuracy (ours)', 'real as real (ours)', 'synthetic as synthetic (ours)'): assert t1[c].notna().all(), c
+    assert set(t1['reader (ours)']) == {'machine reader (C2ST)'}
+    assert ((t1['real as real (ours)'] + t1['real as synthetic (ours)']) == 8).all()   # smoke kits: 8 real + 8 synthetic
+    md = (run/'tables'/'table1_visual_turing_test.md').read_text()
+    assert 'Profile: smoke, seed 0' in md and 'machine reader (C2ST)' in md
+    m = json.loads((run/'metrics.json').read_text())
+    assert m['profile'] == 'smoke' and len(m['training']) == 12 and all(v['trained_now'] for v in m['training'].values())
+    assert all(v['kimg'] >= 0.032 and v['img_per_s'] > 0 for v in m['training'].values())
+    assert len(m['beyond']) == 12 and all('1-NN acc' in v and 'near-copy share' in v for v in m['beyond'].values())
+    assert len(list((run/'kits').glob('*/kit.json'))) == 12 and not list((run/'kits').glob('*/*key*'))  # keys outside kits
+
+
+def test_resume_does_not_retrain(first_run):
+    tmp, run = first_run
+    finals = sorted((run/'checkpoints').glob('*/final.pt'))
+    assert len(finals) == 12
+    stamps = {p: p.stat().st_mtime_ns for p in finals}
+    logs = {p: p.read_bytes() for p in (run/'checkpoints').glob('*/log.jsonl')}
+    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
+    _run(tmp, 'run2.ipynb', resume=True)
+    m = json.loads((run/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['training'].values())
+    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    assert {p: p.read_bytes() for p in logs} == logs
+
+
+def test_finished_run_is_not_overwritten(first_run):
+    tmp, run = first_run
+    before = (run/'metrics.json').read_bytes()
+    with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
+    assert (run/'metrics.json').read_bytes() == before
+
+
+def test_human_responses_fill_table1(first_run):
+    "People answer the kits of a finished run; a new run reusing its models and kits scores them (no retraining)."
+    from medgan_nb.reader.study import Kit, ResponseLog
+    tmp, run = first_run
+    answers = tmp/'answers'
+    for kit_dir in sorted((run/'kits').glob('*/')):
+        if not (kit_dir/'kit.json').exists(): continue
+        kit = Kit(kit_dir)
+        log = ResponseLog(answers/kit_dir.name/'reader1.jsonl', kit, 'reader1', 'radiologist')
+        for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real'}, 1.0)   # calls everything real
+    pm.execute_notebook(str(NB), str(tmp/'run4.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='humans',
+                        threads=2, reuse_run=str(run), responses=str(answers)), cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    new = tmp/'out'/'han2018_brain_gan'/'humans'
+    t1 = pd.read_csv(new/'tables'/'table1_visual_turing_test.csv')
+    assert set(t1['reader (ours)']) == {'human readers (n = 1)'}
+    assert (t1['accuracy (ours)'] == 50).all() and (t1['real as real (ours)'] == 8).all() and (t1['synthetic as real (ours)'] == 8).all()
+    m = json.loads((new/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['training'].values())
+
+
+def test_parameters_cell_parses():
+    "Every parameter is visible to papermill (the runner passes run_id/resume/out_dir only when declared)."
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        declared = pm.inspect_notebook(str(NB))
+    assert {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run',
+            'size_large', 'size_small', 'epochs', 'kimg', 'lr_dcgan', 'lr_wgan', 'betas', 'n_critic', 'clip'} <= set(declared)
+    assert all(v['help'] for v in declared.values())   # every parameter is commented
