@@ -29,7 +29,9 @@ test: $(STAMP)
 	$(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
 
+# Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)
+	$(if $(DATA),@echo "using data in $(DATA)",$(BIN)/medgan-build-data --profile $(PROFILE))
 	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),--data-dir $(DATA),)
 
 lab: $(STAMP)
