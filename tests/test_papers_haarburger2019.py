@@ -9,27 +9,10 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT/'nbs'/'papers'/'haarburger2019_breast_dce.ipynb'
-RUN_ID = 'smoke-test'
-
-
-def _run(tmp, out_nb, **params):
-    "Execute the notebook with the smoke profile into tmp/out (embedded phantoms built into tmp/data)."
-    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'),
-                               run_id=RUN_ID, threads=1, **params), cwd=str(NB.parent), progress_bar=False,
-                               kernel_name='python3')
-
-
-@pytest.fixture(scope='module')
-def first_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('haarburger2019')
-    mp = pytest.MonkeyPatch()
-    mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
-    mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
-    _run(tmp, 'run1.ipynb')
-    yield tmp, tmp/'out'/'haarburger2019_breast_dce'/RUN_ID
-    mp.undo()
+from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
+NB = notebook('haarburger2019_breast_dce')
+_run = lambda tmp, out_nb, **params: run_paper('haarburger2019_breast_dce', tmp, out_nb, threads=1, **params)
+first_run = first_run_fixture('haarburger2019_breast_dce', threads=1)
 
 
 def test_run_folder(first_run):

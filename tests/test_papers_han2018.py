@@ -8,27 +8,10 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT/'nbs'/'papers'/'han2018_brain_gan.ipynb'
-RUN_ID = 'smoke-test'
-
-
-def _run(tmp, out_nb, **params):
-    "Execute the notebook with the smoke profile into tmp/out (embedded data built into tmp/data)."
-    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'),
-                               run_id=RUN_ID, threads=2, **params), cwd=str(NB.parent), progress_bar=False,
-                               kernel_name='python3')
-
-
-@pytest.fixture(scope='module')
-def first_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('han2018')
-    mp = pytest.MonkeyPatch()
-    mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
-    mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
-    _run(tmp, 'run1.ipynb')
-    yield tmp, tmp/'out'/'han2018_brain_gan'/RUN_ID
-    mp.undo()
+from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
+NB = notebook('han2018_brain_gan')
+_run = lambda tmp, out_nb, **params: run_paper('han2018_brain_gan', tmp, out_nb, threads=2, **params)
+first_run = first_run_fixture('han2018_brain_gan', threads=2)
 
 
 def test_run_folder(first_run):

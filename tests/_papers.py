@@ -1,0 +1,31 @@
+"Shared helpers for the paper-notebook tests: run a paper notebook headless with papermill on the smoke profile."
+import os
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_ID = 'smoke-test'
+
+def notebook(key:str) -> Path:
+    "The paper notebook `nbs/papers/<key>.ipynb`."
+    return ROOT/'nbs'/'papers'/f'{key}.ipynb'
+
+def run_paper(key:str, tmp:Path, out_nb:str, threads:int=1, **params):
+    "Execute paper `key` with the smoke profile into tmp/out (its embedded data built into tmp/data by the fixture)."
+    import papermill as pm
+    nb = notebook(key)
+    params = dict(profile='smoke', out_dir=str(tmp/'out'), run_id=RUN_ID, threads=threads, **params)
+    return pm.execute_notebook(str(nb), str(tmp/out_nb), parameters=params, cwd=str(nb.parent), progress_bar=False, kernel_name='python3')
+
+def first_run_fixture(key:str, threads:int=1):
+    "A module-scoped fixture: one smoke run of paper `key`; yields (tmp folder, run folder)."
+    @pytest.fixture(scope='module')
+    def first_run(tmp_path_factory):
+        tmp = tmp_path_factory.mktemp(key)
+        mp = pytest.MonkeyPatch()
+        mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
+        mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
+        run_paper(key, tmp, 'run1.ipynb', threads)
+        yield tmp, tmp/'out'/key/RUN_ID
+        mp.undo()
+    return first_run
