@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'ENV_PACKAGES', 'RUN_SUBDIRS', 'SettingsError', 'package_root',
-           'find_settings', 'load_settings', 'seed_everything', 'get_device', 'bf16_supported', 'autocast',
+           'find_settings', 'load_settings', 'seed_everything', 'get_device', 'bf16_supported', 'autocast', 'tqdm',
            'atomic_write', 'atomic_torch_save', 'save_json', 'load_json', 'save_yaml', 'fingerprint',
            'environment_info', 'RunFinishedError', 'new_run_id', 'Run', 'start_run']
 
@@ -143,6 +143,16 @@ def autocast(device:torch.device|str, # the device the model runs on
     return contextlib.nullcontext()
 
 # %% ../nbs/00_core.ipynb #c021
+def tqdm(*args, **kwargs):
+    "A progress bar: `tqdm.auto`, or text on stdout when `MEDGAN_PROGRESS=text` (papermill output notebooks)."
+    if os.environ.get('MEDGAN_PROGRESS', 'auto') == 'text':
+        from tqdm.std import tqdm as _bar
+        kwargs.setdefault('file', sys.stdout); kwargs.setdefault('mininterval', 2.0); kwargs.setdefault('ncols', 100)
+        return _bar(*args, **kwargs)
+    from tqdm.auto import tqdm as _bar
+    return _bar(*args, **kwargs)
+
+# %% ../nbs/00_core.ipynb #c024
 def atomic_write(path:str|Path,    # destination file
                  data:bytes|str,   # the whole content (str is written as UTF-8)
                 ) -> Path:
@@ -158,7 +168,7 @@ def atomic_write(path:str|Path,    # destination file
         raise
     return path
 
-# %% ../nbs/00_core.ipynb #c022
+# %% ../nbs/00_core.ipynb #c025
 def atomic_torch_save(obj, path:str|Path) -> Path:
     "`torch.save` through `atomic_write`."
     import io
@@ -185,7 +195,7 @@ def save_yaml(obj, path:str|Path) -> Path:
     "Write `obj` as YAML atomically (Paths written as strings)."
     return atomic_write(path, yaml.safe_dump(json.loads(json.dumps(obj, default=_json_default)), sort_keys=False))
 
-# %% ../nbs/00_core.ipynb #c027
+# %% ../nbs/00_core.ipynb #c030
 def _sha256(path:Path, chunk:int=1<<20) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -204,7 +214,7 @@ def fingerprint(paths, # files or folders (folders are walked, sorted)
     digest = hashlib.sha256(''.join(f"{k}:{v['sha256']}\n" for k, v in out.items()).encode()).hexdigest()
     return {'files': out, 'n_files': len(out), 'digest': digest}
 
-# %% ../nbs/00_core.ipynb #c029
+# %% ../nbs/00_core.ipynb #c032
 def _git_commit(cwd:Path) -> dict:
     "The git commit of the repository holding `cwd`, and whether the tree has uncommitted changes."
     try:
@@ -218,7 +228,7 @@ def _cpu_model() -> str:
     try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
-# %% ../nbs/00_core.ipynb #c030
+# %% ../nbs/00_core.ipynb #c033
 ENV_PACKAGES = ('medgan_nb', 'torch', 'torchvision', 'numpy', 'scipy', 'scikit-learn', 'nibabel', 'SimpleITK',
                 'pydicom', 'nilearn', 'papermill', 'nbdev', 'matplotlib', 'pandas')
 
@@ -235,7 +245,7 @@ def environment_info(device:torch.device|str='cpu') -> dict:
             'cuda': torch.version.cuda, 'bf16_autocast': bf16_supported(device), 'torch_threads': torch.get_num_threads(),
             'git': _git_commit(package_root()), 'hostname': platform.node()}
 
-# %% ../nbs/00_core.ipynb #c033
+# %% ../nbs/00_core.ipynb #c036
 class RunFinishedError(RuntimeError):
     "Raised on any attempt to write into a finished run."
 
@@ -245,7 +255,7 @@ def new_run_id() -> str:
     "A sortable, unique run id: UTC time plus a random suffix."
     return _dt.datetime.now(_dt.timezone.utc).strftime('%Y%m%d-%H%M%S-') + secrets.token_hex(2)
 
-# %% ../nbs/00_core.ipynb #c034
+# %% ../nbs/00_core.ipynb #c037
 @dataclass
 class Run:
     "A run folder `outputs/<paper>/<run_id>/` with its sub-folders and finish marker."
@@ -266,7 +276,7 @@ class Run:
         "A path inside the run, refused once the run is finished."
         self.check_writable(); return self.dir.joinpath(*parts)
 
-# %% ../nbs/00_core.ipynb #c035
+# %% ../nbs/00_core.ipynb #c038
 def start_run(paper:str,                # paper key, e.g. 'han2018'
               config:dict,              # resolved parameters, written to config.yaml
               run_id:str|None=None,     # None: a new id; an existing id: resume (with `resume=True`)
@@ -291,7 +301,7 @@ def start_run(paper:str,                # paper key, e.g. 'han2018'
     save_json(env, run.dir/'env.json')
     return run
 
-# %% ../nbs/00_core.ipynb #c036
+# %% ../nbs/00_core.ipynb #c039
 @patch
 def record_inputs(self:Run, paths, # data files or folders the run reads
                   root:str|Path|None=None, # record names relative to this folder

@@ -71,7 +71,7 @@ def ensure_brain_phantoms(root:str|Path,          # data-set folder (BraTS layou
                          ) -> list:                # the case folders built now (empty when all existed)
     "Build the missing brain phantoms in `root` until it holds the first `n_hgg` high-grade subjects."
     from medgan_nb.data.phantoms.brain import brain_subject, write_brats_case
-    from tqdm.auto import tqdm
+    from medgan_nb.core import tqdm
     root, todo, i, hgg = Path(root), [], 0, 0
     while hgg < n_hgg:
         g = _phantom_grade(seed, i, hgg_fraction); hgg += g == 'HGG'

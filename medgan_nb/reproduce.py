@@ -7,11 +7,10 @@ the outputs are; re-running after an interruption continues the unfinished runs.
 __all__ = ['paper_notebooks', 'select_papers', 'parse_overrides', 'run_papers', 'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
-import argparse, sys, time
+import argparse, os, sys, time
 from pathlib import Path
 import yaml
-from tqdm.auto import tqdm
-from .core import load_settings, package_root, save_json, load_json, new_run_id
+from .core import load_settings, package_root, save_json, load_json, new_run_id, tqdm
 
 # %% ../nbs/90_reproduce.ipynb #c005
 def paper_notebooks(folder:str|Path|None=None, # default: nbs/papers of this checkout
@@ -80,6 +79,7 @@ def run_papers(profile:str='quick',     # smoke | quick | paper
     state = load_json(state_file) if (resume and state_file.exists()) else {'profile': profile, 'papers': {}}
     overrides = overrides or {'*': {}}
     nbs = select_papers(paper_notebooks(folder), papers)
+    os.environ.setdefault('MEDGAN_PROGRESS', 'text')  # kernels inherit it: text bars are what papermill can record
     for key, nb in tqdm(nbs.items(), desc=f'papers ({profile})', disable=not progress):
         prev = state['papers'].get(key, {})
         if prev.get('status') == 'ok' and (outputs_dir/key/prev['run_id']/'FINISHED').exists():

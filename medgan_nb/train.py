@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from PIL import Image
-from tqdm.auto import tqdm
+from .core import tqdm
 from .core import atomic_torch_save, atomic_write, autocast, bf16_supported, get_device, seed_everything
 from .losses import GANLoss
 from .models.pggan import stage_reals

@@ -25,6 +25,7 @@ def first_run_fixture(key:str, threads:int=1):
         mp = pytest.MonkeyPatch()
         mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
         mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
+        mp.setenv('MEDGAN_PROGRESS', 'text')
         run_paper(key, tmp, 'run1.ipynb', threads)
         yield tmp, tmp/'out'/key/RUN_ID
         mp.undo()

@@ -72,3 +72,13 @@ def test_finished_run_is_not_overwritten(first_run):
     before = (run/'metrics.json').read_bytes()
     with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
     assert (run/'metrics.json').read_bytes() == before
+
+
+def test_progress_bars_render_in_the_output_notebook(first_run):
+    "Papermill records only a widget's first frame; with MEDGAN_PROGRESS=text the trainer's bar is finished text."
+    tmp, _ = first_run
+    nb = json.loads((tmp/'run1.ipynb').read_text())
+    streams = ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'stream')
+    assert '100%' in streams and 'kimg' in streams
+    widgets = [o for c in nb['cells'] for o in c.get('outputs', []) if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
+    assert not widgets, 'a progress bar was drawn as a widget, which papermill stores at 0 %'

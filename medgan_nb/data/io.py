@@ -14,7 +14,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import apply_modality_lut, apply_voi
 from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
-from tqdm.auto import tqdm
+from ..core import tqdm
 
 # %% auto #0
 __all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'SEQUENCES', 'BRATS_LABELS', 'DataError', 'check_file', 'check_finite',

@@ -268,7 +268,7 @@ def make_brain_phantoms(root, # output folder (BraTS layout below it)
                         progress:bool=True, # show a progress bar
                        )->list: # case folders written
     "Generate `n` synthetic BraTS subjects into `root/{HGG,LGG}/<case>/`."
-    from tqdm.auto import tqdm
+    from medgan_nb.core import tqdm
     spacing = tuple(b / s for b, s in zip(BRATS_SHAPE, size)); folders = []
     for i in tqdm(range(n), desc='brain phantoms', disable=not progress):
         rng = np.random.default_rng([seed, i])

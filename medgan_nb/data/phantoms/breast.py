@@ -172,7 +172,7 @@ def make_breast_phantoms(root, # output folder
                          progress:bool=True, # show a progress bar
                         )->pd.DataFrame: # the lesion table written to root/lesions.csv
     "Generate `n_patients` DCE-MRI patients with lesion masks and a lesion table."
-    from tqdm.auto import tqdm
+    from medgan_nb.core import tqdm
     from medgan_nb.core import atomic_write
     tables = []
     for i in tqdm(range(n_patients), desc='breast DCE phantoms', disable=not progress):

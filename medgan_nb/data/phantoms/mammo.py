@@ -159,7 +159,7 @@ def make_mammo_phantoms(root, # output folder: `root/<patient>/<patient>_<lat>_<
                         progress:bool=True, # show a progress bar
                        )->list: # DICOM files written
     "Generate `n_patients` four-view screening exams as DICOM MG files."
-    from tqdm.auto import tqdm
+    from medgan_nb.core import tqdm
     spacing = spacing or 300 / shape[0]; files = []
     for i in tqdm(range(n_patients), desc='mammogram phantoms', disable=not progress):
         rng = np.random.default_rng([seed, i]); p = mammo_patient_params(rng); pid = f'{prefix}_{i:04d}'
