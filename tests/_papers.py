@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = 'smoke-test'
+REQUESTED = set()   # paper keys whose tests were collected ('*': all, for the runner's own tests)
 
 def notebook(key:str) -> Path:
     "The paper notebook `nbs/papers/<key>.ipynb`."
@@ -23,6 +24,7 @@ def run_paper(key:str, tmp:Path, out_nb:str, threads:int=1, **params):
 
 def first_run_fixture(key:str, threads:int=1):
     "A module-scoped fixture: paper `key`'s smoke run from the session's runner pass; yields (its tmp folder, run folder)."
+    REQUESTED.add(key)   # at collection time: the session's runner pass runs only the papers whose tests were collected
     @pytest.fixture(scope='module')
     def first_run(smoke_all):
         shared, state = smoke_all
