@@ -176,17 +176,20 @@ def curves_figure(logs:dict,               # {model name: rows of its log.jsonl 
                   keys=('loss_d', 'loss_g', 'wdist'), # logged values to plot where present
                   ncols:int=6,             # panels per row
                   caption:str|None=None,   # data set, profile, seed
+                  axes=None,               # draw into these axes (one per model) of an existing figure; None: a new figure
                  ) -> plt.Figure:
     "Training curves: one panel per model with its losses against kimg."
-    n = len(logs); nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.0 * nrows), squeeze=False)
-    for ax, (name, rows) in zip(axes.flat, logs.items()):
+    n = len(logs)
+    if axes is None: fig, axes = plt.subplots(math.ceil(n / ncols), ncols, figsize=(2.4 * ncols, 2.0 * math.ceil(n / ncols)), squeeze=False)
+    axes = list(np.ravel(axes)); fig = axes[0].figure
+    if len(axes) < n: raise ValueError(f"curves_figure: {len(axes)} axes for {n} models")
+    for ax, (name, rows) in zip(axes, logs.items()):
         for k in keys:
             pts = [(r['kimg'], r[k]) for r in rows if k in r and 'metric' not in r]
             if pts: ax.plot(*zip(*pts), label=k, lw=0.8)
         ax.set_title(name, fontsize=7); ax.tick_params(labelsize=6); ax.set_xlabel('kimg', fontsize=6)
         if ax.lines: ax.legend(fontsize=5)
-    for ax in list(axes.flat)[n:]: ax.set_axis_off()
+    for ax in axes[n:]: ax.set_axis_off()
     if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     fig.tight_layout(); return fig
 
