@@ -48,6 +48,11 @@ def test_run_folder(first_run):
     for gan in ('DCGAN', 'WGAN'):
         fids = [r['fid_malignant'] for r in m['fid_by_checkpoint'][gan]]
         assert len(fids) == 2 and m['fid_min'][gan]['malignant']['fid'] == min(fids)   # FIDmin = best of the checkpoints
+    assert all(v['img_per_s'] > 0 for v in m['training'].values()) and m['dataset'] == 'breast DCE-MRI phantoms (embedded default)'
+    cost = pd.read_csv(run/'tables'/'training_cost.csv')
+    assert cost.model.tolist() == ['DCGAN', 'WGAN'] and (cost.wall_s > 0).all() and (cost.img_per_s > 0).all()
+    for f in [*(run/'tables').glob('*.md'), *(run/'tables').glob('*.csv'), run/'metrics.json']:   # no temporary paths in what readers see
+        assert str(tmp) not in f.read_text() and '/tmp' not in f.read_text(), f
     kit = json.loads((run/'kits'/'reader_test'/'kit.json').read_text())
     assert len(kit['warmup']) == 4 and all(len(i['images']) == 10 for i in kit['items'])   # 2 + 2 warm-up; 10 panels per item
     assert not list((run/'kits'/'reader_test').rglob('*key*'))              # the answer key lies beside the kit
