@@ -1,6 +1,5 @@
 """Parity of medgan_nb.metrics.fid with pytorch-fid 0.3.0 on the real FID Inception weights from disk (no download).
 Tests marked `slow` run with `pytest --runslow` or MEDGAN_SLOW=1 (tests/conftest.py)."""
-import tempfile
 from pathlib import Path
 import numpy as np, pytest, torch
 import medgan_nb  # noqa: F401  (makes torchvision importable before pytorch_fid imports it)
