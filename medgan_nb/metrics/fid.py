@@ -5,16 +5,17 @@
 # %% auto #0
 __all__ = ['FID_TRUNK', 'PAPER_A_RGB', 'FID_MODES', 'FIDInceptionA', 'FIDInceptionC', 'FIDInceptionE_1', 'FIDInceptionE_2',
            'FIDInceptionV3', 'fid_helper_weights_file', 'find_fid_weights', 'convert_fid_helper_weights',
-           'load_fid_inception', 'channel_indices', 'to_unit_range', 'fid_input', 'fid_features', 'feature_stats',
-           'frechet_distance', 'fid_from_features', 'fid_draws', 'fid_min', 'fid_score']
+           'load_fid_inception', 'channel_indices', 'to_unit_range', 'fid_input', 'fold_batchnorm', 'fid_features',
+           'feature_stats', 'frechet_distance', 'fid_from_features', 'fid_draws', 'fid_min', 'fid_score']
 
 # %% ../../nbs/30_metrics.fid.ipynb #c002
-import hashlib, importlib.metadata, importlib.util
+import copy, hashlib, importlib.metadata, importlib.util, weakref
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from ..core import load_settings, atomic_torch_save  # importing medgan_nb makes torchvision importable
 import torchvision
-from torchvision.models.inception import InceptionA, InceptionC, InceptionE
+from torchvision.models.inception import BasicConv2d, InceptionA, InceptionC, InceptionE
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # %% ../../nbs/30_metrics.fid.ipynb #c005
 def _tf_avg_pool(x): return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
@@ -152,7 +153,7 @@ def load_fid_inception(weights_dir:str|Path|None=None, # see `find_fid_weights`
 # %% ../../nbs/30_metrics.fid.ipynb #c022
 PAPER_A_RGB = ('T2', 'T1pre', 'T1post1')  # paper A's channel → R, G, B mapping
 FID_MODES = {'pytorch-fid': 'bilinear resize to 299 (align_corners=False), [0,1]→[-1,1]',
-             'clean': 'antialiased bicubic resize to 299 (PIL-like), [0,1]→[-1,1]'}
+             'clean': 'antialiased bicubic resize to 299 (PIL bicubic on float images, as clean-fid), [0,1]→[-1,1]'}
 
 def channel_indices(names,                 # channel names of the data, in array order
                     rgb=PAPER_A_RGB,       # names to put into R, G, B
@@ -197,24 +198,41 @@ def fid_input(images,               # N×C×H×W or N×H×W
     else: x = F.interpolate(x, size=(299, 299), mode='bicubic', align_corners=False, antialias=True)
     return 2 * x - 1
 
-# %% ../../nbs/30_metrics.fid.ipynb #c028
+# %% ../../nbs/30_metrics.fid.ipynb #c031
+def fold_batchnorm(model:nn.Module, # eval-mode FID Inception (or any net of `BasicConv2d`)
+                  ) -> nn.Module:   # a copy whose convolutions absorb their batch norms (inference only)
+    "Copy of `model` with every `BasicConv2d`'s batch norm folded into its convolution."
+    if model.training: raise ValueError("fold_batchnorm needs an eval-mode model (batch-norm running statistics)")
+    out = copy.deepcopy(model)
+    for mod in out.modules():
+        if isinstance(mod, BasicConv2d) and isinstance(mod.bn, nn.BatchNorm2d):
+            mod.conv, mod.bn = fuse_conv_bn_eval(mod.conv, mod.bn), nn.Identity()
+    return out
+
+_FOLDED = weakref.WeakKeyDictionary()  # model → its folded copy (weights are frozen after `load_fid_inception`)
+
+# %% ../../nbs/30_metrics.fid.ipynb #c033
 @torch.inference_mode()
 def fid_features(images, model=None, # images as for `fid_input`; model from `load_fid_inception` (loaded if None)
                  mode='pytorch-fid', window=None, channels=None, # preprocessing, see `fid_input`
                  batch_size:int=50,   # images per forward pass
                  device=None,         # default: the model's device
-                 channels_last:bool=True, # NHWC convolutions: ~1.7× faster on CPU, features equal to ~1e-5
+                 channels_last:bool=True, # NHWC convolutions: ~1.5× faster on CPU, features equal to ~1e-5
+                 fold_bn:bool=True,   # batch norms folded into the convolutions (`fold_batchnorm`): ~8 % faster on CPU
                 ) -> np.ndarray:      # N×2048 float32 pool3 features
     "Pool3 features of the FID Inception, preprocessed batch by batch."
     model = model if model is not None else load_fid_inception()
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    if fold_bn:
+        if model not in _FOLDED: _FOLDED[model] = fold_batchnorm(model)
+        model = _FOLDED[model]
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device, memory_format=fmt)
     feats = [model(fid_input(images[i:i+batch_size], mode, window, channels).to(device).contiguous(memory_format=fmt))
              .float().cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(feats).numpy()
 
-# %% ../../nbs/30_metrics.fid.ipynb #c031
+# %% ../../nbs/30_metrics.fid.ipynb #c036
 def feature_stats(feats) -> tuple: # (mean, covariance), float64, covariance with N-1
     "Mean and centred covariance of N×d features in float64."
     x = np.asarray(feats, dtype=np.float64)
@@ -234,7 +252,7 @@ def _psd_root_factor(sigma):
     w = np.where(w > len(w) * np.finfo(np.float64).eps * max(w.max(), 0), w, 0.0)  # round-off eigenvalues → 0
     return np.sqrt(w)[:, None] * u.T
 
-# %% ../../nbs/30_metrics.fid.ipynb #c032
+# %% ../../nbs/30_metrics.fid.ipynb #c037
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float: # Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2)
     "Fréchet distance of two Gaussians; trace term from singular values (float64, real arithmetic)."
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
@@ -246,7 +264,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float: # Fréchet distance bet
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_sqrt)
 
-# %% ../../nbs/30_metrics.fid.ipynb #c035
+# %% ../../nbs/30_metrics.fid.ipynb #c040
 def fid_from_features(real_feats, fake_feats, # N1×d and N2×d features
                      ) -> float:               # FID
     "FID between two feature sets; when either set has fewer samples than dimensions, an N1×N2 SVD."
@@ -260,7 +278,7 @@ def fid_from_features(real_feats, fake_feats, # N1×d and N2×d features
     diff = mu1 - mu2
     return float(diff @ diff + (a1 * a1).sum() + (a2 * a2).sum() - 2 * tr_sqrt)
 
-# %% ../../nbs/30_metrics.fid.ipynb #c038
+# %% ../../nbs/30_metrics.fid.ipynb #c043
 def fid_draws(real_feats, fake_feats,  # N1×d, N2×d features
               n:int=1000,              # images per side per draw (without replacement)
               k:int=10,                # number of draws
@@ -284,7 +302,7 @@ def fid_min(fid_by_checkpoint:dict) -> tuple: # (checkpoint, FID) with the lowes
     if not fid_by_checkpoint: raise ValueError("fid_by_checkpoint is empty; expected {checkpoint: fid}")
     return min(fid_by_checkpoint.items(), key=lambda kv: kv[1])
 
-# %% ../../nbs/30_metrics.fid.ipynb #c041
+# %% ../../nbs/30_metrics.fid.ipynb #c046
 def fid_score(real_images, fake_images, model=None, # image arrays as for `fid_input`; model as for `fid_features`
               mode='pytorch-fid', window=None, channels=None, batch_size:int=50,
              ) -> dict: # fid, n_real, n_fake, mode, window, channels, weights
