@@ -49,16 +49,16 @@ def finding_question(choices=('tumour', 'non-tumour'), # the labels a reader cho
 
 # %% ../../nbs/40_reader.study.ipynb #c010
 def to_png(img,              # 2-D array (H, W) of intensities
-           path,             # where to write the PNG
+           path,             # where to write the PNG (a path, or a binary file object such as `io.BytesIO`)
            window=(0., 1.)   # (lo, hi): lo maps to black, hi to white, values outside are clipped
-          )->Path:           # the written path
+          ):                 # the written path (or the file object)
     "Save a 2-D array as an 8-bit grayscale PNG through a fixed intensity window."
     arr, (lo, hi) = np.asarray(img, dtype=np.float64), window
     if arr.ndim != 2: raise ValueError(f"{path}: an image panel must be 2-D (H, W), got shape {arr.shape}")
     if not hi > lo: raise ValueError(f"{path}: window {window} must have hi > lo")
     u8 = np.round(np.clip((arr - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
     Image.fromarray(u8).save(path, format='PNG')
-    return Path(path)
+    return Path(path) if isinstance(path, (str, Path)) else path
 
 # %% ../../nbs/40_reader.study.ipynb #c013
 def _panels(img, where):
