@@ -104,17 +104,17 @@ def pggan_schedule(base_shape:tuple,    # (H, W) of stage 0, e.g. (5, 4)
 def phase_speed(log_rows:list,        # rows of a training log.jsonl (`medgan_nb.train.read_log`)
                 schedule:pd.DataFrame, # from `pggan_schedule`
                ) -> pd.DataFrame:     # the schedule with images, seconds, img_per_s, s_per_kimg per phase
-    "Training speed per progressive phase from the log's per-interval image counts and img/s."
+    "Training speed per progressive phase from the log's per-interval image counts and img/s (intervals split pro rata)."
     rows = [r for r in log_rows if 'img_per_s' in r and 'metric' not in r]
-    imgs, secs = np.zeros(len(schedule)), np.zeros(len(schedule))
-    prev = 0
+    starts, ends = schedule.start.values, schedule.end.values.astype(float)
+    ends[-1] = np.inf   # the last batch may run past the schedule's end
+    imgs, secs, prev = np.zeros(len(schedule)), np.zeros(len(schedule)), 0
     for r in rows:
-        n = r['images'] - prev
-        if n > 0 and r['img_per_s'] > 0:
-            k = int(np.clip(np.searchsorted(schedule.end.values, r['images'], side='left'), 0, len(schedule) - 1))
-            imgs[k] += n; secs[k] += n / r['img_per_s']
-        prev = r['images']
-    out = schedule.assign(images=imgs.astype(int), seconds=secs)
+        lo, hi = prev, r['images']; prev = hi
+        if hi <= lo or r['img_per_s'] <= 0: continue
+        share = np.clip(np.minimum(hi, ends) - np.maximum(lo, starts), 0, None)   # images of this interval in each phase
+        imgs += share; secs += share / r['img_per_s']
+    out = schedule.assign(images=imgs.round().astype(int), seconds=secs)
     return out.assign(img_per_s=out.images / out.seconds.where(out.seconds > 0), s_per_kimg=1000 * out.seconds / out.images.where(out.images > 0))
 
 # %% ../nbs/52_korkinof.ipynb #c019
@@ -154,14 +154,14 @@ def machine_panel(kit, key:dict,       # a '2afc' kit and its answer key
 
 # %% ../nbs/52_korkinof.ipynb #c024
 def moment_outlier_scores(real_m, fake_m,  # N1×5 / N2×5 moments of real and synthetic images
-                         ) -> np.ndarray:  # N2 scores (higher = more like the real images); −inf for NaN moments
+                         ) -> np.ndarray:  # N2 scores (higher = more like the real images); −1e6 for NaN moments (constant images)
     "Artefact proxy: minus the largest robust z-score of a synthetic image's moments against the real ones."
     t = lambda m: np.sign(m) * np.log1p(np.abs(np.asarray(m, np.float64)))
     r, f = t(real_m), t(fake_m)
     r = r[np.isfinite(r).all(1)]
     med = np.median(r, 0); mad = 1.4826 * np.median(np.abs(r - med), 0)
     z = np.abs(f - med) / np.where(mad > 0, mad, r.std(0) + 1e-12)
-    return np.where(np.isfinite(z).all(1), -np.nan_to_num(z, nan=np.inf).max(1), -np.inf)
+    return np.where(np.isfinite(z).all(1), -z.max(1), -1e6)
 
 # %% ../nbs/52_korkinof.ipynb #c027
 def view_rows(sources:dict,  # {source name: {view: (N, 1, H, W) or (N, H, W) images in [0, 1]}}
