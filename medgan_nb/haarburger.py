@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'READER_PANELS',
-           'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'generate', 'class_fid_fn',
-           'train_or_load_cond', 'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy',
-           'reader_panels', 'reader_windows', 'reader_table', 'contrasts_figure', 'series_figure']
+           'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'fakes', 'class_fid_fn',
+           'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panels', 'reader_windows',
+           'reader_table', 'contrasts_figure', 'series_figure']
 
 # %% ../nbs/51_haarburger.ipynb #c002
 import time
@@ -16,8 +16,7 @@ import matplotlib.pyplot as plt
 from .metrics.fid import fid_features, fid_draws, fid_min
 from .metrics.samples import nn_accuracy
 from .reader.stats import responses_frame, score, accuracy_table
-from .core import atomic_torch_save
-from .train import sample_images, train
+from .papers import generate
 
 # %% ../nbs/51_haarburger.ipynb #c005
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default generator channels
@@ -74,17 +73,14 @@ def from_model_range(x, windows) -> np.ndarray: # float32 N×C×H×W in scanner 
     return ((x + 1) / 2 * (hi - lo) + lo).numpy()
 
 # %% ../nbs/51_haarburger.ipynb #c014
-def generate(G:torch.nn.Module,  # conditional generator G(z, y)
-             cls:int,             # class index (see `CLASSES`)
-             n:int,               # number of patches
-             seed:int=0,          # seeds z
-             batch:int=64,        # patches per forward pass
-            ) -> torch.Tensor:    # n×C×H×W in [−1, 1], on the CPU
-    "n patches of class `cls` from G, with noise seeded by `seed`."
-    dev = next(G.parameters()).device
-    z = torch.randn(n, G.cfg.nz, generator=torch.Generator().manual_seed(seed)).to(dev)
-    y = torch.full((n,), cls, dtype=torch.long, device=dev)
-    return sample_images(G, z, y, batch).clamp(-1, 1).cpu()
+def fakes(G:torch.nn.Module,  # conditional generator G(z, y)
+          cls:int,             # class index (see `CLASSES`)
+          n:int,               # number of patches
+          seed:int=0,          # seeds z
+          batch:int=64,        # patches per forward pass
+         ) -> torch.Tensor:    # n×C×H×W in [−1, 1], on the CPU
+    "n patches of class `cls` from G in the model range (`papers.generate` with batch statistics)."
+    return generate(G, n, seed, batch, labels=cls, bn='batch', out_range=(-1, 1))
 
 # %% ../nbs/51_haarburger.ipynb #c017
 def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
@@ -100,32 +96,12 @@ def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
     def fn(G, state):
         out, t0 = {}, time.perf_counter()
         for c, rf in real_feats.items():
-            ff = fid_features(generate(G, c, n * draws, seed + 1000 * c, batch), fid_model, window=(-1, 1), channels=rgb, batch_size=batch)
+            ff = fid_features(fakes(G, c, n * draws, seed + 1000 * c, batch), fid_model, window=(-1, 1), channels=rgb, batch_size=batch)
             out[f'fid_{names[c]}'] = fid_draws(rf, ff, n=min(n, len(rf)), k=draws, seed=seed)['mean']
         return {**out, 'fid_s': time.perf_counter() - t0}
     return fn
 
 # %% ../nbs/51_haarburger.ipynb #c020
-def train_or_load_cond(G, D, data, labels,   # networks, training patches (N×C×H×W in [−1, 1]) and class indices (N,)
-                       folder,                # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
-                       loss, cfg,             # `GANLoss`, `TrainConfig`
-                       metric_fn=None,        # e.g. `class_fid_fn(...)`, run at every checkpoint
-                       device='cpu', progress:bool=True,
-                      ) -> dict:              # G, trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
-    "Train a conditional model unless `folder/final.pt` says it finished; continue an interrupted one."
-    folder = Path(folder); final = folder/'final.pt'
-    if final.is_file():
-        s = torch.load(final, map_location='cpu', weights_only=False); G.load_state_dict(s['G'])
-        return dict(G=G, trained_now=False, **s['info'])
-    t0 = time.perf_counter()
-    r = train(G, D, data, folder, loss=loss, cfg=cfg, labels=labels, device=device, resume=True, metric_fn=metric_fn, progress=progress)
-    wall = time.perf_counter() - t0
-    info = dict(wall_s=wall, img_per_s=r.state['images'] / wall, kimg=r.state['images'] / 1000, g_iter=r.state['g_iter'],
-                epoch=r.state['epoch'], metrics=r.metrics)
-    atomic_torch_save({'G': {k: v.cpu() for k, v in r.G.state_dict().items()}, 'info': info}, final)
-    return dict(G=r.G.cpu(), trained_now=True, **info)
-
-# %% ../nbs/51_haarburger.ipynb #c023
 def best_checkpoints(metrics:list,   # `TrainResult.metrics`: [{'images', 'kimg', 'fid_<class>', ...}]
                      names=CLASSES,   # class names
                     ) -> dict:        # {class name: {'images', 'kimg', 'fid'}}
@@ -149,7 +125,7 @@ def load_generator(G:torch.nn.Module, path) -> torch.nn.Module:
     "G with the weights of a `network-*.pt` file."
     G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=False)['G']); return G
 
-# %% ../nbs/51_haarburger.ipynb #c026
+# %% ../nbs/51_haarburger.ipynb #c023
 def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W in [−1, 1]
                       fake:torch.Tensor, # fake patches of that class, same shape
                       n:int,             # samples per side (paper: 1000); capped by the real count
@@ -164,7 +140,7 @@ def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W
     if space == 'inception': r, f = (fid_features(x, fid_model, window=(-1, 1), channels=rgb) for x in (r, f))
     return dict(nn_accuracy(r, f), space=space)
 
-# %% ../nbs/51_haarburger.ipynb #c029
+# %% ../nbs/51_haarburger.ipynb #c026
 READER_PANELS = T1_SERIES + ('Sub1', 'Sub2', 'Sub3', 'Sub4', 'T2')  # panel order of a reader item
 
 def reader_panels(patch,          # C×H×W patch in scanner units
@@ -180,7 +156,7 @@ def reader_windows(image_window=(0., 1023.), sub_window=(0., 1023.)) -> list:
     "Display window of each reader panel: images and subtraction images."
     return [tuple(image_window)] * 5 + [tuple(sub_window)] * 4 + [tuple(image_window)]
 
-# %% ../nbs/51_haarburger.ipynb #c032
+# %% ../nbs/51_haarburger.ipynb #c029
 def reader_table(kit,           # the `Kit` that was answered
                  key:dict,      # its answer key (`load_key`)
                  files,         # response logs (*.jsonl) or HTML exports (*.json), one per reader
@@ -190,7 +166,7 @@ def reader_table(kit,           # the `Kit` that was answered
     acc = accuracy_table(scored, rows='group', cols='source').reset_index().rename(columns={'group': 'reader'})
     return acc[['reader', *[c for c in ('real', *MODELS) if c in acc.columns]]]
 
-# %% ../nbs/51_haarburger.ipynb #c035
+# %% ../nbs/51_haarburger.ipynb #c032
 def _panel(ax, img, window, title):
     ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest'); ax.set_axis_off()
     if title: ax.set_title(title, fontsize=7)

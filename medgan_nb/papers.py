@@ -6,8 +6,8 @@ papers' own table values."""
 
 # %% auto #0
 __all__ = ['PROFILES', 'HAN2018_TABLE1', 'CONFUSION_COLS', 'profiles_dir', 'read_profiles', 'load_profile', 'default_data_dir',
-           'ensure_brain_phantoms', 'resolve_data_dir', 'train_or_load', 'generate', 'curves_figure',
-           'machine_reader_predictions', 'caption', 'paper_values']
+           'phantom_subjects_for', 'ensure_default_data', 'resolve_data_dir', 'dataset_name', 'train_or_load',
+           'generate', 'reuse_earlier_run', 'curves_figure', 'machine_reader_predictions', 'caption', 'paper_values']
 
 # %% ../nbs/50_papers.ipynb #c002
 import math, os, shutil, time
@@ -56,100 +56,144 @@ def load_profile(paper:str,               # paper key, e.g. 'han2018'
     return out
 
 # %% ../nbs/50_papers.ipynb #c011
-def default_data_dir(name:str='brain_phantoms') -> Path:
-    "Where the embedded default data set `name` lives: `<settings data_dir>/<name>`."
+def default_data_dir(name:str='brats_phantom') -> Path:
+    "Where the embedded default data set `name` (a folder of `medgan_nb.data.build.FOLDERS`) lives: `<settings data_dir>/<name>`."
     return load_settings().paths.data_dir/name
 
-def _phantom_grade(seed, i, hgg_fraction):
-    return 'HGG' if np.random.default_rng([seed, i]).random() < hgg_fraction else 'LGG'
-
-def ensure_brain_phantoms(root:str|Path,          # data-set folder (BraTS layout below it)
-                          n_hgg:int,               # high-grade cases needed
-                          seed:int=0,              # data-set seed (as `make_brain_phantoms`)
-                          hgg_fraction:float=0.75, # share of high-grade subjects (as `make_brain_phantoms`)
-                          progress:bool=True,      # progress bar while building
-                         ) -> list:                # the case folders built now (empty when all existed)
-    "Build the missing brain phantoms in `root` until it holds the first `n_hgg` high-grade subjects."
-    from medgan_nb.data.phantoms.brain import brain_subject, write_brats_case
-    from medgan_nb.core import tqdm
-    root, todo, i, hgg = Path(root), [], 0, 0
+def phantom_subjects_for(n_hgg:int,               # high-grade cases needed
+                         seed:int=0,               # data-set seed (as `make_brain_phantoms`)
+                         hgg_fraction:float=0.75,  # share of high-grade subjects (as `make_brain_phantoms`)
+                        ) -> int:                  # subjects `make_brain_phantoms(n=...)` must generate
+    "The fewest brain phantom subjects whose first `n_hgg` high-grade cases are all among them."
+    i = hgg = 0
     while hgg < n_hgg:
-        g = _phantom_grade(seed, i, hgg_fraction); hgg += g == 'HGG'
-        if not (root/g/f'Phantom_{g}_{i:04d}').is_dir(): todo.append((i, g))
-        i += 1
-    built = []
-    for i, g in tqdm(todo, desc='building brain phantoms', disable=not progress):
-        rng = np.random.default_rng([seed, i]); rng.random()   # the grade draw, as in make_brain_phantoms
-        imgs, lab = brain_subject(rng, g)
-        tmp = root/'.building'; shutil.rmtree(tmp, ignore_errors=True)
-        case = write_brats_case(tmp, f'Phantom_{g}_{i:04d}', g, imgs, lab)
-        (root/g).mkdir(parents=True, exist_ok=True); built.append(case.rename(root/g/case.name))
-    shutil.rmtree(root/'.building', ignore_errors=True)
-    return built
+        hgg += np.random.default_rng([seed, i]).random() < hgg_fraction; i += 1
+    return i
 
-# %% ../nbs/50_papers.ipynb #c014
+# %% ../nbs/50_papers.ipynb #c015
+def _part_size(part, folder):
+    "How much a built part holds: HGG cases (brain) or patients (mammo, breast)."
+    if part == 'brain': return sum(p.is_dir() for p in (folder/'HGG').glob('*')) if (folder/'HGG').is_dir() else 0
+    return int(load_json(folder/'manifest.json')['params'].get('n_patients', 0))
+
+def ensure_default_data(part:str,              # 'brain', 'breast' or 'mammo' (`medgan_nb.data.build.FOLDERS`)
+                        need:int,              # HGG cases (brain) or patients (breast, mammo) the notebook reads
+                        data_dir=None,         # settings' data_dir; None: `load_settings().paths.data_dir`
+                        seed:int=0,            # data-set seed when it has to be built
+                        progress:bool=True,    # progress bars while building
+                       ) -> dict:              # build_part's report: part, folder, status ('built'/'skipped'), files, seconds, reason
+    "The embedded default part, built by `medgan_nb.data.build.build_part` unless an intact one already holds `need`."
+    from medgan_nb.data.build import build_part, is_intact, default_data_paths
+    data_dir = Path(data_dir or load_settings().paths.data_dir); folder = default_data_paths(data_dir)[part]
+    ok, why = is_intact(folder, verify='size')
+    if ok and _part_size(part, folder) >= need:
+        return dict(part=part, folder=str(folder), status='skipped', files=None, seconds=0., reason=f"intact, holds {_part_size(part, folder)} (need {need})")
+    kw = dict(n=phantom_subjects_for(need, seed)) if part == 'brain' else dict(n_patients=need)
+    return build_part(data_dir, part, seed, verify='size', progress=progress, **kw)
+
+# %% ../nbs/50_papers.ipynb #c019
 def resolve_data_dir(data_dir:str|Path|None, # the notebook's `data_dir` parameter
-                     name:str='brain_phantoms', # the embedded default used when `data_dir` is None
+                     name:str='brats_phantom', # the embedded default folder (`medgan_nb.data.build.FOLDERS`) used when `data_dir` is None
                     ) -> tuple:               # (folder, 'embedded default' or 'user data')
     "The data folder a paper notebook reads: the user's (must exist) or the embedded default's."
     if data_dir is None: return default_data_dir(name), 'embedded default'
     p = Path(data_dir).expanduser()
-    if not p.is_dir(): raise FileNotFoundError(f"data_dir={str(data_dir)!r}: folder not found; expected a BraTS-layout folder, or None for the embedded default")
+    if not p.is_dir(): raise FileNotFoundError(f"data_dir={str(data_dir)!r}: folder not found; expected a data folder, or None for the embedded default")
     return p, 'user data'
 
-# %% ../nbs/50_papers.ipynb #c017
-def train_or_load(G, D, data,               # networks and training images (N, C, H, W) uint8
+def dataset_name(folder:str|Path,   # the data folder read (from `resolve_data_dir`)
+                 kind:str,          # 'embedded default' or 'user data'
+                 description:str,   # what the data is, e.g. 'BraTS-layout brain phantoms'
+                ) -> str:           # e.g. 'BraTS-layout brain phantoms (embedded default)' or "user data (folder 'brats2016')"
+    "How captions name a data set: its description for the embedded default, the folder name only for user data."
+    return f"{description} (embedded default)" if kind == 'embedded default' else f"user data (folder '{Path(folder).name}')"
+
+# %% ../nbs/50_papers.ipynb #c022
+def train_or_load(G, D, data,               # networks and training images (N, C, H, W) uint8, or float in [−1, 1]
                   folder:str|Path,           # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
                   loss, cfg,                 # `GANLoss`, `TrainConfig`
                   device='cpu',              # training device
                   progress:bool=True,        # progress bar
-                 ) -> dict:                  # G (eval), trained_now, wall_s, img_per_s, kimg, g_iter, epoch
+                  labels=None,               # class indices (N,) for a conditional model; None: unconditional
+                  metric_fn=None,            # `train`'s metric hook (e.g. class FID), run at every checkpoint
+                 ) -> dict:                  # G (eval), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
     "Train a model unless `folder/final.pt` says it finished; continue an interrupted one from its checkpoint."
     from medgan_nb.train import train
     folder, final = Path(folder), Path(folder)/'final.pt'
     if final.is_file():
         s = torch.load(final, map_location='cpu', weights_only=False)
         G.load_state_dict(s['G'])
-        return dict(G=G.eval(), trained_now=False, **s['info'])
+        return dict(G=G.eval(), trained_now=False, **{'metrics': [], **s['info']})
     t0 = time.perf_counter()
-    r = train(G, D, data, folder, loss=loss, cfg=cfg, device=device, resume=True, progress=progress)
+    r = train(G, D, data, folder, loss=loss, cfg=cfg, labels=labels, device=device, resume=True, metric_fn=metric_fn, progress=progress)
     wall = time.perf_counter() - t0
     info = dict(wall_s=wall, img_per_s=r.state['images'] / wall, kimg=r.state['images'] / 1000,
-                g_iter=r.state['g_iter'], epoch=r.state['epoch'])
+                g_iter=r.state['g_iter'], epoch=r.state['epoch'], metrics=r.metrics)
     atomic_torch_save({'G': {k: v.cpu() for k, v in r.G.state_dict().items()}, 'info': info}, final)
     return dict(G=r.G.cpu().eval(), trained_now=True, **info)
 
-# %% ../nbs/50_papers.ipynb #c020
+# %% ../nbs/50_papers.ipynb #c027
 @torch.no_grad()
-def generate(G, n:int,                    # generator (eval mode) and number of images
+def generate(G, n:int,                    # generator and number of images
              seed:int=0,                  # latent noise seed
              batch:int=64,                # images per forward pass
-            ) -> torch.Tensor:            # (n, C, H, W) float32 in [0, 1]
-    "`n` images from `G` for seeded noise, mapped from [−1, 1] to [0, 1] and clipped."
+             labels=None,                 # conditional G: one class index for all, or (n,) indices; None: unconditional
+             bn:str='eval',               # 'eval': running BN statistics; 'batch': per-batch statistics, as in training
+             out_range:tuple=(0., 1.),    # (lo, hi) the [−1, 1] output is mapped to, after clipping
+            ) -> torch.Tensor:            # (n, C, H, W) float32 in out_range
+    "`n` images from `G` for seeded noise (and classes), clipped to [−1, 1] and mapped to `out_range`."
+    from medgan_nb.train import sample_images
+    if bn not in ('eval', 'batch'): raise ValueError(f"generate: bn={bn!r}; expected 'eval' or 'batch'")
     g = torch.Generator().manual_seed(seed); dev = next(G.parameters()).device
-    z = torch.randn(n, G.cfg.nz, generator=g)
-    return torch.cat([G(z[i:i + batch].to(dev)).float().cpu() for i in range(0, n, batch)]).add(1).div(2).clamp(0, 1)
+    z = torch.randn(n, G.cfg.nz, generator=g).to(dev)
+    y = None if labels is None else torch.as_tensor(labels, dtype=torch.long).expand(n).to(dev)
+    was = G.training; G.train(bn == 'batch')
+    try: x = sample_images(G, z, y, batch).cpu().clamp(-1, 1)
+    finally: G.train(was)
+    lo, hi = out_range
+    return x if (lo, hi) == (-1, 1) else x.add(1).mul((hi - lo) / 2).add(lo)
 
-# %% ../nbs/50_papers.ipynb #c023
+# %% ../nbs/50_papers.ipynb #c030
+def reuse_earlier_run(src:str|Path,        # folder of the earlier run (outputs/<paper>/<run_id>)
+              run,                 # this run (`start_run`)
+              params:dict,         # this run's resolved profile values; the earlier config.yaml must agree on each
+             ) -> list:            # names of the models copied
+    "Copy an earlier run's finished models and kits into `run`, refusing a run made with other profile values."
+    src = Path(src)
+    if not (src/'config.yaml').is_file(): raise FileNotFoundError(f"reuse_run={str(src)!r}: no config.yaml; expected the folder of an earlier run")
+    old = yaml.safe_load((src/'config.yaml').read_text())
+    bad = sorted(k for k in params if old.get(k) != params[k])
+    if bad: raise ValueError(f"reuse_run={str(src)!r}: its config.yaml differs in {', '.join(bad)}; expected the same profile values")
+    names = []
+    for f in sorted(src.glob('checkpoints/*/final.pt')):
+        dst = run.checkpoints/f.parent.name; names.append(dst.name)
+        if not (dst/'final.pt').exists(): shutil.copytree(f.parent, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns('latest.pt'))
+    if (src/'kits').is_dir() and not (run.dir/'kits').exists(): shutil.copytree(src/'kits', run.dir/'kits')
+    return names
+
+# %% ../nbs/50_papers.ipynb #c033
 def curves_figure(logs:dict,               # {model name: rows of its log.jsonl (`medgan_nb.train.read_log`)}
                   keys=('loss_d', 'loss_g', 'wdist'), # logged values to plot where present
                   ncols:int=6,             # panels per row
                   caption:str|None=None,   # data set, profile, seed
+                  axes=None,               # draw into these axes (one per model) of an existing figure; None: a new figure
                  ) -> plt.Figure:
     "Training curves: one panel per model with its losses against kimg."
-    n = len(logs); nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.0 * nrows), squeeze=False)
-    for ax, (name, rows) in zip(axes.flat, logs.items()):
+    n = len(logs)
+    if axes is None: fig, axes = plt.subplots(math.ceil(n / ncols), ncols, figsize=(2.4 * ncols, 2.0 * math.ceil(n / ncols)), squeeze=False)
+    axes = list(np.ravel(axes)); fig = axes[0].figure
+    if len(axes) < n: raise ValueError(f"curves_figure: {len(axes)} axes for {n} models")
+    for ax, (name, rows) in zip(axes, logs.items()):
         for k in keys:
             pts = [(r['kimg'], r[k]) for r in rows if k in r and 'metric' not in r]
             if pts: ax.plot(*zip(*pts), label=k, lw=0.8)
         ax.set_title(name, fontsize=7); ax.tick_params(labelsize=6); ax.set_xlabel('kimg', fontsize=6)
         if ax.lines: ax.legend(fontsize=5)
-    for ax in list(axes.flat)[n:]: ax.set_axis_off()
+    for ax in axes[n:]: ax.set_axis_off()
     if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     fig.tight_layout(); return fig
 
-# %% ../nbs/50_papers.ipynb #c026
+# %% ../nbs/50_papers.ipynb #c036
 def machine_reader_predictions(kit,          # a `medgan_nb.reader.study.Kit` ('single' design)
                                key:dict,     # its answer key (`load_key`)
                                folds:int=5, epochs:int=20, seed:int=0, device='cpu', # C2ST settings
@@ -166,7 +210,7 @@ def machine_reader_predictions(kit,          # a `medgan_nb.reader.study.Kit` ('
     preds = dict(zip(ids['real'] + ids['synthetic'], map(float, p_real)))
     return preds, {k: v for k, v in r.items() if not isinstance(v, np.ndarray)}
 
-# %% ../nbs/50_papers.ipynb #c029
+# %% ../nbs/50_papers.ipynb #c039
 def caption(what:str,      # what the table or figure shows
             dataset:str,   # data set name (and where it came from)
             profile:str,   # smoke / quick / paper
@@ -176,7 +220,7 @@ def caption(what:str,      # what the table or figure shows
     "A caption naming the data set, profile and seed."
     return f"{what}. Data: {dataset}. Profile: {profile}, seed {seed}." + (f" {note}" if note else '')
 
-# %% ../nbs/50_papers.ipynb #c032
+# %% ../nbs/50_papers.ipynb #c042
 HAN2018_TABLE1 = {  # (type, GAN): (accuracy %, real as real, real as synthetic, synthetic as real, synthetic as synthetic)
     ('T1 128', 'DCGAN'): (70, 26, 24, 6, 44), ('T1 128', 'WGAN'): (64, 20, 30, 6, 44),
     ('T1c 128', 'DCGAN'): (71, 24, 26, 3, 47), ('T1c 128', 'WGAN'): (55, 13, 37, 8, 42),

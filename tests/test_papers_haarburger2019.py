@@ -48,6 +48,11 @@ def test_run_folder(first_run):
     for gan in ('DCGAN', 'WGAN'):
         fids = [r['fid_malignant'] for r in m['fid_by_checkpoint'][gan]]
         assert len(fids) == 2 and m['fid_min'][gan]['malignant']['fid'] == min(fids)   # FIDmin = best of the checkpoints
+    assert all(v['img_per_s'] > 0 for v in m['training'].values()) and m['dataset'] == 'breast DCE-MRI phantoms (embedded default)'
+    cost = pd.read_csv(run/'tables'/'training_cost.csv')
+    assert cost.model.tolist() == ['DCGAN', 'WGAN'] and (cost.wall_s > 0).all() and (cost.img_per_s > 0).all()
+    for f in [*(run/'tables').glob('*.md'), *(run/'tables').glob('*.csv'), run/'metrics.json']:   # no temporary paths in what readers see
+        assert str(tmp) not in f.read_text() and '/tmp' not in f.read_text(), f
     kit = json.loads((run/'kits'/'reader_test'/'kit.json').read_text())
     assert len(kit['warmup']) == 4 and all(len(i['images']) == 10 for i in kit['items'])   # 2 + 2 warm-up; 10 panels per item
     assert not list((run/'kits'/'reader_test').rglob('*key*'))              # the answer key lies beside the kit
@@ -76,8 +81,8 @@ def test_finished_run_is_not_overwritten(first_run):
 
 def test_progress_bars_render_in_the_output_notebook(first_run):
     "Papermill records only a widget's first frame; with MEDGAN_PROGRESS=text the trainer's bar is finished text."
-    tmp, _ = first_run
-    nb = json.loads((tmp/'run1.ipynb').read_text())
+    _, run = first_run
+    nb = json.loads((run/f'{run.parent.name}.ipynb').read_text())   # the runner's executed notebook
     streams = ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'stream')
     assert '100%' in streams and 'kimg' in streams
     widgets = [o for c in nb['cells'] for o in c.get('outputs', []) if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]

@@ -17,7 +17,8 @@ first_run = first_run_fixture('han2018_brain_gan', threads=2)
 def test_run_folder(first_run):
     tmp, run = first_run
     for f in ('config.yaml', 'env.json', 'inputs.json', 'metrics.json', 'FINISHED'): assert (run/f).is_file(), f
-    assert (tmp/'data'/'brain_phantoms'/'HGG').is_dir()          # embedded default built on first use
+    assert (tmp/'data'/'brats_phantom'/'manifest.json').is_file()   # the data builder's part, built on first use
+    assert not (tmp/'data'/'brain_phantoms').exists()                # no second phantom folder
     inputs = json.loads((run/'inputs.json').read_text())
     assert inputs['n_files'] == 10 and sum(k.endswith('_t1.nii.gz') for k in inputs['files']) == 2   # 1 train + 1 held-out case
     figs = {p.name for p in (run/'figures').iterdir()}
@@ -36,6 +37,11 @@ def test_run_folder(first_run):
     assert all(v['kimg'] >= 0.032 and v['img_per_s'] > 0 for v in m['training'].values())
     assert len(m['beyond']) == 12 and all('1-NN acc' in v and 'near-copy share' in v for v in m['beyond'].values())
     assert len(list((run/'kits').glob('*/kit.json'))) == 12 and not list((run/'kits').glob('*/*key*'))  # keys outside kits
+    cost = pd.read_csv(run/'tables'/'training_cost.csv')
+    assert len(cost) == 12 and (cost.wall_s > 0).all() and (cost.img_per_s > 0).all()
+    assert m['dataset'] == 'BraTS-layout brain phantoms (embedded default)'
+    for f in [*(run/'tables').glob('*.md'), *(run/'tables').glob('*.csv'), run/'metrics.json']:   # no temporary paths in what readers see
+        assert str(tmp) not in f.read_text() and '/tmp' not in f.read_text(), f
 
 
 def test_resume_does_not_retrain(first_run):
