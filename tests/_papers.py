@@ -35,3 +35,24 @@ def first_run_fixture(key:str, threads:int=1):
         for name in ('out', 'data'): (tmp/name).symlink_to(shared/name, target_is_directory=True)
         yield tmp, tmp/'out'/key/RUN_ID
     return first_run
+
+def check_resume_loads_models(run:Path, rerun, n_models:int):
+    "Simulate a crash after training (FINISHED and metrics.json removed), call `rerun()` with resume, and check no model was retrained."
+    import json
+    finals = sorted((run/'checkpoints').glob('*/final.pt'))
+    assert len(finals) == n_models, [p.parent.name for p in finals]
+    stamps = {p: p.stat().st_mtime_ns for p in finals}
+    logs = {p: p.read_bytes() for p in (run/'checkpoints').glob('*/log.jsonl')}
+    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()
+    rerun()
+    m = json.loads((run/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['training'].values())
+    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    assert {p: p.read_bytes() for p in logs} == logs
+
+def check_finished_run_refuses(run:Path, rerun):
+    "A finished run refuses to be resumed: `rerun()` fails with RunFinishedError and metrics.json is unchanged."
+    import papermill as pm
+    before = (run/'metrics.json').read_bytes()
+    with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): rerun()
+    assert (run/'metrics.json').read_bytes() == before
