@@ -13,6 +13,10 @@ from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
 KEY = 'han2019_pggan_augmentation'
 NB = notebook(KEY)
 _run = lambda tmp, out_nb, **params: run_paper(KEY, tmp, out_nb, threads=1, **params)
+def _run_as(tmp, out_nb, run_id, **params):
+    "A smoke run of the notebook into tmp/out under another run id."
+    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id=run_id, threads=1, **params),
+                               cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
 
 first_run = first_run_fixture(KEY, threads=1)
 
@@ -84,8 +88,7 @@ def test_human_responses_fill_table2(first_run):
     kit = Kit(run/'kits'/'vtt'); answers = tmp/'answers'
     log = ResponseLog(answers/'reader1.jsonl', kit, 'reader1', 'physician')
     for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real', 'finding': 'tumour'}, 1.0)
-    pm.execute_notebook(str(NB), str(tmp/'run4.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='humans', threads=1,
-                        reuse_run=str(run), responses=str(answers)), cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    _run_as(tmp, 'run4.ipynb', 'humans', reuse_run=str(run), responses=str(answers))
     new = tmp/'out'/KEY/'humans'
     t2 = pd.read_csv(new/'tables'/'table2_visual_turing_test.csv').set_index('question')
     assert set(t2['reader (ours)']) == {'human readers (n = 1)'}
@@ -93,6 +96,24 @@ def test_human_responses_fill_table2(first_run):
     assert t2.loc['tumour/non-tumour', 'A as A (ours)'] == 8 and t2.loc['tumour/non-tumour', 'B as A (ours)'] == 8
     m = json.loads((new/'metrics.json').read_text())
     assert not any(v['trained_now'] for v in m['pggan'].values()) and not any(r['trained_now'] for r in m['classifiers'])
+
+
+def test_hand_review_discards_flagged(first_run):
+    "With discard='review' the hand review's flags (here written beforehand, as the widget writes them) decide what is discarded."
+    from medgan_nb.reader.review import ReviewLog
+    tmp, _ = first_run
+    new = tmp/'out'/KEY/'hand'
+    for cls, k in (('tumour', 3), ('non-tumour', 2)):   # smoke: 16 candidates per class, the first k flagged
+        log = ReviewLog(new/'review'/f'{cls}.json', [f'{cls}_{i:06d}' for i in range(16)], question='discard', reviewer='tester')
+        for i in range(16): log.flags[f'{cls}_{i:06d}'] = i < k
+        log.save()
+    _run_as(tmp, 'run5.ipynb', 'hand', discard='review')
+    rates = pd.read_csv(new/'tables'/'discard_rates.csv').set_index('group')
+    assert rates.loc['tumour', 'flagged'] == 3 and rates.loc['non-tumour', 'flagged'] == 2 and rates.loc['all', 'reviewed'] == 32
+    m = json.loads((new/'metrics.json').read_text())
+    assert m['discard']['method'] == 'by hand (tester)' and 'discarded by hand (tester)' in (new/'tables'/'table1_tumour_detection.md').read_text()
+    n = pd.read_csv(new/'tables'/'table1_per_seed.csv').set_index('condition').train_images
+    assert n['PGGAN DA'] - n['no DA'] == 13 + 14                      # only the kept images augment
 
 
 def test_parameters_cell_parses():
