@@ -32,7 +32,7 @@ test: $(STAMP)
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)
 	$(if $(DATA),@echo "using data in $(DATA)",$(BIN)/medgan-build-data --profile $(PROFILE))
-	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),--data-dir $(DATA),)
+	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),$(if $(filter %.yaml %.yml,$(DATA)),--params-file $(DATA),--data-dir $(DATA)),)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)

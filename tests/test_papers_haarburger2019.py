@@ -76,8 +76,8 @@ def test_finished_run_is_not_overwritten(first_run):
 
 def test_progress_bars_render_in_the_output_notebook(first_run):
     "Papermill records only a widget's first frame; with MEDGAN_PROGRESS=text the trainer's bar is finished text."
-    tmp, _ = first_run
-    nb = json.loads((tmp/'run1.ipynb').read_text())
+    _, run = first_run
+    nb = json.loads((run/f'{run.parent.name}.ipynb').read_text())   # the runner's executed notebook
     streams = ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'stream')
     assert '100%' in streams and 'kimg' in streams
     widgets = [o for c in nb['cells'] for o in c.get('outputs', []) if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
