@@ -1,0 +1,127 @@
+"""End-to-end: the Han 2019 paper notebook with the smoke profile, run headless with papermill.
+
+One run writes a complete run folder with every table and figure beside the paper's values; after a simulated crash
+(FINISHED and metrics.json removed) a resumed run loads both PGGANs and every classifier instead of retraining them;
+a finished run refuses to be resumed; human answers to the Visual Turing Test kit replace the machine reader."""
+import json
+from pathlib import Path
+import pandas as pd
+import pytest
+
+pm = pytest.importorskip('papermill')
+from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
+KEY = 'han2019_pggan_augmentation'
+NB = notebook(KEY)
+_run = lambda tmp, out_nb, **params: run_paper(KEY, tmp, out_nb, threads=1, **params)
+def _run_as(tmp, out_nb, run_id, **params):
+    "A smoke run of the notebook into tmp/out under another run id."
+    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id=run_id, threads=1, **params),
+                               cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+
+first_run = first_run_fixture(KEY, threads=1)
+
+
+def test_run_folder(first_run):
+    tmp, run = first_run
+    for f in ('config.yaml', 'env.json', 'inputs.json', 'metrics.json', 'FINISHED'): assert (run/f).is_file(), f
+    assert (tmp/'data'/'brats_phantom'/'manifest.json').is_file()          # embedded default built on first use
+    assert json.loads((run/'inputs.json').read_text())['n_files'] == 4 * 5   # 4 phantom cases × (4 sequences + labels)
+    figs = {p.name for p in (run/'figures').iterdir()}
+    for stem in ('fig2_real_examples', 'fig4_classical_da', 'fig5_synthetic_success_failure', 'fig6_tsne'):
+        assert {f'{stem}.png', f'{stem}.pdf'} <= figs, stem
+    counts = pd.read_csv(run/'tables'/'data_counts.csv')
+    assert counts['images (paper)'].sum() == 5036 + 3853 + 793 + 640 + 1575 + 1082 and counts['images (ours)'].sum() > 0
+    wall = json.loads((run/'metrics.json').read_text())['wall_s']
+    assert wall < 300, f"smoke run took {wall:.0f} s"   # target < 90 s (kernel start excluded); the looser bound tolerates a loaded machine
+
+
+def test_table1_beside_paper(first_run):
+    tmp, run = first_run
+    t1 = pd.read_csv(run/'tables'/'table1_tumour_detection.csv')
+    assert t1.condition.tolist() == ['no DA', 'classical DA', 'PGGAN DA', 'classical + PGGAN DA']
+    assert t1['accuracy (paper)'].tolist() == [90.06, 90.70, 62.02, 91.08] and t1['specificity (paper)'].tolist()[2] == 6.84
+    for c in ('accuracy (ours)', 'sensitivity (ours)', 'auc (ours)', 'accuracy 95% CI (ours)'): assert t1[c].notna().all(), c
+    assert t1['accuracy (ours)'].between(0, 100).all()
+    md = (run/'tables'/'table1_tumour_detection.md').read_text()
+    assert 'from scratch' in md and 'input 28×28' in md and 'Profile: smoke, seed 0' in md and 'critic score' in md
+    seeds = pd.read_csv(run/'tables'/'table1_per_seed.csv')
+    assert len(seeds) == 4 and seeds.trained_now.all() and (seeds.img_per_s > 0).all()
+    n = seeds.set_index('condition').train_images          # real + 2 × 16 per augmentation kind
+    assert n['classical DA'] - n['no DA'] == 32 and n['classical + PGGAN DA'] - n['no DA'] == 64
+
+
+def test_table2_and_metrics(first_run):
+    tmp, run = first_run
+    t2 = pd.read_csv(run/'tables'/'table2_visual_turing_test.csv')
+    assert t2.question.tolist() == ['real/synthetic', 'tumour/non-tumour'] and t2['accuracy (paper)'].tolist() == [78.5, 90.5]
+    assert (t2[['A as A (ours)', 'A as B (ours)', 'B as A (ours)', 'B as B (ours)']].sum(axis=1) == 16).all()   # 4 per category
+    assert set(t2['reader (ours)']) == {'machine reader (C2ST + ResNet-50 no DA)'}
+    assert (run/'kits'/'vtt'/'kit.json').is_file() and not list((run/'kits'/'vtt').glob('*key*'))
+    kit = json.loads((run/'kits'/'vtt'/'kit.json').read_text())
+    assert [q['name'] for q in kit['questions']] == ['origin', 'finding']
+    m = json.loads((run/'metrics.json').read_text())
+    assert set(m['pggan']) == {'pggan_tumour', 'pggan_non-tumour'} and all(v['wall_s'] > 0 and v['img_per_s'] > 0 for v in m['pggan'].values())
+    stages = {(r['model'], r['stage']) for r in m['pggan_speed_per_phase']}
+    assert {s for _, s in stages} == {0, 1, 2, 3} and all(r['img_per_s'] > 0 for r in m['pggan_speed_per_phase'])   # 4×4 … 32×32
+    assert m['discard']['method'].startswith('automatic') and m['labels']['table2'].startswith('machine reader')
+    rates = pd.read_csv(run/'tables'/'discard_rates.csv').set_index('group')
+    assert rates.loc['all', 'flagged'] == round(0.25 * rates.loc['tumour', 'reviewed']) * 2
+
+
+def test_resume_does_not_retrain(first_run):
+    tmp, run = first_run
+    finals = sorted(run.glob('checkpoints/**/final.pt'))
+    assert len(finals) == 2 + 4
+    stamps = {p: p.stat().st_mtime_ns for p in finals}
+    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
+    _run(tmp, 'run2.ipynb', resume=True)
+    m = json.loads((run/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['pggan'].values()) and not any(r['trained_now'] for r in m['classifiers'])
+    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
+
+
+def test_human_responses_fill_table2(first_run):
+    "People answer the kit of a finished run; a new run reusing its models and kit scores them (nothing retrained)."
+    from medgan_nb.reader.study import Kit, ResponseLog
+    tmp, run = first_run
+    kit = Kit(run/'kits'/'vtt'); answers = tmp/'answers'
+    log = ResponseLog(answers/'reader1.jsonl', kit, 'reader1', 'physician')
+    for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real', 'finding': 'tumour'}, 1.0)
+    _run_as(tmp, 'run4.ipynb', 'humans', reuse_run=str(run), responses=str(answers))
+    new = tmp/'out'/KEY/'humans'
+    t2 = pd.read_csv(new/'tables'/'table2_visual_turing_test.csv').set_index('question')
+    assert set(t2['reader (ours)']) == {'human readers (n = 1)'}
+    assert t2.loc['real/synthetic', 'accuracy (ours)'] == 50 and t2.loc['real/synthetic', 'A as A (ours)'] == 8 and t2.loc['real/synthetic', 'B as A (ours)'] == 8
+    assert t2.loc['tumour/non-tumour', 'A as A (ours)'] == 8 and t2.loc['tumour/non-tumour', 'B as A (ours)'] == 8
+    m = json.loads((new/'metrics.json').read_text())
+    assert not any(v['trained_now'] for v in m['pggan'].values()) and not any(r['trained_now'] for r in m['classifiers'])
+
+
+def test_hand_review_discards_flagged(first_run):
+    "With discard='review' the hand review's flags (here written beforehand, as the widget writes them) decide what is discarded."
+    from medgan_nb.reader.review import ReviewLog
+    tmp, _ = first_run
+    new = tmp/'out'/KEY/'hand'
+    for cls, k in (('tumour', 3), ('non-tumour', 2)):   # smoke: 16 candidates per class, the first k flagged
+        log = ReviewLog(new/'review'/f'{cls}.json', [f'{cls}_{i:06d}' for i in range(16)], question='discard', reviewer='tester')
+        for i in range(16): log.flags[f'{cls}_{i:06d}'] = i < k
+        log.save()
+    _run_as(tmp, 'run5.ipynb', 'hand', discard='review')
+    rates = pd.read_csv(new/'tables'/'discard_rates.csv').set_index('group')
+    assert rates.loc['tumour', 'flagged'] == 3 and rates.loc['non-tumour', 'flagged'] == 2 and rates.loc['all', 'reviewed'] == 32
+    m = json.loads((new/'metrics.json').read_text())
+    assert m['discard']['method'] == 'by hand (tester)' and 'discarded by hand (tester)' in (new/'tables'/'table1_tumour_detection.md').read_text()
+    n = pd.read_csv(new/'tables'/'table1_per_seed.csv').set_index('condition').train_images
+    assert n['PGGAN DA'] - n['no DA'] == 13 + 14                      # only the kept images augment
+
+
+def test_parameters_cell_parses():
+    "Every parameter is visible to papermill and commented."
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        declared = pm.inspect_notebook(str(NB))
+    assert {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',
+            'side', 'input_size', 'da_per_class', 'discard', 'discard_fraction', 'n_seeds', 'tsne_perplexity'} <= set(declared)
+    assert all(v['help'] for v in declared.values())
