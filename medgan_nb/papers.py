@@ -157,6 +157,7 @@ def generate(G, n:int,                    # generator and number of images
 def reuse_earlier_run(src:str|Path,        # folder of the earlier run (outputs/<paper>/<run_id>)
               run,                 # this run (`start_run`)
               params:dict,         # this run's resolved profile values; the earlier config.yaml must agree on each
+              extra=(),            # further subfolders copied whole (e.g. 'review', or 'checkpoints' with classifier runs)
              ) -> list:            # names of the models copied
     "Copy an earlier run's finished models and kits into `run`, refusing a run made with other profile values."
     src = Path(src)
@@ -169,6 +170,8 @@ def reuse_earlier_run(src:str|Path,        # folder of the earlier run (outputs/
         dst = run.checkpoints/f.parent.name; names.append(dst.name)
         if not (dst/'final.pt').exists(): shutil.copytree(f.parent, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns('latest.pt'))
     if (src/'kits').is_dir() and not (run.dir/'kits').exists(): shutil.copytree(src/'kits', run.dir/'kits')
+    for sub in extra:
+        if (src/sub).is_dir(): shutil.copytree(src/sub, run.dir/sub, dirs_exist_ok=True)
     return names
 
 # %% ../nbs/50_papers.ipynb #c033
