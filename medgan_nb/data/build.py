@@ -17,9 +17,9 @@ from .io import DataError
 # %% ../../nbs/19_data.build.ipynb #c005
 GENERATOR_VERSION = 1  # bump when a generator's output changes: every part is rebuilt
 FOLDERS = {'brain': 'brats_phantom', 'mammo': 'mammo_phantom', 'breast': 'breast_dce_phantom'}  # part -> folder in data_dir
-PROFILE_SIZES = {  # part -> generator arguments per profile; paper brain: 291 subjects hold ≥ 220 HGG (Han 2018/2019 use 220 HGG patients)
-    'smoke': {'brain': dict(n=4), 'mammo': dict(n_patients=2), 'breast': dict(n_patients=3)},
-    'quick': {'brain': dict(n=20), 'mammo': dict(n_patients=25), 'breast': dict(n_patients=20)},
+PROFILE_SIZES = {  # part -> generator arguments per profile (mammo shapes as korkinof2021.yaml's phantom_shape); paper brain: 291 subjects hold ≥ 220 HGG (Han 2018/2019 use 220 HGG patients)
+    'smoke': {'brain': dict(n=4), 'mammo': dict(n_patients=2, shape=(200, 160)), 'breast': dict(n_patients=3)},
+    'quick': {'brain': dict(n=20), 'mammo': dict(n_patients=25, shape=(800, 640)), 'breast': dict(n_patients=20)},
     'paper': {'brain': dict(n=291), 'mammo': dict(n_patients=100), 'breast': dict(n_patients=100)}}
 
 def _generate(part, folder, seed, progress, **kw):
