@@ -131,8 +131,9 @@ def _toy_notebook(path:Path, body:str):
     path.write_text(json.dumps(nb))
 
 # %% ../nbs/90_reproduce.ipynb #c022
-def print_summary(state:dict, file=sys.stdout):
-    "A plain summary: one line per paper with status, wall time and where its outputs are."
+def print_summary(state:dict, file=None):
+    "A plain summary: one line per paper with status, wall time and where its outputs are (to `file`, default stdout)."
+    file = file or sys.stdout   # looked up at call time, so redirected or captured stdout gets it
     print(f"medgan-reproduce, profile {state['profile']}:", file=file)
     for k, v in state['papers'].items():
         if v['status'] == 'skipped': print(f"  {k:34s} {'skipped':26s} {v['reason']}", file=file); continue
