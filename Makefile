@@ -27,7 +27,7 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --durations=15
 
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)
