@@ -56,3 +56,12 @@ def check_finished_run_refuses(run:Path, rerun):
     before = (run/'metrics.json').read_bytes()
     with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): rerun()
     assert (run/'metrics.json').read_bytes() == before
+
+def check_parameters_cell(key:str, required:set):
+    "Every parameter of paper `key` is visible to papermill (no parse warning), commented, and `required` are all declared."
+    import warnings, papermill as pm
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        declared = pm.inspect_notebook(str(notebook(key)))
+    assert required <= set(declared), sorted(required - set(declared))
+    assert all(v['help'] for v in declared.values()), [k for k, v in declared.items() if not v['help']]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
+from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture, check_parameters_cell
 KEY = 'han2019_pggan_augmentation'
 NB = notebook(KEY)
 _run = lambda tmp, out_nb, **params: run_paper(KEY, tmp, out_nb, threads=1, **params)
@@ -118,10 +118,5 @@ def test_hand_review_discards_flagged(first_run):
 
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill and commented."
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')
-        declared = pm.inspect_notebook(str(NB))
-    assert {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',
-            'side', 'input_size', 'da_per_class', 'discard', 'discard_fraction', 'n_seeds', 'tsne_perplexity'} <= set(declared)
-    assert all(v['help'] for v in declared.values())
+    check_parameters_cell('han2019_pggan_augmentation', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',
+            'side', 'input_size', 'da_per_class', 'discard', 'discard_fraction', 'n_seeds', 'tsne_perplexity'})
