@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
+from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture, check_resume_loads_models, check_finished_run_refuses
 NB = notebook('haarburger2019_breast_dce')
 _run = lambda tmp, out_nb, **params: run_paper('haarburger2019_breast_dce', tmp, out_nb, threads=1, **params)
 first_run = first_run_fixture('haarburger2019_breast_dce', threads=1)
@@ -60,23 +60,14 @@ def test_run_folder(first_run):
 
 def test_resume_does_not_retrain(first_run):
     tmp, run = first_run
-    finals = sorted((run/'checkpoints').glob('*/final.pt'))
-    assert len(finals) == 2
-    stamps = {p: p.stat().st_mtime_ns for p in finals}
     t2 = (run/'tables'/'table2_fid_1nn.csv').read_bytes()
-    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
-    _run(tmp, 'run2.ipynb', resume=True)
-    m = json.loads((run/'metrics.json').read_text())
-    assert not any(v['trained_now'] for v in m['training'].values())
-    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    check_resume_loads_models(run, lambda: _run(tmp, 'run2.ipynb', resume=True), n_models=2)
     assert (run/'tables'/'table2_fid_1nn.csv').read_bytes() == t2             # same FIDmin and 1-NN from the same models
 
 
 def test_finished_run_is_not_overwritten(first_run):
     tmp, run = first_run
-    before = (run/'metrics.json').read_bytes()
-    with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
-    assert (run/'metrics.json').read_bytes() == before
+    check_finished_run_refuses(run, lambda: _run(tmp, 'run3.ipynb', resume=True))
 
 
 def test_progress_bars_render_in_the_output_notebook(first_run):

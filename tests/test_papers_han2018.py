@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture
+from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture, check_resume_loads_models, check_finished_run_refuses
 NB = notebook('han2018_brain_gan')
 _run = lambda tmp, out_nb, **params: run_paper('han2018_brain_gan', tmp, out_nb, threads=2, **params)
 first_run = first_run_fixture('han2018_brain_gan', threads=2)
@@ -46,23 +46,12 @@ def test_run_folder(first_run):
 
 def test_resume_does_not_retrain(first_run):
     tmp, run = first_run
-    finals = sorted((run/'checkpoints').glob('*/final.pt'))
-    assert len(finals) == 12
-    stamps = {p: p.stat().st_mtime_ns for p in finals}
-    logs = {p: p.read_bytes() for p in (run/'checkpoints').glob('*/log.jsonl')}
-    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
-    _run(tmp, 'run2.ipynb', resume=True)
-    m = json.loads((run/'metrics.json').read_text())
-    assert not any(v['trained_now'] for v in m['training'].values())
-    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
-    assert {p: p.read_bytes() for p in logs} == logs
+    check_resume_loads_models(run, lambda: _run(tmp, 'run2.ipynb', resume=True), n_models=12)
 
 
 def test_finished_run_is_not_overwritten(first_run):
     tmp, run = first_run
-    before = (run/'metrics.json').read_bytes()
-    with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
-    assert (run/'metrics.json').read_bytes() == before
+    check_finished_run_refuses(run, lambda: _run(tmp, 'run3.ipynb', resume=True))
 
 
 def test_human_responses_fill_table1(first_run):
