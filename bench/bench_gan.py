@@ -155,7 +155,7 @@ def one(args):
 def _sub(args, flag, value, extra=()):
     cmd = [sys.executable, __file__, flag, value, '--device', args.device, '--threads', str(args.threads), '--pg-fmap-max', str(args.pg_fmap_max),
            '--pg-batch', str(args.pg_batch), *extra]
-    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')]))})
     if out.returncode: raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -173,7 +173,7 @@ def main():
     print(f"{'model':6} {'size':>5} {'batch':>5} {'baseline img/s':>15} {'ours img/s':>11} {'ratio':>6} {'peak MiB base/ours':>19}", flush=True)
     for model, size in pairs:
         steps = args.steps if model == 'dcgan' else max(1, args.steps // 2)
-        r = _sub(args, '--pair', f'{model}:{size}', ['--repeats', str(args.repeats), '--steps', str(steps), '--warmup', str(args.warmup if model == 'dcgan' else 1)])
+        r = _sub(args, '--pair', f'{model}:{size}', ['--repeats', str(args.repeats), '--steps', str(steps), '--warmup', str(args.warmup)])
         mem = ('-', '-') if args.skip_memory else tuple(f"{_sub(args, '--one', f'{model}-{impl}:{size}')['peak_mib']:.0f}" for impl in ('base', 'ours'))
         print(f"{model:6} {size:5d} {r['batch']:5d} {r['base_img_per_s']:15.2f} {r['ours_img_per_s']:11.2f} {r['ratio']:6.2f} {mem[0]:>9}/{mem[1]}", flush=True)
 
