@@ -2,7 +2,7 @@
 
 Steps are the trainer's own (`medgan_nb.train._Trainer._step`, as `train` runs them); each variant builds fresh
 networks, warms up, then times `--steps` steps between CUDA synchronisations. Variants: the trainer's defaults
-(bf16 autocast, channels_last on CUDA, `conv2d_gradfix`), torch's plain conv2d instead, cuDNN autotuning on,
+(bf16 autocast, channels_last on CUDA) with `conv2d_gradfix` on the device (also on a CPU), torch's plain conv2d instead, cuDNN autotuning on,
 channels_last off, autocast off. With `--profile-top N`
 the defaults' step is also run under torch.profiler and the N most expensive CUDA kernels are printed.
 Usage: python bench/pggan_step_variants.py --stage 7 --steps 20
@@ -24,9 +24,8 @@ def trainer(P:dict, stage:int, device, amp=True, channels_last=None, benchmark=F
     from medgan_nb.train import _Trainer, TrainConfig
     from medgan_nb.models import pggan as pg
     torch.backends.cudnn.benchmark = benchmark
-    # plain: EqConv2d with torch's own F.conv2d (its generic double backward) instead of `conv2d_gradfix`
-    pg.EqConv2d.forward = (lambda m, x: torch.nn.functional.conv2d(x, m.weight * m.scale, m.bias, padding=m.pad)) if plain else \
-        (lambda m, x: pg.conv2d_gradfix(x, m.weight * m.scale, m.bias, m.pad))
+    # plain: EqConv2d with torch's own F.conv2d (its generic double backward) instead of `conv2d_gradfix` on this device
+    pg.EqConv2d.gradfix_on = () if plain else ('cpu', 'cuda')
     n_all = int(math.log2(P['size'][0] / P['base_shape'][0])) + 1
     G, D = pggan(base_shape=tuple(P['base_shape']), n_stages=stage + 1, channels=1, nz=P['nz'], fmap_base=P['fmap_base'], fmap_max=P['fmap_max'])
     shape = tuple(b * 2 ** stage for b in P['base_shape'])
