@@ -227,7 +227,7 @@ def train_classifier(model:nn.Module, train:tuple, val:tuple, # model, (images, 
     if best_state is not None: model.load_state_dict(best_state)
     return model.eval(), hist
 
-# %% ../nbs/53_han2019.ipynb #c034
+# %% ../nbs/53_han2019.ipynb #c036
 def train_or_load_classifier(folder, make_model, # run folder; zero-argument function returning (model, weights note)
                              train:tuple, val:tuple, test_images:torch.Tensor, # (images, labels) and test images
                              cfg:ClassifierConfig, device='cpu',
@@ -249,7 +249,7 @@ def train_or_load_classifier(folder, make_model, # run folder; zero-argument fun
     atomic_torch_save(dict(cfg=asdict(cfg), info=info, state={k: v.cpu() for k, v in model.state_dict().items()} if save_weights else None), final)
     return dict(model=model.cpu(), trained_now=True, **info)
 
-# %% ../nbs/53_han2019.ipynb #c037
+# %% ../nbs/53_han2019.ipynb #c039
 def binary_metrics(y, p, # true labels (1 = tumour) and P(tumour)
                    threshold:float=0.5) -> dict: # accuracy, sensitivity, specificity (%), auc
     "Accuracy, sensitivity and specificity in %, and ROC AUC."
@@ -269,7 +269,7 @@ def bootstrap_ci(y, probs,              # labels (N,) and predictions (N,) or (s
     lo, hi = boots.quantile((1 - level) / 2), boots.quantile(1 - (1 - level) / 2)
     return pd.DataFrame(dict(value=mean(np.arange(len(y))), low=lo, high=hi)).rename_axis('metric').reset_index()
 
-# %% ../nbs/53_han2019.ipynb #c040
+# %% ../nbs/53_han2019.ipynb #c042
 def vtt_table(scored:pd.DataFrame) -> pd.DataFrame: # question, accuracy, A as A … B as B, A as B by origin, n
     "Han 2019 Table 2 from scored answers: real/synthetic (A = real) and tumour/non-tumour (A = tumour)."
     rows = []
@@ -281,7 +281,7 @@ def vtt_table(scored:pd.DataFrame) -> pd.DataFrame: # question, accuracy, A as A
                          **dict(zip(VTT_COLS, c)), **{'A as B (R, S)': f"R: {err.get('real', 0)}, S: {err.get('synthetic', 0)}"}, n=len(scored)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/53_han2019.ipynb #c043
+# %% ../nbs/53_han2019.ipynb #c045
 def generate_u8(G, n:int, seed:int=0, chunk:int=4096) -> torch.Tensor: # uint8 (n, C, H, W)
     "`n` images from `G` (as `papers.generate`, seeded per chunk), stored as uint8 to bound memory."
     from medgan_nb.papers import generate
