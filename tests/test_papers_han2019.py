@@ -60,7 +60,7 @@ def test_table2_and_metrics(first_run):
     kit = json.loads((run/'kits'/'vtt'/'kit.json').read_text())
     assert [q['name'] for q in kit['questions']] == ['origin', 'finding']
     m = json.loads((run/'metrics.json').read_text())
-    assert set(m['pggan']) == {'pggan_tumour', 'pggan_non-tumour'} and all(v['wall_s'] > 0 and v['img_per_s'] > 0 for v in m['pggan'].values())
+    assert set(m['training']) == {'pggan_tumour', 'pggan_non-tumour'} and all(v['wall_s'] > 0 and v['img_per_s'] > 0 for v in m['training'].values())
     stages = {(r['model'], r['stage']) for r in m['pggan_speed_per_phase']}
     assert {s for _, s in stages} == {0, 1, 2, 3} and all(r['img_per_s'] > 0 for r in m['pggan_speed_per_phase'])   # 4×4 … 32×32
     assert m['discard']['method'].startswith('automatic') and m['labels']['table2'].startswith('machine reader')
@@ -76,7 +76,7 @@ def test_resume_does_not_retrain(first_run):
     (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
     _run(tmp, 'run2.ipynb', resume=True)
     m = json.loads((run/'metrics.json').read_text())
-    assert not any(v['trained_now'] for v in m['pggan'].values()) and not any(r['trained_now'] for r in m['classifiers'])
+    assert not any(v['trained_now'] for v in m['training'].values()) and not any(r['trained_now'] for r in m['classifiers'])
     assert {p: p.stat().st_mtime_ns for p in finals} == stamps
     with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
 
@@ -95,7 +95,7 @@ def test_human_responses_fill_table2(first_run):
     assert t2.loc['real/synthetic', 'accuracy (ours)'] == 50 and t2.loc['real/synthetic', 'A as A (ours)'] == 8 and t2.loc['real/synthetic', 'B as A (ours)'] == 8
     assert t2.loc['tumour/non-tumour', 'A as A (ours)'] == 8 and t2.loc['tumour/non-tumour', 'B as A (ours)'] == 8
     m = json.loads((new/'metrics.json').read_text())
-    assert not any(v['trained_now'] for v in m['pggan'].values()) and not any(r['trained_now'] for r in m['classifiers'])
+    assert not any(v['trained_now'] for v in m['training'].values()) and not any(r['trained_now'] for r in m['classifiers'])
 
 
 def test_hand_review_discards_flagged(first_run):
