@@ -51,7 +51,7 @@ def train_config(P:dict, kimg:float, phase_kimg:float, seed:int, ema_kimg=None):
 def speed_table(log_dir:Path, P:dict, n_stages:int, phase_kimg:float):
     "Per-phase images, seconds, img/s and s/kimg of a run's log."
     from medgan_nb.train import read_log
-    from medgan_nb.korkinof import pggan_schedule, phase_speed
+    from medgan_nb.train import pggan_schedule, phase_speed
     sched = pggan_schedule(tuple(P['base_shape']), n_stages, phase_kimg, phase_kimg)
     out = phase_speed(read_log(Path(log_dir)/'log.jsonl'), sched)
     bs = {int(k): v for k, v in (P['stage_batch'] or {}).items()}

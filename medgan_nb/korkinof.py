@@ -6,7 +6,8 @@ moment overlap matrix, the 2AFC machine readers and the figure layouts of Korkin
 # %% auto #0
 __all__ = ['MOMENTS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_TABLE3_NOTE', 'PAPER_TABLE4', 'PAPER_ARTEFACTS',
            'PAPER_READER', 'PAPER_STRATA', 'triangle_frame', 'triangle_matrix', 'overlap_1d', 'overlap_table',
-           'moment_classifier', 'machine_panel', 'moment_outlier_scores', 'view_rows']
+           'moment_classifier', 'machine_panel', 'moment_outlier_scores', 'collapse_check', 'kit_synthetic',
+           'view_rows']
 
 # %% ../nbs/52_korkinof.ipynb #c002
 from pathlib import Path
@@ -131,6 +132,34 @@ def moment_outlier_scores(real_m, fake_m,  # N1×5 / N2×5 moments of real and s
     return np.where(np.isfinite(z).all(1), -z.max(1), -1e6)
 
 # %% ../nbs/52_korkinof.ipynb #c023
+def collapse_check(real, fake,   # N1 / N2 images (N×1×H×W or N×H×W), the same value range
+                   k:int=3,      # neighbours that set each real image's ball (coverage)
+                  ) -> dict:     # diversity_real, diversity_synthetic, diversity_ratio, coverage, k
+    "Mode-collapse numbers: synthetic over real mean pairwise distance, and the real images' coverage by the synthetic ones."
+    from medgan_nb.train import diversity
+    from medgan_nb.metrics.samples import density_coverage
+    r, f = torch.as_tensor(np.asarray(real)).float().flatten(1), torch.as_tensor(np.asarray(fake)).float().flatten(1)
+    if len(r) <= k or len(f) < 2: raise ValueError(f"collapse_check: {len(r)} real and {len(f)} synthetic images; expected more than k={k} real and at least 2 synthetic")
+    dr, df = diversity(r), diversity(f)
+    return dict(diversity_real=dr, diversity_synthetic=df, diversity_ratio=df / dr if dr > 0 else float('nan'),
+                coverage=density_coverage(r, f, k=k)['coverage'], k=k)
+
+# %% ../nbs/52_korkinof.ipynb #c026
+def kit_synthetic(ids,           # ids of the reviewed synthetic images, e.g. 'MLO_0003'
+                  flags:dict,    # {id: flagged?} of the artefact review (`ReviewLog.flags`)
+                  n:int,         # synthetic images the kit needs
+                  prefix:str='', # only ids that start with this (the kit's view, e.g. 'MLO_')
+                  seed:int=0,    # seeds the draw
+                 ) -> list:      # `n` ids, none of them flagged
+    "The kit's synthetic images: `n` ids drawn from the reviewed ones that the artefact review did not flag."
+    ids = [str(i) for i in ids if str(i).startswith(prefix)]
+    missing = [i for i in ids if i not in flags]
+    if missing: raise ValueError(f"kit_synthetic: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, e.g. {missing[:3]}; expected a review of every image")
+    ok = [i for i in ids if not flags[i]]
+    if not ok: raise ValueError(f"kit_synthetic: all {len(ids)} images {prefix!r}… were flagged as artefacts; nothing is left for the kit")
+    return [ok[j] for j in np.random.default_rng(seed).choice(len(ok), n, replace=len(ok) < n)]
+
+# %% ../nbs/52_korkinof.ipynb #c029
 def view_rows(sources:dict,  # {source name: {view: (N, 1, H, W) or (N, H, W) images in [0, 1]}}
               n:int,         # images per row (fewer available: the row is padded with blanks)
              ) -> tuple:     # (images (rows·n, H, W) float32, titles)

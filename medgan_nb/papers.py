@@ -121,7 +121,7 @@ def train_or_load(G, D, data,               # networks and training images (N, C
                   progress:bool=True,        # progress bar
                   labels=None,               # class indices (N,) for a conditional model; None: unconditional
                   metric_fn=None,            # `train`'s metric hook (e.g. class FID), run at every checkpoint
-                 ) -> dict:                  # G (eval), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
+                 ) -> dict:                  # G (eval; the EMA generator when `cfg.ema_kimg` is set), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
     "Train a model unless `folder/final.pt` says it finished; continue an interrupted one from its checkpoint."
     from medgan_nb.train import train
     folder, final = Path(folder), Path(folder)/'final.pt'
@@ -134,8 +134,9 @@ def train_or_load(G, D, data,               # networks and training images (N, C
     wall = time.perf_counter() - t0
     info = dict(wall_s=wall, img_per_s=r.state['images'] / wall, kimg=r.state['images'] / 1000,
                 g_iter=r.state['g_iter'], epoch=r.state['epoch'], metrics=r.metrics)
-    atomic_torch_save({'G': {k: v.cpu() for k, v in r.G.state_dict().items()}, 'info': info}, final)
-    return dict(G=r.G.cpu().eval(), trained_now=True, **info)
+    G = r.G_ema if r.G_ema is not None else r.G   # PGGAN samples from its EMA generator
+    atomic_torch_save({'G': {k: v.cpu() for k, v in G.state_dict().items()}, 'info': info}, final)
+    return dict(G=G.cpu().eval(), trained_now=True, **info)
 
 # %% ../nbs/50_papers.ipynb #c027
 @torch.no_grad()

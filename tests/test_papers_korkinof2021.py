@@ -52,6 +52,20 @@ def test_run_folder(first_run):
     assert len(list((run/'kits').glob('*/kit.json'))) == 1 and not list((run/'kits'/'reader_study_2afc').glob('*key*'))
     kit = json.loads((run/'kits'/'reader_study_2afc'/'kit.json').read_text())
     assert kit['design'] == '2afc' and kit['items_per_reader'] == 10 and len(kit['items']) == 20
+    col = pd.read_csv(run/'tables'/'collapse_check.csv').set_index('view')          # the mode-collapse numbers, per view
+    assert col.loc[['CC', 'MLO'], ['diversity_ratio', 'coverage']].notna().all().all() and (col.synthetic == 24).all()
+    assert m['ema_kimg'] == 0.01 and 'moving average of G, half-life 0.01 kimg' in (run/'tables'/'collapse_check.md').read_text()
+    import torch                                                                    # the TrainConfig got ema_kimg, and the EMA G is the one kept
+    ck = torch.load(run/'checkpoints'/'pggan_mlo'/'checkpoints'/'latest.pt', map_location='cpu', weights_only=False)
+    final = torch.load(run/'checkpoints'/'pggan_mlo'/'final.pt', map_location='cpu', weights_only=False)
+    assert ck['config']['ema_kimg'] == 0.01 and all(torch.equal(v, ck['G_ema'][k]) for k, v in final['G'].items())
+    flags = json.loads((run/'review'/'auto_review_moment_outliers.json').read_text())['flags']   # no flagged image in the kit
+    assert m['kit']['drawn_from'].startswith('automatic proxy') and len(m['kit']['synthetic_ids']) == 20
+    flagged_mlo = {i for i, f in flags.items() if f and i.startswith('MLO')}
+    if m['kit']['all_flagged']:    # smoke: the proxy flags every image of the untrained G; then nothing can be left out, and the kit says so
+        assert len(flagged_mlo) == 12 and 'so none could be left out' in (run/'tables'/'reader_kit.md').read_text()
+    else: assert not flagged_mlo & set(m['kit']['synthetic_ids']) and set(m['kit']['flagged_left_out']) == flagged_mlo
+    assert 'automatic proxy' in (run/'tables'/'reader_kit.md').read_text()
 
 
 def test_resume_does_not_retrain(first_run):
@@ -100,7 +114,29 @@ def test_people_replace_the_machine(first_run):
     assert tests['p (ours)'].notna().all()                                   # χ² and Kruskal–Wallis on 24 people
 
 
+def test_kit_redrawn_from_a_persons_review(first_run):
+    "A person's artefact review given before anyone answered the kit: the kit is drawn again, from the images the person did not flag."
+    from medgan_nb.reader.review import ReviewLog
+    tmp, run = first_run
+    ids = [f'{v}_{i:04d}' for v in ('CC', 'MLO') for i in range(12)]
+    review = ReviewLog(tmp/'review_kit.json', ids, 'artefact', reviewer='tester')
+    review.mark_seen(ids)
+    for i in ids[12:22]: review.flag(i)                                      # 10 of the 12 MLO images flagged
+    pm.execute_notebook(str(NB), str(tmp/'run5.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='reviewed', threads=1,
+                        reuse_run=str(run), artefact_review=str(tmp/'review_kit.json')), cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    m = json.loads((tmp/'out'/KEY/'reviewed'/'metrics.json').read_text())
+    assert m['kit']['drawn_from'] == 'human review (tester)' and len(m['kit']['synthetic_ids']) == 20
+    assert set(m['kit']['synthetic_ids']) <= {'MLO_0010', 'MLO_0011'} and len(m['kit']['flagged_left_out']) == 10 and not m['kit']['all_flagged']
+    old_kit = json.loads((run/'kits'/'reader_study_2afc'/'kit.json').read_text())['kit_id']
+    assert json.loads((tmp/'out'/KEY/'reviewed'/'kits'/'reader_study_2afc'/'kit.json').read_text())['kit_id'] != old_kit
+
+
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill and commented."
     check_parameters_cell('korkinof2021_mammo_pggan', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'artefact_review', 'reuse_run',
-            'size', 'phase_kimg', 'fade_kimg', 'lr', 'batch_size', 'items_per_reader'})
+            'size', 'phase_kimg', 'fade_kimg', 'ema_kimg', 'lr', 'batch_size', 'items_per_reader'})
+
+
+def test_paper_profile_has_pggan_ema():
+    from medgan_nb.papers import load_profile
+    assert load_profile('korkinof2021', 'paper')['ema_kimg'] == 10 and load_profile('korkinof2021', 'quick')['ema_kimg'] > 0
