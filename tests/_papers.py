@@ -19,7 +19,7 @@ def run_paper(key:str, tmp:Path, out_nb:str, threads:int=1, **params):
     "Execute paper `key` with the smoke profile into tmp/out (its embedded data in tmp/data, shared by the session)."
     import papermill as pm
     nb = notebook(key)
-    params = dict(profile='smoke', out_dir=str(tmp/'out'), run_id=RUN_ID, threads=threads, **params)
+    params = {**dict(profile='smoke', out_dir=str(tmp/'out'), run_id=RUN_ID, threads=threads), **params}   # run_id etc. may be overridden
     return pm.execute_notebook(str(nb), str(tmp/out_nb), parameters=params, cwd=str(nb.parent), progress_bar=False, kernel_name='python3')
 
 def first_run_fixture(key:str, threads:int=1):
@@ -65,3 +65,14 @@ def check_parameters_cell(key:str, required:set):
         declared = pm.inspect_notebook(str(notebook(key)))
     assert required <= set(declared), sorted(required - set(declared))
     assert all(v['help'] for v in declared.values()), [k for k, v in declared.items() if not v['help']]
+
+def paper_tests(key:str, threads:int=1, n_models:int|None=None):
+    "A paper test module's common parts: (notebook, rerun(tmp, out_nb, **params), first-run fixture, resume test, finished-run test)."
+    rerun = lambda tmp, out_nb, **params: run_paper(key, tmp, out_nb, threads=threads, **params)
+    def test_resume_does_not_retrain(first_run):
+        tmp, run = first_run
+        check_resume_loads_models(run, lambda: rerun(tmp, 'run2.ipynb', resume=True), n_models=n_models)
+    def test_finished_run_is_not_overwritten(first_run):
+        tmp, run = first_run
+        check_finished_run_refuses(run, lambda: rerun(tmp, 'run3.ipynb', resume=True))
+    return notebook(key), rerun, first_run_fixture(key, threads=threads), test_resume_does_not_retrain, test_finished_run_is_not_overwritten

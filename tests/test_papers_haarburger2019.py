@@ -9,10 +9,8 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture, check_resume_loads_models, check_finished_run_refuses
-NB = notebook('haarburger2019_breast_dce')
-_run = lambda tmp, out_nb, **params: run_paper('haarburger2019_breast_dce', tmp, out_nb, threads=1, **params)
-first_run = first_run_fixture('haarburger2019_breast_dce', threads=1)
+from _papers import paper_tests, check_resume_loads_models
+NB, _run, first_run, _, _finished = paper_tests('haarburger2019_breast_dce', threads=1)
 
 
 def test_run_folder(first_run):
@@ -65,9 +63,7 @@ def test_resume_does_not_retrain(first_run):
     assert (run/'tables'/'table2_fid_1nn.csv').read_bytes() == t2             # same FIDmin and 1-NN from the same models
 
 
-def test_finished_run_is_not_overwritten(first_run):
-    tmp, run = first_run
-    check_finished_run_refuses(run, lambda: _run(tmp, 'run3.ipynb', resume=True))
+test_finished_run_is_not_overwritten = _finished
 
 
 def test_progress_bars_render_in_the_output_notebook(first_run):

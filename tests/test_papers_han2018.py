@@ -8,10 +8,8 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture, check_resume_loads_models, check_finished_run_refuses
-NB = notebook('han2018_brain_gan')
-_run = lambda tmp, out_nb, **params: run_paper('han2018_brain_gan', tmp, out_nb, threads=2, **params)
-first_run = first_run_fixture('han2018_brain_gan', threads=2)
+from _papers import paper_tests, check_parameters_cell
+NB, _run, first_run, _resume, _finished = paper_tests('han2018_brain_gan', threads=2, n_models=12)
 
 
 def test_run_folder(first_run):
@@ -44,14 +42,7 @@ def test_run_folder(first_run):
         assert str(tmp) not in f.read_text() and '/tmp' not in f.read_text(), f
 
 
-def test_resume_does_not_retrain(first_run):
-    tmp, run = first_run
-    check_resume_loads_models(run, lambda: _run(tmp, 'run2.ipynb', resume=True), n_models=12)
-
-
-def test_finished_run_is_not_overwritten(first_run):
-    tmp, run = first_run
-    check_finished_run_refuses(run, lambda: _run(tmp, 'run3.ipynb', resume=True))
+test_resume_does_not_retrain, test_finished_run_is_not_overwritten = _resume, _finished   # after test_run_folder: they rerun the notebook
 
 
 def test_human_responses_fill_table1(first_run):
@@ -64,8 +55,7 @@ def test_human_responses_fill_table1(first_run):
         kit = Kit(kit_dir)
         log = ResponseLog(answers/kit_dir.name/'reader1.jsonl', kit, 'reader1', 'radiologist')
         for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real'}, 1.0)   # calls everything real
-    pm.execute_notebook(str(NB), str(tmp/'run4.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='humans',
-                        threads=2, reuse_run=str(run), responses=str(answers)), cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    _run(tmp, 'run4.ipynb', run_id='humans', reuse_run=str(run), responses=str(answers))
     new = tmp/'out'/'han2018_brain_gan'/'humans'
     t1 = pd.read_csv(new/'tables'/'table1_visual_turing_test.csv')
     assert set(t1['reader (ours)']) == {'human readers (n = 1)'}
@@ -76,10 +66,5 @@ def test_human_responses_fill_table1(first_run):
 
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill (the runner passes run_id/resume/out_dir only when declared)."
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')
-        declared = pm.inspect_notebook(str(NB))
-    assert {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run',
-            'size_large', 'size_small', 'epochs', 'kimg', 'lr_dcgan', 'lr_wgan', 'betas', 'n_critic', 'clip'} <= set(declared)
-    assert all(v['help'] for v in declared.values())   # every parameter is commented
+    check_parameters_cell('han2018_brain_gan', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run',
+                                                'size_large', 'size_small', 'epochs', 'kimg', 'lr_dcgan', 'lr_wgan', 'betas', 'n_critic', 'clip'})

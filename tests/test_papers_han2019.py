@@ -9,16 +9,9 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID, notebook, run_paper, first_run_fixture, check_parameters_cell
+from _papers import paper_tests, check_parameters_cell
 KEY = 'han2019_pggan_augmentation'
-NB = notebook(KEY)
-_run = lambda tmp, out_nb, **params: run_paper(KEY, tmp, out_nb, threads=1, **params)
-def _run_as(tmp, out_nb, run_id, **params):
-    "A smoke run of the notebook into tmp/out under another run id."
-    return pm.execute_notebook(str(NB), str(tmp/out_nb), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id=run_id, threads=1, **params),
-                               cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
-
-first_run = first_run_fixture(KEY, threads=1)
+NB, _run, first_run, _, _ = paper_tests(KEY, threads=1)   # its own resume test below also checks the classifiers
 
 
 def test_run_folder(first_run):
@@ -88,7 +81,7 @@ def test_human_responses_fill_table2(first_run):
     kit = Kit(run/'kits'/'vtt'); answers = tmp/'answers'
     log = ResponseLog(answers/'reader1.jsonl', kit, 'reader1', 'physician')
     for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real', 'finding': 'tumour'}, 1.0)
-    _run_as(tmp, 'run4.ipynb', 'humans', reuse_run=str(run), responses=str(answers))
+    _run(tmp, 'run4.ipynb', run_id='humans', reuse_run=str(run), responses=str(answers))
     new = tmp/'out'/KEY/'humans'
     t2 = pd.read_csv(new/'tables'/'table2_visual_turing_test.csv').set_index('question')
     assert set(t2['reader (ours)']) == {'human readers (n = 1)'}
@@ -107,7 +100,7 @@ def test_hand_review_discards_flagged(first_run):
         log = ReviewLog(new/'review'/f'{cls}.json', [f'{cls}_{i:06d}' for i in range(16)], question='discard', reviewer='tester')
         for i in range(16): log.flags[f'{cls}_{i:06d}'] = i < k
         log.save()
-    _run_as(tmp, 'run5.ipynb', 'hand', discard='review')
+    _run(tmp, 'run5.ipynb', run_id='hand', discard='review')
     rates = pd.read_csv(new/'tables'/'discard_rates.csv').set_index('group')
     assert rates.loc['tumour', 'flagged'] == 3 and rates.loc['non-tumour', 'flagged'] == 2 and rates.loc['all', 'reviewed'] == 32
     m = json.loads((new/'metrics.json').read_text())

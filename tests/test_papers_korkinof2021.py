@@ -9,11 +9,9 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import notebook, run_paper, first_run_fixture, check_resume_loads_models, check_finished_run_refuses, check_parameters_cell
+from _papers import paper_tests, check_parameters_cell
 KEY = 'korkinof2021_mammo_pggan'
-NB = notebook(KEY)
-_run = lambda tmp, out_nb, **params: run_paper(KEY, tmp, out_nb, threads=1, **params)
-first_run = first_run_fixture(KEY, threads=1)
+NB, _run, first_run, _resume, _finished = paper_tests(KEY, threads=1, n_models=2)
 FIGS = ('data_examples', 'training_curves', 'synthetic_examples', 'fig3_moment_plots_cc', 'fig3_moment_plots_mlo',
         'fig6_kde_coverage_cc', 'fig6_kde_coverage_mlo', 'artefact_examples', 'fig7_responses')
 
@@ -68,14 +66,7 @@ def test_run_folder(first_run):
     assert 'automatic proxy' in (run/'tables'/'reader_kit.md').read_text()
 
 
-def test_resume_does_not_retrain(first_run):
-    tmp, run = first_run
-    check_resume_loads_models(run, lambda: _run(tmp, 'run2.ipynb', resume=True), n_models=2)
-
-
-def test_finished_run_is_not_overwritten(first_run):
-    tmp, run = first_run
-    check_finished_run_refuses(run, lambda: _run(tmp, 'run3.ipynb', resume=True))
+test_resume_does_not_retrain, test_finished_run_is_not_overwritten = _resume, _finished   # after test_run_folder: they rerun the notebook
 
 
 def test_people_replace_the_machine(first_run):
@@ -95,9 +86,7 @@ def test_people_replace_the_machine(first_run):
     review = ReviewLog(tmp/'review.json', ids, 'artefact', reviewer='tester')
     review.mark_seen(ids)
     for i in ids[:3] + ids[12:18]: review.flag(i)                            # 3 of 12 CC, 6 of 12 MLO
-    pm.execute_notebook(str(NB), str(tmp/'run4.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='people', threads=1,
-                        reuse_run=str(run), responses=str(answers), artefact_review=str(tmp/'review.json')),
-                        cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    _run(tmp, 'run4.ipynb', run_id='people', reuse_run=str(run), responses=str(answers), artefact_review=str(tmp/'review.json'))
     new = tmp/'out'/KEY/'people'
     m = json.loads((new/'metrics.json').read_text())
     assert not any(v['trained_now'] for v in m['training'].values())
@@ -122,8 +111,7 @@ def test_kit_redrawn_from_a_persons_review(first_run):
     review = ReviewLog(tmp/'review_kit.json', ids, 'artefact', reviewer='tester')
     review.mark_seen(ids)
     for i in ids[12:22]: review.flag(i)                                      # 10 of the 12 MLO images flagged
-    pm.execute_notebook(str(NB), str(tmp/'run5.ipynb'), parameters=dict(profile='smoke', out_dir=str(tmp/'out'), run_id='reviewed', threads=1,
-                        reuse_run=str(run), artefact_review=str(tmp/'review_kit.json')), cwd=str(NB.parent), progress_bar=False, kernel_name='python3')
+    _run(tmp, 'run5.ipynb', run_id='reviewed', reuse_run=str(run), artefact_review=str(tmp/'review_kit.json'))
     m = json.loads((tmp/'out'/KEY/'reviewed'/'metrics.json').read_text())
     assert m['kit']['drawn_from'] == 'human review (tester)' and len(m['kit']['synthetic_ids']) == 20
     assert set(m['kit']['synthetic_ids']) <= {'MLO_0010', 'MLO_0011'} and len(m['kit']['flagged_left_out']) == 10 and not m['kit']['all_flagged']
