@@ -8,7 +8,7 @@ __all__ = ['ORIGIN', 'PAIR', 'KIT_FORMAT', 'KEY_FORMAT', 'RESPONSES_FORMAT', 'RE
            'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export', 'load_responses']
 
 # %% ../../nbs/40_reader.study.ipynb #c003
-import json, os, secrets, hashlib, datetime as dt
+import json, os, secrets, shutil, hashlib, datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -166,24 +166,29 @@ def make_kit(folder,                  # new folder for the kit (must not exist o
     reals, synths = _pool(real, synthetic, real_findings, synthetic_findings, condition)
     warm, test = _single_items(reals, synths, rng, warmup) if design == 'single' else ([], _pair_items(reals, synths, rng))
     windows = [tuple(window)] if np.ndim(window) == 1 else [tuple(w) for w in window]
-    (folder/'images').mkdir(parents=True, exist_ok=True)
-    warm_recs, warm_key = _write_items(warm, folder/'images', windows, 'warmup')
-    test_recs, test_key = _write_items(test, folder/'images', windows, 'test')
+    stage = folder.with_name(f'.{folder.name}.partial')   # the kit appears whole or not at all: an interrupted build leaves only this
+    if stage.exists(): shutil.rmtree(stage)
+    (stage/'images').mkdir(parents=True)
+    warm_recs, warm_key = _write_items(warm, stage/'images', windows, 'warmup')
+    test_recs, test_key = _write_items(test, stage/'images', windows, 'test')
     for r in warm_recs: r['truth'] = {k: warm_key[r['item_id']][k] for k in ('origin', 'finding') if k in warm_key[r['item_id']]}
     questions = [PAIR] if design == '2afc' else [ORIGIN] + ([finding] if finding else [])
     kit_id = _token()
     _dump_json(dict(format=KIT_FORMAT, kit_id=kit_id, title=title, design=design,
                     questions=[q.as_dict() for q in questions],
                     panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
-                    items_per_reader=items_per_reader, warmup=warm_recs, items=test_recs), folder/'kit.json')
-    _dump_json(dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path)
+                    items_per_reader=items_per_reader, warmup=warm_recs, items=test_recs), stage/'kit.json')
+    _dump_json(dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path)   # the key first: no kit without its key
+    if folder.exists(): folder.rmdir()   # empty (checked above)
+    os.replace(stage, folder)
     return Kit(folder)
 
 # %% ../../nbs/40_reader.study.ipynb #c020
 def _check_new_kit(folder, key_path, design, finding, warmup):
     "Refuse to overwrite a kit, to put the key inside it, or to combine options a design does not have."
     if folder.exists() and any(folder.iterdir()): raise FileExistsError(f"kit folder {folder} is not empty; choose a new folder")
-    if key_path.exists(): raise FileExistsError(f"answer key {key_path} already exists")
+    orphan = key_path.resolve() == default_key_path(folder) and not (folder/"kit.json").exists()   # left by an interrupted make_kit: replaced
+    if key_path.exists() and not orphan: raise FileExistsError(f"answer key {key_path} already exists")
     if folder.resolve() in key_path.resolve().parents: raise ValueError(f"answer key {key_path} must not be inside the kit folder {folder}")
     if design not in ('single', '2afc'): raise ValueError(f"design={design!r}: expected 'single' or '2afc'")
     if design == '2afc' and (finding or warmup): raise ValueError("design='2afc' has no second question and no warm-up")
