@@ -86,12 +86,13 @@ def ensure_default_data(part:str,              # 'brain', 'breast' or 'mammo' (`
                         progress:bool=True,    # progress bars while building
                         count:str='HGG',       # brain only: `need` counts 'HGG' cases or 'all' subjects (HGG and LGG)
                        ) -> dict:              # build_part's report: part, folder, status ('built'/'skipped'), files, seconds, reason
-    "The embedded default part, built by `medgan_nb.data.build.build_part` unless an intact one already holds `need`."
-    from medgan_nb.data.build import build_part, is_intact, default_data_paths
+    "The embedded default part, built by `medgan_nb.data.build.build_part` unless an intact one of the same data-set seed and generator version already holds `need`."
+    from medgan_nb.data.build import build_part, is_intact, default_data_paths, GENERATOR_VERSION
     if count not in BRAIN_COUNTS: raise ValueError(f"ensure_default_data: count={count!r}; expected one of {list(BRAIN_COUNTS)}")
     data_dir = Path(data_dir or load_settings().paths.data_dir); folder = default_data_paths(data_dir)[part]
     ok, why = is_intact(folder, verify='size')
-    if ok and (have := _part_size(part, folder, count)) >= need:
+    built = load_json(folder/'manifest.json')['params'] if ok else {}
+    if ok and (built.get('seed'), built.get('version')) == (int(seed), GENERATOR_VERSION) and (have := _part_size(part, folder, count)) >= need:
         return dict(part=part, folder=str(folder), status='skipped', files=None, seconds=0., reason=f"intact, holds {have} (need {need})")
     kw = dict(n=phantom_subjects_for(need, seed) if count == 'HGG' else need) if part == 'brain' else dict(n_patients=need)
     return build_part(data_dir, part, seed, verify='size', progress=progress, **kw)
