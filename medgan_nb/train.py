@@ -72,12 +72,12 @@ def pggan_schedule(base_shape:tuple,    # (H, W) of stage 0, e.g. (5, 4)
                    fade_kimg:float,     # images per fade-in (thousands)
                   ) -> pd.DataFrame:    # phase, stage, resolution, kind, start/end images
     "Every phase of a progressive schedule with its first and last image."
-    rows, at = [], 0
+    rows, at, kimg = [], 0, 0.
     for s in range(n_stages):
         res = f"{base_shape[0] * 2 ** s}×{base_shape[1] * 2 ** s}"
         for kind, k in ((('fade-in', fade_kimg),) if s else ()) + (('stable', phase_kimg),):
-            n = round(k * 1000)
-            if n: rows.append(dict(phase=f"{res} {kind}", stage=s, resolution=res, kind=kind, start=at, end=at + n)); at += n
+            kimg += k; end = math.ceil(round(kimg * 1000, 6))   # the first image `progressive_stage` puts in the next phase (edges not summed from rounded lengths)
+            if end > at: rows.append(dict(phase=f"{res} {kind}", stage=s, resolution=res, kind=kind, start=at, end=end)); at = end
     return pd.DataFrame(rows)
 
 # %% ../nbs/23_train.ipynb #c013
