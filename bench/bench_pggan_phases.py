@@ -41,7 +41,7 @@ def phantom_images(data_dir:Path, P:dict, n_patients:int, size:tuple, seed:int=0
     return torch.cat([ms.images[v] for v in ('CC', 'MLO')]).float().mul(255).round().to(torch.uint8)
 
 def train_config(P:dict, kimg:float, phase_kimg:float, seed:int, ema_kimg=None):
-    "The notebook's TrainConfig for profile `P`, with every phase cut to `phase_kimg`."
+    "The notebook's TrainConfig for profile `P`, with every phase cut to `phase_kimg` and one checkpoint / sample grid at the end (the notebook: every quarter), so the log times training."
     from medgan_nb.train import TrainConfig
     return TrainConfig(kimg=kimg, batch_size=P['batch_size'], optimizer='adam', lr_g=P['lr'], lr_d=P['lr'], betas=tuple(P['betas']),
                        phase_kimg=phase_kimg, fade_kimg=phase_kimg, ema_kimg=ema_kimg,
@@ -72,7 +72,7 @@ def main():
     ap.add_argument('--stages', type=int, default=None, help='train stages 0..N-1 only (default: all of the profile, 9 = 1280×1024 in paper)')
     ap.add_argument('--data', type=Path, default=None, help='.npz with uint8 images (N, 1, H, W) at the profile size; default: build phantoms')
     ap.add_argument('--data-dir', type=Path, default=ROOT/'data', help='where phantoms are built when --data is not given')
-    ap.add_argument('--ema-kimg', type=float, default=None, help="EMA half-life of G in kimg (default: the profile's ema_kimg, if any)")
+    ap.add_argument('--ema-kimg', type=float, default=None, help="EMA half-life of G in kimg; 0: no EMA (default: the profile's ema_kimg, if any)")
     ap.add_argument('--n-patients', type=int, default=4); ap.add_argument('--device', default='auto'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', type=Path, required=True); ap.add_argument('--from-log', type=Path, default=None, help='only tabulate this run folder')
     a = ap.parse_args()
@@ -81,7 +81,8 @@ def main():
     size = tuple(P['size']); n_all = int(math.log2(size[0] / P['base_shape'][0])) + 1
     n_stages = min(a.stages or n_all, n_all)
     a.out.mkdir(parents=True, exist_ok=True); run_dir = a.from_log or a.out/'pggan'
-    info = dict(profile=a.profile, phase_kimg=a.phase_kimg, ema_kimg=a.ema_kimg or P.get('ema_kimg'), n_stages=n_stages, torch=torch.__version__, python=platform.python_version())
+    ema = (P.get('ema_kimg') if a.ema_kimg is None else a.ema_kimg) or None   # as the notebook: 0 / None mean no EMA
+    info = dict(profile=a.profile, phase_kimg=a.phase_kimg, ema_kimg=ema, n_stages=n_stages, torch=torch.__version__, python=platform.python_version())
     if a.from_log is None:
         from medgan_nb.core import get_device
         from medgan_nb.losses import GANLoss
@@ -97,7 +98,7 @@ def main():
                     params_G=sum(p.numel() for p in G.parameters()), params_D=sum(p.numel() for p in D.parameters()))
         print(json.dumps(info), flush=True)
         t0 = time.perf_counter()
-        train(G, D, x, run_dir, loss=loss, cfg=train_config(P, kimg, a.phase_kimg, a.seed, a.ema_kimg or P.get('ema_kimg')), device=dev, progress=False)
+        train(G, D, x, run_dir, loss=loss, cfg=train_config(P, kimg, a.phase_kimg, a.seed, ema), device=dev, progress=False)
         info.update(wall_s=time.perf_counter() - t0, peak_gib=torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == 'cuda' else None)
     df = speed_table(run_dir, P, n_stages, a.phase_kimg)
     df.to_csv(a.out/'phase_speed.csv', index=False); (a.out/'phase_speed.md').write_text(markdown(df))

@@ -78,3 +78,15 @@ def test_lab_server_starts_and_serves_the_widgets_extension(tmp_path):
         assert 'jupyterlab-manager' in body
     finally:
         proc.terminate(); proc.wait(timeout=20)
+
+def test_plain_notebook_runner_skips_what_nbdev_test_skips(tmp_path):
+    "tests/run_notebook.py (the GPU machine's runner) skips flagged, `eval: false` and magic-only cells, and fails naming the cell."
+    import subprocess, json as _json
+    cell = lambda src: dict(cell_type='code', metadata={}, outputs=[], execution_count=None, source=src)
+    nb = dict(cells=[cell('x = 1'), cell('%matplotlib inline\nx += 1'), cell('#| eval: false\nraise SystemExit(3)'),
+                     cell('#| gpu\nx += 100'), cell('#| notest\nraise SystemExit(4)'), cell("assert x == 2, x\nprint('x', x)")],
+              metadata={}, nbformat=4, nbformat_minor=5)
+    p = tmp_path/'t.ipynb'; p.write_text(_json.dumps(nb))
+    run = lambda *a: subprocess.run([sys.executable, str(Path(__file__).parent/'run_notebook.py'), str(p), *a], capture_output=True, text=True)
+    r = run(); assert r.returncode == 0 and 'x 2' in r.stdout and '(3 of 6 code cells' in r.stdout, r.stdout + r.stderr
+    r = run('--flags', 'gpu'); assert r.returncode == 1 and 'code cell 5' in r.stdout, r.stdout   # x is 102: the gpu cell ran
