@@ -30,3 +30,14 @@ def test_console_entry_point_exit_status(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert 'breast' in r.stdout and 'built' in r.stdout
     assert (tmp_path / 'breast_dce_phantom' / 'manifest.json').is_file()
+
+
+def test_build_leaves_the_global_rng_alone(tmp_path, monkeypatch):
+    "Building a part in a notebook (first use) must not change what the notebook draws next, as skipping it does not."
+    import torch, medgan_nb.data.build as b
+    real = b._generate
+    def noisy(*a, **kw): torch.rand(5); return real(*a, **kw)   # a generator that draws from the global RNG
+    monkeypatch.setattr(b, '_generate', noisy)
+    part = lambda: b.build_part(tmp_path, 'breast', 0, verify='size', progress=False, n_patients=1, shape=(48, 48, 8), spacing=(7.5, 7.5, 20.))['status']
+    torch.manual_seed(3); assert part() == 'built'; after_build = torch.rand(2)
+    torch.manual_seed(3); assert part() == 'skipped'; assert torch.equal(torch.rand(2), after_build)

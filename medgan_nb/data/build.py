@@ -74,7 +74,10 @@ def build_part(data_dir, # data directory
         raise DataError(f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; expected an empty or generated folder (move it, or set another data_dir)")
     tmp = folder.with_name(f'.{folder.name}.building')
     if tmp.exists(): shutil.rmtree(tmp)
-    t0 = time.time(); _generate(part, tmp, seed, progress, **kw); secs = time.time() - t0
+    import torch
+    t0 = time.time()
+    with torch.random.fork_rng(devices=[]): _generate(part, tmp, seed, progress, **kw)   # building in a notebook leaves its global RNG as a skip would
+    secs = time.time() - t0
     fp = fingerprint(tmp, root=tmp)
     save_json(dict(params=params, fingerprint=fp, seconds=round(secs, 2), built=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())), tmp / 'manifest.json')
     if folder.exists(): shutil.rmtree(folder)  # only a folder with our manifest gets here

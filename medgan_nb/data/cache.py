@@ -45,7 +45,9 @@ def cached(cache_dir, # cache root; None disables caching
     if data.is_file() and man.is_file():
         m = load_json(man)
         if m.get('params') == p and m.get('sources', {}).get('digest') == sig['digest']: return torch.load(data, weights_only=False), 'reused'
-    t0 = time.time(); obj = build(); secs = time.time() - t0
+    t0 = time.time()
+    with torch.random.fork_rng(devices=[]): obj = build()   # a miss draws nothing from the global RNG: what runs next is the same as after a hit
+    secs = time.time() - t0
     atomic_torch_save(obj, data)
     counts = getattr(obj, 'counts', None)
     save_json(dict(name=name, params=p, sources=sig, seconds=round(secs, 2), skipped=[list(s) for s in (skipped or [])],

