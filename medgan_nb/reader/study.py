@@ -8,7 +8,7 @@ __all__ = ['ORIGIN', 'PAIR', 'KIT_FORMAT', 'KEY_FORMAT', 'RESPONSES_FORMAT', 'RE
            'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export', 'load_responses']
 
 # %% ../../nbs/40_reader.study.ipynb #c003
-import json, os, secrets, shutil, hashlib, datetime as dt
+import json, os, shutil, hashlib, datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -118,15 +118,26 @@ def _pair_items(reals, synths, rng):
 # %% ../../nbs/40_reader.study.ipynb #c017
 KIT_FORMAT, KEY_FORMAT = 'medgan_nb.reader.kit/1', 'medgan_nb.reader.key/1'
 
-def _token(): return secrets.token_hex(8)
+def _kit_digest(settings, entries) -> str:
+    "A hash of a kit's settings (seed included) and every panel in shown order: the same inputs give the same kit id and names."
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for e in entries:
+        for p in e['panels']:
+            a = np.ascontiguousarray(p); h.update(f"{a.shape}{a.dtype}".encode()); h.update(a.tobytes())
+    return h.hexdigest()
 
-def _write_items(entries, img_dir, windows, phase):
+def _tokens(digest):
+    "Endless 16-hex tokens derived from `digest`: item ids and image names that say nothing about the items (their order is already shuffled)."
+    i = 0
+    while True: yield hashlib.sha256(f"{digest}/{i}".encode()).hexdigest()[:16]; i += 1
+
+def _write_items(entries, img_dir, windows, phase, tokens):
     "Write the panels of `entries` as token-named PNGs; return (kit records, key records)."
     recs, key = [], {}
     for e in entries:
-        iid, names = _token(), []
+        iid, names = next(tokens), []
         for j, p in enumerate(e['panels']):
-            names.append(f"{_token()}.png")
+            names.append(f"{next(tokens)}.png")
             to_png(p, img_dir/names[-1], windows[j % len(windows)])
         recs.append(dict(item_id=iid, images=names))
         key[iid] = dict(phase=phase, **e['truth'])
@@ -169,11 +180,14 @@ def make_kit(folder,                  # new folder for the kit (must not exist o
     stage = folder.with_name(f'.{folder.name}.partial')   # the kit appears whole or not at all: an interrupted build leaves only this
     if stage.exists(): shutil.rmtree(stage)
     (stage/'images').mkdir(parents=True)
-    warm_recs, warm_key = _write_items(warm, stage/'images', windows, 'warmup')
-    test_recs, test_key = _write_items(test, stage/'images', windows, 'test')
+    settings = dict(seed=seed, design=design, windows=windows, finding=finding.as_dict() if finding else None, items_per_reader=items_per_reader,
+                    panel_names=panel_names, condition=condition, title=title, truth=[e['truth'] for e in warm + test], n_warm=len(warm))
+    digest = _kit_digest(settings, warm + test); tokens = _tokens(digest)   # a rerun with the same inputs and seed writes the same kit
+    warm_recs, warm_key = _write_items(warm, stage/'images', windows, 'warmup', tokens)
+    test_recs, test_key = _write_items(test, stage/'images', windows, 'test', tokens)
     for r in warm_recs: r['truth'] = {k: warm_key[r['item_id']][k] for k in ('origin', 'finding') if k in warm_key[r['item_id']]}
     questions = [PAIR] if design == '2afc' else [ORIGIN] + ([finding] if finding else [])
-    kit_id = _token()
+    kit_id = digest[:16]
     _dump_json(dict(format=KIT_FORMAT, kit_id=kit_id, title=title, design=design,
                     questions=[q.as_dict() for q in questions],
                     panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
