@@ -35,9 +35,9 @@ def phantom_images(data_dir:Path, P:dict, n_patients:int, size:tuple, seed:int=0
     "uint8 (N, 1, H, W) CC + MLO images of the embedded procedural mammograms, built and preprocessed as the notebook does."
     import torch
     from medgan_nb.data.build import build_part, FOLDERS
-    from medgan_nb.data.cache import korkinof_data
+    from medgan_nb.data.cache import korkinof2021_data
     build_part(data_dir, 'mammo', seed=seed, verify='size', n_patients=n_patients, shape=tuple(P['phantom_shape']))
-    ms, _ = korkinof_data(Path(data_dir)/FOLDERS['mammo'], Path(data_dir)/'cache', size=tuple(size), views=('CC', 'MLO'))
+    ms, _ = korkinof2021_data(Path(data_dir)/FOLDERS['mammo'], Path(data_dir)/'cache', size=tuple(size), views=('CC', 'MLO'))
     return torch.cat([ms.images[v] for v in ('CC', 'MLO')]).float().mul(255).round().to(torch.uint8)
 
 def train_config(P:dict, kimg:float, phase_kimg:float, seed:int, ema_kimg=None):

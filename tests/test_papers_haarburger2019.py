@@ -10,7 +10,7 @@ import pytest
 
 pm = pytest.importorskip('papermill')
 from _papers import paper_tests, check_resume_loads_models
-NB, _run, first_run, _, _finished = paper_tests('haarburger2019_breast_dce', threads=1)
+NB, _run, first_run, _, _finished = paper_tests('haarburger2019', threads=1)
 
 
 def test_run_folder(first_run):

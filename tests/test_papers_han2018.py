@@ -9,7 +9,7 @@ import pytest
 
 pm = pytest.importorskip('papermill')
 from _papers import paper_tests, check_parameters_cell
-NB, _run, first_run, _resume, _finished = paper_tests('han2018_brain_gan', threads=2, n_models=12)
+NB, _run, first_run, _resume, _finished = paper_tests('han2018', threads=2, n_models=12)
 
 
 def test_run_folder(first_run):
@@ -56,7 +56,7 @@ def test_human_responses_fill_table1(first_run):
         log = ResponseLog(answers/kit_dir.name/'reader1.jsonl', kit, 'reader1', 'radiologist')
         for iid in kit.order_for('reader1'): log.append(iid, {'origin': 'real'}, 1.0)   # calls everything real
     _run(tmp, 'run4.ipynb', run_id='humans', reuse_run=str(run), responses=str(answers))
-    new = tmp/'out'/'han2018_brain_gan'/'humans'
+    new = tmp/'out'/'han2018'/'humans'
     t1 = pd.read_csv(new/'tables'/'table1_visual_turing_test.csv')
     assert set(t1['reader (ours)']) == {'human readers (n = 1)'}
     assert (t1['accuracy (ours)'] == 50).all() and (t1['real as real (ours)'] == 8).all() and (t1['synthetic as real (ours)'] == 8).all()
@@ -66,5 +66,5 @@ def test_human_responses_fill_table1(first_run):
 
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill (the runner passes run_id/resume/out_dir only when declared)."
-    check_parameters_cell('han2018_brain_gan', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run',
+    check_parameters_cell('han2018', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run',
                                                 'size_large', 'size_small', 'epochs', 'kimg', 'lr_dcgan', 'lr_wgan', 'betas', 'n_critic', 'clip'})

@@ -10,7 +10,7 @@ import pytest
 
 pm = pytest.importorskip('papermill')
 from _papers import paper_tests, check_parameters_cell
-KEY = 'han2019_pggan_augmentation'
+KEY = 'han2019'
 NB, _run, first_run, _, _ = paper_tests(KEY, threads=1)   # its own resume test below also checks the classifiers
 
 
@@ -111,5 +111,5 @@ def test_hand_review_discards_flagged(first_run):
 
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill and commented."
-    check_parameters_cell('han2019_pggan_augmentation', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',
+    check_parameters_cell('han2019', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',
             'side', 'input_size', 'da_per_class', 'discard', 'discard_fraction', 'n_seeds', 'tsne_perplexity'})

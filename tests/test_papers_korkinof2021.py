@@ -10,7 +10,7 @@ import pytest
 
 pm = pytest.importorskip('papermill')
 from _papers import paper_tests, check_parameters_cell
-KEY = 'korkinof2021_mammo_pggan'
+KEY = 'korkinof2021'
 NB, _run, first_run, _resume, _finished = paper_tests(KEY, threads=1, n_models=2)
 FIGS = ('data_examples', 'training_curves', 'synthetic_examples', 'fig3_moment_plots_cc', 'fig3_moment_plots_mlo',
         'fig6_kde_coverage_cc', 'fig6_kde_coverage_mlo', 'artefact_examples', 'fig7_responses')
@@ -121,10 +121,10 @@ def test_kit_redrawn_from_a_persons_review(first_run):
 
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill and commented."
-    check_parameters_cell('korkinof2021_mammo_pggan', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'artefact_review', 'reuse_run',
+    check_parameters_cell('korkinof2021', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'artefact_review', 'reuse_run',
             'size', 'phase_kimg', 'fade_kimg', 'ema_kimg', 'lr', 'batch_size', 'items_per_reader'})
 
 
 def test_paper_profile_has_pggan_ema():
-    from medgan_nb.papers import load_profile
+    from medgan_nb.papers.common import load_profile
     assert load_profile('korkinof2021', 'paper')['ema_kimg'] == 10 and load_profile('korkinof2021', 'quick')['ema_kimg'] > 0

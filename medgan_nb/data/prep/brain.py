@@ -88,7 +88,7 @@ def han2018_slices(cases, # iterable of case records (see `iter_brats`)
                    aspect:str='pad', # how 240×155 becomes a square: 'pad' or 'stretch'
                    sequences=('T1', 'T1c', 'T2', 'FLAIR'), # sequences kept
                   )->SliceSet: # images[(size, seq)] and images[(size, 'Concat')] (all sequences pooled)
-    "Paper B preprocessing: sagittal slices per sequence, per-image normalisation, square resize."
+    "Han 2018 preprocessing: sagittal slices per sequence, per-image normalisation, square resize."
     acc, rows = {(s, q): [] for s in sizes for q in sequences}, []
     for case in cases:
         for q in sequences:
@@ -164,7 +164,7 @@ def han2019_slices(cases, # iterable of case records (see `iter_brats`)
                    seed:int=0, # patient-split seed
                    **rules, # thresholds of `slice_labels` (min_tumour_px, max_tumour_px, gap_slices, min_brain_px)
                   )->SliceSet: # images['tumour'|'non-tumour'] are not split; index has label and split
-    "Paper D preprocessing: labelled, filtered, zero-padded axial slices with a patient-level split."
+    "Han 2019 preprocessing: labelled, filtered, zero-padded axial slices with a patient-level split."
     imgs, rows, discarded = [], [], []
     for case in cases:
         vol = np.asarray(case.images[sequence], np.float32)

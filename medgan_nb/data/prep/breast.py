@@ -7,7 +7,7 @@ positions with no finding in the 32×32 neighbourhood; channels stacked in a con
 # %% auto #0
 __all__ = ['VOLUMES', 'CLASSES', 'CHANNELS', 'HAARBURGER_TABLE1', 'BreastCase', 'find_breast_dce', 'load_breast_case',
            'iter_breast_dce', 'rescale_1023', 'resample', 'resample_labels', 'lesion_centres', 'healthy_centres',
-           'extract_patches', 'PatchSet', 'haarburger_patches']
+           'extract_patches', 'PatchSet', 'haarburger2019_patches']
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c003
 from dataclasses import dataclass
@@ -154,7 +154,7 @@ HAARBURGER_TABLE1 = {'benign': (478, 1149), 'malignant': (664, 2206), 'no findin
 
 @dataclass
 class PatchSet:
-    "Paper A patches: int16 (N, C, size, size), class index per patch, index and counts."
+    "Haarburger 2019 patches: int16 (N, C, size, size), class index per patch, index and counts."
     patches: torch.Tensor  # int16, channels in `channels` order, values in [0, 1023] (Sub in [-1023, 1023])
     labels: torch.Tensor  # int64 index into CLASSES
     channels: tuple  # channel names
@@ -172,7 +172,7 @@ def _channel_stack(vols, channels):
     return np.stack([vols['T1post1'] - vols['T1pre'] if c == 'Sub' else vols[c] for c in channels])
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c024
-def haarburger_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
+def haarburger2019_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
                        grid:tuple=(512, 512, 32), # resampling grid (the paper's); profiles may use a smaller one
                        size:int=64, # patch side
                        clear:int=32, # healthy patches: side of the finding-free neighbourhood
@@ -180,7 +180,7 @@ def haarburger_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
                        healthy_per_patient:int=64, # healthy patches drawn per patient
                        seed:int=0, # healthy-centre seed
                       )->PatchSet: # patches, labels, index and counts
-    "Paper A preprocessing: rescale, resample, lesion and healthy patches with stacked channels."
+    "Haarburger 2019 preprocessing: rescale, resample, lesion and healthy patches with stacked channels."
     rng = np.random.default_rng(seed); chunks, rows = [], []
     for case in cases:
         vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes).items()}
@@ -192,7 +192,7 @@ def haarburger_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
         cen = pd.concat([lc, hc], ignore_index=True).assign(patient_id=case.patient_id)
         stack = _channel_stack(vols, channels); del vols
         chunks.append(np.round(extract_patches(stack, cen, size)).astype(np.int16)); rows.append(cen)
-    if not rows: raise ValueError("haarburger_patches: no cases; expected at least one BreastCase")
+    if not rows: raise ValueError("haarburger2019_patches: no cases; expected at least one BreastCase")
     index = pd.concat(rows, ignore_index=True)[['patient_id', 'lesion_id', 'label', 'z', 'cx', 'cy']]
     labels = torch.tensor(index.label.map({c: i for i, c in enumerate(CLASSES)}).to_numpy(), dtype=torch.int64)
     counts = pd.DataFrame([dict(label=c, lesions=index[(index.label == c) & (index.lesion_id > 0)][['patient_id', 'lesion_id']].drop_duplicates().shape[0] if c != 'no findings' else None,
