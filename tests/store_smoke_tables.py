@@ -1,0 +1,38 @@
+"""Write tests/data/smoke_tables: every paper's smoke-profile tables, run as `smoke_all` in conftest.py runs them.
+
+Run it only when a change is meant to change results, and say why in the commit:
+    PYTHONPATH=. .venv/bin/python tests/store_smoke_tables.py
+The stored copy of 2026-12-04 was written by commit 0bdfcb8 (before the restructuring of issue 16), with the
+paper keys of that commit mapped to today's."""
+import json, os, shutil, subprocess, sys, tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _papers import ROOT, RUN_ID
+from test_smoke_tables import STORED, cpu_kind
+
+
+def main():
+    tmp = Path(tempfile.mkdtemp(prefix='smoke_tables_'))
+    shutil.copytree(ROOT/'nbs'/'papers', tmp/'papers')
+    os.environ.update(PYTHONPATH=str(ROOT), MEDGAN_PATHS_DATA_DIR=str(tmp/'data'), MEDGAN_PROGRESS='text')
+    from medgan_nb.reproduce import run_papers
+    state = run_papers('smoke', 'all', tmp/'out', {'*': {'threads': 2}}, folder=tmp/'papers', progress=False,
+                       run_id=RUN_ID)
+    papers = {}
+    for key, rec in state['papers'].items():
+        if rec['status'] != 'ok':
+            raise SystemExit(f"{key}: smoke run failed ({rec.get('error')}); nothing stored")
+        names = sorted(p.name for p in (tmp/'out'/key/RUN_ID/'tables').glob('*.csv'))
+        (STORED/key).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(tmp/'out'/key/RUN_ID/'tables'/name, STORED/key/name)
+        papers[key] = names
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=ROOT)
+    man = dict(commit=commit.stdout.strip(), cpu=cpu_kind(), papers=papers)
+    (STORED/'manifest.json').write_text(json.dumps(man, indent=1) + '\n')
+    print(f"stored {sum(map(len, papers.values()))} tables of {len(papers)} papers in {STORED}")
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,69 @@
+"""Behaviour guard: every paper's smoke-profile tables equal, seed for seed, the stored copy in tests/data/smoke_tables.
+
+The stored copy was written by the code before the restructuring of issue 16 (commit in its manifest.json), run the way
+`smoke_all` runs the papers. Timing columns (wall time, images per second) are left out. Floating-point results of
+training depend on the CPU's kernels (bf16 / AVX-512 or not), so the values are compared exactly only on a CPU of the
+stored kind; elsewhere the tables' columns, rows and non-numeric cells are compared and the test says so."""
+import json, platform, re
+from pathlib import Path
+import pandas as pd
+import pytest
+
+from _papers import ROOT, RUN_ID
+
+STORED = ROOT/'tests'/'data'/'smoke_tables'
+TIMING = re.compile(r'wall_s|img_per_s|fid_s|^seconds$|s_per_kimg')
+
+
+def cpu_kind() -> dict:
+    "What decides the CPU's floating-point kernels: model name, bf16 / AMX / AVX-512 flags, torch version."
+    import torch
+    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    name = re.search(r'model name\s*:\s*(.*)', info)
+    flags = set(re.search(r'flags\s*:\s*(.*)', info).group(1).split()) if 'flags' in info else set()
+    return dict(model=name.group(1).strip() if name else platform.processor(), torch=torch.__version__,
+                flags=sorted(flags & {'avx512f', 'avx512_bf16', 'amx_bf16', 'avx2'}))
+
+
+def without_timing(df:pd.DataFrame) -> pd.DataFrame:
+    "The table less its timing columns."
+    return df[[c for c in df.columns if not TIMING.search(str(c))]]
+
+
+def compare(stored:pd.DataFrame, ours:pd.DataFrame, exact:bool, where:str):
+    "Assert two tables agree: exactly, or (another CPU kind) in columns, shape and non-float cells."
+    stored, ours = without_timing(stored), without_timing(ours)
+    assert list(ours.columns) == list(stored.columns), f"{where}: columns {list(ours.columns)} != {list(stored.columns)}"
+    assert ours.shape == stored.shape, f"{where}: shape {ours.shape} != {stored.shape}"
+    cols = list(stored.columns) if exact else [c for c in stored.columns if stored[c].dtype.kind not in 'f']
+    pd.testing.assert_frame_equal(ours[cols], stored[cols], check_exact=True, obj=where)
+
+
+def test_stored_copy_is_complete():
+    "The stored copy holds tables of all four papers and names the code and CPU that wrote it."
+    man = json.loads((STORED/'manifest.json').read_text())
+    assert set(man['papers']) == {'han2018', 'haarburger2019', 'korkinof2021', 'han2019'}
+    for key, names in man['papers'].items():
+        assert names and all((STORED/key/n).is_file() for n in names), key
+    assert man['commit'] and man['cpu']['model']
+
+
+def test_compare_catches_a_changed_value():
+    "The comparison fails on one changed value and ignores timing columns."
+    a = pd.DataFrame(dict(model=['G'], fid=[1.5], wall_s=[3.0]))
+    compare(a, a.assign(wall_s=9.0), exact=True, where='toy')
+    with pytest.raises(AssertionError): compare(a, a.assign(fid=1.6), exact=True, where='toy')
+    with pytest.raises(AssertionError): compare(a, a.assign(model='D'), exact=False, where='toy')
+
+
+def test_smoke_tables_unchanged(smoke_all):
+    shared, state = smoke_all
+    man = json.loads((STORED/'manifest.json').read_text())
+    exact = man['cpu'] == cpu_kind()
+    for key, names in man['papers'].items():
+        assert state['papers'][key]['status'] == 'ok', (key, state['papers'][key].get('error'))
+        tables = shared/'out'/key/RUN_ID/'tables'
+        for name in names:
+            compare(pd.read_csv(STORED/key/name), pd.read_csv(tables/name), exact, f"{key}/{name}")
+    if not exact:
+        pytest.xfail(f"values compared only in structure: CPU {cpu_kind()} is not the stored kind {man['cpu']}")
