@@ -18,7 +18,8 @@ _FIXED_META = {'png': {'Software': None}, 'pdf': {'Creator': None, 'Producer': N
 def _figure_caption(fig:plt.Figure) -> str|None:
     "The caption drawn on `fig`: its figure-level texts except the suptitle and super-labels, joined."
     skip = {id(getattr(fig, a, None)) for a in ('_suptitle', '_supxlabel', '_supylabel')}
-    return ' '.join(t.get_text().strip() for t in fig.texts if id(t) not in skip and t.get_text().strip()) or None
+    texts = [t.get_text().strip() for t in fig.texts if id(t) not in skip]
+    return ' '.join(t for t in texts if t) or None
 
 def save_figure(fig:plt.Figure,        # the figure to save
                 name:str,               # file stem, e.g. 'fig3_dcgan_samples'
@@ -26,7 +27,7 @@ def save_figure(fig:plt.Figure,        # the figure to save
                 dpi:int=300,            # PNG resolution
                 close:bool=False,       # close the figure afterwards
                ) -> list[Path]:         # [png, pdf] (the caption, if any, goes to `name.json` beside them)
-    "Save `fig` as `name.png` (300 dpi) and `name.pdf` with deterministic metadata, and its caption, atomically."
+    "Save `fig` as `name.png` (300 dpi) and `name.pdf` (deterministic metadata) and its caption, atomically."
     folder = Path(folder); out = []
     for ext in ('png', 'pdf'):
         buf = io.BytesIO()
@@ -108,7 +109,8 @@ def save_table(table:pd.DataFrame, # the table, caption and digits in `.attrs`
                name:str,           # file stem, e.g. 'table1_visual_turing_test'
                folder:str|Path,    # usually a run's `tables/` folder
               ) -> list[Path]:     # [csv, md] (caption and digits go to `name.json` beside them)
-    "Write a table as `name.csv`, `name.md` (with its caption) and its caption and digits as `name.json`, atomically."
+    "Write a table as `name.csv`, `name.md` (with its caption) and `name.json` (caption, digits), atomically."
     folder = Path(folder)
-    save_json({'caption': table.attrs.get('caption'), 'digits': table.attrs.get('digits', 3)}, folder/f'{name}.json')
+    meta = {'caption': table.attrs.get('caption'), 'digits': table.attrs.get('digits', 3)}
+    save_json(meta, folder/f'{name}.json')
     return [atomic_write(folder/f'{name}.csv', table.to_csv(index=False)), atomic_write(folder/f'{name}.md', table_markdown(table))]
