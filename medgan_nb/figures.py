@@ -10,23 +10,31 @@ from pathlib import Path
 import io, numpy as np, pandas as pd
 import matplotlib
 import matplotlib.pyplot as plt
-from .core import atomic_write
+from .core import atomic_write, save_json
 
 # %% ../nbs/02_figures.ipynb #c005
 _FIXED_META = {'png': {'Software': None}, 'pdf': {'Creator': None, 'Producer': None, 'CreationDate': None}}
+
+def _figure_caption(fig:plt.Figure) -> str|None:
+    "The caption drawn on `fig`: its figure-level texts except the suptitle and super-labels, joined."
+    skip = {id(getattr(fig, a, None)) for a in ('_suptitle', '_supxlabel', '_supylabel')}
+    texts = [t.get_text().strip() for t in fig.texts if id(t) not in skip]
+    return ' '.join(t for t in texts if t) or None
 
 def save_figure(fig:plt.Figure,        # the figure to save
                 name:str,               # file stem, e.g. 'fig3_dcgan_samples'
                 folder:str|Path,        # usually a run's `figures/` folder
                 dpi:int=300,            # PNG resolution
                 close:bool=False,       # close the figure afterwards
-               ) -> list[Path]:         # [png, pdf]
-    "Save `fig` as `name.png` (300 dpi) and `name.pdf` with deterministic metadata, atomically."
+               ) -> list[Path]:         # [png, pdf] (the caption, if any, goes to `name.json` beside them)
+    "Save `fig` as `name.png` (300 dpi) and `name.pdf` (deterministic metadata) and its caption, atomically."
     folder = Path(folder); out = []
     for ext in ('png', 'pdf'):
         buf = io.BytesIO()
         fig.savefig(buf, format=ext, dpi=dpi, bbox_inches='tight', metadata=_FIXED_META[ext])
         out.append(atomic_write(folder/f'{name}.{ext}', buf.getvalue()))
+    cap = _figure_caption(fig)
+    if cap: save_json({'caption': cap}, folder/f'{name}.json')
     if close: plt.close(fig)
     return out
 
@@ -97,7 +105,12 @@ def table_markdown(table:pd.DataFrame) -> str:
     if table.attrs.get('caption'): lines += ['', f"*{table.attrs['caption']}*"]
     return '\n'.join(lines) + '\n'
 
-def save_table(table:pd.DataFrame, name:str, folder:str|Path) -> list[Path]:
-    "Write a table as `name.csv` and `name.md` (with its caption) atomically."
+def save_table(table:pd.DataFrame, # the table, caption and digits in `.attrs`
+               name:str,           # file stem, e.g. 'table1_visual_turing_test'
+               folder:str|Path,    # usually a run's `tables/` folder
+              ) -> list[Path]:     # [csv, md] (caption and digits go to `name.json` beside them)
+    "Write a table as `name.csv`, `name.md` (with its caption) and `name.json` (caption, digits), atomically."
     folder = Path(folder)
+    meta = {'caption': table.attrs.get('caption'), 'digits': table.attrs.get('digits', 3)}
+    save_json(meta, folder/f'{name}.json')
     return [atomic_write(folder/f'{name}.csv', table.to_csv(index=False)), atomic_write(folder/f'{name}.md', table_markdown(table))]
