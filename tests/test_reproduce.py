@@ -41,8 +41,8 @@ def test_report_contains_every_table(smoke_all):
             assert f'### {t.stem}' in txt and f'<h3>{t.stem}</h3>' in html, (k, t.stem)
             cap = next(l for l in t.read_text().splitlines() if l.startswith('*'))
             assert cap in txt, (k, t.stem)
-        assert f'| {k} | {run.name} | smoke |' in txt
-    assert 'data:image/png;base64,' in html and 'src="http' not in html
+        assert f'- **run**: {run.name}' in txt
+    assert 'base64' not in html and 'src="http' not in html and (tmp/'out'/'report_files').is_dir()
 
 
 def test_summary_notebook_shows_every_table(smoke_all):
