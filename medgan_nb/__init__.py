@@ -6,7 +6,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 
 | step | modules | what happens |
 |---|---|---|
-| data folder | `data.io`, `data.build`, `data.phantoms.brain`, `data.phantoms.mammo`, `data.phantoms.breast` | your BraTS, DICOM or DCE-MRI folder, or phantoms built from a seed |
+| data folder | `data.io`, `data.build`, `data.phantoms.brain`, `data.phantoms.mammo`, `data.phantoms.breast` | your BraTS, DICOM or DCE-MRI folder, or seeded phantoms |
 | prep | `data.prep.brain`, `data.prep.mammo`, `data.prep.breast` | each paper's slices, images or patches |
 | cache | `data.cache` | compact arrays on disk, reused by the next run |
 | train | `models.dcgan`, `models.pggan`, `losses`, `train` | GANs counted in images shown; checkpoints, logs, sample grids |
@@ -14,7 +14,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | metrics | `metrics.fid`, `metrics.samples`, `metrics.moments`, `metrics.embedding` | FID, 1-NN, KID, precision/recall, moments, t-SNE |
 | reader kits | `reader.study`, `reader.widget`, `reader.html`, `reader.review`, `reader.stats` | blinded kits; answers of people or machine readers |
 | paper tables | `papers.han2018`, `papers.haarburger2019`, `papers.korkinof2021`, `papers.han2019`, `figures` | every table and figure beside the paper's values |
-| report | `reproduce`, `report` | all papers run, then outputs/REPORT.md and report.html |
+| report | `reproduce`, `report` | every paper run, then outputs/REPORT.md and report.html |
 
 ### Modules
 

@@ -160,7 +160,7 @@ def draw_modules(rows:list|None=None,  # from `module_rows` (default: this check
 DATA_PATH = (  # (column, step, modules inside the package, what happens); one column's steps run side by side
     (0, 'data folder',
      ('data.io', 'data.build', 'data.phantoms.brain', 'data.phantoms.mammo', 'data.phantoms.breast'),
-     'your BraTS, DICOM or DCE-MRI folder, or phantoms built from a seed'),
+     'your BraTS, DICOM or DCE-MRI folder, or seeded phantoms'),
     (1, 'prep', ('data.prep.brain', 'data.prep.mammo', 'data.prep.breast'),
      "each paper's slices, images or patches"),
     (2, 'cache', ('data.cache',), 'compact arrays on disk, reused by the next run'),
@@ -174,7 +174,7 @@ DATA_PATH = (  # (column, step, modules inside the package, what happens); one c
     (6, 'paper tables',
      ('papers.han2018', 'papers.haarburger2019', 'papers.korkinof2021', 'papers.han2019', 'figures'),
      "every table and figure beside the paper's values"),
-    (7, 'report', ('reproduce', 'report'), 'all papers run, then outputs/REPORT.md and report.html'),
+    (7, 'report', ('reproduce', 'report'), 'every paper run, then outputs/REPORT.md and report.html'),
 )
 
 # %% ../nbs/92_map.ipynb #c033
@@ -208,7 +208,7 @@ def _port(box:tuple, other:tuple) -> tuple:
 def draw_data_path(path:tuple=DATA_PATH, # (column, step, modules, what) rows
                   ) -> plt.Figure:
     "The path of the data as boxes and arrows: each step, what happens there and the modules that do it."
-    w, h, gap = 2.5, 1.45, .55
+    w, h, gap = 2.5, 1.6, .55
     boxes = _step_boxes(path, w, h, gap)
     x0, x1 = min(b[0] for b in boxes.values()), max(b[0] + w for b in boxes.values())
     y0, y1 = min(b[1] for b in boxes.values()), max(b[1] + h for b in boxes.values())
@@ -217,7 +217,7 @@ def draw_data_path(path:tuple=DATA_PATH, # (column, step, modules, what) rows
         x, y, bw, bh = boxes[step]
         ax.add_patch(plt.Rectangle((x, y), bw, bh, fc='#f4f4f4', ec='0.35', lw=.9))
         ax.text(x + .1, y + bh - .1, step, ha='left', va='top', fontsize=10, fontweight='bold')
-        ax.text(x + .1, y + bh - .38, textwrap.fill(what, 34), ha='left', va='top', fontsize=7.5)
+        ax.text(x + .1, y + bh - .38, textwrap.fill(what, 32), ha='left', va='top', fontsize=7.5)
         ax.text(x + .1, y + .1, textwrap.fill(', '.join(mods), 31), ha='left', va='bottom', fontsize=7,
                 family='monospace', color='0.25')
     cols = sorted({c for c, *_ in path})
