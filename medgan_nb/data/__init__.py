@@ -1,0 +1,1 @@
+"""Data: file readers, the embedded phantoms, each paper's preprocessing, the on-disk cache and the builder."""

@@ -1,0 +1,1 @@
+"""Judging synthetic images: FID, two-sample and diversity metrics, pixel moments, embeddings."""

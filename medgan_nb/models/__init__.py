@@ -1,0 +1,1 @@
+"""GAN networks: DCGAN variants and the progressive GAN."""

@@ -1,0 +1,1 @@
+"""Embedded default data: brain MRI, mammogram and breast DCE-MRI phantoms, written in real layouts."""
