@@ -107,6 +107,7 @@ def run_papers(profile:str='quick',     # smoke | quick | paper
     state = load_json(state_file) if (resume and state_file.exists()) else {'profile': profile, 'papers': {}}
     overrides = overrides or {'*': {}}
     nbs = select_papers(paper_notebooks(folder), papers)
+    select_papers(paper_notebooks(folder), ','.join(k for k in overrides if k != '*'))  # per-paper keys are papers
     os.environ.setdefault('MEDGAN_PROGRESS', 'text')  # kernels inherit it: text bars are what papermill can record
     for key, nb in tqdm(nbs.items(), desc=f'papers ({profile})', disable=not progress):
         if key in (skip or {}): state['papers'][key] = {'status': 'skipped', 'reason': skip[key], 'run_id': None, 'notebook': None}; continue
