@@ -95,7 +95,7 @@ def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1):
 def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None):
     import torch
     sys.path.insert(0, str(ROOT))
-    from medgan_nb.train import _Trainer, TrainConfig
+    from medgan_nb.train import Trainer, TrainConfig
     from medgan_nb.losses import GANLoss
     if kind == 'dcgan':
         from medgan_nb.models.dcgan import dcgan
@@ -108,7 +108,7 @@ def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None):
         loss, extra = GANLoss('wgan-gp', drift=1e-3), dict(phase_kimg=0, fade_kimg=0, betas=(0.0, 0.99), lr_g=1e-3, lr_d=1e-3)
         data = (torch.rand(64, 1, size, size) * 255).to(torch.uint8)
     cfg = TrainConfig(kimg=1e6, batch_size=batch, log_every=10, n_samples=8, **extra)
-    tr = _Trainer(G, D, data, None, loss, cfg, tmp, str(device), False, None, None, False)
+    tr = Trainer(G, D, data, tmp, loss=loss, cfg=cfg, device=str(device), progress=False)
     def step(i):
         tr._step()
         if tr.st['step'] % cfg.log_every == 0: tr._flush()                 # exactly what train()'s loop does per step

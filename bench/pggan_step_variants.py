@@ -1,6 +1,6 @@
 """Images/s of one PGGAN training step at one stage of the Korkinof `paper` profile under speed switches, on a GPU.
 
-Steps are the trainer's own (`medgan_nb.train._Trainer._step`, as `train` runs them); each variant builds fresh
+Steps are the trainer's own (`medgan_nb.train.Trainer._step`, as `train` runs them); each variant builds fresh
 networks, warms up, then times `--steps` steps between CUDA synchronisations. Variants: the trainer's defaults
 (bf16 autocast, channels_last on CUDA) with `conv2d_gradfix` on the device (also on a CPU), torch's plain conv2d instead, cuDNN autotuning on,
 channels_last off, autocast off. With `--profile-top N`
@@ -17,11 +17,11 @@ VARIANTS = {'defaults': {}, 'plain_conv2d': dict(plain=True), 'cudnn_benchmark':
             'no_channels_last': dict(channels_last=False), 'no_autocast': dict(amp=False)}
 
 def trainer(P:dict, stage:int, device, amp=True, channels_last=None, benchmark=False, plain=False, seed=0):
-    "A `_Trainer` on random uint8 reals at the profile's final size, fixed at `stage` (stable)."
+    "A `Trainer` on random uint8 reals at the profile's final size, fixed at `stage` (stable)."
     import torch, yaml
     from medgan_nb.losses import GANLoss
     from medgan_nb.models.pggan import pggan
-    from medgan_nb.train import _Trainer, TrainConfig
+    from medgan_nb.train import Trainer, TrainConfig
     from medgan_nb.models import pggan as pg
     torch.backends.cudnn.benchmark = benchmark
     # plain: EqConv2d with torch's own F.conv2d (its generic double backward) instead of `conv2d_gradfix` on this device
@@ -34,7 +34,7 @@ def trainer(P:dict, stage:int, device, amp=True, channels_last=None, benchmark=F
     cfg = TrainConfig(kimg=1e6, batch_size=batch, betas=tuple(P['betas']), lr_g=P['lr'], lr_d=P['lr'], phase_kimg=0, fade_kimg=0,
                       ema_kimg=10, amp=amp, channels_last=channels_last, log_every=10, n_samples=4, seed=seed)
     loss = GANLoss(P['loss'], n_critic=P['n_critic'], gp_lambda=P['gp_lambda'], drift=P['drift'])
-    return _Trainer(G, D, data, None, loss, cfg, tempfile.mkdtemp(), str(device), False, None, None, False), batch
+    return Trainer(G, D, data, tempfile.mkdtemp(), loss=loss, cfg=cfg, device=str(device), progress=False), batch
 
 def timed(tr, steps:int, warmup:int) -> float:
     "Images/s over `steps` trainer steps after `warmup` (flushing the log every `log_every`, as `train` does)."

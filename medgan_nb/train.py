@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['TrainConfig', 'kimg_from_epochs', 'progressive_stage', 'pggan_schedule', 'phase_speed', 'ImageData', 'dist_info',
-           'init_distributed', 'average_gradients_', 'broadcast_', 'grid_png', 'diversity', 'NonFiniteLossError',
-           'TrainResult', 'sample_images', 'read_log', 'train', 'best_network']
+           'init_distributed', 'average_gradients_', 'broadcast_', 'grid_png', 'diversity', 'sample_images', 'read_log',
+           'NonFiniteLossError', 'TrainResult', 'Trainer', 'train', 'best_network']
 
 # %% ../nbs/23_train.ipynb #c002
 import copy, io, json, math, os, time, warnings
@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
+from fastcore.basics import patch
 from PIL import Image
 from .core import tqdm
-from .core import atomic_torch_save, atomic_write, autocast, bf16_supported, get_device, seed_everything
+from .core import atomic_torch_save, atomic_write, autocast, bf16_supported
+from .core import get_device, seed_everything
 from .losses import GANLoss
 from .models.pggan import stage_reals
 
 # %% ../nbs/23_train.ipynb #c005
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     "Everything about a training run except the networks, the data and the loss."
     kimg:float=10.0             # length: thousands of real images shown to D
@@ -38,13 +40,14 @@ class TrainConfig:
     seed:int=0                  # seeds the weights, the data order and all noise
     deterministic:bool=False    # deterministic kernels (CPU resume test; slower on GPU)
     amp:bool=True               # bf16 autocast where `bf16_supported` (no loss scaling needed for bf16)
-    channels_last:bool|None=None # channels_last format for nets and batches; None = on CUDA only (see below)
+    channels_last:bool|None=None # channels_last format for nets and batches; None = on CUDA only (see above)
     compile:bool=False          # torch.compile the forward passes
     phase_kimg:float=600.0      # progressive: images per stable phase
     fade_kimg:float=600.0       # progressive: images per fade-in
     stage_batch:dict|None=None  # progressive: {stage: global batch}; missing stages use `batch_size`
     collapse_ratio:float=0.2    # warn when fake diversity falls below this × its peak so far
 
+# %% ../nbs/23_train.ipynb #c005d
 def kimg_from_epochs(epochs:float, n_images:int) -> float:
     "Training length in kimg for `epochs` passes over `n_images` images."
     return epochs * n_images / 1000
@@ -75,80 +78,109 @@ def pggan_schedule(base_shape:tuple,    # (H, W) of stage 0, e.g. (5, 4)
     for s in range(n_stages):
         res = f"{base_shape[0] * 2 ** s}×{base_shape[1] * 2 ** s}"
         for kind, k in ((('fade-in', fade_kimg),) if s else ()) + (('stable', phase_kimg),):
-            kimg += k; end = math.ceil(round(kimg * 1000, 6))   # the first image `progressive_stage` puts in the next phase (edges not summed from rounded lengths)
-            if end > at: rows.append(dict(phase=f"{res} {kind}", stage=s, resolution=res, kind=kind, start=at, end=end)); at = end
+            kimg += k
+            end = math.ceil(round(kimg * 1000, 6))   # the first image of the next phase
+            if end <= at: continue                   # a phase of length 0
+            rows.append(dict(phase=f"{res} {kind}", stage=s, resolution=res, kind=kind, start=at, end=end))
+            at = end
     return pd.DataFrame(rows)
 
 # %% ../nbs/23_train.ipynb #c013
 def phase_speed(log_rows:list,        # rows of a training log.jsonl (`read_log`)
                 schedule:pd.DataFrame, # from `pggan_schedule`
                ) -> pd.DataFrame:     # the schedule with images, seconds, img_per_s, s_per_kimg per phase
-    "Training speed per progressive phase from the log's per-interval image counts and img/s (intervals split pro rata)."
+    "Images, seconds, img/s and s/kimg of each progressive phase, from a training log's intervals."
     rows = [r for r in log_rows if 'img_per_s' in r and 'metric' not in r]
     starts, ends = schedule.start.values, schedule.end.values.astype(float)
     ends[-1] = np.inf   # the last batch may run past the schedule's end
     imgs, secs, prev = np.zeros(len(schedule)), np.zeros(len(schedule)), 0
     for r in rows:
-        lo, hi = prev, r['images']; prev = hi
+        lo, hi, prev = prev, r['images'], r['images']
         if hi <= lo or r['img_per_s'] <= 0: continue
-        share = np.clip(np.minimum(hi, ends) - np.maximum(lo, starts), 0, None)   # images of this interval in each phase
-        imgs += share; secs += share / r['img_per_s']
+        # the images of this interval in each phase
+        share = np.clip(np.minimum(hi, ends) - np.maximum(lo, starts), 0, None)
+        imgs += share
+        secs += share / r['img_per_s']
     out = schedule.assign(images=imgs.round().astype(int), seconds=secs)
-    return out.assign(img_per_s=out.images / out.seconds.where(out.seconds > 0), s_per_kimg=1000 * out.seconds / out.images.where(out.images > 0))
+    img_per_s = out.images / out.seconds.where(out.seconds > 0)
+    return out.assign(img_per_s=img_per_s, s_per_kimg=1000 * out.seconds / out.images.where(out.images > 0))
 
 # %% ../nbs/23_train.ipynb #c016
 class ImageData:
     "An in-memory image set (uint8 or float16) with labels, served as seeded per-epoch permutations."
-    def __init__(self, images, labels=None, seed:int=0, device='cpu'):
+    def __init__(self,
+                 images,         # (N, C, H, W) uint8 0–255, or float in [−1, 1] (kept as float16)
+                 labels=None,    # class labels (N,), or None
+                 *,
+                 seed:int=0,     # seeds the order of every epoch
+                 device='cpu'):  # where the images are kept
         images = torch.as_tensor(images)
-        if images.ndim != 4: raise ValueError(f"ImageData: images have shape {tuple(images.shape)}; expected (N, C, H, W)")
+        if images.ndim != 4:
+            raise ValueError(f"ImageData: images have shape {tuple(images.shape)}; expected (N, C, H, W)")
         if images.dtype != torch.uint8: images = images.to(torch.float16)
         self.images, self.seed, self.n = images.to(device), seed, images.shape[0]
         self.labels = None if labels is None else torch.as_tensor(labels).long().to(device)
-        if self.labels is not None and self.labels.shape != (self.n,): raise ValueError(f"ImageData: labels shape {tuple(self.labels.shape)}; expected ({self.n},)")
+        if self.labels is not None and self.labels.shape != (self.n,):
+            raise ValueError(f"ImageData: labels shape {tuple(self.labels.shape)}; expected ({self.n},)")
         self._perm = (None, None)
 
     def perm(self, epoch:int) -> torch.Tensor:
+        "The order of the images in `epoch`, from the seed and the epoch number alone."
         if self._perm[0] != epoch:
-            self._perm = (epoch, torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)).to(self.images.device))
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._perm = (epoch, torch.randperm(self.n, generator=g).to(self.images.device))
         return self._perm[1]
 
-    def indices(self, pos:int, count:int) -> torch.Tensor:
-        "Indices of the `count` images after position `pos` (crossing epochs as needed)."
-        out = []
-        while count > 0:
-            e, o = divmod(pos, self.n); take = min(count, self.n - o)
-            out.append(self.perm(e)[o:o + take]); pos += take; count -= take
-        return torch.cat(out)
+# %% ../nbs/23_train.ipynb #c017b
+@patch
+def indices(self:ImageData, pos:int, count:int) -> torch.Tensor:
+    "Indices of the `count` images after position `pos` (crossing epochs as needed)."
+    out = []
+    while count > 0:
+        epoch, offset = divmod(pos, self.n)
+        take = min(count, self.n - offset)
+        out.append(self.perm(epoch)[offset:offset + take])
+        pos += take
+        count -= take
+    return torch.cat(out)
 
-    def batch(self, idx:torch.Tensor, dtype=torch.float32):
-        "Images (as float in [−1, 1]) and labels at `idx`."
-        x = self.images[idx]
-        x = x.to(dtype) * (2 / 255) - 1 if x.dtype == torch.uint8 else x.to(dtype)
-        return x, (None if self.labels is None else self.labels[idx])
+# %% ../nbs/23_train.ipynb #c017e
+@patch
+def batch(self:ImageData, idx:torch.Tensor, dtype=torch.float32):
+    "Images (as float in [−1, 1]) and labels at `idx`."
+    x = self.images[idx]
+    x = x.to(dtype) * (2 / 255) - 1 if x.dtype == torch.uint8 else x.to(dtype)
+    return x, (None if self.labels is None else self.labels[idx])
 
 # %% ../nbs/23_train.ipynb #c019
 def dist_info() -> tuple[int, int]:
     "(rank, world size) of the current process group, (0, 1) without one."
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 def init_distributed(device:torch.device) -> torch.device:
-    "Join the `torchrun` process group if WORLD_SIZE > 1 (gloo on CPU, nccl on CUDA); returns this rank's device."
+    "Join the `torchrun` group if WORLD_SIZE > 1 (gloo on CPU, nccl on CUDA); returns this rank's device."
     if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_initialized():
         if device.type == 'cuda':
-            device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
+            device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+            torch.cuda.set_device(device)
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
     return device
 
+# %% ../nbs/23_train.ipynb #c019d
 def average_gradients_(net:nn.Module):
     "Average the gradients of `net` over all ranks in one flattened all-reduce (no-op on one process)."
     rank, world = dist_info()
     if world == 1: return
     grads = [p.grad for p in net.parameters() if p.grad is not None]
     if not grads: return
-    flat = torch.cat([g.flatten() for g in grads]); dist.all_reduce(flat); flat /= world
+    flat = torch.cat([g.flatten() for g in grads])
+    dist.all_reduce(flat)
+    flat /= world
     off = 0
-    for g in grads: g.copy_(flat[off:off + g.numel()].view_as(g)); off += g.numel()
+    for g in grads:
+        g.copy_(flat[off:off + g.numel()].view_as(g))
+        off += g.numel()
 
 def broadcast_(net:nn.Module):
     "Copy rank 0's parameters and buffers to every rank."
@@ -162,16 +194,58 @@ def grid_png(images:torch.Tensor, # (N, C, H, W) in [−1, 1]; C = 3 shown as RG
     "A PNG grid of images with the fixed window [−1, 1] (no interpolation)."
     x = images.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
     x = x if x.shape[1] == 3 else x[:, :1].expand(-1, 3, -1, -1)
-    n, _, h, w = x.shape; rows = math.ceil(n / ncols)
+    n, _, h, w = x.shape
+    rows = math.ceil(n / ncols)
     canvas = torch.zeros(3, rows * (h + 2), ncols * (w + 2), dtype=torch.uint8)
     for i in range(n):
-        r, c = divmod(i, ncols); canvas[:, r * (h + 2) + 1:r * (h + 2) + 1 + h, c * (w + 2) + 1:c * (w + 2) + 1 + w] = x[i]
-    buf = io.BytesIO(); Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(buf, format='PNG'); return buf.getvalue()
+        top, left = (i // ncols) * (h + 2) + 1, (i % ncols) * (w + 2) + 1
+        canvas[:, top:top + h, left:left + w] = x[i]
+    buf = io.BytesIO()
+    Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(buf, format='PNG')
+    return buf.getvalue()
 
+# %% ../nbs/23_train.ipynb #c022b
 def diversity(images:torch.Tensor) -> float:
     "Mean pairwise L2 distance between the images (a mode-collapse indicator)."
     f = images.detach().float().flatten(1)
     return float(torch.pdist(f).mean()) if len(f) > 1 else 0.0
+
+# %% ../nbs/23_train.ipynb #c026
+@torch.no_grad()
+def sample_images(G:nn.Module,              # generator G(z, y)
+                  z:torch.Tensor,           # latent noise (N, nz)
+                  y:torch.Tensor|None=None, # class labels (N,) of a conditional G
+                  batch:int=64,             # images per forward pass
+                 ) -> torch.Tensor:         # (N, C, H, W) float32
+    "G's images for fixed `z` (and labels) in G's current mode, leaving G's buffers untouched."
+    saved = {k: v.clone() for k, v in G.named_buffers()}
+    chunks = [G(z[i:i + batch], None if y is None else y[i:i + batch]) for i in range(0, len(z), batch)]
+    out = torch.cat([c.float() for c in chunks])
+    for k, v in G.named_buffers(): v.copy_(saved[k])
+    return out
+
+# %% ../nbs/23_train.ipynb #c027
+class _Log:
+    "Append-only JSONL log that is cut back to the checkpoint on resume."
+    def __init__(self, path:Path, active:bool, resume_images:int|None):
+        self.path, self.active = path, active
+        if active: path.parent.mkdir(parents=True, exist_ok=True)
+        if active and resume_images is not None and path.exists():
+            lines = [l for l in path.read_text().splitlines() if l.strip()]
+            keep = [l for l in lines if json.loads(l).get('images', 0) <= resume_images]
+            atomic_write(path, ''.join(l + '\n' for l in keep))
+        elif active and resume_images is None and path.exists(): path.unlink()
+
+    def write(self, row:dict):
+        "Append `row` as one line (rank 0 only)."
+        if not self.active: return
+        with open(self.path, 'a') as f:
+            f.write(json.dumps(row) + '\n')
+            f.flush()
+
+def read_log(path:str|Path) -> list[dict]:
+    "The rows of a run's `log.jsonl`."
+    return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
 
 # %% ../nbs/23_train.ipynb #c024
 class NonFiniteLossError(RuntimeError):
@@ -193,216 +267,280 @@ def _opt(cfg:TrainConfig, params, lr):
     if cfg.optimizer == 'rmsprop': return torch.optim.RMSprop(params, lr=lr)
     raise ValueError(f"TrainConfig.optimizer={cfg.optimizer!r}; expected 'adam' or 'rmsprop'")
 
+def _update(opt:torch.optim.Optimizer, loss:torch.Tensor, net:nn.Module):
+    "Backward `loss`, average `net`'s gradients over the ranks, take one `opt` step."
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    average_gradients_(net)
+    opt.step()
+
 @torch.no_grad()
 def _ema_update(ema:nn.Module, net:nn.Module, beta:float):
-    ep, np_ = list(ema.parameters()), list(net.parameters())
-    torch._foreach_lerp_(ep, np_, 1 - beta)
+    torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1 - beta)
     for b_ema, b in zip(ema.buffers(), net.buffers()): b_ema.copy_(b)
 
+# %% ../nbs/23_train.ipynb #c025c
 def _rng_state(gen:torch.Generator) -> dict:
     return {'noise': gen.get_state(), 'torch': torch.get_rng_state(),
             'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 def _set_rng_state(gen:torch.Generator, st:dict):
-    gen.set_state(st['noise']); torch.set_rng_state(st['torch'])
+    gen.set_state(st['noise'])
+    torch.set_rng_state(st['torch'])
     if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
-# %% ../nbs/23_train.ipynb #c026
-@torch.no_grad()
-def sample_images(G:nn.Module, z:torch.Tensor, y:torch.Tensor|None=None, batch:int=64) -> torch.Tensor:
-    "G's images for fixed `z` (and labels), in train-mode BN like Radford's samples, leaving G's buffers untouched."
-    saved = {k: v.clone() for k, v in G.named_buffers()}
-    out = torch.cat([G(z[i:i + batch], None if y is None else y[i:i + batch]).float() for i in range(0, len(z), batch)])
-    for k, v in G.named_buffers(): v.copy_(saved[k])
-    return out
-
-# %% ../nbs/23_train.ipynb #c027
-class _Log:
-    "Append-only JSONL log that is cut back to the checkpoint on resume."
-    def __init__(self, path:Path, active:bool, resume_images:int|None):
-        self.path, self.active = path, active
-        if active: path.parent.mkdir(parents=True, exist_ok=True)
-        if active and resume_images is not None and path.exists():
-            keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l).get('images', 0) <= resume_images]
-            atomic_write(path, ''.join(l + '\n' for l in keep))
-        elif active and resume_images is None and path.exists(): path.unlink()
-    def write(self, row:dict):
-        if not self.active: return
-        with open(self.path, 'a') as f: f.write(json.dumps(row) + '\n'); f.flush()
-
-def read_log(path:str|Path) -> list[dict]:
-    "The rows of a run's `log.jsonl`."
-    return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
-
 # %% ../nbs/23_train.ipynb #c029
-class _Trainer:
-    def __init__(self, G, D, data, labels, loss, cfg, out_dir, device, resume, metric_fn, on_checkpoint, progress):
-        self.cfg, self.loss, self.metric_fn, self.on_checkpoint = cfg, loss, metric_fn, on_checkpoint
-        self.device = init_distributed(get_device(device) if isinstance(device, str) else torch.device(device))
+class Trainer:
+    "One GAN training run: networks, optimisers, data order, noise, counters, log and checkpoints."
+    def __init__(self, G:nn.Module, D:nn.Module, data, out_dir:str|Path, # as in `train`
+                 *, loss:GANLoss|None=None, cfg:TrainConfig|None=None, labels=None,
+                 device:str|torch.device='auto', resume:bool=False, metric_fn:Callable|None=None,
+                 on_checkpoint:Callable|None=None, progress:bool=True): # keyword-only, as in `train`
+        self.cfg, self.loss = cfg or TrainConfig(), loss or GANLoss()
+        self.metric_fn, self.on_checkpoint = metric_fn, on_checkpoint
+        device = get_device(device) if isinstance(device, str) else torch.device(device)
+        self.device = init_distributed(device)
         self.rank, self.world = dist_info()
-        seed_everything(cfg.seed, cfg.deterministic)
-        self.out_dir = Path(out_dir); self.ckpt_path = self.out_dir/'checkpoints'/'latest.pt'
-        self.cl = cfg.channels_last if cfg.channels_last is not None else self.device.type == 'cuda'
-        fmt = torch.channels_last if self.cl else torch.contiguous_format
-        self.G, self.D = G.to(self.device, memory_format=fmt), D.to(self.device, memory_format=fmt)
-        broadcast_(self.G); broadcast_(self.D)
-        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_kimg else None
-        self.opt_g, self.opt_d = _opt(cfg, self.G.parameters(), cfg.lr_g), _opt(cfg, self.D.parameters(), cfg.lr_d)
-        self.data = data if isinstance(data, ImageData) else ImageData(data, labels, seed=cfg.seed, device=self.device)
-        self.progressive = hasattr(self.G, 'set_stage')
-        self.nz = self.G.cfg.nz
-        self.gen = torch.Generator(self.device).manual_seed(cfg.seed + 1)
-        fixed = torch.Generator(self.device).manual_seed(cfg.seed + 2)
-        self.fixed_z = torch.randn(cfg.n_samples, self.nz, generator=fixed, device=self.device)
-        self.fixed_idx = torch.randperm(self.data.n, generator=torch.Generator().manual_seed(cfg.seed + 3))[:cfg.n_samples].to(self.device)
+        seed_everything(self.cfg.seed, self.cfg.deterministic)
+        self.out_dir = Path(out_dir)
+        self.ckpt_path = self.out_dir/'checkpoints'/'latest.pt'
+        self._setup_nets(G, D)
+        self._setup_data(data, labels)
         self.st = dict(images=0, step=0, g_iter=0, d_count=0, stage=0, alpha=1.0)
-        self.metrics, self.total = [], round(cfg.kimg * 1000)
-        self.Gf = torch.compile(self.G) if cfg.compile else self.G
-        self.Df = torch.compile(self.D) if cfg.compile else self.D
+        self.metrics, self.total = [], round(self.cfg.kimg * 1000)
         resumed = self._load() if resume and self.ckpt_path.exists() else None
         self.log = _Log(self.out_dir/'log.jsonl', self.rank == 0, resumed)
         self.pending, self.t_last, self.img_last = [], time.perf_counter(), self.st['images']
-        self.bar = tqdm(total=round(self.total / 1000, 3), initial=round(self.st['images'] / 1000, 3), unit='kimg',
-                        disable=not progress or self.rank != 0, dynamic_ncols=True)
+        self.bar = tqdm(total=round(self.total / 1000, 3), initial=round(self.st['images'] / 1000, 3),
+                        unit='kimg', disable=not progress or self.rank != 0, dynamic_ncols=True)
 
-# %% ../nbs/23_train.ipynb #c030
-def _batch_size(self:_Trainer) -> int:
-    b = (self.cfg.stage_batch or {}).get(self.st['stage'], self.cfg.batch_size) if self.progressive else self.cfg.batch_size
-    if b % self.world: raise ValueError(f"TrainConfig: global batch {b} is not divisible by the {self.world} ranks")
+# %% ../nbs/23_train.ipynb #c029c
+@patch
+def _setup_nets(self:Trainer, G:nn.Module, D:nn.Module):
+    "Networks on the device, the same on every rank; EMA copy, optimisers, forward passes."
+    cfg = self.cfg
+    self.cl = cfg.channels_last if cfg.channels_last is not None else self.device.type == 'cuda'
+    fmt = torch.channels_last if self.cl else torch.contiguous_format
+    self.G, self.D = G.to(self.device, memory_format=fmt), D.to(self.device, memory_format=fmt)
+    broadcast_(self.G)
+    broadcast_(self.D)
+    self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_kimg else None
+    self.opt_g = _opt(cfg, self.G.parameters(), cfg.lr_g)
+    self.opt_d = _opt(cfg, self.D.parameters(), cfg.lr_d)
+    self.progressive = hasattr(self.G, 'set_stage')
+    self.nz = self.G.cfg.nz
+    self.Gf = torch.compile(self.G) if cfg.compile else self.G
+    self.Df = torch.compile(self.D) if cfg.compile else self.D
+
+# %% ../nbs/23_train.ipynb #c029f
+@patch
+def _setup_data(self:Trainer, data, labels):
+    "The image set, the step noise generator, and the fixed noise and reals of the sample grids."
+    cfg = self.cfg
+    in_memory = isinstance(data, ImageData)
+    self.data = data if in_memory else ImageData(data, labels, seed=cfg.seed, device=self.device)
+    self.gen = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+    fixed = torch.Generator(self.device).manual_seed(cfg.seed + 2)
+    self.fixed_z = torch.randn(cfg.n_samples, self.nz, generator=fixed, device=self.device)
+    order = torch.randperm(self.data.n, generator=torch.Generator().manual_seed(cfg.seed + 3))
+    self.fixed_idx = order[:cfg.n_samples].to(self.device)
+
+# %% ../nbs/23_train.ipynb #c030a
+@patch
+def _batch_size(self:Trainer) -> int:
+    "The global batch now; an error if the ranks cannot split it evenly."
+    stage_batch = self.cfg.stage_batch or {}
+    b = stage_batch.get(self.st['stage'], self.cfg.batch_size) if self.progressive else self.cfg.batch_size
+    if b % self.world:
+        raise ValueError(f"TrainConfig: global batch {b} is not divisible by the {self.world} ranks")
     return b
 
-def _set_stage(self:_Trainer):
+# %% ../nbs/23_train.ipynb #c030d
+@patch
+def _set_stage(self:Trainer):
+    "Stage and α of the progressive schedule at the images seen so far, on every network."
     if not self.progressive: return
     s, a = progressive_stage(self.st['images'], self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
     self.st['stage'], self.st['alpha'] = s, a
     for net in (self.G, self.D, self.G_ema):
         if net is not None: net.set_stage(s, a)
 
-def _reals(self:_Trainer, idx):
+# %% ../nbs/23_train.ipynb #c030g
+@patch
+def _reals(self:Trainer, idx:torch.Tensor):
+    "The real images (at the current stage's size) and labels at `idx`."
     x, y = self.data.batch(idx)
     if self.progressive: x = stage_reals(x, self.G.cfg.shape(self.st['stage']), self.st['alpha'])
     return x.contiguous(memory_format=torch.channels_last if self.cl else torch.contiguous_format), y
 
-_Trainer._batch_size, _Trainer._set_stage, _Trainer._reals = _batch_size, _set_stage, _reals
+# %% ../nbs/23_train.ipynb #c031a
+@patch
+def _g_step(self:Trainer, fake:torch.Tensor|None, y, B:int, sl:slice) -> torch.Tensor:
+    "One G update (on `fake` when given, else on fresh noise), then the EMA; returns G's loss."
+    self.D.requires_grad_(False)
+    if fake is None:
+        z = torch.randn(B, self.nz, generator=self.gen, device=self.device)[sl]
+        with autocast(self.device, self.cfg.amp):
+            fake = self.Gf(z, y)
+    with autocast(self.device, self.cfg.amp):
+        loss_g = self.loss.g_loss(lambda x: self.Df(x, y), fake)
+    _update(self.opt_g, loss_g, self.G)
+    self.D.requires_grad_(True)
+    if self.G_ema is not None: _ema_update(self.G_ema, self.G, 0.5 ** (B / (self.cfg.ema_kimg * 1000)))
+    self.st['g_iter'] += 1
+    self.st['d_count'] = 0
+    return loss_g.detach()
 
-# %% ../nbs/23_train.ipynb #c031
-def _step(self:_Trainer):
+# %% ../nbs/23_train.ipynb #c031d
+@patch
+def _step(self:Trainer):
     "One D update, followed by a G update when the critic has had its steps."
-    self._set_stage(); B = self._batch_size(); b = B // self.world; sl = slice(self.rank * b, (self.rank + 1) * b)
+    self._set_stage()
+    B = self._batch_size()
+    sl = slice(self.rank * (B // self.world), (self.rank + 1) * (B // self.world))
     real, y = self._reals(self.data.indices(self.st['images'], B)[sl])
     z = torch.randn(B, self.nz, generator=self.gen, device=self.device)[sl]
     eps = torch.rand(B, generator=self.gen, device=self.device)[sl]
     g_now = self.st['d_count'] + 1 >= self.loss.steps(self.st['g_iter'])
     reuse = g_now and self.loss.steps(self.st['g_iter']) == 1
-    critic = lambda x: self.Df(x, y)
-    with torch.set_grad_enabled(reuse), autocast(self.device, self.cfg.amp): fake = self.Gf(z, y)
-    with autocast(self.device, self.cfg.amp): loss_d, parts = self.loss.d_loss(critic, real, fake, eps)
-    self.opt_d.zero_grad(set_to_none=True); loss_d.backward(); average_gradients_(self.D); self.opt_d.step()
+    with torch.set_grad_enabled(reuse), autocast(self.device, self.cfg.amp):
+        fake = self.Gf(z, y)
+    with autocast(self.device, self.cfg.amp):
+        loss_d, parts = self.loss.d_loss(lambda x: self.Df(x, y), real, fake, eps)
+    _update(self.opt_d, loss_d, self.D)
     self.loss.after_d_step(self.D)
-    self.st['images'] += B; self.st['step'] += 1; self.st['d_count'] += 1
+    self.st['images'] += B
+    self.st['step'] += 1
+    self.st['d_count'] += 1
     if g_now: parts['loss_g'] = self._g_step(fake if reuse else None, y, B, sl)
     self.pending.append(parts)
 
-def _g_step(self:_Trainer, fake, y, B, sl):
-    self.D.requires_grad_(False)
-    if fake is None:
-        z = torch.randn(B, self.nz, generator=self.gen, device=self.device)[sl]
-        with autocast(self.device, self.cfg.amp): fake = self.Gf(z, y)
-    with autocast(self.device, self.cfg.amp): loss_g = self.loss.g_loss(lambda x: self.Df(x, y), fake)
-    self.opt_g.zero_grad(set_to_none=True); loss_g.backward(); average_gradients_(self.G); self.opt_g.step()
-    self.D.requires_grad_(True)
-    if self.G_ema is not None: _ema_update(self.G_ema, self.G, 0.5 ** (B / (self.cfg.ema_kimg * 1000)))
-    self.st['g_iter'] += 1; self.st['d_count'] = 0
-    return loss_g.detach()
+# %% ../nbs/23_train.ipynb #c032a
+@patch
+def _check_finite(self:Trainer, row:dict, keys:list):
+    "Raise `NonFiniteLossError` when a value of `row` under `keys` is NaN or infinite."
+    bad = [k for k in keys if not math.isfinite(row[k])]
+    if not bad: return
+    values = ', '.join(f'{k}={row[k]}' for k in bad)
+    kept = self.ckpt_path if self.ckpt_path.exists() else 'none yet'
+    raise NonFiniteLossError(f"train: non-finite {values} at kimg {row['kimg']:.3f} (step {row['step']}); "
+                             f"last good checkpoint kept: {kept}")
 
-_Trainer._step, _Trainer._g_step = _step, _g_step
-
-# %% ../nbs/23_train.ipynb #c032
-def _flush(self:_Trainer):
+# %% ../nbs/23_train.ipynb #c032c
+@patch
+def _flush(self:Trainer):
     "Sync the pending losses once: log line, progress bar, non-finite check."
     if not self.pending: return
     keys = sorted({k for p in self.pending for k in p})
-    vals = torch.stack([torch.stack([p[k].float() for p in self.pending if k in p]).mean() for k in keys]).tolist()
-    row = dict(zip(keys, vals)); self.pending = []
-    now = time.perf_counter(); ips = (self.st['images'] - self.img_last) / max(now - self.t_last, 1e-9)
+    means = torch.stack([torch.stack([p[k].float() for p in self.pending if k in p]).mean() for k in keys])
+    losses = dict(zip(keys, means.tolist()))
+    self.pending = []
+    now = time.perf_counter()
+    img_per_s = (self.st['images'] - self.img_last) / max(now - self.t_last, 1e-9)
     self.t_last, self.img_last = now, self.st['images']
-    row = {'images': self.st['images'], 'kimg': self.st['images'] / 1000, 'epoch': self.st['images'] / self.data.n,
-           'step': self.st['step'], 'g_iter': self.st['g_iter'], 'stage': self.st['stage'], 'alpha': self.st['alpha'],
-           **row, 'img_per_s': ips * self.world}
-    bad = [k for k in keys if not math.isfinite(row[k])]
-    if bad:
-        raise NonFiniteLossError(f"train: non-finite {', '.join(f'{k}={row[k]}' for k in bad)} at kimg {row['kimg']:.3f} (step {row['step']}); "
-                                 f"last good checkpoint kept: {self.ckpt_path if self.ckpt_path.exists() else 'none yet'}")
+    st = self.st
+    row = {'images': st['images'], 'kimg': st['images'] / 1000, 'epoch': st['images'] / self.data.n,
+           'step': st['step'], 'g_iter': st['g_iter'], 'stage': st['stage'], 'alpha': st['alpha'],
+           **losses, 'img_per_s': img_per_s * self.world}
+    self._check_finite(row, keys)
     self.log.write(row)
-    self.bar.update(round(self.st['images'] / 1000 - self.bar.n, 3))
+    self.bar.update(round(st['images'] / 1000 - self.bar.n, 3))
     self.bar.set_postfix({k: f"{row[k]:.3g}" for k in ('loss_d', 'loss_g') if k in row})
 
-_Trainer._flush = _flush
+# %% ../nbs/23_train.ipynb #c033a
+@patch
+def _eval_G(self:Trainer) -> nn.Module:
+    "The generator that samples and metrics use: the EMA generator if any, else G."
+    return self.G_ema if self.G_ema is not None else self.G
 
-# %% ../nbs/23_train.ipynb #c033
-def _eval_G(self:_Trainer): return self.G_ema if self.G_ema is not None else self.G
-
-def _samples(self:_Trainer):
+# %% ../nbs/23_train.ipynb #c033d
+@patch
+def _samples(self:Trainer):
     "Save the fixed-noise grid; warn when the fakes' diversity falls far below its peak (mode collapse)."
     if self.rank != 0: return
+    images, kimg = self.st['images'], self.st['images'] / 1000
     y = None if self.data.labels is None else self.data.labels[self.fixed_idx]
     fakes = sample_images(self._eval_G(), self.fixed_z, y)
-    atomic_write(self.out_dir/'samples'/f"fakes{self.st['images']:09d}.png", grid_png(fakes))
+    atomic_write(self.out_dir/'samples'/f"fakes{images:09d}.png", grid_png(fakes))
     reals, _ = self._reals(self.fixed_idx)
     d_fake, d_real = diversity(fakes), diversity(reals)
-    peak = self.st['div_peak'] = max(self.st.get('div_peak', 0.0), d_fake)
-    self.log.write({'images': self.st['images'], 'kimg': self.st['images'] / 1000, 'diversity_fake': d_fake, 'diversity_real': d_real})
+    self.st['div_peak'] = max(self.st.get('div_peak', 0.0), d_fake)
+    peak = self.st['div_peak']
+    self.log.write({'images': images, 'kimg': kimg, 'diversity_fake': d_fake, 'diversity_real': d_real})
     if d_fake < self.cfg.collapse_ratio * peak:
-        warnings.warn(f"train: possible mode collapse at kimg {self.st['images'] / 1000:.3f}: fake diversity {d_fake:.3g} fell below "
-                      f"{self.cfg.collapse_ratio} × its peak {peak:.3g} (reals: {d_real:.3g})")
+        warnings.warn(f"train: possible mode collapse at kimg {kimg:.3f}: fake diversity {d_fake:.3g} "
+                      f"fell below {self.cfg.collapse_ratio} × its peak {peak:.3g} (reals: {d_real:.3g})")
 
-_Trainer._eval_G, _Trainer._samples = _eval_G, _samples
+# %% ../nbs/23_train.ipynb #c034a
+@patch
+def _metric(self:Trainer):
+    "Run `metric_fn(G_eval, state)`; keep and log its values."
+    values = self.metric_fn(self._eval_G(), dict(self.st))
+    m = {'images': self.st['images'], 'kimg': self.st['images'] / 1000, **values}
+    self.metrics.append(m)
+    self.log.write({'metric': True, **m})
 
-# %% ../nbs/23_train.ipynb #c034
-def _checkpoint(self:_Trainer):
+# %% ../nbs/23_train.ipynb #c034d
+@patch
+def _save(self:Trainer):
+    "Atomically write `latest.pt` and `network-<images>.pt`, then call `on_checkpoint`."
+    nets = {'G': self.G.state_dict(), 'D': self.D.state_dict(),
+            'G_ema': None if self.G_ema is None else self.G_ema.state_dict()}
+    state = {**nets, 'opt_g': self.opt_g.state_dict(), 'opt_d': self.opt_d.state_dict(),
+             'scaler': None,  # bf16: no loss scaling
+             'rng': _rng_state(self.gen), 'st': dict(self.st), 'metrics': self.metrics,
+             'config': asdict(self.cfg), 'loss': asdict(self.loss)}
+    atomic_torch_save(state, self.ckpt_path)
+    snapshot = {'G': self._eval_G().state_dict(), 'st': dict(self.st)}
+    atomic_torch_save(snapshot, self.out_dir/'checkpoints'/f"network-{self.st['images']:09d}.pt")
+    if self.on_checkpoint is not None: self.on_checkpoint(self.ckpt_path, dict(self.st))
+
+# %% ../nbs/23_train.ipynb #c034g
+@patch
+def _load(self:Trainer) -> int:
+    "Restore the run from `latest.pt`; returns the images seen at that checkpoint."
+    s = torch.load(self.ckpt_path, map_location='cpu', weights_only=True)   # RNG states must stay CPU tensors
+    if s['loss'] != asdict(self.loss):
+        msg = f"{self.ckpt_path}: saved loss {s['loss']} differs from {asdict(self.loss)}; cannot resume"
+        raise ValueError(msg)
+    self.G.load_state_dict(s['G'])
+    self.D.load_state_dict(s['D'])
+    if self.G_ema is not None: self.G_ema.load_state_dict(s['G_ema'])
+    self.opt_g.load_state_dict(s['opt_g'])
+    self.opt_d.load_state_dict(s['opt_d'])
+    _set_rng_state(self.gen, s['rng'])
+    self.st, self.metrics = dict(s['st']), list(s['metrics'])
+    self._set_stage()
+    return self.st['images']
+
+# %% ../nbs/23_train.ipynb #c034j
+@patch
+def _checkpoint(self:Trainer):
     "Metric hook, then an atomic full-state checkpoint (rank 0) that `resume=True` continues from exactly."
     self._flush()
-    if self.metric_fn is not None and self.rank == 0:
-        m = {'images': self.st['images'], 'kimg': self.st['images'] / 1000, **self.metric_fn(self._eval_G(), dict(self.st))}
-        self.metrics.append(m); self.log.write({'metric': True, **m})
-    if self.rank == 0:
-        state = {'G': self.G.state_dict(), 'D': self.D.state_dict(), 'G_ema': None if self.G_ema is None else self.G_ema.state_dict(),
-                 'opt_g': self.opt_g.state_dict(), 'opt_d': self.opt_d.state_dict(), 'scaler': None,  # bf16: no loss scaling
-                 'rng': _rng_state(self.gen), 'st': dict(self.st), 'metrics': self.metrics, 'config': asdict(self.cfg), 'loss': asdict(self.loss)}
-        atomic_torch_save(state, self.ckpt_path)
-        net = self._eval_G().state_dict()
-        atomic_torch_save({'G': net, 'st': dict(self.st)}, self.out_dir/'checkpoints'/f"network-{self.st['images']:09d}.pt")
-        if self.on_checkpoint is not None: self.on_checkpoint(self.ckpt_path, dict(self.st))
+    if self.metric_fn is not None and self.rank == 0: self._metric()
+    if self.rank == 0: self._save()
     if self.world > 1: dist.barrier()
 
-def _load(self:_Trainer) -> int:
-    s = torch.load(self.ckpt_path, map_location='cpu', weights_only=False)   # RNG states must stay CPU tensors
-    if s['loss'] != asdict(self.loss): raise ValueError(f"{self.ckpt_path}: saved loss {s['loss']} differs from {asdict(self.loss)}; cannot resume")
-    self.G.load_state_dict(s['G']); self.D.load_state_dict(s['D'])
-    if self.G_ema is not None: self.G_ema.load_state_dict(s['G_ema'])
-    self.opt_g.load_state_dict(s['opt_g']); self.opt_d.load_state_dict(s['opt_d'])
-    _set_rng_state(self.gen, s['rng']); self.st, self.metrics = dict(s['st']), list(s['metrics'])
-    self._set_stage(); return self.st['images']
-
-_Trainer._checkpoint, _Trainer._load = _checkpoint, _load
-
-# %% ../nbs/23_train.ipynb #c035
-def _run(self:_Trainer) -> TrainResult:
-    cfg, every = self.cfg, lambda k: max(1, round(k * 1000))
-    ck, sp = every(cfg.ckpt_kimg), every(cfg.sample_kimg)
+# %% ../nbs/23_train.ipynb #c035a
+@patch
+def run(self:Trainer) -> TrainResult:
+    "Train to the end of the schedule; returns the networks, the counters and the metrics."
+    every = lambda k: max(1, round(k * 1000))
+    ck, sp = every(self.cfg.ckpt_kimg), every(self.cfg.sample_kimg)
     try:
         while self.st['images'] < self.total:
-            before = self.st['images']; self._step()
-            if self.st['step'] % cfg.log_every == 0: self._flush()
+            before = self.st['images']
+            self._step()
+            if self.st['step'] % self.cfg.log_every == 0: self._flush()
             done = self.st['images'] >= self.total
             if before // sp != self.st['images'] // sp or done: self._samples()
             if before // ck != self.st['images'] // ck or done: self._checkpoint()
         self._flush()
-    finally: self.bar.close()
+    finally:
+        self.bar.close()
     st = {**self.st, 'epoch': self.st['images'] / self.data.n}
     return TrainResult(self.G, self.D, self.G_ema, self.out_dir, st, self.metrics)
-
-_Trainer._run = _run
 
 # %% ../nbs/23_train.ipynb #c036
 def train(G:nn.Module,                 # generator: G(z, y) (progressive models also have `set_stage`)
@@ -414,13 +552,15 @@ def train(G:nn.Module,                 # generator: G(z, y) (progressive models 
           labels=None,                 # class labels (N,) for conditional models
           device:str|torch.device='auto', # training device (under torchrun: this rank's)
           resume:bool=False,           # continue from out_dir/checkpoints/latest.pt if it exists
-          metric_fn:Callable|None=None, # metric_fn(G_eval, state) → dict, run at every checkpoint (e.g. FID)
+          metric_fn:Callable|None=None, # metric_fn(G_eval, state) → {name: number}, at each checkpoint (FID)
           on_checkpoint:Callable|None=None, # called with (path, state) after each checkpoint is written
           progress:bool=True,          # show a tqdm progress bar (renders in papermill notebooks)
          ) -> TrainResult:
-    "Train a GAN for `cfg.kimg` thousand images: any model, any `GANLoss`, one process or many under torchrun."
-    cfg, loss = cfg or TrainConfig(), loss or GANLoss()
-    return _Trainer(G, D, data, labels, loss, cfg, out_dir, device, resume, metric_fn, on_checkpoint, progress)._run()
+    "Train a GAN for `cfg.kimg` thousand images: any model, any `GANLoss`, one process or many (torchrun)."
+    trainer = Trainer(G, D, data, out_dir, loss=loss, cfg=cfg, labels=labels, device=device,
+                      resume=resume, metric_fn=metric_fn, on_checkpoint=on_checkpoint,
+                      progress=progress)
+    return trainer.run()
 
 # %% ../nbs/23_train.ipynb #c040
 def best_network(out_dir:str|Path,  # a run folder written by `train`
@@ -428,8 +568,9 @@ def best_network(out_dir:str|Path,  # a run folder written by `train`
                  mode:str='min',    # 'min' or 'max'
                 ) -> tuple[Path, dict]: # (network-*.pt path, the metric row)
     "The network snapshot of a run with the best value of `metric`."
-    rows = [r for r in read_log(Path(out_dir)/'log.jsonl') if r.get('metric') and metric in r]
-    if not rows: raise ValueError(f"{Path(out_dir)/'log.jsonl'}: no metric rows with {metric!r}; pass metric_fn to train")
+    log = Path(out_dir)/'log.jsonl'
+    rows = [r for r in read_log(log) if r.get('metric') and metric in r]
+    if not rows: raise ValueError(f"{log}: no metric rows with {metric!r}; pass metric_fn to train")
     if mode not in ('min', 'max'): raise ValueError(f"best_network: mode={mode!r}; expected 'min' or 'max'")
     row = (min if mode == 'min' else max)(rows, key=lambda r: r[metric])
     return Path(out_dir)/'checkpoints'/f"network-{row['images']:09d}.pt", row
