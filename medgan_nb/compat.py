@@ -10,28 +10,40 @@ import importlib, sys
 import torch
 
 # %% ../nbs/00a_compat.ipynb #c004
-_TV_SCHEMAS = {"nms": "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-               "qnms": "qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor"}
+_TV_SCHEMAS = {
+    "nms": "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+    "qnms": "qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor",
+}
 _tv_lib = None  # keeps the torch.library.Library alive for the life of the process
+
 
 def _declare_torchvision_schemas():
     "Define the torchvision operator schemas whose fake kernels torchvision registers at import."
     global _tv_lib
-    if _tv_lib is None: _tv_lib = torch.library.Library("torchvision", "FRAGMENT")
+    if _tv_lib is None:
+        _tv_lib = torch.library.Library("torchvision", "FRAGMENT")
     for name, schema in _TV_SCHEMAS.items():
-        if not _op_exists(name): _tv_lib.define(schema)
+        if not _op_exists(name):
+            _tv_lib.define(schema)
+
 
 def _op_exists(name):
     "True if `torchvision::name` is already a known operator."
-    try: torch._C._get_schema(f"torchvision::{name}", ""); return True
-    except RuntimeError: return False
+    try:
+        torch._C._get_schema(f"torchvision::{name}", "")
+        return True
+    except RuntimeError:
+        return False
 
 # %% ../nbs/00a_compat.ipynb #c005
 def ensure_torchvision():
     "Import torchvision, declaring its missing op schemas first only if the plain import fails; returns the module."
-    try: return importlib.import_module("torchvision")
+    try:
+        return importlib.import_module("torchvision")
     except RuntimeError as e:
-        if "torchvision::" not in str(e): raise
-    for mod in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]: del sys.modules[mod]
+        if "torchvision::" not in str(e):
+            raise
+    for mod in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+        del sys.modules[mod]
     _declare_torchvision_schemas()
     return importlib.import_module("torchvision")

@@ -19,9 +19,13 @@ from fastcore.basics import patch
 # %% ../nbs/00_core.ipynb #c005
 SETTINGS_SCHEMA = {
     'paths': {'data_dir': 'dir', 'outputs_dir': 'dir', 'weights_dir': 'dir'},
-    'run': {'profile': ('smoke', 'quick', 'paper'), 'device': 'device', 'seed': 'int', 'workers': 'int'}}
-SETTINGS_DEFAULTS = {'paths': {'data_dir': 'data', 'outputs_dir': 'outputs', 'weights_dir': 'weights'},
-                     'run': {'profile': 'quick', 'device': 'auto', 'seed': '0', 'workers': '2'}}
+    'run': {'profile': ('smoke', 'quick', 'paper'), 'device': 'device', 'seed': 'int', 'workers': 'int'},
+}
+SETTINGS_DEFAULTS = {
+    'paths': {'data_dir': 'data', 'outputs_dir': 'outputs', 'weights_dir': 'weights'},
+    'run': {'profile': 'quick', 'device': 'auto', 'seed': '0', 'workers': '2'},
+}
+
 
 class SettingsError(ValueError):
     "A settings.ini key or MEDGAN_* variable that is unknown or has a bad value."
@@ -30,16 +34,20 @@ class SettingsError(ValueError):
 def package_root() -> Path:
     "The folder that holds the `medgan_nb` package (the repository root in a development install)."
     import importlib.util
+
     return Path(importlib.util.find_spec('medgan_nb').origin).resolve().parent.parent
 
 # %% ../nbs/00_core.ipynb #c007
-def find_settings(start:Path|None=None, # folder to search upwards from (default: cwd)
-                 ) -> Path|None:         # the nearest settings.ini, or None
+def find_settings(
+    start: Path | None = None,  # folder to search upwards from (default: cwd)
+) -> Path | None:  # the nearest settings.ini, or None
     "Find `settings.ini`: `$MEDGAN_SETTINGS`, else the nearest one from `start` upwards, else the package's repo."
-    if os.environ.get('MEDGAN_SETTINGS'): return Path(os.environ['MEDGAN_SETTINGS'])
+    if os.environ.get('MEDGAN_SETTINGS'):
+        return Path(os.environ['MEDGAN_SETTINGS'])
     start = Path(start or Path.cwd()).resolve()
     for d in [start, *start.parents, package_root()]:
-        if (d/'settings.ini').is_file() and (d/'pyproject.toml').is_file(): return d/'settings.ini'
+        if (d / 'settings.ini').is_file() and (d / 'pyproject.toml').is_file():
+            return d / 'settings.ini'
     return None
 
 # %% ../nbs/00_core.ipynb #c008
@@ -47,99 +55,142 @@ def _check_value(key, kind, raw, base, source):
     "Convert and validate one settings value; raise `SettingsError` naming `key` and `source`."
     where = f"{source}: [{key.split('.')[0]}] {key.split('.')[1]} = {raw!r}"
     if isinstance(kind, tuple):
-        if raw not in kind: raise SettingsError(f"{where}: expected one of {', '.join(kind)}")
+        if raw not in kind:
+            raise SettingsError(f"{where}: expected one of {', '.join(kind)}")
         return raw
     if kind == 'int':
-        try: v = int(raw)
-        except ValueError: raise SettingsError(f"{where}: expected an integer") from None
-        if v < 0: raise SettingsError(f"{where}: expected a non-negative integer")
+        try:
+            v = int(raw)
+        except ValueError:
+            raise SettingsError(f"{where}: expected an integer") from None
+        if v < 0:
+            raise SettingsError(f"{where}: expected a non-negative integer")
         return v
     if kind == 'device':
         if raw not in ('auto', 'cpu', 'cuda', 'mps') and not (raw.startswith('cuda:') and raw[5:].isdigit()):
             raise SettingsError(f"{where}: expected auto, cpu, cuda, cuda:N or mps")
         return raw
     p = Path(os.path.expanduser(raw))
-    p = p if p.is_absolute() else (base/p)
-    if not raw.strip(): raise SettingsError(f"{where}: expected a folder path, got an empty value")
-    if p.exists() and not p.is_dir(): raise SettingsError(f"{where}: {p} exists and is not a folder")
+    p = p if p.is_absolute() else (base / p)
+    if not raw.strip():
+        raise SettingsError(f"{where}: expected a folder path, got an empty value")
+    if p.exists() and not p.is_dir():
+        raise SettingsError(f"{where}: {p} exists and is not a folder")
     return p
 
 # %% ../nbs/00_core.ipynb #c009
-def load_settings(path:str|Path|None=None, # settings.ini (default: `find_settings()`; none found → defaults)
-                  environ:dict|None=None,    # environment for MEDGAN_* overrides (default: `os.environ`)
-                 ) -> SimpleNamespace:       # `.paths.data_dir` … (Paths), `.run.profile` …, `.source`
+def load_settings(
+    path: str | Path | None = None,  # settings.ini (default: `find_settings()`; none found → defaults)
+    environ: dict | None = None,  # environment for MEDGAN_* overrides (default: `os.environ`)
+) -> SimpleNamespace:  # `.paths.data_dir` … (Paths), `.run.profile` …, `.source`
     "Read the suite's run settings, apply `MEDGAN_<SECTION>_<KEY>` overrides and validate every key."
     environ = os.environ if environ is None else environ
     path = Path(path) if path else find_settings()
     raw = {s: dict(v) for s, v in SETTINGS_DEFAULTS.items()}
     srcs = {f'{s}.{k}': 'defaults' for s, v in raw.items() for k in v}
     if path is not None:
-        if not Path(path).is_file(): raise SettingsError(f"{path}: settings file not found")
+        if not Path(path).is_file():
+            raise SettingsError(f"{path}: settings file not found")
         cp = configparser.ConfigParser(interpolation=None)
-        try: cp.read(path)
-        except configparser.Error as e: raise SettingsError(f"{path}: unreadable settings file: {e}") from None
+        try:
+            cp.read(path)
+        except configparser.Error as e:
+            raise SettingsError(f"{path}: unreadable settings file: {e}") from None
         for sec in cp.sections():
-            if sec not in SETTINGS_SCHEMA: raise SettingsError(f"{path}: unknown section [{sec}]; expected {', '.join(SETTINGS_SCHEMA)}")
+            if sec not in SETTINGS_SCHEMA:
+                raise SettingsError(f"{path}: unknown section [{sec}]; expected {', '.join(SETTINGS_SCHEMA)}")
             for k, v in cp[sec].items():
-                if k not in SETTINGS_SCHEMA[sec]: raise SettingsError(f"{path}: unknown key [{sec}] {k}; expected one of {', '.join(SETTINGS_SCHEMA[sec])}")
-                raw[sec][k] = v.strip(); srcs[f'{sec}.{k}'] = str(path)
+                if k not in SETTINGS_SCHEMA[sec]:
+                    raise SettingsError(
+                        f"{path}: unknown key [{sec}] {k}; expected one of {', '.join(SETTINGS_SCHEMA[sec])}"
+                    )
+                raw[sec][k] = v.strip()
+                srcs[f'{sec}.{k}'] = str(path)
     for var, v in environ.items():
         sec = next((s for s in SETTINGS_SCHEMA if var.startswith(f'MEDGAN_{s.upper()}_')), None)
-        if sec is None: continue
-        k = var[len(f'MEDGAN_{sec}_'):].lower()
-        if k not in SETTINGS_SCHEMA[sec]: raise SettingsError(f"environment: unknown variable {var}; expected one of " + ', '.join(f'MEDGAN_{sec.upper()}_{x.upper()}' for x in SETTINGS_SCHEMA[sec]))
-        raw[sec][k] = v.strip(); srcs[f'{sec}.{k}'] = f'environment {var}'
+        if sec is None:
+            continue
+        k = var[len(f'MEDGAN_{sec}_') :].lower()
+        if k not in SETTINGS_SCHEMA[sec]:
+            raise SettingsError(
+                f"environment: unknown variable {var}; expected one of "
+                + ', '.join(f'MEDGAN_{sec.upper()}_{x.upper()}' for x in SETTINGS_SCHEMA[sec])
+            )
+        raw[sec][k] = v.strip()
+        srcs[f'{sec}.{k}'] = f'environment {var}'
     base = Path(path).resolve().parent if path else Path.cwd()
-    out = {s: SimpleNamespace(**{k: _check_value(f'{s}.{k}', kind, raw[s][k], base, srcs[f'{s}.{k}']) for k, kind in ks.items()})
-           for s, ks in SETTINGS_SCHEMA.items()}
+    out = {
+        s: SimpleNamespace(
+            **{k: _check_value(f'{s}.{k}', kind, raw[s][k], base, srcs[f'{s}.{k}']) for k, kind in ks.items()}
+        )
+        for s, ks in SETTINGS_SCHEMA.items()
+    }
     return SimpleNamespace(**out, source=str(path) if path else None)
 
 # %% ../nbs/00_core.ipynb #c014
-def seed_everything(seed:int,                 # seed for python, numpy and torch (all devices)
-                    deterministic:bool=False, # also ask torch for deterministic kernels (slower)
-                   ) -> torch.Generator:      # a CPU generator seeded with `seed`, for samplers
+def seed_everything(
+    seed: int,  # seed for python, numpy and torch (all devices)
+    deterministic: bool = False,  # also ask torch for deterministic kernels (slower)
+) -> torch.Generator:  # a CPU generator seeded with `seed`, for samplers
     "Seed python, numpy and torch; optionally switch torch to deterministic algorithms."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-    if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
     if deterministic:
         os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
         torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False; torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
     return torch.Generator().manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #c016
-def get_device(spec:str='auto', # auto | cpu | cuda | cuda:N | mps
-              ) -> torch.device:
+def get_device(
+    spec: str = 'auto',  # auto | cpu | cuda | cuda:N | mps
+) -> torch.device:
     "The torch device for `spec`; `auto` prefers CUDA, then Apple MPS, then the CPU."
     if spec == 'auto':
-        if torch.cuda.is_available(): return torch.device('cuda')
+        if torch.cuda.is_available():
+            return torch.device('cuda')
         mps = getattr(torch.backends, 'mps', None)
         return torch.device('mps' if mps is not None and mps.is_available() else 'cpu')
     dev = torch.device(spec)
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise RuntimeError(f"device={spec!r}: CUDA is not available on this machine; use device='auto' or 'cpu'")
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device={spec!r}: CUDA is not available on this machine; use device='auto' or 'cpu'"
+        )
     return dev
 
 # %% ../nbs/00_core.ipynb #c018
 def _cpu_flags() -> set:
     "CPU feature flags from /proc/cpuinfo (empty where unavailable)."
-    try: txt = Path('/proc/cpuinfo').read_text()
-    except OSError: return set()
+    try:
+        txt = Path('/proc/cpuinfo').read_text()
+    except OSError:
+        return set()
     line = next((l for l in txt.splitlines() if l.startswith('flags')), '')
     return set(line.split(':', 1)[-1].split())
 
-def bf16_supported(device:torch.device|str) -> bool:
+
+def bf16_supported(device: torch.device | str) -> bool:
     "True where bf16 autocast is fast: CUDA with bf16, or a CPU with AMX-bf16 / AVX512-bf16."
     device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if device.type == 'cpu': return bool({'amx_bf16', 'avx512_bf16'} & _cpu_flags())
+    if device.type == 'cuda':
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == 'cpu':
+        return bool({'amx_bf16', 'avx512_bf16'} & _cpu_flags())
     return False
 
-def autocast(device:torch.device|str, # the device the model runs on
-             enabled:bool=True,        # False: a no-op context (fp32)
-            ):
+
+def autocast(
+    device: torch.device | str,  # the device the model runs on
+    enabled: bool = True,  # False: a no-op context (fp32)
+):
     "bf16 autocast on `device` where `bf16_supported`, else a no-op context manager."
     device = torch.device(device)
-    if enabled and bf16_supported(device): return torch.autocast(device.type, dtype=torch.bfloat16)
+    if enabled and bf16_supported(device):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 # %% ../nbs/00_core.ipynb #c021
@@ -147,109 +198,181 @@ def tqdm(*args, **kwargs):
     "A progress bar: `tqdm.auto`, or text on stdout when `MEDGAN_PROGRESS=text` (papermill output notebooks)."
     if os.environ.get('MEDGAN_PROGRESS', 'auto') == 'text':
         from tqdm.std import tqdm as _bar
-        kwargs.setdefault('file', sys.stdout); kwargs.setdefault('mininterval', 2.0); kwargs.setdefault('ncols', 100)
+
+        kwargs.setdefault('file', sys.stdout)
+        kwargs.setdefault('mininterval', 2.0)
+        kwargs.setdefault('ncols', 100)
         return _bar(*args, **kwargs)
     from tqdm.auto import tqdm as _bar
+
     return _bar(*args, **kwargs)
 
 # %% ../nbs/00_core.ipynb #c024
-def atomic_write(path:str|Path,    # destination file
-                 data:bytes|str,   # the whole content (str is written as UTF-8)
-                ) -> Path:
+def atomic_write(
+    path: str | Path,  # destination file
+    data: bytes | str,  # the whole content (str is written as UTF-8)
+) -> Path:
     "Write `data` to `path` atomically (temp file in the same folder, fsync, rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str): data = data.encode()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     return path
 
 # %% ../nbs/00_core.ipynb #c025
-def atomic_torch_save(obj, path:str|Path) -> Path:
+def atomic_torch_save(obj, path: str | Path) -> Path:
     "`torch.save` through `atomic_write`."
     import io
-    buf = io.BytesIO(); torch.save(obj, buf)
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
     return atomic_write(path, buf.getvalue())
 
+
 def _json_default(o):
-    if isinstance(o, Path): return str(o)
-    if isinstance(o, (np.integer, np.floating, np.bool_)): return o.item()
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, torch.Tensor): return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (np.integer, np.floating, np.bool_)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, torch.Tensor):
+        return o.tolist()
     raise TypeError(f"cannot write {type(o).__name__} to JSON")
 
-def save_json(obj, path:str|Path) -> Path:
+
+def save_json(obj, path: str | Path) -> Path:
     "Write `obj` as indented JSON atomically (numpy, torch and Path values converted)."
     return atomic_write(path, json.dumps(obj, indent=2, default=_json_default) + '\n')
 
-def load_json(path:str|Path):
-    "Read a JSON file, naming the file if it is malformed."
-    try: return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
 
-def save_yaml(obj, path:str|Path) -> Path:
+def load_json(path: str | Path):
+    "Read a JSON file, naming the file if it is malformed."
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+
+
+def save_yaml(obj, path: str | Path) -> Path:
     "Write `obj` as YAML atomically (Paths written as strings)."
-    return atomic_write(path, yaml.safe_dump(json.loads(json.dumps(obj, default=_json_default)), sort_keys=False))
+    return atomic_write(
+        path, yaml.safe_dump(json.loads(json.dumps(obj, default=_json_default)), sort_keys=False)
+    )
 
 # %% ../nbs/00_core.ipynb #c030
-def _sha256(path:Path, chunk:int=1<<20) -> str:
+def _sha256(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
+        for b in iter(lambda: f.read(chunk), b''):
+            h.update(b)
     return h.hexdigest()
 
-def fingerprint(paths, # files or folders (folders are walked, sorted)
-                root:str|Path|None=None, # names are recorded relative to this folder
-               ) -> dict:                # {'files': {name: {'sha256', 'bytes'}}, 'n_files', 'digest'}
+
+def fingerprint(
+    paths,  # files or folders (folders are walked, sorted)
+    root: str | Path | None = None,  # names are recorded relative to this folder
+) -> dict:  # {'files': {name: {'sha256', 'bytes'}}, 'n_files', 'digest'}
     "SHA-256 of every input file and one combined digest, to tell exactly which data a run saw."
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob('*')) if f.is_file()})
-    if not files: raise FileNotFoundError(f"fingerprint: no files under {', '.join(map(str, paths))}")
+    if not files:
+        raise FileNotFoundError(f"fingerprint: no files under {', '.join(map(str, paths))}")
     rel = lambda f: str(f.relative_to(root)) if root else str(f)
     out = {rel(f): {'sha256': _sha256(f), 'bytes': f.stat().st_size} for f in files}
     digest = hashlib.sha256(''.join(f"{k}:{v['sha256']}\n" for k, v in out.items()).encode()).hexdigest()
     return {'files': out, 'n_files': len(out), 'digest': digest}
 
 # %% ../nbs/00_core.ipynb #c032
-def _git_commit(cwd:Path) -> dict:
+def _git_commit(cwd: Path) -> dict:
     "The git commit of the repository holding `cwd`, and whether the tree has uncommitted changes."
     try:
         run = lambda *a: subprocess.run(['git', *a], cwd=cwd, capture_output=True, text=True, timeout=10)
         c = run('rev-parse', 'HEAD')
-        if c.returncode: return {'commit': None, 'dirty': None}
-        return {'commit': c.stdout.strip(), 'dirty': bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip())}
-    except (OSError, subprocess.TimeoutExpired): return {'commit': None, 'dirty': None}
+        if c.returncode:
+            return {'commit': None, 'dirty': None}
+        return {
+            'commit': c.stdout.strip(),
+            'dirty': bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip()),
+        }
+    except (OSError, subprocess.TimeoutExpired):
+        return {'commit': None, 'dirty': None}
+
 
 def _cpu_model() -> str:
-    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
+    try:
+        return next(
+            l.split(':', 1)[1].strip()
+            for l in Path('/proc/cpuinfo').read_text().splitlines()
+            if l.startswith('model name')
+        )
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 # %% ../nbs/00_core.ipynb #c033
-ENV_PACKAGES = ('medgan_nb', 'torch', 'torchvision', 'numpy', 'scipy', 'scikit-learn', 'nibabel', 'SimpleITK',
-                'pydicom', 'nilearn', 'papermill', 'nbdev', 'matplotlib', 'pandas')
+ENV_PACKAGES = (
+    'medgan_nb',
+    'torch',
+    'torchvision',
+    'numpy',
+    'scipy',
+    'scikit-learn',
+    'nibabel',
+    'SimpleITK',
+    'pydicom',
+    'nilearn',
+    'papermill',
+    'nbdev',
+    'matplotlib',
+    'pandas',
+)
 
-def environment_info(device:torch.device|str='cpu') -> dict:
+
+def environment_info(device: torch.device | str = 'cpu') -> dict:
     "Versions, device, CPU/GPU model and git commit: what `env.json` records for a run."
     from importlib.metadata import version, PackageNotFoundError
+
     def ver(p):
-        try: return version(p)
-        except PackageNotFoundError: return None
+        try:
+            return version(p)
+        except PackageNotFoundError:
+            return None
+
     device = torch.device(device)
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else None
-    return {'python': sys.version.split()[0], 'platform': platform.platform(), 'packages': {p: ver(p) for p in ENV_PACKAGES},
-            'device': str(device), 'cpu_model': _cpu_model(), 'cpu_count': os.cpu_count(), 'gpu_model': gpu,
-            'cuda': torch.version.cuda, 'bf16_autocast': bf16_supported(device), 'torch_threads': torch.get_num_threads(),
-            'git': _git_commit(package_root()), 'hostname': platform.node()}
+    return {
+        'python': sys.version.split()[0],
+        'platform': platform.platform(),
+        'packages': {p: ver(p) for p in ENV_PACKAGES},
+        'device': str(device),
+        'cpu_model': _cpu_model(),
+        'cpu_count': os.cpu_count(),
+        'gpu_model': gpu,
+        'cuda': torch.version.cuda,
+        'bf16_autocast': bf16_supported(device),
+        'torch_threads': torch.get_num_threads(),
+        'git': _git_commit(package_root()),
+        'hostname': platform.node(),
+    }
 
 # %% ../nbs/00_core.ipynb #c036
 class RunFinishedError(RuntimeError):
     "Raised on any attempt to write into a finished run."
 
+
 RUN_SUBDIRS = ('tables', 'figures', 'checkpoints', 'samples')
+
 
 def new_run_id() -> str:
     "A sortable, unique run id: UTC time plus a random suffix."
@@ -259,60 +382,100 @@ def new_run_id() -> str:
 @dataclass
 class Run:
     "A run folder `outputs/<paper>/<run_id>/` with its sub-folders and finish marker."
+
     dir: Path
+
     @property
-    def run_id(self): return self.dir.name
+    def run_id(self):
+        return self.dir.name
+
     @property
-    def paper(self): return self.dir.parent.name
+    def paper(self):
+        return self.dir.parent.name
+
     @property
-    def finished(self) -> bool: return (self.dir/'FINISHED').exists()
+    def finished(self) -> bool:
+        return (self.dir / 'FINISHED').exists()
+
     def __getattr__(self, name):
-        if name in RUN_SUBDIRS: return self.dir/name
+        if name in RUN_SUBDIRS:
+            return self.dir / name
         raise AttributeError(name)
+
     def check_writable(self):
         "Raise `RunFinishedError` if the run is finished."
-        if self.finished: raise RunFinishedError(f"{self.dir} is a finished run; nothing in it is overwritten. Start a new run (run_id=None).")
+        if self.finished:
+            raise RunFinishedError(
+                f"{self.dir} is a finished run; nothing in it is overwritten. Start a new run (run_id=None)."
+            )
+
     def path(self, *parts) -> Path:
         "A path inside the run, refused once the run is finished."
-        self.check_writable(); return self.dir.joinpath(*parts)
+        self.check_writable()
+        return self.dir.joinpath(*parts)
 
 # %% ../nbs/00_core.ipynb #c038
-def start_run(paper:str,                # paper key, e.g. 'han2018'
-              config:dict,              # resolved parameters, written to config.yaml
-              run_id:str|None=None,     # None: a new id; an existing id: resume (with `resume=True`)
-              outputs_dir:str|Path|None=None, # default: settings' outputs_dir
-              resume:bool=False,        # continue an unfinished run with this id
-              device:str|torch.device='cpu', # recorded in env.json
-             ) -> Run:
+def start_run(
+    paper: str,  # paper key, e.g. 'han2018'
+    config: dict,  # resolved parameters, written to config.yaml
+    run_id: str | None = None,  # None: a new id; an existing id: resume (with `resume=True`)
+    outputs_dir: str | Path | None = None,  # default: settings' outputs_dir
+    resume: bool = False,  # continue an unfinished run with this id
+    device: str | torch.device = 'cpu',  # recorded in env.json
+) -> Run:
     "Create (or resume) `outputs/<paper>/<run_id>/`, writing `config.yaml` and `env.json`."
     outputs_dir = Path(outputs_dir) if outputs_dir else load_settings().paths.outputs_dir
-    run = Run(outputs_dir/paper/(run_id or new_run_id()))
-    if (run.dir/'config.yaml').exists() or run.finished:  # a folder holding only an executed notebook is not a run yet
-        if run.finished: raise RunFinishedError(f"{run.dir} is a finished run; nothing in it is overwritten. Choose another run_id.")
-        if not resume: raise FileExistsError(f"{run.dir} exists and is unfinished; pass resume=True to continue it, or choose another run_id.")
-        old = yaml.safe_load((run.dir/'config.yaml').read_text()) if (run.dir/'config.yaml').exists() else None
+    run = Run(outputs_dir / paper / (run_id or new_run_id()))
+    if (
+        run.dir / 'config.yaml'
+    ).exists() or run.finished:  # a folder holding only an executed notebook is not a run yet
+        if run.finished:
+            raise RunFinishedError(
+                f"{run.dir} is a finished run; nothing in it is overwritten. Choose another run_id."
+            )
+        if not resume:
+            raise FileExistsError(
+                f"{run.dir} exists and is unfinished; pass resume=True to continue it, or choose another run_id."
+            )
+        old = (
+            yaml.safe_load((run.dir / 'config.yaml').read_text())
+            if (run.dir / 'config.yaml').exists()
+            else None
+        )
         if old is not None and old != json.loads(json.dumps(config, default=_json_default)):
-            diff = sorted(k for k in set(old) | set(config) if old.get(k) != json.loads(json.dumps(config.get(k), default=_json_default)))
-            raise ValueError(f"{run.dir/'config.yaml'}: cannot resume with different parameters ({', '.join(diff)})")
-    for s in RUN_SUBDIRS: (run.dir/s).mkdir(parents=True, exist_ok=True)
-    save_yaml(config, run.dir/'config.yaml')
+            diff = sorted(
+                k
+                for k in set(old) | set(config)
+                if old.get(k) != json.loads(json.dumps(config.get(k), default=_json_default))
+            )
+            raise ValueError(
+                f"{run.dir / 'config.yaml'}: cannot resume with different parameters ({', '.join(diff)})"
+            )
+    for s in RUN_SUBDIRS:
+        (run.dir / s).mkdir(parents=True, exist_ok=True)
+    save_yaml(config, run.dir / 'config.yaml')
     env = environment_info(device)
-    if (run.dir/'env.json').exists(): env = {**load_json(run.dir/'env.json'), 'resumed': env}
-    save_json(env, run.dir/'env.json')
+    if (run.dir / 'env.json').exists():
+        env = {**load_json(run.dir / 'env.json'), 'resumed': env}
+    save_json(env, run.dir / 'env.json')
     return run
 
 # %% ../nbs/00_core.ipynb #c039
 @patch
-def record_inputs(self:Run, paths, # data files or folders the run reads
-                  root:str|Path|None=None, # record names relative to this folder
-                 ) -> dict:
+def record_inputs(
+    self: Run,
+    paths,  # data files or folders the run reads
+    root: str | Path | None = None,  # record names relative to this folder
+) -> dict:
     "Fingerprint the run's inputs into `inputs.json` and return the fingerprint."
     fp = fingerprint(paths, root=root)
-    save_json(fp, self.path('inputs.json')); return fp
+    save_json(fp, self.path('inputs.json'))
+    return fp
+
 
 @patch
-def finish(self:Run, metrics:dict) -> Path:
+def finish(self: Run, metrics: dict) -> Path:
     "Write `metrics.json` and mark the run finished; later writes raise `RunFinishedError`."
     save_json(metrics, self.path('metrics.json'))
-    atomic_write(self.dir/'FINISHED', _dt.datetime.now(_dt.timezone.utc).isoformat() + '\n')
-    return self.dir/'metrics.json'
+    atomic_write(self.dir / 'FINISHED', _dt.datetime.now(_dt.timezone.utc).isoformat() + '\n')
+    return self.dir / 'metrics.json'

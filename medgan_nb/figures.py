@@ -15,102 +15,145 @@ from .core import atomic_write, save_json
 # %% ../nbs/02_figures.ipynb #c005
 _FIXED_META = {'png': {'Software': None}, 'pdf': {'Creator': None, 'Producer': None, 'CreationDate': None}}
 
-def _figure_caption(fig:plt.Figure) -> str|None:
+
+def _figure_caption(fig: plt.Figure) -> str | None:
     "The caption drawn on `fig`: its figure-level texts except the suptitle and super-labels, joined."
     skip = {id(getattr(fig, a, None)) for a in ('_suptitle', '_supxlabel', '_supylabel')}
     texts = [t.get_text().strip() for t in fig.texts if id(t) not in skip]
     return ' '.join(t for t in texts if t) or None
 
-def save_figure(fig:plt.Figure,        # the figure to save
-                name:str,               # file stem, e.g. 'fig3_dcgan_samples'
-                folder:str|Path,        # usually a run's `figures/` folder
-                dpi:int=300,            # PNG resolution
-                close:bool=False,       # close the figure afterwards
-               ) -> list[Path]:         # [png, pdf] (the caption, if any, goes to `name.json` beside them)
+
+def save_figure(
+    fig: plt.Figure,  # the figure to save
+    name: str,  # file stem, e.g. 'fig3_dcgan_samples'
+    folder: str | Path,  # usually a run's `figures/` folder
+    dpi: int = 300,  # PNG resolution
+    close: bool = False,  # close the figure afterwards
+) -> list[Path]:  # [png, pdf] (the caption, if any, goes to `name.json` beside them)
     "Save `fig` as `name.png` (300 dpi) and `name.pdf` (deterministic metadata) and its caption, atomically."
-    folder = Path(folder); out = []
+    folder = Path(folder)
+    out = []
     for ext in ('png', 'pdf'):
         buf = io.BytesIO()
         fig.savefig(buf, format=ext, dpi=dpi, bbox_inches='tight', metadata=_FIXED_META[ext])
-        out.append(atomic_write(folder/f'{name}.{ext}', buf.getvalue()))
+        out.append(atomic_write(folder / f'{name}.{ext}', buf.getvalue()))
     cap = _figure_caption(fig)
-    if cap: save_json({'caption': cap}, folder/f'{name}.json')
-    if close: plt.close(fig)
+    if cap:
+        save_json({'caption': cap}, folder / f'{name}.json')
+    if close:
+        plt.close(fig)
     return out
 
 # %% ../nbs/02_figures.ipynb #c008
 def _as_images(images) -> np.ndarray:
     "Images as a float numpy array N×H×W (or N×H×W×3); torch N×C×H×W with C = 1 or 3 accepted."
-    if hasattr(images, 'detach'): images = images.detach().float().cpu().numpy()
-    arr = np.asarray(images if not isinstance(images, (list, tuple)) else np.stack([np.asarray(i) for i in images]), dtype=np.float32)
-    if arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[-1] not in (1, 3): arr = arr.transpose(0, 2, 3, 1)
-    if arr.ndim == 4 and arr.shape[-1] == 1: arr = arr[..., 0]
-    if arr.ndim == 2: arr = arr[None]
+    if hasattr(images, 'detach'):
+        images = images.detach().float().cpu().numpy()
+    arr = np.asarray(
+        images if not isinstance(images, (list, tuple)) else np.stack([np.asarray(i) for i in images]),
+        dtype=np.float32,
+    )
+    if arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[-1] not in (1, 3):
+        arr = arr.transpose(0, 2, 3, 1)
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = arr[None]
     if arr.ndim not in (3, 4) or (arr.ndim == 4 and arr.shape[-1] != 3):
         raise ValueError(f"image_grid: expected images N×H×W, N×1×H×W or N×3×H×W, got shape {arr.shape}")
     return arr
 
 # %% ../nbs/02_figures.ipynb #c009
-def image_grid(images,                       # N×H×W array/tensor (or N×C×H×W, C = 1 or 3), or a list of H×W images
-               ncols:int=8,                  # columns
-               window:tuple|None=None,       # (low, high) display window for all panels; None: 0.5/99.5 percentiles of all
-               titles:list|None=None,        # one title per image
-               cell:float=1.4,               # inches per panel
-               suptitle:str|None=None,       # title over the grid
-               caption:str|None=None,        # caption under the grid (data set, profile, seed)
-              ) -> plt.Figure:
+def image_grid(
+    images,  # N×H×W array/tensor (or N×C×H×W, C = 1 or 3), or a list of H×W images
+    ncols: int = 8,  # columns
+    window: tuple
+    | None = None,  # (low, high) display window for all panels; None: 0.5/99.5 percentiles of all
+    titles: list | None = None,  # one title per image
+    cell: float = 1.4,  # inches per panel
+    suptitle: str | None = None,  # title over the grid
+    caption: str | None = None,  # caption under the grid (data set, profile, seed)
+) -> plt.Figure:
     "A grid of medical images: grayscale, one fixed window, no interpolation, no axes."
     arr = _as_images(images)
     lo, hi = window if window is not None else np.percentile(arr, [0.5, 99.5])
-    if not hi > lo: hi = lo + 1e-6
-    n = len(arr); ncols = max(1, min(ncols, n)); nrows = int(np.ceil(n / ncols))
+    if not hi > lo:
+        hi = lo + 1e-6
+    n = len(arr)
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
     h, w = arr.shape[1:3]
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell*ncols, cell*nrows*h/w + (0.3 if titles else 0)), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(cell * ncols, cell * nrows * h / w + (0.3 if titles else 0)), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
-        if i >= n: continue
-        img = np.clip((arr[i]-lo)/(hi-lo), 0, 1) if arr.ndim == 4 else arr[i]
-        ax.imshow(img, cmap='gray', vmin=None if arr.ndim == 4 else lo, vmax=None if arr.ndim == 4 else hi, interpolation='nearest')
-        if titles: ax.set_title(str(titles[i]), fontsize=7)
-    if suptitle: fig.suptitle(suptitle, fontsize=9)
-    if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
+        if i >= n:
+            continue
+        img = np.clip((arr[i] - lo) / (hi - lo), 0, 1) if arr.ndim == 4 else arr[i]
+        ax.imshow(
+            img,
+            cmap='gray',
+            vmin=None if arr.ndim == 4 else lo,
+            vmax=None if arr.ndim == 4 else hi,
+            interpolation='nearest',
+        )
+        if titles:
+            ax.set_title(str(titles[i]), fontsize=7)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=9)
+    if caption:
+        fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     fig.subplots_adjust(wspace=0.03, hspace=0.15 if titles else 0.03)
     return fig
 
 # %% ../nbs/02_figures.ipynb #c012
-def paper_table(ours:pd.DataFrame,     # our results, one row per key
-                paper:pd.DataFrame,    # the paper's values, same keys and (some of the) same value columns
-                keys:list,             # key columns, e.g. ['class', 'model']
-                caption:str,           # names data set, profile and seed
-                digits:int=3,          # decimals in the Markdown rendering
-               ) -> pd.DataFrame:      # keys, then `<col> (paper)` and `<col> (ours)` for every value column
+def paper_table(
+    ours: pd.DataFrame,  # our results, one row per key
+    paper: pd.DataFrame,  # the paper's values, same keys and (some of the) same value columns
+    keys: list,  # key columns, e.g. ['class', 'model']
+    caption: str,  # names data set, profile and seed
+    digits: int = 3,  # decimals in the Markdown rendering
+) -> pd.DataFrame:  # keys, then `<col> (paper)` and `<col> (ours)` for every value column
     "Join our results with the paper's so each value column appears as a (paper, ours) pair; caption in `.attrs`."
     missing = [k for k in keys if k not in ours.columns or k not in paper.columns]
-    if missing: raise KeyError(f"paper_table: key column(s) {missing} missing from ours or paper")
+    if missing:
+        raise KeyError(f"paper_table: key column(s) {missing} missing from ours or paper")
     cols = [c for c in ours.columns if c not in keys]
     m = paper.rename(columns={c: f'{c} (paper)' for c in paper.columns if c not in keys}).merge(
-        ours.rename(columns={c: f'{c} (ours)' for c in cols}), on=keys, how='outer', sort=False)
+        ours.rename(columns={c: f'{c} (ours)' for c in cols}), on=keys, how='outer', sort=False
+    )
     order = keys + [x for c in cols for x in (f'{c} (paper)', f'{c} (ours)') if x in m.columns]
     out = m[order + [c for c in m.columns if c not in order]]
     out.attrs.update(caption=caption, digits=digits)
     return out
 
 # %% ../nbs/02_figures.ipynb #c013
-def table_markdown(table:pd.DataFrame) -> str:
+def table_markdown(table: pd.DataFrame) -> str:
     "Render a `paper_table` as Markdown with its caption underneath (missing values shown as —)."
     d = table.attrs.get('digits', 3)
-    fmt = lambda v: '—' if v is None or (isinstance(v, float) and np.isnan(v)) else (f'{v:.{d}f}' if isinstance(v, (float, np.floating)) else str(v))
-    lines = ['| ' + ' | '.join(map(str, table.columns)) + ' |', '|' + '---|'*len(table.columns)]
+    fmt = lambda v: (
+        '—'
+        if v is None or (isinstance(v, float) and np.isnan(v))
+        else (f'{v:.{d}f}' if isinstance(v, (float, np.floating)) else str(v))
+    )
+    lines = ['| ' + ' | '.join(map(str, table.columns)) + ' |', '|' + '---|' * len(table.columns)]
     lines += ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in table.itertuples(index=False)]
-    if table.attrs.get('caption'): lines += ['', f"*{table.attrs['caption']}*"]
+    if table.attrs.get('caption'):
+        lines += ['', f"*{table.attrs['caption']}*"]
     return '\n'.join(lines) + '\n'
 
-def save_table(table:pd.DataFrame, # the table, caption and digits in `.attrs`
-               name:str,           # file stem, e.g. 'table1_visual_turing_test'
-               folder:str|Path,    # usually a run's `tables/` folder
-              ) -> list[Path]:     # [csv, md] (caption and digits go to `name.json` beside them)
+
+def save_table(
+    table: pd.DataFrame,  # the table, caption and digits in `.attrs`
+    name: str,  # file stem, e.g. 'table1_visual_turing_test'
+    folder: str | Path,  # usually a run's `tables/` folder
+) -> list[Path]:  # [csv, md] (caption and digits go to `name.json` beside them)
     "Write a table as `name.csv`, `name.md` (with its caption) and `name.json` (caption, digits), atomically."
     folder = Path(folder)
     meta = {'caption': table.attrs.get('caption'), 'digits': table.attrs.get('digits', 3)}
-    save_json(meta, folder/f'{name}.json')
-    return [atomic_write(folder/f'{name}.csv', table.to_csv(index=False)), atomic_write(folder/f'{name}.md', table_markdown(table))]
+    save_json(meta, folder / f'{name}.json')
+    return [
+        atomic_write(folder / f'{name}.csv', table.to_csv(index=False)),
+        atomic_write(folder / f'{name}.md', table_markdown(table)),
+    ]

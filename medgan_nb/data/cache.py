@@ -12,15 +12,18 @@ import torch
 from ..core import atomic_torch_save, save_json, load_json
 
 # %% ../../nbs/16_data.cache.ipynb #c005
-def source_signature(paths, # files or folders (walked recursively)
-                    )->dict: # n_files, bytes, digest
+def source_signature(
+    paths,  # files or folders (walked recursively)
+) -> dict:  # n_files, bytes, digest
     "Cheap signature of source files: hash of (path, size, mtime) of every file."
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob('*')) if f.is_file()})
-    if not files: raise FileNotFoundError(f"source_signature: no files under {', '.join(map(str, paths))}")
+    if not files:
+        raise FileNotFoundError(f"source_signature: no files under {', '.join(map(str, paths))}")
     h, total = hashlib.sha256(), 0
     for f in files:
-        st = f.stat(); total += st.st_size
+        st = f.stat()
+        total += st.st_size
         h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return dict(n_files=len(files), bytes=total, digest=h.hexdigest())
 
@@ -29,59 +32,105 @@ def _jsonable(o):
     "Parameters as plain JSON values (tuples -> lists, paths -> str)."
     return json.loads(json.dumps(o, sort_keys=True, default=str))
 
-def cached(cache_dir, # cache root; None disables caching
-           name:str, # data-set name, e.g. 'han2018'
-           params:dict, # everything the result depends on besides the sources
-           sources, # source files or folders
-           build, # zero-argument function computing the result
-           skipped:list=None, # filled by `build` with (case, reason); recorded in the manifest
-          )->tuple: # (result, 'built' | 'reused' | 'uncached')
+
+def cached(
+    cache_dir,  # cache root; None disables caching
+    name: str,  # data-set name, e.g. 'han2018'
+    params: dict,  # everything the result depends on besides the sources
+    sources,  # source files or folders
+    build,  # zero-argument function computing the result
+    skipped: list = None,  # filled by `build` with (case, reason); recorded in the manifest
+) -> tuple:  # (result, 'built' | 'reused' | 'uncached')
     "Return a cached result if its parameters and sources are unchanged, else build and store it."
-    if cache_dir is None: return build(), 'uncached'
-    p = _jsonable(params); key = hashlib.sha256(json.dumps(p, sort_keys=True).encode()).hexdigest()[:16]
+    if cache_dir is None:
+        return build(), 'uncached'
+    p = _jsonable(params)
+    key = hashlib.sha256(json.dumps(p, sort_keys=True).encode()).hexdigest()[:16]
     data, man = Path(cache_dir) / name / f'{key}.pt', Path(cache_dir) / name / f'{key}.json'
     sig = source_signature(sources)
     if data.is_file() and man.is_file():
         m = load_json(man)
-        if m.get('params') == p and m.get('sources', {}).get('digest') == sig['digest']: return torch.load(data, weights_only=False), 'reused'
+        if m.get('params') == p and m.get('sources', {}).get('digest') == sig['digest']:
+            return torch.load(data, weights_only=False), 'reused'
     t0 = time.time()
-    with torch.random.fork_rng(devices=[]): obj = build()   # a miss draws nothing from the global RNG: what runs next is the same as after a hit
+    with torch.random.fork_rng(devices=[]):
+        obj = build()  # a miss draws nothing from the global RNG: what runs next is the same as after a hit
     secs = time.time() - t0
     atomic_torch_save(obj, data)
     counts = getattr(obj, 'counts', None)
-    save_json(dict(name=name, params=p, sources=sig, seconds=round(secs, 2), skipped=[list(s) for s in (skipped or [])],
-                   counts=counts.reset_index().to_dict('records') if counts is not None else None), man)
+    save_json(
+        dict(
+            name=name,
+            params=p,
+            sources=sig,
+            seconds=round(secs, 2),
+            skipped=[list(s) for s in (skipped or [])],
+            counts=counts.reset_index().to_dict('records') if counts is not None else None,
+        ),
+        man,
+    )
     return obj, 'built'
 
 # %% ../../nbs/16_data.cache.ipynb #c010
-def han2018_data(root, # BraTS folder
-                 cache_dir=None, # cache root (None: no cache)
-                 grades=('HGG',), # the paper uses the 220 HGG patients
-                 max_cases:int=None, # first cases only
-                 **kw, # `han2018_slices` arguments (sizes, first, last, aspect, sequences)
-                )->tuple: # (SliceSet, status)
+def han2018_data(
+    root,  # BraTS folder
+    cache_dir=None,  # cache root (None: no cache)
+    grades=('HGG',),  # the paper uses the 220 HGG patients
+    max_cases: int = None,  # first cases only
+    **kw,  # `han2018_slices` arguments (sizes, first, last, aspect, sequences)
+) -> tuple:  # (SliceSet, status)
     "Han 2018 data set (cached)."
     from medgan_nb.data.prep.brain import iter_brats, han2018_slices
+
     skipped = []
     params = dict(paper='han2018', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **kw)
-    return cached(cache_dir, 'han2018', params, root, lambda: han2018_slices(iter_brats(root, max_cases, grades, skipped), **kw), skipped)
+    return cached(
+        cache_dir,
+        'han2018',
+        params,
+        root,
+        lambda: han2018_slices(iter_brats(root, max_cases, grades, skipped), **kw),
+        skipped,
+    )
 
-def han2019_data(root, cache_dir=None, grades=('HGG',), max_cases:int=None, **kw)->tuple: # (SliceSet, status)
+
+def han2019_data(
+    root, cache_dir=None, grades=('HGG',), max_cases: int = None, **kw
+) -> tuple:  # (SliceSet, status)
     "Han 2019 data set (cached); `kw` go to `han2019_slices` (seed, first, last, side, discard thresholds)."
     from medgan_nb.data.prep.brain import iter_brats, han2019_slices
+
     skipped = []
     params = dict(paper='han2019', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **kw)
-    return cached(cache_dir, 'han2019', params, root, lambda: han2019_slices(iter_brats(root, max_cases, grades, skipped), **kw), skipped)
+    return cached(
+        cache_dir,
+        'han2019',
+        params,
+        root,
+        lambda: han2019_slices(iter_brats(root, max_cases, grades, skipped), **kw),
+        skipped,
+    )
 
-def korkinof2021_data(folder, cache_dir=None, **kw)->tuple: # (MammoSet, status)
+
+def korkinof2021_data(folder, cache_dir=None, **kw) -> tuple:  # (MammoSet, status)
     "Korkinof 2021 data set (cached); `kw` go to `korkinof2021_prep` (size, views, align_left, max_images)."
     from medgan_nb.data.prep.mammo import korkinof2021_prep
+
     params = dict(paper='korkinof2021', folder=str(Path(folder).resolve()), **kw)
     return cached(cache_dir, 'korkinof2021', params, folder, lambda: korkinof2021_prep(folder, **kw))
 
-def haarburger2019_data(root, cache_dir=None, max_cases:int=None, **kw)->tuple: # (PatchSet, status)
+
+def haarburger2019_data(root, cache_dir=None, max_cases: int = None, **kw) -> tuple:  # (PatchSet, status)
     "Haarburger 2019 data set (cached); `kw` go to `haarburger2019_patches` (grid, size, clear, channels, healthy_per_patient, seed)."
     from medgan_nb.data.prep.breast import iter_breast_dce, haarburger2019_patches
+
     skipped = []
     params = dict(paper='haarburger2019', root=str(Path(root).resolve()), max_cases=max_cases, **kw)
-    return cached(cache_dir, 'haarburger2019', params, root, lambda: haarburger2019_patches(iter_breast_dce(root, skipped, max_cases), **kw), skipped)
+    return cached(
+        cache_dir,
+        'haarburger2019',
+        params,
+        root,
+        lambda: haarburger2019_patches(iter_breast_dce(root, skipped, max_cases), **kw),
+        skipped,
+    )

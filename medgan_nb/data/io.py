@@ -26,26 +26,33 @@ __all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'SEQUENCES', 'BRATS_LABELS', 'Data
 class DataError(ValueError):
     "A data file is missing, unreadable or inconsistent; the message starts with the file and names the problem."
 
-def _short(e:Exception, n:int=200)->str:
+
+def _short(e: Exception, n: int = 200) -> str:
     "One-line summary of an exception from a reader library."
     msg = ' '.join(str(e).split())
     return f"{type(e).__name__}: {msg[:n]}{'...' if len(msg) > n else ''}"
 
 # %% ../../nbs/01_data.io.ipynb #c008
-def check_file(path,  # file that must exist and be non-empty
-               kind:str='data',  # what the file should be, for the message ('NIfTI', 'DICOM', ...)
-              )->Path:  # `path` as a Path
+def check_file(
+    path,  # file that must exist and be non-empty
+    kind: str = 'data',  # what the file should be, for the message ('NIfTI', 'DICOM', ...)
+) -> Path:  # `path` as a Path
     "`path` as a `Path` if it is an existing, non-empty file; else a `DataError` naming it."
     path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: {kind} file not found")
-    if path.is_dir(): raise DataError(f"{path}: expected a {kind} file, found a folder")
-    if path.stat().st_size == 0: raise DataError(f"{path}: empty file (0 bytes), expected a {kind} file")
+    if not path.exists():
+        raise DataError(f"{path}: {kind} file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: expected a {kind} file, found a folder")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty file (0 bytes), expected a {kind} file")
     return path
 
-def check_finite(arr:np.ndarray,  # values to check
-                 path,  # file they came from, for the message
-                 what:str='image',  # what the values are, for the message
-                )->np.ndarray:  # `arr` unchanged
+
+def check_finite(
+    arr: np.ndarray,  # values to check
+    path,  # file they came from, for the message
+    what: str = 'image',  # what the values are, for the message
+) -> np.ndarray:  # `arr` unchanged
     "`arr` unchanged if every value is finite; else a `DataError` naming `path` and the count."
     if not np.isfinite(arr).all():
         bad = int(arr.size - np.isfinite(arr).sum())
@@ -53,184 +60,261 @@ def check_finite(arr:np.ndarray,  # values to check
     return arr
 
 # %% ../../nbs/01_data.io.ipynb #c010
-def _atomic_save(path, save)->Path:
+def _atomic_save(path, save) -> Path:
     "Run `save(tmp)` on a hidden sibling with the same extension, then rename it onto `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp{os.getpid()}-{path.name}")
     try:
         save(tmp)
         os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 # %% ../../nbs/01_data.io.ipynb #c012
-def _to_disk_dtype(arr)->np.ndarray:
+def _to_disk_dtype(arr) -> np.ndarray:
     "Array as stored: bool as uint8, float64 as float32, everything else unchanged."
     arr = np.asarray(arr)
-    if arr.dtype == bool: return arr.astype(np.uint8)
+    if arr.dtype == bool:
+        return arr.astype(np.uint8)
     return arr.astype(np.float32) if arr.dtype == np.float64 else arr
 
-def write_nifti(path,  # .nii or .nii.gz file to write (folders are created)
-                arr,  # (x, y, z[, c]) array in RAS order; bool is stored as uint8, float64 as float32
-                spacing=(1., 1., 1.),  # voxel size in mm, used when `affine` is None
-                affine=None,  # 4x4 voxel-to-RAS affine, to store another orientation
-               )->Path:  # the written file
+
+def write_nifti(
+    path,  # .nii or .nii.gz file to write (folders are created)
+    arr,  # (x, y, z[, c]) array in RAS order; bool is stored as uint8, float64 as float32
+    spacing=(1.0, 1.0, 1.0),  # voxel size in mm, used when `affine` is None
+    affine=None,  # 4x4 voxel-to-RAS affine, to store another orientation
+) -> Path:  # the written file
     "Write `arr` (x, y, z[, c] in RAS order) as NIfTI; the affine is diag(`spacing`) unless given."
-    if affine is None: affine = np.diag([*(float(s) for s in spacing[:3]), 1.])
+    if affine is None:
+        affine = np.diag([*(float(s) for s in spacing[:3]), 1.0])
     img = nib.Nifti1Image(_to_disk_dtype(arr), np.asarray(affine, float))
-    img.set_qform(img.affine, code=1); img.set_sform(img.affine, code=1); img.header.set_xyzt_units('mm')
+    img.set_qform(img.affine, code=1)
+    img.set_sform(img.affine, code=1)
+    img.header.set_xyzt_units('mm')
     return _atomic_save(path, lambda p: nib.save(img, str(p)))
 
 # %% ../../nbs/01_data.io.ipynb #c013
-def _canonical(img, path)->tuple:
+def _canonical(img, path) -> tuple:
     "float32 data and geometry of a nibabel image reoriented to canonical RAS."
     try:
         canon = nib.as_closest_canonical(img)
         arr = np.asarray(canon.dataobj, dtype=np.float32)
-    except Exception as e: raise DataError(f"{path}: pixel data missing or unreadable ({_short(e)})") from e
-    return arr, dict(path=Path(path), affine=canon.affine, spacing=tuple(float(z) for z in canon.header.get_zooms()[:3]),
-                     shape=arr.shape, orientation='RAS')
+    except Exception as e:
+        raise DataError(f"{path}: pixel data missing or unreadable ({_short(e)})") from e
+    return arr, dict(
+        path=Path(path),
+        affine=canon.affine,
+        spacing=tuple(float(z) for z in canon.header.get_zooms()[:3]),
+        shape=arr.shape,
+        orientation='RAS',
+    )
 
-def read_nifti(path,  # .nii or .nii.gz file
-              )->tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
+
+def read_nifti(
+    path,  # .nii or .nii.gz file
+) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a NIfTI file as (float32 array in canonical RAS (x, y, z[, c]) order, meta)."
     path = check_file(path, 'NIfTI')
-    try: img = nib.load(str(path)); img.header.get_data_shape()
-    except Exception as e: raise DataError(f"{path}: unreadable NIfTI header ({_short(e)})") from e
+    try:
+        img = nib.load(str(path))
+        img.header.get_data_shape()
+    except Exception as e:
+        raise DataError(f"{path}: unreadable NIfTI header ({_short(e)})") from e
     arr, meta = _canonical(img, path)
     return check_finite(arr, path), meta
 
 # %% ../../nbs/01_data.io.ipynb #c018
-_LPS2RAS = np.diag([-1., -1., 1., 1.])
+_LPS2RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
-def read_mha(path,  # .mha file, or .mhd header with its pixel file
-            )->tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
+
+def read_mha(
+    path,  # .mha file, or .mhd header with its pixel file
+) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a MetaImage (.mha/.mhd) as (float32 array in canonical RAS (x, y, z) order, meta), like `read_nifti`."
     path = check_file(path, 'MetaImage')
-    rdr = sitk.ImageFileReader(); rdr.SetFileName(str(path))
-    try: rdr.ReadImageInformation()
-    except RuntimeError as e: raise DataError(f"{path}: unreadable MetaImage header ({_short(e)})") from e
-    if rdr.GetDimension() != 3: raise DataError(f"{path}: {rdr.GetDimension()}-D image, expected a 3-D volume")
-    try: img = rdr.Execute()
-    except RuntimeError as e: raise DataError(f"{path}: pixel data missing or unreadable ({_short(e)})") from e
-    arr = sitk.GetArrayFromImage(img)                                   # (z, y, x[, c])
+    rdr = sitk.ImageFileReader()
+    rdr.SetFileName(str(path))
+    try:
+        rdr.ReadImageInformation()
+    except RuntimeError as e:
+        raise DataError(f"{path}: unreadable MetaImage header ({_short(e)})") from e
+    if rdr.GetDimension() != 3:
+        raise DataError(f"{path}: {rdr.GetDimension()}-D image, expected a 3-D volume")
+    try:
+        img = rdr.Execute()
+    except RuntimeError as e:
+        raise DataError(f"{path}: pixel data missing or unreadable ({_short(e)})") from e
+    arr = sitk.GetArrayFromImage(img)  # (z, y, x[, c])
     arr = np.transpose(arr, (2, 1, 0, *range(3, arr.ndim)))
-    lps = np.eye(4); lps[:3, :3] = np.reshape(img.GetDirection(), (3, 3)) @ np.diag(img.GetSpacing())
+    lps = np.eye(4)
+    lps[:3, :3] = np.reshape(img.GetDirection(), (3, 3)) @ np.diag(img.GetSpacing())
     lps[:3, 3] = img.GetOrigin()
     arr, meta = _canonical(nib.Nifti1Image(arr, _LPS2RAS @ lps), path)
     return check_finite(arr, path), meta
 
 # %% ../../nbs/01_data.io.ipynb #c019
-def write_mha(path,  # .mha (one file) or .mhd (header + .raw) to write
-              arr,  # (x, y, z) array in RAS order
-              spacing=(1., 1., 1.),  # voxel size in mm
-              compress:bool=True,  # zlib-compress the pixel data
-             )->Path:  # the written (header) file
+def write_mha(
+    path,  # .mha (one file) or .mhd (header + .raw) to write
+    arr,  # (x, y, z) array in RAS order
+    spacing=(1.0, 1.0, 1.0),  # voxel size in mm
+    compress: bool = True,  # zlib-compress the pixel data
+) -> Path:  # the written (header) file
     "Write `arr` (x, y, z in RAS order) as MetaImage (.mha, or .mhd + .raw); `read_mha` returns it unchanged."
     arr = _to_disk_dtype(arr)
-    if arr.ndim != 3: raise ValueError(f"write_mha: arr has shape {arr.shape}, expected a 3-D (x, y, z) volume")
+    if arr.ndim != 3:
+        raise ValueError(f"write_mha: arr has shape {arr.shape}, expected a 3-D (x, y, z) volume")
     img = sitk.GetImageFromArray(np.ascontiguousarray(arr.transpose(2, 1, 0)))
-    img.SetSpacing(tuple(float(s) for s in spacing)); img.SetDirection((-1., 0, 0, 0, -1., 0, 0, 0, 1.))
+    img.SetSpacing(tuple(float(s) for s in spacing))
+    img.SetDirection((-1.0, 0, 0, 0, -1.0, 0, 0, 0, 1.0))
     save = lambda p: sitk.WriteImage(img, str(p), compress)
-    if Path(path).suffix.lower() == '.mhd':                             # the header names its .raw file: no rename
-        Path(path).parent.mkdir(parents=True, exist_ok=True); save(path); return Path(path)
+    if Path(path).suffix.lower() == '.mhd':  # the header names its .raw file: no rename
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        save(path)
+        return Path(path)
     return _atomic_save(path, save)
 
 # %% ../../nbs/01_data.io.ipynb #c022
-def read_image(path,  # .nii, .nii.gz, .mha or .mhd file
-              )->tuple:  # (float32 RAS array, meta)
+def read_image(
+    path,  # .nii, .nii.gz, .mha or .mhd file
+) -> tuple:  # (float32 RAS array, meta)
     "Read a NIfTI or MetaImage volume by its extension (see `read_nifti`, `read_mha`)."
     name = Path(path).name.lower()
-    if name.endswith(('.nii', '.nii.gz')): return read_nifti(path)
-    if name.endswith(('.mha', '.mhd')): return read_mha(path)
+    if name.endswith(('.nii', '.nii.gz')):
+        return read_nifti(path)
+    if name.endswith(('.mha', '.mhd')):
+        return read_mha(path)
     raise DataError(f"{path}: unknown volume format, expected .nii, .nii.gz, .mha or .mhd")
 
 # %% ../../nbs/01_data.io.ipynb #c025
-def _window(x:np.ndarray, center:float, width:float, function:str='LINEAR')->np.ndarray:
+def _window(x: np.ndarray, center: float, width: float, function: str = 'LINEAR') -> np.ndarray:
     "DICOM VOI window (PS3.3 C.11.2.1.2) mapping `x` to [0, 1]."
     function = (function or 'LINEAR').upper()
-    if function == 'SIGMOID': return 1 / (1 + np.exp(-4 * (x - center) / width))
-    if function == 'LINEAR_EXACT': return np.clip((x - center) / width + 0.5, 0, 1)
-    if function != 'LINEAR': raise ValueError(f"VOI LUT Function {function!r}: expected LINEAR, LINEAR_EXACT or SIGMOID")
-    if width <= 1: return (x > center - 0.5).astype(np.float64)
+    if function == 'SIGMOID':
+        return 1 / (1 + np.exp(-4 * (x - center) / width))
+    if function == 'LINEAR_EXACT':
+        return np.clip((x - center) / width + 0.5, 0, 1)
+    if function != 'LINEAR':
+        raise ValueError(f"VOI LUT Function {function!r}: expected LINEAR, LINEAR_EXACT or SIGMOID")
+    if width <= 1:
+        return (x > center - 0.5).astype(np.float64)
     return np.clip((x - (center - 0.5)) / (width - 1) + 0.5, 0, 1)
 
 # %% ../../nbs/01_data.io.ipynb #c027
-def _first(v)->float:
+def _first(v) -> float:
     "First value of a possibly multi-valued DICOM element, as float."
     return float(v[0]) if isinstance(v, (list, tuple, pydicom.multival.MultiValue)) else float(v)
 
-def _bits_range(ds:Dataset)->tuple:
+
+def _bits_range(ds: Dataset) -> tuple:
     "Smallest and largest modality-LUT output the stored bits can hold."
     bits, signed = int(ds.get('BitsStored', ds.BitsAllocated)), int(ds.get('PixelRepresentation', 0))
-    lohi = np.array([-(2**(bits-1)), 2**(bits-1)-1] if signed else [0, 2**bits-1])
+    lohi = np.array([-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] if signed else [0, 2**bits - 1])
     out = np.asarray(apply_modality_lut(lohi, ds), float)
     return float(out.min()), float(out.max())
 
-def _apply_voi(values:np.ndarray, ds:Dataset, voi:str='auto', path='')->tuple:
+
+def _apply_voi(values: np.ndarray, ds: Dataset, voi: str = 'auto', path='') -> tuple:
     "Map modality-LUT output to [0, 1]; returns (array, policy name, (center, width) or None)."
     if voi == 'auto' and len(ds.get('VOILUTSequence', [])):
         n, first, bits = (int(v) for v in ds.VOILUTSequence[0].LUTDescriptor)
-        idx = np.clip(np.rint(values), first, first + (n or 2**16) - 1).astype(np.int64)  # LUT inputs are integers
+        idx = np.clip(np.rint(values), first, first + (n or 2**16) - 1).astype(
+            np.int64
+        )  # LUT inputs are integers
         return apply_voi(idx, ds, index=0) / (2**bits - 1), 'voi_lut', None
     if voi == 'auto' and 'WindowCenter' in ds and 'WindowWidth' in ds:
         cw = (_first(ds.WindowCenter), _first(ds.WindowWidth))
-        if not cw[1] > 0: raise DataError(f"{path}: Window Width {cw[1]:g} must be > 0")
+        if not cw[1] > 0:
+            raise DataError(f"{path}: Window Width {cw[1]:g} must be > 0")
         return _window(values, *cw, ds.get('VOILUTFunction', 'LINEAR')), 'window', cw
-    if voi not in ('auto', 'bits', 'minmax'): raise ValueError(f"voi={voi!r}: expected 'auto', 'bits' or 'minmax'")
+    if voi not in ('auto', 'bits', 'minmax'):
+        raise ValueError(f"voi={voi!r}: expected 'auto', 'bits' or 'minmax'")
     lo, hi = (float(values.min()), float(values.max())) if voi == 'minmax' else _bits_range(ds)
     return np.clip((values - lo) / max(hi - lo, 1e-12), 0, 1), voi if voi == 'minmax' else 'bits', None
 
 # %% ../../nbs/01_data.io.ipynb #c029
 MG_VIEWS = ('CC', 'MLO', 'ML', 'LM', 'LMO', 'XCCL', 'XCCM', 'FB', 'SIO', 'AT')  # DICOM mammography view codes
-_VIEW_MEANINGS = {'cranio-caudal': 'CC', 'medio-lateral oblique': 'MLO', 'medio-lateral': 'ML', 'latero-medial': 'LM',
-                  'latero-medial oblique': 'LMO', 'exaggerated cranio-caudal': 'XCCL', 'from below': 'FB'}
+_VIEW_MEANINGS = {
+    'cranio-caudal': 'CC',
+    'medio-lateral oblique': 'MLO',
+    'medio-lateral': 'ML',
+    'latero-medial': 'LM',
+    'latero-medial oblique': 'LMO',
+    'exaggerated cranio-caudal': 'XCCL',
+    'from below': 'FB',
+}
 
-def _tokens(ds:Dataset)->list:
+
+def _tokens(ds: Dataset) -> list:
     "Upper-case words of the free-text tags that datasets such as CBIS-DDSM use for view and side."
     text = ' '.join(str(ds.get(k, '')) for k in ('PatientID', 'SeriesDescription', 'StudyDescription'))
     return re.split(r'[^A-Z0-9]+', text.upper())
 
-def mammo_view(ds:Dataset,  # DICOM header
-              )->dict:  # view, view_source, laterality, laterality_source (None where unknown)
+
+def mammo_view(
+    ds: Dataset,  # DICOM header
+) -> dict:  # view, view_source, laterality, laterality_source (None where unknown)
     "View (CC, MLO, ...) and laterality (L/R) of a mammogram header, each with the tag it came from."
     view, vsrc = str(ds.get('ViewPosition', '') or '').upper(), 'ViewPosition'
     if not view and len(ds.get('ViewCodeSequence', [])):
-        view, vsrc = _VIEW_MEANINGS.get(str(ds.ViewCodeSequence[0].get('CodeMeaning', '')).lower(), ''), 'ViewCodeSequence'
-    if not view: view, vsrc = next((t for t in _tokens(ds) if t in MG_VIEWS), ''), 'PatientID/SeriesDescription'
+        view, vsrc = (
+            _VIEW_MEANINGS.get(str(ds.ViewCodeSequence[0].get('CodeMeaning', '')).lower(), ''),
+            'ViewCodeSequence',
+        )
+    if not view:
+        view, vsrc = next((t for t in _tokens(ds) if t in MG_VIEWS), ''), 'PatientID/SeriesDescription'
     side, ssrc = str(ds.get('ImageLaterality', '') or '').upper(), 'ImageLaterality'
-    if not side: side, ssrc = str(ds.get('Laterality', '') or '').upper(), 'Laterality'
+    if not side:
+        side, ssrc = str(ds.get('Laterality', '') or '').upper(), 'Laterality'
     if not side:
         side = next(({'LEFT': 'L', 'RIGHT': 'R'}[t] for t in _tokens(ds) if t in ('LEFT', 'RIGHT')), '')
         ssrc = 'PatientID/SeriesDescription'
-    return dict(view=view or None, view_source=vsrc if view else None,
-                laterality=side or None, laterality_source=ssrc if side else None)
+    return dict(
+        view=view or None,
+        view_source=vsrc if view else None,
+        laterality=side or None,
+        laterality_source=ssrc if side else None,
+    )
 
 # %% ../../nbs/01_data.io.ipynb #c031
-def _read_dicom_header(path, **kw)->Dataset:
+def _read_dicom_header(path, **kw) -> Dataset:
     "Parsed DICOM dataset, or a `DataError` naming the file when it is empty or not DICOM."
     path = check_file(path, 'DICOM')
-    try: ds = pydicom.dcmread(str(path), **kw)
-    except Exception as e: raise DataError(f"{path}: unreadable DICOM header ({_short(e)})") from e
-    if len(ds) == 0: raise DataError(f"{path}: unreadable DICOM header (no data elements could be parsed)")
+    try:
+        ds = pydicom.dcmread(str(path), **kw)
+    except Exception as e:
+        raise DataError(f"{path}: unreadable DICOM header ({_short(e)})") from e
+    if len(ds) == 0:
+        raise DataError(f"{path}: unreadable DICOM header (no data elements could be parsed)")
     return ds
 
-def _pixels(ds:Dataset, path)->np.ndarray:
+
+def _pixels(ds: Dataset, path) -> np.ndarray:
     "Decoded stored pixel values, or a `DataError` naming the file when they are missing or undecodable."
     if not any(k in ds for k in ('PixelData', 'FloatPixelData', 'DoubleFloatPixelData')):
-        raise DataError(f"{path}: pixel data missing (no (7FE0,0010) Pixel Data element; SOP class "
-                        f"{getattr(ds.get('SOPClassUID'), 'name', None)})")
+        raise DataError(
+            f"{path}: pixel data missing (no (7FE0,0010) Pixel Data element; SOP class "
+            f"{getattr(ds.get('SOPClassUID'), 'name', None)})"
+        )
     if int(ds.get('SamplesPerPixel', 1)) != 1:
-        raise DataError(f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), expected grayscale (1)")
-    try: return ds.pixel_array
+        raise DataError(
+            f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), expected grayscale (1)"
+        )
+    try:
+        return ds.pixel_array
     except Exception as e:
         ts = getattr(ds.file_meta, 'TransferSyntaxUID', None)
-        raise DataError(f"{path}: pixel data missing or undecodable (transfer syntax {getattr(ts, 'name', ts)}; {_short(e)})") from e
+        raise DataError(
+            f"{path}: pixel data missing or undecodable (transfer syntax {getattr(ts, 'name', ts)}; {_short(e)})"
+        ) from e
 
 # %% ../../nbs/01_data.io.ipynb #c032
-def read_dicom(path,  # grayscale DICOM file (uncompressed, RLE, or what installed pydicom plugins decode)
-               voi:str='auto',  # 'auto' (VOI LUT, else window, else bits), 'bits' or 'minmax'
-              )->tuple:  # (float32 array in [0, 1], 1 = white; meta)
+def read_dicom(
+    path,  # grayscale DICOM file (uncompressed, RLE, or what installed pydicom plugins decode)
+    voi: str = 'auto',  # 'auto' (VOI LUT, else window, else bits), 'bits' or 'minmax'
+) -> tuple:  # (float32 array in [0, 1], 1 = white; meta)
     "Read a grayscale DICOM as (float32 in [0, 1] after modality LUT, VOI and MONOCHROME1 inversion, meta)."
     ds = _read_dicom_header(path)
     stored = _pixels(ds, path)
@@ -238,18 +322,32 @@ def read_dicom(path,  # grayscale DICOM file (uncompressed, RLE, or what install
     check_finite(values, path, 'modality LUT output')
     arr, policy, window = _apply_voi(values, ds, voi, path)
     photometric = str(ds.get('PhotometricInterpretation', 'MONOCHROME2'))
-    if photometric == 'MONOCHROME1': arr = 1 - arr
+    if photometric == 'MONOCHROME1':
+        arr = 1 - arr
     spacing = ds.get('PixelSpacing') or ds.get('ImagerPixelSpacing')
     ts = getattr(ds.file_meta, 'TransferSyntaxUID', None)
-    meta = dict(path=Path(path), photometric=photometric, voi=policy, window=window, patient_id=str(ds.get('PatientID', '')),
-                spacing=tuple(float(s) for s in spacing) if spacing else None, modality=str(ds.get('Modality', '')),
-                shape=arr.shape, bits_stored=int(ds.get('BitsStored', 0)), transfer_syntax=getattr(ts, 'name', None), **mammo_view(ds))
+    meta = dict(
+        path=Path(path),
+        photometric=photometric,
+        voi=policy,
+        window=window,
+        patient_id=str(ds.get('PatientID', '')),
+        spacing=tuple(float(s) for s in spacing) if spacing else None,
+        modality=str(ds.get('Modality', '')),
+        shape=arr.shape,
+        bits_stored=int(ds.get('BitsStored', 0)),
+        transfer_syntax=getattr(ts, 'name', None),
+        **mammo_view(ds),
+    )
     return arr.astype(np.float32), meta
 
 # %% ../../nbs/01_data.io.ipynb #c034
-MG_FOR_PRESENTATION = '1.2.840.10008.5.1.4.1.1.1.2'  # Digital Mammography X-Ray Image Storage - For Presentation
+MG_FOR_PRESENTATION = (
+    '1.2.840.10008.5.1.4.1.1.1.2'  # Digital Mammography X-Ray Image Storage - For Presentation
+)
 
-def _mg_dataset(pixels, view, laterality, photometric, window, patient_id, spacing)->Dataset:
+
+def _mg_dataset(pixels, view, laterality, photometric, window, patient_id, spacing) -> Dataset:
     "The MG image attributes (no file meta) for `write_dicom_mg`."
     ds = Dataset()
     ds.SOPClassUID, ds.SOPInstanceUID = MG_FOR_PRESENTATION, generate_uid()
@@ -267,339 +365,492 @@ def _mg_dataset(pixels, view, laterality, photometric, window, patient_id, spaci
     return ds
 
 # %% ../../nbs/01_data.io.ipynb #c035
-def write_dicom_mg(path,  # .dcm file to write (folders are created)
-                   pixels_uint16:np.ndarray,  # (rows, columns) uint16 stored values
-                   view:str,  # View Position, one of `MG_VIEWS`
-                   laterality:str,  # Image Laterality, 'L' or 'R'
-                   photometric:str='MONOCHROME2',  # MONOCHROME2 (0 = black) or MONOCHROME1 (0 = white)
-                   window:tuple=(32768, 65536),  # (Window Center, Window Width) in stored values
-                   patient_id:str='ANON',  # Patient ID (also used as Patient's Name)
-                   spacing=(0.1, 0.1),  # (row, column) pixel spacing in mm
-                   compress:bool=False,  # store RLE Lossless instead of Explicit VR Little Endian
-                  )->Path:  # the written file
+def write_dicom_mg(
+    path,  # .dcm file to write (folders are created)
+    pixels_uint16: np.ndarray,  # (rows, columns) uint16 stored values
+    view: str,  # View Position, one of `MG_VIEWS`
+    laterality: str,  # Image Laterality, 'L' or 'R'
+    photometric: str = 'MONOCHROME2',  # MONOCHROME2 (0 = black) or MONOCHROME1 (0 = white)
+    window: tuple = (32768, 65536),  # (Window Center, Window Width) in stored values
+    patient_id: str = 'ANON',  # Patient ID (also used as Patient's Name)
+    spacing=(0.1, 0.1),  # (row, column) pixel spacing in mm
+    compress: bool = False,  # store RLE Lossless instead of Explicit VR Little Endian
+) -> Path:  # the written file
     "Write a 16-bit mammogram as a DICOM MG (For Presentation) file with view, laterality and VOI window."
     pixels = np.asarray(pixels_uint16)
     if pixels.dtype != np.uint16 or pixels.ndim != 2:
-        raise ValueError(f"write_dicom_mg: pixels_uint16 has dtype {pixels.dtype} and shape {pixels.shape}, expected 2-D uint16")
-    if view not in MG_VIEWS: raise ValueError(f"write_dicom_mg: view={view!r}, expected one of {MG_VIEWS}")
-    if laterality not in ('L', 'R'): raise ValueError(f"write_dicom_mg: laterality={laterality!r}, expected 'L' or 'R'")
+        raise ValueError(
+            f"write_dicom_mg: pixels_uint16 has dtype {pixels.dtype} and shape {pixels.shape}, expected 2-D uint16"
+        )
+    if view not in MG_VIEWS:
+        raise ValueError(f"write_dicom_mg: view={view!r}, expected one of {MG_VIEWS}")
+    if laterality not in ('L', 'R'):
+        raise ValueError(f"write_dicom_mg: laterality={laterality!r}, expected 'L' or 'R'")
     if photometric not in ('MONOCHROME1', 'MONOCHROME2'):
-        raise ValueError(f"write_dicom_mg: photometric={photometric!r}, expected 'MONOCHROME1' or 'MONOCHROME2'")
-    if not window[1] >= 1: raise ValueError(f"write_dicom_mg: window width {window[1]} must be >= 1")
+        raise ValueError(
+            f"write_dicom_mg: photometric={photometric!r}, expected 'MONOCHROME1' or 'MONOCHROME2'"
+        )
+    if not window[1] >= 1:
+        raise ValueError(f"write_dicom_mg: window width {window[1]} must be >= 1")
     ds = _mg_dataset(pixels, view, laterality, photometric, window, patient_id, spacing)
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
+    ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = (
+        ds.SOPClassUID,
+        ds.SOPInstanceUID,
+    )
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    if compress: ds.compress(RLELossless, pixels)
+    if compress:
+        ds.compress(RLELossless, pixels)
     return _atomic_save(path, lambda p: ds.save_as(p, enforce_file_format=True))
 
 # %% ../../nbs/01_data.io.ipynb #c047
 @dataclass
 class MammogramRef:
     "Header facts of one mammogram DICOM, found by `find_mammograms`."
+
     path: Path  # the DICOM file
     patient_id: str  # Patient ID tag
-    view: str|None  # CC, MLO, ... or None when no tag or name says
-    laterality: str|None  # 'L', 'R' or None
+    view: str | None  # CC, MLO, ... or None when no tag or name says
+    laterality: str | None  # 'L', 'R' or None
     photometric: str  # MONOCHROME1 or MONOCHROME2
     shape: tuple  # (rows, columns)
     modality: str  # Modality tag
     series_description: str = ''  # Series Description tag
-    view_source: str|None = None  # the tag the view was taken from
-    laterality_source: str|None = None  # the tag the laterality was taken from
+    view_source: str | None = None  # the tag the view was taken from
+    laterality_source: str | None = None  # the tag the laterality was taken from
 
 # %% ../../nbs/01_data.io.ipynb #c048
 _DERIVED = ('ROI MASK', 'CROPPED')  # CBIS-DDSM series descriptions of derived images
 
-def _mammo_ref(path:Path, modality:str|None, include_derived:bool)->MammogramRef:
+
+def _mammo_ref(path: Path, modality: str | None, include_derived: bool) -> MammogramRef:
     "`MammogramRef` for one DICOM header, or a `DataError` saying why it is not a usable mammogram."
     ds = _read_dicom_header(path, stop_before_pixels=True)
     if 'Rows' not in ds or 'Columns' not in ds:
-        raise DataError(f"{path}: not an image DICOM (no Rows/Columns; SOP class {getattr(ds.get('SOPClassUID'), 'name', None)})")
+        raise DataError(
+            f"{path}: not an image DICOM (no Rows/Columns; SOP class {getattr(ds.get('SOPClassUID'), 'name', None)})"
+        )
     if modality and str(ds.get('Modality', '')) != modality:
         raise DataError(f"{path}: Modality {ds.get('Modality')!r}, expected {modality!r}")
     desc = str(ds.get('SeriesDescription', ''))
     if not include_derived and any(d in desc.upper() for d in _DERIVED):
         raise DataError(f"{path}: derived series {desc!r} (pass include_derived=True to keep it)")
-    return MammogramRef(path=path, patient_id=str(ds.get('PatientID', '')), photometric=str(ds.get('PhotometricInterpretation', '')),
-                        shape=(int(ds.Rows), int(ds.Columns)), modality=str(ds.get('Modality', '')),
-                        series_description=desc, **mammo_view(ds))
+    return MammogramRef(
+        path=path,
+        patient_id=str(ds.get('PatientID', '')),
+        photometric=str(ds.get('PhotometricInterpretation', '')),
+        shape=(int(ds.Rows), int(ds.Columns)),
+        modality=str(ds.get('Modality', '')),
+        series_description=desc,
+        **mammo_view(ds),
+    )
 
 # %% ../../nbs/01_data.io.ipynb #c049
-def find_mammograms(folder,  # folder searched recursively for .dcm, .dicom and extension-less files
-                    modality:str|None='MG',  # Modality to keep; None keeps every image DICOM
-                    include_derived:bool=False,  # keep CBIS-DDSM 'ROI mask' and 'cropped' series
-                   )->tuple:  # (list of MammogramRef, list of (file, reason) skipped)
+def find_mammograms(
+    folder,  # folder searched recursively for .dcm, .dicom and extension-less files
+    modality: str | None = 'MG',  # Modality to keep; None keeps every image DICOM
+    include_derived: bool = False,  # keep CBIS-DDSM 'ROI mask' and 'cropped' series
+) -> tuple:  # (list of MammogramRef, list of (file, reason) skipped)
     "Mammogram DICOMs under `folder` (headers only): (list of `MammogramRef`, list of (file, reason) skipped)."
     folder = Path(folder)
-    if not folder.is_dir(): raise DataError(f"{folder}: mammogram folder not found")
+    if not folder.is_dir():
+        raise DataError(f"{folder}: mammogram folder not found")
     refs, skipped = [], []
     files = sorted(p for p in folder.rglob('*') if p.is_file() and p.suffix.lower() in ('.dcm', '.dicom', ''))
     for path in files:
-        try: refs.append(_mammo_ref(path, modality, include_derived))
-        except DataError as e: skipped.append((str(path), str(e)))
+        try:
+            refs.append(_mammo_ref(path, modality, include_derived))
+        except DataError as e:
+            skipped.append((str(path), str(e)))
     return refs, skipped
 
 # %% ../../nbs/01_data.io.ipynb #c053
 SEQUENCES = ('T1', 'T1c', 'T2', 'FLAIR')  # sequence names of every BrainCase
 BRATS_LABELS = (0, 1, 2, 4)  # 0 background, 1 necrosis/non-enhancing, 2 oedema, 4 enhancing
 
+
 @dataclass
 class BrainCase:
     "One brain MRI case: four co-registered sequences and a BraTS label map, all RAS (x, y, z)."
+
     case_id: str  # case folder name (or image file stem for MSD)
-    grade: str|None  # 'HGG', 'LGG' or None when unknown
+    grade: str | None  # 'HGG', 'LGG' or None when unknown
     images: dict  # sequence name in `SEQUENCES` -> float32 array (x, y, z)
-    label: np.ndarray|None  # uint8 (x, y, z) with values in `BRATS_LABELS`; None for cases without a label map
+    label: (
+        np.ndarray | None
+    )  # uint8 (x, y, z) with values in `BRATS_LABELS`; None for cases without a label map
     paths: dict  # sequence name or 'label' -> file read
     layout: str = ''  # 'vsd', 'nifti' or 'msd'
-    spacing: tuple = (1., 1., 1.)  # voxel size in mm
+    spacing: tuple = (1.0, 1.0, 1.0)  # voxel size in mm
+
     @property
-    def shape(self)->tuple: return self.images['T1'].shape
+    def shape(self) -> tuple:
+        return self.images['T1'].shape
+
 
 @dataclass
 class CaseRef:
     "Where one case's files are: found by `find_brats`, read by `load_brats_case`."
+
     case_id: str  # case name
     layout: str  # 'vsd', 'nifti' or 'msd'
-    grade: str|None  # 'HGG', 'LGG' or None
+    grade: str | None  # 'HGG', 'LGG' or None
     paths: dict  # sequence name (or 'image' for 4-D MSD files) and 'label' -> file
-    channels: dict|None = None  # MSD only: sequence name -> channel index of the 4-D image
+    channels: dict | None = None  # MSD only: sequence name -> channel index of the 4-D image
     label_map: dict = field(default_factory=dict)  # label value on disk -> BraTS label (others unchanged)
     allowed_labels: tuple = BRATS_LABELS  # label values the files may contain
 
 # %% ../../nbs/01_data.io.ipynb #c054
-def _grade(case_dir:Path, root:Path)->str|None:
+def _grade(case_dir: Path, root: Path) -> str | None:
     "HGG/LGG from a parent folder between `root` and the case, or None."
     for d in case_dir.relative_to(root).parents if case_dir != root else []:
-        if (root/d).name.upper() in ('HGG', 'LGG'): return (root/d).name.upper()
+        if (root / d).name.upper() in ('HGG', 'LGG'):
+            return (root / d).name.upper()
     return None
 
-def _name_mapping_grades(root:Path)->dict:
+
+def _name_mapping_grades(root: Path) -> dict:
     "Case id -> grade from BraTS `name_mapping.csv` files under `root` (2019-2020 releases)."
     grades = {}
     for f in root.rglob('name_mapping.csv'):
         with open(f, newline='') as fh:
             for row in csv.DictReader(fh):
                 ids = [v for k, v in row.items() if k and k.startswith('BraTS_20') and v]
-                if ids and row.get('Grade'): grades[ids[-1]] = row['Grade'].strip().upper()
+                if ids and row.get('Grade'):
+                    grades[ids[-1]] = row['Grade'].strip().upper()
     return grades
 
 # %% ../../nbs/01_data.io.ipynb #c055
 _NII_KEYS = {'t1': 'T1', 't1ce': 'T1c', 't2': 'T2', 'flair': 'FLAIR', 'seg': 'label'}
 _NII_RE = re.compile(r'.+_(t1|t1ce|t2|flair|seg)\.nii(\.gz)?', re.I)
 
-def _nifti_case(case_dir:Path, grade, require_label:bool=True)->CaseRef:
+
+def _nifti_case(case_dir: Path, grade, require_label: bool = True) -> CaseRef:
     "`CaseRef` of a BraTS 2017-2021 case folder, or a `DataError` naming what is missing."
     found = {}
     for p in sorted(case_dir.iterdir()):
         m = _NII_RE.fullmatch(p.name)
-        if not m or p.name.startswith('.'): continue
+        if not m or p.name.startswith('.'):
+            continue
         key = _NII_KEYS[m.group(1).lower()]
-        if key in found: raise DataError(f"{case_dir}: two files for {key}: {found[key].name} and {p.name}")
+        if key in found:
+            raise DataError(f"{case_dir}: two files for {key}: {found[key].name} and {p.name}")
         found[key] = p
     for key in SEQUENCES + (('label',) if require_label else ()):
         if key not in found:
             what = 'label map' if key == 'label' else f"sequence {key}"
-            raise DataError(f"{case_dir}: missing {what} (expected <case>_{dict(map(reversed, _NII_KEYS.items()))[key]}.nii.gz)")
+            raise DataError(
+                f"{case_dir}: missing {what} (expected <case>_{dict(map(reversed, _NII_KEYS.items()))[key]}.nii.gz)"
+            )
     return CaseRef(case_dir.name, 'nifti', grade, found)
 
 # %% ../../nbs/01_data.io.ipynb #c056
 _VSD_RE = re.compile(r'\.(?:MR_(T1c|T1|T2|Flair)|(OT))\.', re.I)
 _VSD_KEYS = {'t1': 'T1', 't1c': 'T1c', 't2': 'T2', 'flair': 'FLAIR'}
 
-def _vsd_case(case_dir:Path, grade, require_label:bool=True)->CaseRef:
+
+def _vsd_case(case_dir: Path, grade, require_label: bool = True) -> CaseRef:
     "`CaseRef` of a BraTS 2015/2016 VSD case folder, or a `DataError` naming what is missing."
     found = {}
     for d in sorted(p for p in case_dir.iterdir() if p.is_dir()):
         m = _VSD_RE.search(d.name + '.')
-        if not m: continue
+        if not m:
+            continue
         key = _VSD_KEYS[m.group(1).lower()] if m.group(1) else 'label'
-        files = sorted(f for f in d.iterdir() if f.suffix.lower() in ('.mha', '.mhd') and not f.name.startswith('.'))
-        if len(files) != 1: raise DataError(f"{d}: expected one .mha/.mhd file for {key}, found {len(files)}")
-        if key in found: raise DataError(f"{case_dir}: two folders for {key}: {found[key].parent.name} and {d.name}")
+        files = sorted(
+            f for f in d.iterdir() if f.suffix.lower() in ('.mha', '.mhd') and not f.name.startswith('.')
+        )
+        if len(files) != 1:
+            raise DataError(f"{d}: expected one .mha/.mhd file for {key}, found {len(files)}")
+        if key in found:
+            raise DataError(f"{case_dir}: two folders for {key}: {found[key].parent.name} and {d.name}")
         found[key] = files[0]
     for key in SEQUENCES + (('label',) if require_label else ()):
         if key not in found:
-            what = ('label map (VSD.Brain_3more.XX.O.OT.<id>)' if key == 'label'
-                    else f"sequence {key} (VSD.Brain.XX.O.MR_{key.replace('FLAIR', 'Flair')}.<id>)")
+            what = (
+                'label map (VSD.Brain_3more.XX.O.OT.<id>)'
+                if key == 'label'
+                else f"sequence {key} (VSD.Brain.XX.O.MR_{key.replace('FLAIR', 'Flair')}.<id>)"
+            )
             raise DataError(f"{case_dir}: missing {what}")
     return CaseRef(case_dir.name, 'vsd', grade, found, label_map={3: 1}, allowed_labels=(0, 1, 2, 3, 4))
 
 # %% ../../nbs/01_data.io.ipynb #c058
-_MSD_CHANNELS = {'flair': 'FLAIR', 't1w': 'T1', 't1': 'T1', 't1gd': 'T1c', 't1ce': 'T1c', 't2w': 'T2', 't2': 'T2'}
+_MSD_CHANNELS = {
+    'flair': 'FLAIR',
+    't1w': 'T1',
+    't1': 'T1',
+    't1gd': 'T1c',
+    't1ce': 'T1c',
+    't2w': 'T2',
+    't2': 'T2',
+}
 
-def _msd_label_value(name:str, where)->int:
+
+def _msd_label_value(name: str, where) -> int:
     "BraTS label for an MSD label name."
     n = name.lower().replace('-', ' ').replace('oedema', 'edema')
-    if n == 'background': return 0
-    if 'non enhancing' in n: return 1
-    if 'edema' in n: return 2
-    if 'enhancing' in n: return 4
-    raise DataError(f"{where}: label name {name!r} is not background, edema, non-enhancing or enhancing tumour")
+    if n == 'background':
+        return 0
+    if 'non enhancing' in n:
+        return 1
+    if 'edema' in n:
+        return 2
+    if 'enhancing' in n:
+        return 4
+    raise DataError(
+        f"{where}: label name {name!r} is not background, edema, non-enhancing or enhancing tumour"
+    )
 
-def _msd_spec(task_dir:Path)->tuple:
+
+def _msd_spec(task_dir: Path) -> tuple:
     "(channels, label_map) from an MSD Task01 `dataset.json`."
-    js = check_file(task_dir/'dataset.json', 'dataset.json')
-    try: spec = json.loads(js.read_text())
-    except ValueError as e: raise DataError(f"{js}: unreadable JSON ({_short(e)})") from e
+    js = check_file(task_dir / 'dataset.json', 'dataset.json')
+    try:
+        spec = json.loads(js.read_text())
+    except ValueError as e:
+        raise DataError(f"{js}: unreadable JSON ({_short(e)})") from e
     channels = {_MSD_CHANNELS.get(str(v).lower()): int(k) for k, v in spec.get('modality', {}).items()}
     if set(SEQUENCES) - set(channels):
-        raise DataError(f"{js}: modality {spec.get('modality')} lacks {sorted(set(SEQUENCES) - set(channels))}; "
-                        "expected FLAIR, T1w, t1gd, T2w")
+        raise DataError(
+            f"{js}: modality {spec.get('modality')} lacks {sorted(set(SEQUENCES) - set(channels))}; "
+            "expected FLAIR, T1w, t1gd, T2w"
+        )
     label_map = {int(k): _msd_label_value(v, js) for k, v in spec.get('labels', {}).items()}
     if sorted(label_map.values()) != list(BRATS_LABELS):
-        raise DataError(f"{js}: labels {spec.get('labels')} do not name background, edema, non-enhancing and enhancing tumour")
+        raise DataError(
+            f"{js}: labels {spec.get('labels')} do not name background, edema, non-enhancing and enhancing tumour"
+        )
     return {s: channels[s] for s in SEQUENCES}, label_map, spec
 
 # %% ../../nbs/01_data.io.ipynb #c059
-def _msd_cases(task_dir:Path, require_label:bool=True)->tuple:
+def _msd_cases(task_dir: Path, require_label: bool = True) -> tuple:
     "(refs, skipped) of an MSD Task01 folder, from `dataset.json`'s training list or the files in imagesTr."
     channels, label_map, spec = _msd_spec(task_dir)
-    entries = [(task_dir/e['image'], task_dir/e['label']) for e in spec.get('training', [])]
-    if not entries: entries = [(p, task_dir/'labelsTr'/p.name) for p in sorted((task_dir/'imagesTr').glob('*.nii*'))]
+    entries = [(task_dir / e['image'], task_dir / e['label']) for e in spec.get('training', [])]
+    if not entries:
+        entries = [
+            (p, task_dir / 'labelsTr' / p.name) for p in sorted((task_dir / 'imagesTr').glob('*.nii*'))
+        ]
     refs, skipped = [], []
     for image, label in entries:
         case_id = image.name.split('.nii')[0]
         if image.name.startswith('.'):
-            skipped.append((str(image), f"{image}: hidden file (macOS '._' resource fork?), not an image")); continue
-        if not image.is_file(): skipped.append((case_id, f"{image}: image file not found")); continue
-        if require_label and not label.is_file(): skipped.append((case_id, f"{label}: label file not found")); continue
+            skipped.append((str(image), f"{image}: hidden file (macOS '._' resource fork?), not an image"))
+            continue
+        if not image.is_file():
+            skipped.append((case_id, f"{image}: image file not found"))
+            continue
+        if require_label and not label.is_file():
+            skipped.append((case_id, f"{label}: label file not found"))
+            continue
         paths = dict(image=image, **({'label': label} if label.is_file() else {}))
-        refs.append(CaseRef(case_id, 'msd', None, paths, channels=channels, label_map=label_map, allowed_labels=(0, 1, 2, 3)))
+        refs.append(
+            CaseRef(
+                case_id,
+                'msd',
+                None,
+                paths,
+                channels=channels,
+                label_map=label_map,
+                allowed_labels=(0, 1, 2, 3),
+            )
+        )
     return refs, skipped
 
 # %% ../../nbs/01_data.io.ipynb #c060
-def _msd_dirs(root:Path)->list:
+def _msd_dirs(root: Path) -> list:
     "Folders at or just below `root` holding an MSD brain-tumour task (dataset.json naming FLAIR, and imagesTr)."
     cands = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
-    return [d for d in cands if (d/'imagesTr').is_dir() and (d/'dataset.json').is_file()
-            and 'flair' in (d/'dataset.json').read_text(errors='replace').lower()]
+    return [
+        d
+        for d in cands
+        if (d / 'imagesTr').is_dir()
+        and (d / 'dataset.json').is_file()
+        and 'flair' in (d / 'dataset.json').read_text(errors='replace').lower()
+    ]
 
-def _vsd_dirs(root:Path)->list:
+
+def _vsd_dirs(root: Path) -> list:
     "Case folders holding VSD.Brain*.MR_* sequence folders."
     return sorted({p.parent for p in root.rglob('VSD.Brain*') if p.is_dir() and _VSD_RE.search(p.name + '.')})
 
-def _nifti_dirs(root:Path)->list:
+
+def _nifti_dirs(root: Path) -> list:
     "Case folders holding <case>_{t1,t1ce,t2,flair,seg}.nii[.gz] files."
-    return sorted({p.parent for p in root.rglob('*.nii*') if _NII_RE.fullmatch(p.name) and not p.name.startswith('.')})
+    return sorted(
+        {p.parent for p in root.rglob('*.nii*') if _NII_RE.fullmatch(p.name) and not p.name.startswith('.')}
+    )
 
 # %% ../../nbs/01_data.io.ipynb #c061
-def detect_brats_layout(root,  # data set folder
-                       )->str:  # 'vsd', 'nifti' or 'msd'
+def detect_brats_layout(
+    root,  # data set folder
+) -> str:  # 'vsd', 'nifti' or 'msd'
     "Which brain layout `root` holds: 'vsd', 'nifti' or 'msd'; a `DataError` when none or several."
     root = Path(root)
-    if not root.is_dir(): raise DataError(f"{root}: data folder not found")
-    found = [name for name, fn in (('msd', _msd_dirs), ('vsd', _vsd_dirs), ('nifti', _nifti_dirs)) if fn(root)]
-    if len(found) == 1: return found[0]
-    if not found: raise DataError(f"{root}: no brain data set found (looked for VSD.Brain*.MR_* folders, "
-                                  "<case>_flair.nii.gz files, and an MSD dataset.json with imagesTr/)")
-    raise DataError(f"{root}: several layouts found ({', '.join(found)}); point at one of them or pass layout=")
+    if not root.is_dir():
+        raise DataError(f"{root}: data folder not found")
+    found = [
+        name for name, fn in (('msd', _msd_dirs), ('vsd', _vsd_dirs), ('nifti', _nifti_dirs)) if fn(root)
+    ]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise DataError(
+            f"{root}: no brain data set found (looked for VSD.Brain*.MR_* folders, "
+            "<case>_flair.nii.gz files, and an MSD dataset.json with imagesTr/)"
+        )
+    raise DataError(
+        f"{root}: several layouts found ({', '.join(found)}); point at one of them or pass layout="
+    )
 
 # %% ../../nbs/01_data.io.ipynb #c062
-def find_brats(root,  # data set folder
-               layout:str='auto',  # 'auto', 'vsd', 'nifti' or 'msd'
-               require_label:bool=True,  # skip cases without a label map
-              )->tuple:  # (list of CaseRef, list of (case, reason) skipped)
+def find_brats(
+    root,  # data set folder
+    layout: str = 'auto',  # 'auto', 'vsd', 'nifti' or 'msd'
+    require_label: bool = True,  # skip cases without a label map
+) -> tuple:  # (list of CaseRef, list of (case, reason) skipped)
     "Cases of a BraTS 2015-2021 or MSD Task01 folder: (list of `CaseRef`, list of (case, reason) skipped)."
     root = Path(root)
     layout = detect_brats_layout(root) if layout == 'auto' else layout
     if layout == 'msd':
         refs, skipped = [], []
-        for d in _msd_dirs(root): r, s = _msd_cases(d, require_label); refs += r; skipped += s
+        for d in _msd_dirs(root):
+            r, s = _msd_cases(d, require_label)
+            refs += r
+            skipped += s
         return refs, skipped
-    if layout not in ('vsd', 'nifti'): raise ValueError(f"layout={layout!r}: expected 'auto', 'vsd', 'nifti' or 'msd'")
+    if layout not in ('vsd', 'nifti'):
+        raise ValueError(f"layout={layout!r}: expected 'auto', 'vsd', 'nifti' or 'msd'")
     make, dirs = (_vsd_case, _vsd_dirs(root)) if layout == 'vsd' else (_nifti_case, _nifti_dirs(root))
     grades = _name_mapping_grades(root) if layout == 'nifti' else {}
     refs, skipped = [], []
     for d in dirs:
-        try: refs.append(make(d, _grade(d, root) or grades.get(d.name), require_label))
-        except DataError as e: skipped.append((d.name, str(e)))
+        try:
+            refs.append(make(d, _grade(d, root) or grades.get(d.name), require_label))
+        except DataError as e:
+            skipped.append((d.name, str(e)))
     return refs, skipped
 
 # %% ../../nbs/01_data.io.ipynb #c063
-def brats_case_ref(case_dir,  # one case folder
-                   require_label:bool=True,  # a missing label map is an error
-                  )->CaseRef:
+def brats_case_ref(
+    case_dir,  # one case folder
+    require_label: bool = True,  # a missing label map is an error
+) -> CaseRef:
     "`CaseRef` of a single BraTS case folder (VSD or NIfTI layout), grade from its parent folder."
     case_dir = Path(case_dir)
-    if not case_dir.is_dir(): raise DataError(f"{case_dir}: case folder not found")
+    if not case_dir.is_dir():
+        raise DataError(f"{case_dir}: case folder not found")
     grade = case_dir.parent.name.upper() if case_dir.parent.name.upper() in ('HGG', 'LGG') else None
     vsd = any(_VSD_RE.search(p.name + '.') for p in case_dir.iterdir() if p.is_dir())
     return (_vsd_case if vsd else _nifti_case)(case_dir, grade, require_label)
 
 # %% ../../nbs/01_data.io.ipynb #c064
-def _check_grid(metas:dict, ref:CaseRef)->None:
+def _check_grid(metas: dict, ref: CaseRef) -> None:
     "`DataError` naming the file whose shape or spacing differs from T1's."
     t1 = metas['T1']
     for name, m in metas.items():
         if m['shape'][:3] != t1['shape'][:3]:
-            raise DataError(f"{m['path']}: shape {m['shape'][:3]} of {name} differs from shape {t1['shape'][:3]} of T1 ({t1['path']})")
+            raise DataError(
+                f"{m['path']}: shape {m['shape'][:3]} of {name} differs from shape {t1['shape'][:3]} of T1 ({t1['path']})"
+            )
         if not np.allclose(m['spacing'], t1['spacing'], atol=1e-3):
-            raise DataError(f"{m['path']}: spacing {m['spacing']} of {name} differs from spacing {t1['spacing']} of T1 ({t1['path']})")
+            raise DataError(
+                f"{m['path']}: spacing {m['spacing']} of {name} differs from spacing {t1['spacing']} of T1 ({t1['path']})"
+            )
 
-def _read_sequences(ref:CaseRef)->tuple:
+
+def _read_sequences(ref: CaseRef) -> tuple:
     "(images, metas) of a case's four sequences, from separate files or one 4-D MSD file."
     if ref.layout == 'msd':
         arr, meta = read_nifti(ref.paths['image'])
         if arr.ndim != 4 or arr.shape[3] <= max(ref.channels.values()):
-            raise DataError(f"{meta['path']}: shape {arr.shape}, expected 4-D (x, y, z, channel) with channels {ref.channels}")
-        return {s: np.ascontiguousarray(arr[..., c]) for s, c in ref.channels.items()}, {s: meta for s in SEQUENCES}
+            raise DataError(
+                f"{meta['path']}: shape {arr.shape}, expected 4-D (x, y, z, channel) with channels {ref.channels}"
+            )
+        return {s: np.ascontiguousarray(arr[..., c]) for s, c in ref.channels.items()}, {
+            s: meta for s in SEQUENCES
+        }
     missing = [s for s in SEQUENCES if s not in ref.paths]
-    if missing: raise DataError(f"{ref.case_id}: missing sequence {', '.join(missing)} in {ref.paths}")
+    if missing:
+        raise DataError(f"{ref.case_id}: missing sequence {', '.join(missing)} in {ref.paths}")
     images, metas = {}, {}
-    for s in SEQUENCES: images[s], metas[s] = read_image(ref.paths[s])
+    for s in SEQUENCES:
+        images[s], metas[s] = read_image(ref.paths[s])
     return images, metas
 
 # %% ../../nbs/01_data.io.ipynb #c065
-def remap_labels(label:np.ndarray,  # label map as read (float)
-                 mapping:dict,  # value on disk -> BraTS label; other values are kept
-                 path,  # label file, for the message
-                 allowed=BRATS_LABELS,  # values the file may contain
-                )->np.ndarray:  # uint8 label map
+def remap_labels(
+    label: np.ndarray,  # label map as read (float)
+    mapping: dict,  # value on disk -> BraTS label; other values are kept
+    path,  # label file, for the message
+    allowed=BRATS_LABELS,  # values the file may contain
+) -> np.ndarray:  # uint8 label map
     "uint8 label map with `mapping` applied, after checking the values are whole numbers in `allowed`."
-    if not np.array_equal(label, np.round(label)): raise DataError(f"{path}: label map has non-integer values")
+    if not np.array_equal(label, np.round(label)):
+        raise DataError(f"{path}: label map has non-integer values")
     values = set(np.unique(label).astype(int).tolist())
     if values - set(allowed):
-        raise DataError(f"{path}: label values {sorted(values - set(allowed))} not in the expected {tuple(allowed)}")
+        raise DataError(
+            f"{path}: label values {sorted(values - set(allowed))} not in the expected {tuple(allowed)}"
+        )
     lut = np.arange(256, dtype=np.uint8)
-    for k, v in mapping.items(): lut[k] = v
+    for k, v in mapping.items():
+        lut[k] = v
     return lut[label.astype(np.uint8)]
 
 # %% ../../nbs/01_data.io.ipynb #c067
-def load_brats_case(ref,  # a CaseRef from `find_brats`, or a case folder
-                   )->BrainCase:
+def load_brats_case(
+    ref,  # a CaseRef from `find_brats`, or a case folder
+) -> BrainCase:
     "Read one case (a `CaseRef` or a case folder) into a validated `BrainCase`."
-    if not isinstance(ref, CaseRef): ref = brats_case_ref(ref)
+    if not isinstance(ref, CaseRef):
+        ref = brats_case_ref(ref)
     images, metas = _read_sequences(ref)
     _check_grid(metas, ref)
     label = None
     if 'label' in ref.paths:
         arr, meta = read_image(ref.paths['label'])
-        if arr.ndim == 4 and arr.shape[3] == 1: arr = arr[..., 0]
+        if arr.ndim == 4 and arr.shape[3] == 1:
+            arr = arr[..., 0]
         if arr.shape != images['T1'].shape:
-            raise DataError(f"{meta['path']}: shape {arr.shape} of the label map differs from shape {images['T1'].shape} of the images")
+            raise DataError(
+                f"{meta['path']}: shape {arr.shape} of the label map differs from shape {images['T1'].shape} of the images"
+            )
         label = remap_labels(arr, ref.label_map, meta['path'], ref.allowed_labels)
-    paths = dict(ref.paths) if ref.layout != 'msd' else {**{s: ref.paths['image'] for s in SEQUENCES}, **{k: v for k, v in ref.paths.items() if k == 'label'}}
+    paths = (
+        dict(ref.paths)
+        if ref.layout != 'msd'
+        else {
+            **{s: ref.paths['image'] for s in SEQUENCES},
+            **{k: v for k, v in ref.paths.items() if k == 'label'},
+        }
+    )
     return BrainCase(ref.case_id, ref.grade, images, label, paths, ref.layout, metas['T1']['spacing'])
 
 # %% ../../nbs/01_data.io.ipynb #c068
-def iter_brats_cases(refs:list,  # CaseRefs from `find_brats`
-                     skipped:list,  # list that gets (case, reason) for every case failing validation
-                     progress:bool=True,  # show a progress bar
-                    ):  # yields one BrainCase at a time
+def iter_brats_cases(
+    refs: list,  # CaseRefs from `find_brats`
+    skipped: list,  # list that gets (case, reason) for every case failing validation
+    progress: bool = True,  # show a progress bar
+):  # yields one BrainCase at a time
     "Read cases one by one, so a full data set never has to fit in memory."
     for ref in tqdm(refs, desc='brain cases', disable=not progress):
-        try: case = load_brats_case(ref)
-        except DataError as e: skipped.append((ref.case_id, str(e))); continue
+        try:
+            case = load_brats_case(ref)
+        except DataError as e:
+            skipped.append((ref.case_id, str(e)))
+            continue
         yield case
 
-def load_brats(root,  # data set folder
-               max_cases:int|None=None,  # read at most this many cases (in discovery order)
-               layout:str='auto',  # 'auto', 'vsd', 'nifti' or 'msd'
-               require_label:bool=True,  # skip cases without a label map
-               progress:bool=True,  # show a progress bar
-              )->tuple:  # (list of BrainCase, list of (case, reason) skipped)
+
+def load_brats(
+    root,  # data set folder
+    max_cases: int | None = None,  # read at most this many cases (in discovery order)
+    layout: str = 'auto',  # 'auto', 'vsd', 'nifti' or 'msd'
+    require_label: bool = True,  # skip cases without a label map
+    progress: bool = True,  # show a progress bar
+) -> tuple:  # (list of BrainCase, list of (case, reason) skipped)
     "Find and read the cases under `root`, reporting the ones that fail instead of stopping."
     refs, skipped = find_brats(root, layout, require_label)
     return list(iter_brats_cases(refs[:max_cases], skipped, progress)), skipped

@@ -11,39 +11,59 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 # %% ../../nbs/33_metrics.embedding.ipynb #c005
-def embed_2d(x,                     # N×… images or features (flattened per row)
-             method:str='tsne',     # 'tsne' | 'pca'
-             perplexity:float=100., # t-SNE perplexity (Han 2019: 100)
-             n_iter:int=1000,       # t-SNE iterations (Han 2019: 1,000; scikit-learn needs ≥ 250)
-             seed:int=0,            # random state
-            ) -> np.ndarray:        # N×2 embedding
+def embed_2d(
+    x,  # N×… images or features (flattened per row)
+    method: str = 'tsne',  # 'tsne' | 'pca'
+    perplexity: float = 100.0,  # t-SNE perplexity (Han 2019: 100)
+    n_iter: int = 1000,  # t-SNE iterations (Han 2019: 1,000; scikit-learn needs ≥ 250)
+    seed: int = 0,  # random state
+) -> np.ndarray:  # N×2 embedding
     "2-D t-SNE (Han 2019 settings by default) or PCA embedding of images or features."
     x = np.asarray(x, np.float64).reshape(len(x), -1)
-    if method == 'pca': return PCA(n_components=2, random_state=seed).fit_transform(x)
-    if method != 'tsne': raise ValueError(f"method={method!r}; expected 'tsne' or 'pca'")
+    if method == 'pca':
+        return PCA(n_components=2, random_state=seed).fit_transform(x)
+    if method != 'tsne':
+        raise ValueError(f"method={method!r}; expected 'tsne' or 'pca'")
     if perplexity >= len(x):
-        raise ValueError(f"perplexity={perplexity} needs more than {perplexity:g} points, got {len(x)}: "
-                         "lower perplexity (≈ N/3 or less) or use method='pca'")
-    tsne = TSNE(n_components=2, perplexity=perplexity, max_iter=n_iter, init='pca', learning_rate='auto', random_state=seed)
+        raise ValueError(
+            f"perplexity={perplexity} needs more than {perplexity:g} points, got {len(x)}: "
+            "lower perplexity (≈ N/3 or less) or use method='pca'"
+        )
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        max_iter=n_iter,
+        init='pca',
+        learning_rate='auto',
+        random_state=seed,
+    )
     return tsne.fit_transform(x)
 
 # %% ../../nbs/33_metrics.embedding.ipynb #c007
-def embedding_plot(emb,                  # N×2 embedding
-                   source,               # N source names (e.g. 'real', 'transformed', 'PGGAN'): one panel each
-                   cls,                  # N class names (e.g. 'tumour', 'non-tumour'): one colour each
-                   colors=('tab:red', 'tab:blue', 'tab:green', 'tab:orange'),
-                  ):                     # matplotlib Figure
+def embedding_plot(
+    emb,  # N×2 embedding
+    source,  # N source names (e.g. 'real', 'transformed', 'PGGAN'): one panel each
+    cls,  # N class names (e.g. 'tumour', 'non-tumour'): one colour each
+    colors=('tab:red', 'tab:blue', 'tab:green', 'tab:orange'),
+):  # matplotlib Figure
     "Han 2019 Fig. 6 style: a panel per source, its points coloured by class over all other points in light grey."
     import matplotlib.pyplot as plt
+
     emb, source, cls = np.asarray(emb), np.asarray(source), np.asarray(cls)
-    if not len(emb) == len(source) == len(cls): raise ValueError(f"{len(emb)} points, {len(source)} sources, {len(cls)} classes")
+    if not len(emb) == len(source) == len(cls):
+        raise ValueError(f"{len(emb)} points, {len(source)} sources, {len(cls)} classes")
     sources, classes = list(dict.fromkeys(source.tolist())), list(dict.fromkeys(cls.tolist()))
-    fig, axes = plt.subplots(1, len(sources), figsize=(4 * len(sources), 4), squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(sources), figsize=(4 * len(sources), 4), squeeze=False, sharex=True, sharey=True
+    )
     for ax, s in zip(axes[0], sources):
         ax.scatter(*emb[source != s].T, s=3, c='0.85')
         for c, col in zip(classes, colors):
             sel = (source == s) & (cls == c)
             ax.scatter(*emb[sel].T, s=5, c=col, label=f'{c} ({sel.sum()})')
-        ax.set_title(s); ax.legend(fontsize=7); ax.set_xticks([]); ax.set_yticks([])
+        ax.set_title(s)
+        ax.legend(fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.tight_layout()
     return fig

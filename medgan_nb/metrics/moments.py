@@ -15,24 +15,30 @@ from sklearn.neighbors import KDTree, NearestNeighbors
 # %% ../../nbs/32_metrics.moments.ipynb #c005
 MOMENT_NAMES = ('mean', 'variance', 'skewness', 'kurtosis', 'hyperskewness')
 
+
 def _moments_from(values, weights, n):
     "The five moments from distinct values with counts (weights=None: every value once)."
     mean = (values @ weights if weights is not None else values.sum()) / n
     d = values - mean
     d2 = d * d
     m = [(p @ weights if weights is not None else p.sum()) / n for p in (d2, d2 * d, d2 * d2, d2 * d2 * d)]
-    if m[0] == 0: return np.array([mean, 0.0, np.nan, np.nan, np.nan])
+    if m[0] == 0:
+        return np.array([mean, 0.0, np.nan, np.nan, np.nan])
     return np.array([mean, m[0], m[1] / m[0] ** 1.5, m[2] / m[0] ** 2, m[3] / m[0] ** 2.5])
 
-def pixel_moments(image,           # one image (any shape); integer or float
-                  mask=None,       # boolean array of the same shape: pixels to use
-                 ) -> np.ndarray:  # mean, variance, skewness, kurtosis, hyperskewness (NaN beyond the mean if constant)
+
+def pixel_moments(
+    image,  # one image (any shape); integer or float
+    mask=None,  # boolean array of the same shape: pixels to use
+) -> np.ndarray:  # mean, variance, skewness, kurtosis, hyperskewness (NaN beyond the mean if constant)
     "The first five moments of one image's pixel values (histogram route for non-negative integers)."
     x = np.asarray(image)
     if mask is not None:
-        if np.shape(mask) != x.shape: raise ValueError(f"mask shape {np.shape(mask)} != image shape {x.shape}")
+        if np.shape(mask) != x.shape:
+            raise ValueError(f"mask shape {np.shape(mask)} != image shape {x.shape}")
         x = x[np.asarray(mask, bool)]
-    if x.size == 0: raise ValueError("no pixels (empty image or empty mask)")
+    if x.size == 0:
+        raise ValueError("no pixels (empty image or empty mask)")
     if np.issubdtype(x.dtype, np.integer) and x.min() >= 0 and x.max() < 1 << 20:
         counts = np.bincount(x.ravel())
         vals = np.flatnonzero(counts)
@@ -40,28 +46,35 @@ def pixel_moments(image,           # one image (any shape); integer or float
     return _moments_from(x.astype(np.float64).ravel(), None, x.size)
 
 # %% ../../nbs/32_metrics.moments.ipynb #c007
-def image_moments(images,        # N images (N×H×W, N×1×H×W, or a list of arrays of any size)
-                  masks=None,    # optional N masks, same shapes
-                 ) -> np.ndarray: # N×5, columns `MOMENT_NAMES`
+def image_moments(
+    images,  # N images (N×H×W, N×1×H×W, or a list of arrays of any size)
+    masks=None,  # optional N masks, same shapes
+) -> np.ndarray:  # N×5, columns `MOMENT_NAMES`
     "The five moments of each image."
     return np.stack([pixel_moments(im, None if masks is None else masks[i]) for i, im in enumerate(images)])
 
 # %% ../../nbs/32_metrics.moments.ipynb #c010
-def ross_mi(x,        # N (1-D) or N×D values
-            labels,   # N discrete labels (e.g. 0 real, 1 synthetic)
-            k:int=3,  # neighbours
-           ) -> dict: # mi (clipped at 0), mi_raw, m_mean, m (per sample), k
+def ross_mi(
+    x,  # N (1-D) or N×D values
+    labels,  # N discrete labels (e.g. 0 real, 1 synthetic)
+    k: int = 3,  # neighbours
+) -> dict:  # mi (clipped at 0), mi_raw, m_mean, m (per sample), k
     "Ross (2014) k-NN mutual information between continuous x and a discrete label, with the neighbour counts."
-    x = np.asarray(x, np.float64); x = x[:, None] if x.ndim == 1 else x
+    x = np.asarray(x, np.float64)
+    x = x[:, None] if x.ndim == 1 else x
     y = np.asarray(labels)
-    if len(x) != len(y): raise ValueError(f"{len(x)} values but {len(y)} labels")
-    if not np.all(np.isfinite(x)): raise ValueError("x has NaN/inf (e.g. moments of constant images); drop them first")
-    sd = x.std(0); x = x / np.where(sd > 0, sd, 1)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} values but {len(y)} labels")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x has NaN/inf (e.g. moments of constant images); drop them first")
+    sd = x.std(0)
+    x = x / np.where(sd > 0, sd, 1)
     radius, n_class, k_all = np.empty(len(x)), np.empty(len(x)), np.empty(len(x))
     for lab in np.unique(y):
         sel = y == lab
         n_class[sel] = sel.sum()
-        if sel.sum() < 2: continue
+        if sel.sum() < 2:
+            continue
         kk = min(k, sel.sum() - 1)
         dist = NearestNeighbors(n_neighbors=kk, metric='chebyshev').fit(x[sel]).kneighbors()[0]
         radius[sel], k_all[sel] = np.nextafter(dist[:, -1], 0), kk
@@ -78,7 +91,8 @@ def _std_pair(real2, fake2):
     sd = np.where(sd > 0, sd, 1)
     return (real2 - mu) / sd, (fake2 - mu) / sd
 
-def _kde_grid(real2, fake2, n:int=128):
+
+def _kde_grid(real2, fake2, n: int = 128):
     "Real and fake KDEs evaluated on a shared grid; returns (kde_r, kde_f, xx, yy, pr, pf, cell area)."
     kr, kf = stats.gaussian_kde(real2.T), stats.gaussian_kde(fake2.T)
     both = np.vstack([real2, fake2])
@@ -86,47 +100,74 @@ def _kde_grid(real2, fake2, n:int=128):
     xs = [np.linspace(both[:, j].min() - pad, both[:, j].max() + pad, n) for j in (0, 1)]
     xx, yy = np.meshgrid(*xs)
     g = np.vstack([xx.ravel(), yy.ravel()])
-    return kr, kf, xx, yy, kr(g).reshape(xx.shape), kf(g).reshape(xx.shape), (xs[0][1] - xs[0][0]) * (xs[1][1] - xs[1][0])
+    return (
+        kr,
+        kf,
+        xx,
+        yy,
+        kr(g).reshape(xx.shape),
+        kf(g).reshape(xx.shape),
+        (xs[0][1] - xs[0][0]) * (xs[1][1] - xs[1][0]),
+    )
 
-def pair_overlap(real2, fake2, grid:int=128) -> float: # OVL in [0, 1]
+
+def pair_overlap(real2, fake2, grid: int = 128) -> float:  # OVL in [0, 1]
     "Overlapping coefficient ∫min(p_real, p_syn) of the 2-D KDEs of a standardised moment pair."
     r, f = _std_pair(np.asarray(real2, np.float64), np.asarray(fake2, np.float64))
     *_, pr, pf, area = _kde_grid(r, f, grid)
     return float(np.minimum(pr, pf).sum() * area)
 
 # %% ../../nbs/32_metrics.moments.ipynb #c017
-def hdr_levels(kde, points, ps) -> np.ndarray: # density thresholds, one per p
+def hdr_levels(kde, points, ps) -> np.ndarray:  # density thresholds, one per p
     "Density levels whose highest-density regions hold fractions `ps` of `points` (N×2)."
     return np.quantile(kde(points.T), 1 - np.asarray(ps))
 
-def kde_coverage(real2, fake2, p:float=0.97, grid:int=128) -> dict: # real_covered, fake_covered, p
+
+def kde_coverage(real2, fake2, p: float = 0.97, grid: int = 128) -> dict:  # real_covered, fake_covered, p
     "Share of the real p-HDR area inside the synthetic p-HDR (and the reverse), on standardised moment pairs."
     r, f = _std_pair(np.asarray(real2, np.float64), np.asarray(fake2, np.float64))
     kr, kf, _, _, pr, pf, _ = _kde_grid(r, f, grid)
     in_r, in_f = pr >= hdr_levels(kr, r, [p])[0], pf >= hdr_levels(kf, f, [p])[0]
-    return dict(real_covered=float((in_r & in_f).sum() / in_r.sum()),
-                fake_covered=float((in_r & in_f).sum() / in_f.sum()), p=p)
+    return dict(
+        real_covered=float((in_r & in_f).sum() / in_r.sum()),
+        fake_covered=float((in_r & in_f).sum() / in_f.sum()),
+        p=p,
+    )
 
 # %% ../../nbs/32_metrics.moments.ipynb #c020
-def moment_report(real_m, fake_m, k:int=3, p:float=0.97) -> dict: # per_moment: {name: {mi, m_mean}}, pairs: {'a/b': {ovl, mi_2d, real_covered, fake_covered}}
+def moment_report(
+    real_m, fake_m, k: int = 3, p: float = 0.97
+) -> dict:  # per_moment: {name: {mi, m_mean}}, pairs: {'a/b': {ovl, mi_2d, real_covered, fake_covered}}
     "MI and neighbour counts per moment, OVL and KDE coverage per moment pair (rows with NaN dropped)."
     real_m, fake_m = np.asarray(real_m, np.float64), np.asarray(fake_m, np.float64)
     real_m, fake_m = real_m[np.isfinite(real_m).all(1)], fake_m[np.isfinite(fake_m).all(1)]
     x, y = np.vstack([real_m, fake_m]), np.r_[np.zeros(len(real_m)), np.ones(len(fake_m))]
-    per = {n: {key: ross_mi(x[:, i], y, k)[key] for key in ('mi', 'm_mean')} for i, n in enumerate(MOMENT_NAMES)}
+    per = {
+        n: {key: ross_mi(x[:, i], y, k)[key] for key in ('mi', 'm_mean')} for i, n in enumerate(MOMENT_NAMES)
+    }
     pairs = {}
     for i in range(5):
         for j in range(i + 1, 5):
             cov = kde_coverage(real_m[:, [i, j]], fake_m[:, [i, j]], p)
-            pairs[f'{MOMENT_NAMES[i]}/{MOMENT_NAMES[j]}'] = dict(ovl=pair_overlap(real_m[:, [i, j]], fake_m[:, [i, j]]),
-                mi_2d=ross_mi(x[:, [i, j]], y, k)['mi'], real_covered=cov['real_covered'], fake_covered=cov['fake_covered'])
+            pairs[f'{MOMENT_NAMES[i]}/{MOMENT_NAMES[j]}'] = dict(
+                ovl=pair_overlap(real_m[:, [i, j]], fake_m[:, [i, j]]),
+                mi_2d=ross_mi(x[:, [i, j]], y, k)['mi'],
+                real_covered=cov['real_covered'],
+                fake_covered=cov['fake_covered'],
+            )
     return dict(per_moment=per, pairs=pairs, n_real=len(real_m), n_fake=len(fake_m), k=k, p=p)
 
 # %% ../../nbs/32_metrics.moments.ipynb #c021
-def moment_pair_plot(real_m, fake_m, kde:bool=False, # N×5 moments; kde: contour plots instead of scatter
-                     levels=(0.95, 0.9999), n_levels:int=10): # HDR range of the KDE contours
+def moment_pair_plot(
+    real_m,
+    fake_m,
+    kde: bool = False,  # N×5 moments; kde: contour plots instead of scatter
+    levels=(0.95, 0.9999),
+    n_levels: int = 10,
+):  # HDR range of the KDE contours
     "Moment-pair panels: scatter (real red, synthetic blue) or KDE contours at HDR levels 95 %–99.99 %."
     import matplotlib.pyplot as plt
+
     pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
     fig, axes = plt.subplots(2, 5, figsize=(15, 6))
     ps = np.linspace(*levels, n_levels)
@@ -135,10 +176,14 @@ def moment_pair_plot(real_m, fake_m, kde:bool=False, # N×5 moments; kde: contou
         if kde:
             kr, kf, xx, yy, pr, pf, _ = _kde_grid(r, f)
             for kd, pts, pg, col in [(kr, r, pr, 'red'), (kf, f, pf, 'blue')]:
-                ax.contour(xx, yy, pg, levels=np.unique(np.sort(hdr_levels(kd, pts, ps))), colors=col, linewidths=0.7)
+                ax.contour(
+                    xx, yy, pg, levels=np.unique(np.sort(hdr_levels(kd, pts, ps))), colors=col, linewidths=0.7
+                )
         else:
-            ax.scatter(*r.T, s=4, c='red', alpha=0.5, label='real'); ax.scatter(*f.T, s=4, c='blue', alpha=0.5, label='synthetic')
-        ax.set_xlabel(f'{MOMENT_NAMES[i]} (z)', fontsize=8); ax.set_ylabel(f'{MOMENT_NAMES[j]} (z)', fontsize=8)
+            ax.scatter(*r.T, s=4, c='red', alpha=0.5, label='real')
+            ax.scatter(*f.T, s=4, c='blue', alpha=0.5, label='synthetic')
+        ax.set_xlabel(f'{MOMENT_NAMES[i]} (z)', fontsize=8)
+        ax.set_ylabel(f'{MOMENT_NAMES[j]} (z)', fontsize=8)
     axes[0, 0].legend(fontsize=7) if not kde else None
     fig.tight_layout()
     return fig

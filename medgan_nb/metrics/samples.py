@@ -16,34 +16,44 @@ from .fid import to_unit_range
 def _as_rows(x) -> torch.Tensor:
     "N×... images or features → N×D float64 tensor."
     t = torch.as_tensor(np.asarray(x.cpu() if torch.is_tensor(x) else x), dtype=torch.float64)
-    if t.ndim < 2 or len(t) < 1: raise ValueError(f"array of shape {tuple(t.shape)}; expected N×D or N×C×H×W with N ≥ 1")
+    if t.ndim < 2 or len(t) < 1:
+        raise ValueError(f"array of shape {tuple(t.shape)}; expected N×D or N×C×H×W with N ≥ 1")
     return t.reshape(len(t), -1)
 
-def _sq_dist_chunks(query, ref, chunk:int=1024):
+
+def _sq_dist_chunks(query, ref, chunk: int = 1024):
     "Yield (start, squared Euclidean distances of query[start:start+chunk] to all of ref)."
     rn = (ref * ref).sum(1)
     for s in range(0, len(query), chunk):
-        q = query[s:s+chunk]
+        q = query[s : s + chunk]
         yield s, ((q * q).sum(1)[:, None] + rn[None] - 2 * q @ ref.T).clamp_min_(0)
 
-def knn_radii(x, k:int, chunk:int=1024) -> torch.Tensor: # squared distance of each row to its k-th nearest other row
+
+def knn_radii(
+    x, k: int, chunk: int = 1024
+) -> torch.Tensor:  # squared distance of each row to its k-th nearest other row
     "Squared distance from each row of x to its k-th nearest neighbour in x (itself excluded)."
     x = _as_rows(x)
-    if not 1 <= k < len(x): raise ValueError(f"k={k} needs at least k+1 = {k+1} rows, got {len(x)}")
+    if not 1 <= k < len(x):
+        raise ValueError(f"k={k} needs at least k+1 = {k + 1} rows, got {len(x)}")
     out = torch.empty(len(x), dtype=torch.float64)
     for s, d in _sq_dist_chunks(x, x, chunk):
         d[torch.arange(len(d)), torch.arange(s, s + len(d))] = math.inf
-        out[s:s+len(d)] = d.topk(k, dim=1, largest=False).values[:, -1]
+        out[s : s + len(d)] = d.topk(k, dim=1, largest=False).values[:, -1]
     return out
 
 # %% ../../nbs/31_metrics.samples.ipynb #c008
-def nn_accuracy(real, fake,      # N1×… and N2×… arrays (pixels or features)
-                chunk:int=1024,  # rows per distance block
-               ) -> dict:        # acc_real, acc_fake, acc (all samples), n_real, n_fake
+def nn_accuracy(
+    real,
+    fake,  # N1×… and N2×… arrays (pixels or features)
+    chunk: int = 1024,  # rows per distance block
+) -> dict:  # acc_real, acc_fake, acc (all samples), n_real, n_fake
     "Leave-one-out 1-NN two-sample accuracy on real and on fake samples (ties count 1/2)."
     r, f = _as_rows(real), _as_rows(fake)
-    if r.shape[1] != f.shape[1]: raise ValueError(f"real has {r.shape[1]} values per sample, fake {f.shape[1]}")
-    if min(len(r), len(f)) < 2: raise ValueError(f"need ≥ 2 samples per set, got {len(r)} real, {len(f)} fake")
+    if r.shape[1] != f.shape[1]:
+        raise ValueError(f"real has {r.shape[1]} values per sample, fake {f.shape[1]}")
+    if min(len(r), len(f)) < 2:
+        raise ValueError(f"need ≥ 2 samples per set, got {len(r)} real, {len(f)} fake")
     x, nr = torch.cat([r, f]), len(r)
     correct = torch.empty(len(x), dtype=torch.float64)
     for s, d in _sq_dist_chunks(x, x, chunk):
@@ -51,49 +61,72 @@ def nn_accuracy(real, fake,      # N1×… and N2×… arrays (pixels or feature
         to_real, to_fake = d[:, :nr].min(1).values, d[:, nr:].min(1).values
         is_real = torch.arange(s, s + len(d)) < nr
         own, other = torch.where(is_real, to_real, to_fake), torch.where(is_real, to_fake, to_real)
-        correct[s:s+len(d)] = (own < other).double() + 0.5 * (own == other).double()
-    return dict(acc_real=correct[:nr].mean().item(), acc_fake=correct[nr:].mean().item(),
-                acc=correct.mean().item(), n_real=nr, n_fake=len(f))
+        correct[s : s + len(d)] = (own < other).double() + 0.5 * (own == other).double()
+    return dict(
+        acc_real=correct[:nr].mean().item(),
+        acc_fake=correct[nr:].mean().item(),
+        acc=correct.mean().item(),
+        n_real=nr,
+        n_fake=len(f),
+    )
 
 # %% ../../nbs/31_metrics.samples.ipynb #c012
-def mmd2_unbiased(x, y) -> float: # unbiased MMD² estimate, cubic polynomial kernel
+def mmd2_unbiased(x, y) -> float:  # unbiased MMD² estimate, cubic polynomial kernel
     "Unbiased MMD² between two feature sets with the kernel (xᵀy/d + 1)³."
     x, y = _as_rows(x), _as_rows(y)
     d, m, n = x.shape[1], len(x), len(y)
     kxx, kyy, kxy = (x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3
-    return ((kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1)) + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
-            - 2 * kxy.mean()).item()
+    return (
+        (kxx.sum() - kxx.diagonal().sum()) / (m * (m - 1))
+        + (kyy.sum() - kyy.diagonal().sum()) / (n * (n - 1))
+        - 2 * kxy.mean()
+    ).item()
 
-def kid(real_feats, fake_feats,  # N1×d, N2×d features
-        subset_size:int=1000,    # features per subset and side (capped below by the set sizes)
-        n_subsets:int=100,       # number of subsets
-        seed:int=0,              # subset draws
-       ) -> dict:                # mean, sd, subset_size, n_subsets
+
+def kid(
+    real_feats,
+    fake_feats,  # N1×d, N2×d features
+    subset_size: int = 1000,  # features per subset and side (capped below by the set sizes)
+    n_subsets: int = 100,  # number of subsets
+    seed: int = 0,  # subset draws
+) -> dict:  # mean, sd, subset_size, n_subsets
     "KID: unbiased cubic-kernel MMD² averaged over random subsets."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
     m = min(subset_size, len(r), len(f))
-    if m < 2: raise ValueError(f"subsets of {m} features; need ≥ 2 per side")
+    if m < 2:
+        raise ValueError(f"subsets of {m} features; need ≥ 2 per side")
     rng = np.random.default_rng(seed)
-    vals = np.array([mmd2_unbiased(r[rng.choice(len(r), m, replace=False)], f[rng.choice(len(f), m, replace=False)])
-                     for _ in range(n_subsets)])
-    return dict(mean=float(vals.mean()), sd=float(vals.std(ddof=1)) if n_subsets > 1 else 0.0,
-                subset_size=m, n_subsets=n_subsets)
+    vals = np.array(
+        [
+            mmd2_unbiased(r[rng.choice(len(r), m, replace=False)], f[rng.choice(len(f), m, replace=False)])
+            for _ in range(n_subsets)
+        ]
+    )
+    return dict(
+        mean=float(vals.mean()),
+        sd=float(vals.std(ddof=1)) if n_subsets > 1 else 0.0,
+        subset_size=m,
+        n_subsets=n_subsets,
+    )
 
 # %% ../../nbs/31_metrics.samples.ipynb #c016
 def _inside_counts(query, centres, radii, chunk):
     "For each query row, how many balls (centres, squared radii) contain it."
     out = torch.empty(len(query), dtype=torch.float64)
-    for s, d in _sq_dist_chunks(query, centres, chunk): out[s:s+len(d)] = (d <= radii[None]).sum(1).double()
+    for s, d in _sq_dist_chunks(query, centres, chunk):
+        out[s : s + len(d)] = (d <= radii[None]).sum(1).double()
     return out
 
-def precision_recall(real_feats, fake_feats, k:int=3, chunk:int=1024) -> dict: # precision, recall, k
+
+def precision_recall(real_feats, fake_feats, k: int = 3, chunk: int = 1024) -> dict:  # precision, recall, k
     "Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN balls."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
     precision = (_inside_counts(f, r, knn_radii(r, k, chunk), chunk) > 0).double().mean().item()
     recall = (_inside_counts(r, f, knn_radii(f, k, chunk), chunk) > 0).double().mean().item()
     return dict(precision=precision, recall=recall, k=k)
 
-def density_coverage(real_feats, fake_feats, k:int=5, chunk:int=1024) -> dict: # density, coverage, k
+
+def density_coverage(real_feats, fake_feats, k: int = 5, chunk: int = 1024) -> dict:  # density, coverage, k
     "Density and coverage (Naeem et al. 2020) with k-NN balls around the real samples."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
     radii = knn_radii(r, k, chunk)
@@ -107,75 +140,127 @@ def _nearest(query, ref, chunk):
     best = [d.min(1) for _, d in _sq_dist_chunks(query, ref, chunk)]
     return torch.cat([b.values for b in best]).sqrt().numpy(), torch.cat([b.indices for b in best]).numpy()
 
-def memorisation(fake, train, heldout, # synthetic, training and held-out real images or features (N×…)
-                 alpha:float=0.5,       # near-copy when d_train < alpha · d_heldout
-                 chunk:int=1024,
-                ) -> dict: # d_train, train_index, d_heldout, ratio, near_copy (arrays per fake), near_copy_share, closest
+
+def memorisation(
+    fake,
+    train,
+    heldout,  # synthetic, training and held-out real images or features (N×…)
+    alpha: float = 0.5,  # near-copy when d_train < alpha · d_heldout
+    chunk: int = 1024,
+) -> dict:  # d_train, train_index, d_heldout, ratio, near_copy (arrays per fake), near_copy_share, closest
     "Nearest training vs nearest held-out real image for each synthetic image; share of near-copies."
     f, tr, ho = _as_rows(fake), _as_rows(train), _as_rows(heldout)
     if not (f.shape[1] == tr.shape[1] == ho.shape[1]):
-        raise ValueError(f"values per sample differ: fake {f.shape[1]}, train {tr.shape[1]}, heldout {ho.shape[1]}")
+        raise ValueError(
+            f"values per sample differ: fake {f.shape[1]}, train {tr.shape[1]}, heldout {ho.shape[1]}"
+        )
     d_tr, i_tr = _nearest(f, tr, chunk)
     d_ho, _ = _nearest(f, ho, chunk)
-    with np.errstate(divide='ignore', invalid='ignore'): ratio = np.where(d_ho > 0, d_tr / d_ho, np.where(d_tr > 0, np.inf, 1.0))
+    with np.errstate(divide='ignore', invalid='ignore'):
+        ratio = np.where(d_ho > 0, d_tr / d_ho, np.where(d_tr > 0, np.inf, 1.0))
     near = ratio < alpha
-    return dict(d_train=d_tr, train_index=i_tr, d_heldout=d_ho, ratio=ratio, near_copy=near,
-                near_copy_share=float(near.mean()), alpha=alpha, closest=np.argsort(d_tr, kind='stable'))
+    return dict(
+        d_train=d_tr,
+        train_index=i_tr,
+        d_heldout=d_ho,
+        ratio=ratio,
+        near_copy=near,
+        near_copy_share=float(near.mean()),
+        alpha=alpha,
+        closest=np.argsort(d_tr, kind='stable'),
+    )
 
 # %% ../../nbs/31_metrics.samples.ipynb #c021
-def memorisation_figure(fake_images, train_images, result:dict, # images (N×H×W or N×1×H×W) and `memorisation`'s result
-                        n:int=6,                  # closest pairs to show
-                        window=(0., 1.),          # fixed grey window (lo, hi)
-                       ):                         # matplotlib Figure: synthetic (top) above nearest training (bottom)
+def memorisation_figure(
+    fake_images,
+    train_images,
+    result: dict,  # images (N×H×W or N×1×H×W) and `memorisation`'s result
+    n: int = 6,  # closest pairs to show
+    window=(0.0, 1.0),  # fixed grey window (lo, hi)
+):  # matplotlib Figure: synthetic (top) above nearest training (bottom)
     "Figure of the synthetic images closest to a training image, above their nearest training images."
     import matplotlib.pyplot as plt
+
     idx = result['closest'][:n]
     fig, axes = plt.subplots(2, len(idx), figsize=(1.6 * len(idx), 3.4), squeeze=False)
     for j, i in enumerate(idx):
-        for row, img in enumerate([np.asarray(fake_images[i]), np.asarray(train_images[result['train_index'][i]])]):
+        for row, img in enumerate(
+            [np.asarray(fake_images[i]), np.asarray(train_images[result['train_index'][i]])]
+        ):
             ax = axes[row, j]
-            ax.imshow(img.reshape(img.shape[-2:]) if img.ndim == 3 and img.shape[0] == 1 else img, cmap='gray',
-                      vmin=window[0], vmax=window[1], interpolation='nearest')
-            ax.set_xticks([]); ax.set_yticks([])
+            ax.imshow(
+                img.reshape(img.shape[-2:]) if img.ndim == 3 and img.shape[0] == 1 else img,
+                cmap='gray',
+                vmin=window[0],
+                vmax=window[1],
+                interpolation='nearest',
+            )
+            ax.set_xticks([])
+            ax.set_yticks([])
         axes[0, j].set_title(f"ratio {result['ratio'][i]:.2f}", fontsize=8)
-    axes[0, 0].set_ylabel('synthetic'); axes[1, 0].set_ylabel('nearest train')
+    axes[0, 0].set_ylabel('synthetic')
+    axes[1, 0].set_ylabel('nearest train')
     return fig
 
 # %% ../../nbs/31_metrics.samples.ipynb #c024
 class SmallCNN(nn.Module):
     "Three conv blocks and a linear head: N×C×H×W in [0, 1] → logit of 'synthetic'."
-    def __init__(self, in_channels:int=1, width:int=16):
+
+    def __init__(self, in_channels: int = 1, width: int = 16):
         super().__init__()
         w = width
-        self.body = nn.Sequential(nn.Conv2d(in_channels, w, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(2 * w, 4 * w, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, w, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(w, 2 * w, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(2 * w, 4 * w, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
         self.head = nn.Linear(4 * w, 1)
-    def forward(self, x): return self.head(self.body(2 * x - 1)).squeeze(1)
+
+    def forward(self, x):
+        return self.head(self.body(2 * x - 1)).squeeze(1)
 
 # %% ../../nbs/31_metrics.samples.ipynb #c025
 def _fit_predict(x_tr, y_tr, x_te, epochs, batch_size, lr, seed, device):
     "Train a `SmallCNN` on (x_tr, y_tr) and return its probabilities for x_te."
-    g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
     net = SmallCNN(x_tr.shape[1]).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     for _ in range(epochs):
         for b in torch.randperm(len(x_tr), generator=g).split(batch_size):
             loss = F.binary_cross_entropy_with_logits(net(x_tr[b].to(device)), y_tr[b].to(device))
-            opt.zero_grad(); loss.backward(); opt.step()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
     net.eval()
-    with torch.inference_mode(): return torch.cat([torch.sigmoid(net(c.to(device))).cpu() for c in x_te.split(256)])
+    with torch.inference_mode():
+        return torch.cat([torch.sigmoid(net(c.to(device))).cpu() for c in x_te.split(256)])
 
 # %% ../../nbs/31_metrics.samples.ipynb #c026
-def c2st(real, fake,              # N1×C×H×W / N2×C×H×W (or N×H×W) images, as for `to_unit_range`
-         window=None,             # (lo, hi) grey window; None: integer type range or floats in [0, 1]
-         folds:int=2,             # cross-fitting folds (stratified by source)
-         epochs:int=20, batch_size:int=32, lr:float=1e-3, seed:int=0, device='cpu',
-        ) -> dict: # accuracy, acc_real, acc_fake, ci_low, ci_high, p_value, n, folds, prob_fake, pred_fake, is_fake
+def c2st(
+    real,
+    fake,  # N1×C×H×W / N2×C×H×W (or N×H×W) images, as for `to_unit_range`
+    window=None,  # (lo, hi) grey window; None: integer type range or floats in [0, 1]
+    folds: int = 2,  # cross-fitting folds (stratified by source)
+    epochs: int = 20,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device='cpu',
+) -> dict:  # accuracy, acc_real, acc_fake, ci_low, ci_high, p_value, n, folds, prob_fake, pred_fake, is_fake
     "Classifier two-sample test: out-of-fold real/synthetic accuracy of a small CNN, exact CI, binomial p-value."
     xr, xf = to_unit_range(real, window), to_unit_range(fake, window)
-    if xr.shape[1:] != xf.shape[1:]: raise ValueError(f"real images {tuple(xr.shape[1:])} vs fake {tuple(xf.shape[1:])}")
-    if min(len(xr), len(xf)) < folds: raise ValueError(f"{len(xr)} real / {len(xf)} fake images for {folds} folds")
+    if xr.shape[1:] != xf.shape[1:]:
+        raise ValueError(f"real images {tuple(xr.shape[1:])} vs fake {tuple(xf.shape[1:])}")
+    if min(len(xr), len(xf)) < folds:
+        raise ValueError(f"{len(xr)} real / {len(xf)} fake images for {folds} folds")
     x, y = torch.cat([xr, xf]), torch.cat([torch.zeros(len(xr)), torch.ones(len(xf))])
     rng = np.random.default_rng(seed)
     fold = np.concatenate([rng.permutation(len(xr)) % folds, rng.permutation(len(xf)) % folds])
@@ -187,6 +272,16 @@ def c2st(real, fake,              # N1×C×H×W / N2×C×H×W (or N×H×W) image
     correct = pred == is_fake
     test = stats.binomtest(int(correct.sum()), len(correct), 0.5, alternative='greater')
     ci = stats.binomtest(int(correct.sum()), len(correct)).proportion_ci(0.95, method='exact')
-    return dict(accuracy=float(correct.mean()), acc_real=float(correct[~is_fake].mean()), acc_fake=float(correct[is_fake].mean()),
-                ci_low=float(ci.low), ci_high=float(ci.high), p_value=float(test.pvalue), n=len(correct), folds=folds,
-                prob_fake=prob.numpy(), pred_fake=pred, is_fake=is_fake)
+    return dict(
+        accuracy=float(correct.mean()),
+        acc_real=float(correct[~is_fake].mean()),
+        acc_fake=float(correct[is_fake].mean()),
+        ci_low=float(ci.low),
+        ci_high=float(ci.high),
+        p_value=float(test.pvalue),
+        n=len(correct),
+        folds=folds,
+        prob_fake=prob.numpy(),
+        pred_fake=pred,
+        is_fake=is_fake,
+    )

@@ -15,19 +15,21 @@ import torch, torch.nn as nn, torch.nn.functional as F
 @dataclass(frozen=True)
 class DCGANConfig:
     "Architecture of a DCGAN pair (see the variant table above)."
-    size:int=64                # output side, a power of two in 32..256
-    channels:int=1             # image channels
-    nz:int=100                 # latent size
-    ngf:int=64                 # G channels at the last hidden layer (doubled per halving of resolution)
-    ndf:int=64                 # D channels at the first layer
-    max_ch:int=512             # cap on channels per layer (matters for size > 64)
-    kernel:int=4               # filter size of strided / transposed convolutions (4 or 5)
-    upsample:str='transposed'  # 'transposed' or 'resize' (nearest ×2 then convolution)
-    g_out:str='tanh'           # G's output activation: 'tanh' or 'none'
-    d_act:str='lrelu'          # D's activation: 'lrelu' (slope 0.2) or 'elu'
-    d_bn_first:bool=False      # BN after D's first convolution too (Haarburger 2019)
-    n_classes:int=0            # >0: conditional on a class label
-    d_cond:str='projection'    # how D sees the label: 'projection' or 'maps'
+
+    size: int = 64  # output side, a power of two in 32..256
+    channels: int = 1  # image channels
+    nz: int = 100  # latent size
+    ngf: int = 64  # G channels at the last hidden layer (doubled per halving of resolution)
+    ndf: int = 64  # D channels at the first layer
+    max_ch: int = 512  # cap on channels per layer (matters for size > 64)
+    kernel: int = 4  # filter size of strided / transposed convolutions (4 or 5)
+    upsample: str = 'transposed'  # 'transposed' or 'resize' (nearest ×2 then convolution)
+    g_out: str = 'tanh'  # G's output activation: 'tanh' or 'none'
+    d_act: str = 'lrelu'  # D's activation: 'lrelu' (slope 0.2) or 'elu'
+    d_bn_first: bool = False  # BN after D's first convolution too (Haarburger 2019)
+    n_classes: int = 0  # >0: conditional on a class label
+    d_cond: str = 'projection'  # how D sees the label: 'projection' or 'maps'
+
 
 DCGAN_VARIANTS = {
     'radford': dict(kernel=5, ngf=64, ndf=64),
@@ -36,20 +38,29 @@ DCGAN_VARIANTS = {
 }
 
 # %% ../../nbs/20_models.dcgan.ipynb #c006
-def dcgan_config(variant:str='radford', # one of `DCGAN_VARIANTS`
-                 **overrides,           # any `DCGANConfig` field, e.g. size=128, channels=1
-                ) -> DCGANConfig:
+def dcgan_config(
+    variant: str = 'radford',  # one of `DCGAN_VARIANTS`
+    **overrides,  # any `DCGANConfig` field, e.g. size=128, channels=1
+) -> DCGANConfig:
     "The `DCGANConfig` of a named paper variant, with overrides; every field is checked."
-    if variant not in DCGAN_VARIANTS: raise ValueError(f"dcgan_config: variant={variant!r}; expected one of {', '.join(DCGAN_VARIANTS)}")
+    if variant not in DCGAN_VARIANTS:
+        raise ValueError(f"dcgan_config: variant={variant!r}; expected one of {', '.join(DCGAN_VARIANTS)}")
     bad = set(overrides) - set(DCGANConfig.__dataclass_fields__)
-    if bad: raise ValueError(f"dcgan_config: unknown field(s) {sorted(bad)}; expected fields of DCGANConfig")
+    if bad:
+        raise ValueError(f"dcgan_config: unknown field(s) {sorted(bad)}; expected fields of DCGANConfig")
     cfg = DCGANConfig(**{**DCGAN_VARIANTS[variant], **overrides})
-    checks = [('size', cfg.size in (32, 64, 128, 256), 'a power of two in 32..256'), ('kernel', cfg.kernel in (4, 5), '4 or 5'),
-              ('upsample', cfg.upsample in ('transposed', 'resize'), "'transposed' or 'resize'"),
-              ('g_out', cfg.g_out in ('tanh', 'none'), "'tanh' or 'none'"), ('d_act', cfg.d_act in ('lrelu', 'elu'), "'lrelu' or 'elu'"),
-              ('d_cond', cfg.d_cond in ('projection', 'maps'), "'projection' or 'maps'"), ('channels', cfg.channels >= 1, '>= 1')]
+    checks = [
+        ('size', cfg.size in (32, 64, 128, 256), 'a power of two in 32..256'),
+        ('kernel', cfg.kernel in (4, 5), '4 or 5'),
+        ('upsample', cfg.upsample in ('transposed', 'resize'), "'transposed' or 'resize'"),
+        ('g_out', cfg.g_out in ('tanh', 'none'), "'tanh' or 'none'"),
+        ('d_act', cfg.d_act in ('lrelu', 'elu'), "'lrelu' or 'elu'"),
+        ('d_cond', cfg.d_cond in ('projection', 'maps'), "'projection' or 'maps'"),
+        ('channels', cfg.channels >= 1, '>= 1'),
+    ]
     for name, ok, want in checks:
-        if not ok: raise ValueError(f"dcgan_config({variant!r}): {name}={getattr(cfg, name)!r}; expected {want}")
+        if not ok:
+            raise ValueError(f"dcgan_config({variant!r}): {name}={getattr(cfg, name)!r}; expected {want}")
     return cfg
 
 # %% ../../nbs/20_models.dcgan.ipynb #c009
@@ -58,81 +69,119 @@ def _widths(size, base, max_ch):
     n = int(math.log2(size)) - 2
     return [min(base * size // (2 * 4 * 2**i), max_ch) for i in range(n)]
 
-def _act(name): return nn.ELU() if name == 'elu' else nn.LeakyReLU(0.2) if name == 'lrelu' else nn.ReLU()
 
-def _up(cin, cout, cfg:DCGANConfig, bias=False) -> nn.Module:
+def _act(name):
+    return nn.ELU() if name == 'elu' else nn.LeakyReLU(0.2) if name == 'lrelu' else nn.ReLU()
+
+
+def _up(cin, cout, cfg: DCGANConfig, bias=False) -> nn.Module:
     "A ×2 upsampling convolution: transposed (`kernel`, stride 2) or resize-convolution (nearest ×2, odd kernel)."
     k = cfg.kernel
     if cfg.upsample == 'transposed':
         return nn.ConvTranspose2d(cin, cout, k, 2, padding=(k - 1) // 2, output_padding=k % 2, bias=bias)
-    k = k if k % 2 else k - 1   # 'same' padding needs an odd kernel: 4 → 3
-    return nn.Sequential(nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(cin, cout, k, 1, k // 2, bias=bias))
+    k = k if k % 2 else k - 1  # 'same' padding needs an odd kernel: 4 → 3
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode='nearest'), nn.Conv2d(cin, cout, k, 1, k // 2, bias=bias)
+    )
 
 # %% ../../nbs/20_models.dcgan.ipynb #c012
 class DCGANGenerator(nn.Module):
     "DCGAN generator: z (and optional class label) → image of `cfg.channels` × `cfg.size` × `cfg.size`."
-    def __init__(self, cfg:DCGANConfig):
+
+    def __init__(self, cfg: DCGANConfig):
         super().__init__()
-        self.cfg = cfg; w = _widths(cfg.size, cfg.ngf, cfg.max_ch)
-        self.project = nn.Sequential(nn.Linear(cfg.nz + cfg.n_classes, w[0] * 16, bias=False),
-                                     nn.Unflatten(1, (w[0], 4, 4)), nn.BatchNorm2d(w[0]), nn.ReLU())
-        self.blocks = nn.Sequential(*[nn.Sequential(_up(a, b, cfg), nn.BatchNorm2d(b), nn.ReLU()) for a, b in zip(w, w[1:])])
-        self.to_image = nn.Sequential(_up(w[-1], cfg.channels, cfg, bias=True), nn.Tanh() if cfg.g_out == 'tanh' else nn.Identity())
+        self.cfg = cfg
+        w = _widths(cfg.size, cfg.ngf, cfg.max_ch)
+        self.project = nn.Sequential(
+            nn.Linear(cfg.nz + cfg.n_classes, w[0] * 16, bias=False),
+            nn.Unflatten(1, (w[0], 4, 4)),
+            nn.BatchNorm2d(w[0]),
+            nn.ReLU(),
+        )
+        self.blocks = nn.Sequential(
+            *[nn.Sequential(_up(a, b, cfg), nn.BatchNorm2d(b), nn.ReLU()) for a, b in zip(w, w[1:])]
+        )
+        self.to_image = nn.Sequential(
+            _up(w[-1], cfg.channels, cfg, bias=True), nn.Tanh() if cfg.g_out == 'tanh' else nn.Identity()
+        )
         init_dcgan_(self)
 
-    def forward(self, z:torch.Tensor, y:torch.Tensor|None=None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.cfg.n_classes:
-            if y is None: raise ValueError(f"DCGANGenerator: n_classes={self.cfg.n_classes} needs class labels y")
+            if y is None:
+                raise ValueError(f"DCGANGenerator: n_classes={self.cfg.n_classes} needs class labels y")
             z = torch.cat([z, F.one_hot(y.long(), self.cfg.n_classes).to(z.dtype)], 1)
         return self.to_image(self.blocks(self.project(z)))
 
 # %% ../../nbs/20_models.dcgan.ipynb #c013
-def init_dcgan_(net:nn.Module) -> nn.Module:
+def init_dcgan_(net: nn.Module) -> nn.Module:
     "Radford's initialisation: conv/linear weights N(0, 0.02), BN scale N(1, 0.02), biases 0."
     for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, 0.0, 0.02)
-        elif isinstance(m, nn.BatchNorm2d): nn.init.normal_(m.weight, 1.0, 0.02)
-        if getattr(m, 'bias', None) is not None: nn.init.zeros_(m.bias)
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+        if getattr(m, 'bias', None) is not None:
+            nn.init.zeros_(m.bias)
     return net
 
 # %% ../../nbs/20_models.dcgan.ipynb #c015
 class DCGANDiscriminator(nn.Module):
     "DCGAN discriminator: image (and optional class label) → one logit per image."
-    def __init__(self, cfg:DCGANConfig):
+
+    def __init__(self, cfg: DCGANConfig):
         super().__init__()
-        self.cfg = cfg; w = _widths(cfg.size, cfg.ndf, cfg.max_ch)[::-1]; k = cfg.kernel
+        self.cfg = cfg
+        w = _widths(cfg.size, cfg.ndf, cfg.max_ch)[::-1]
+        k = cfg.kernel
         cin = cfg.channels + (cfg.n_classes if cfg.n_classes and cfg.d_cond == 'maps' else 0)
         layers = []
         for i, (a, b) in enumerate(zip([cin] + w[:-1], w)):
             bn = i > 0 or cfg.d_bn_first
-            layers += [nn.Conv2d(a, b, k, 2, (k - 1) // 2, bias=not bn), *([nn.BatchNorm2d(b)] if bn else []), _act(cfg.d_act)]
+            layers += [
+                nn.Conv2d(a, b, k, 2, (k - 1) // 2, bias=not bn),
+                *([nn.BatchNorm2d(b)] if bn else []),
+                _act(cfg.d_act),
+            ]
         self.features = nn.Sequential(*layers, nn.Flatten())
         self.logit = nn.Linear(w[-1] * 16, 1)
-        self.embed = nn.Embedding(cfg.n_classes, w[-1] * 16) if cfg.n_classes and cfg.d_cond == 'projection' else None
+        self.embed = (
+            nn.Embedding(cfg.n_classes, w[-1] * 16) if cfg.n_classes and cfg.d_cond == 'projection' else None
+        )
         init_dcgan_(self)
 
-    def forward(self, x:torch.Tensor, y:torch.Tensor|None=None) -> torch.Tensor:
-        if self.cfg.n_classes and y is None: raise ValueError(f"DCGANDiscriminator: n_classes={self.cfg.n_classes} needs class labels y")
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.cfg.n_classes and y is None:
+            raise ValueError(f"DCGANDiscriminator: n_classes={self.cfg.n_classes} needs class labels y")
         if self.cfg.n_classes and self.cfg.d_cond == 'maps':
-            maps = F.one_hot(y.long(), self.cfg.n_classes).to(x.dtype)[:, :, None, None].expand(-1, -1, *x.shape[-2:])
+            maps = (
+                F.one_hot(y.long(), self.cfg.n_classes)
+                .to(x.dtype)[:, :, None, None]
+                .expand(-1, -1, *x.shape[-2:])
+            )
             x = torch.cat([x, maps], 1)
-        h = self.features(x); out = self.logit(h).squeeze(1)
-        if self.embed is not None: out = out + (self.embed(y.long()) * h).sum(1)
+        h = self.features(x)
+        out = self.logit(h).squeeze(1)
+        if self.embed is not None:
+            out = out + (self.embed(y.long()) * h).sum(1)
         return out
 
 # %% ../../nbs/20_models.dcgan.ipynb #c016
-def dcgan(variant:str='radford', # one of `DCGAN_VARIANTS`
-          **overrides,           # `DCGANConfig` fields
-         ) -> tuple[DCGANGenerator, DCGANDiscriminator]:
+def dcgan(
+    variant: str = 'radford',  # one of `DCGAN_VARIANTS`
+    **overrides,  # `DCGANConfig` fields
+) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     "A DCGAN generator and discriminator of the named variant."
     cfg = dcgan_config(variant, **overrides)
     return DCGANGenerator(cfg), DCGANDiscriminator(cfg)
 
 # %% ../../nbs/20_models.dcgan.ipynb #c024
-def checkerboard_score(img:torch.Tensor, # (N, C, H, W) images
-                      ) -> float:         # share of non-DC spectral power at the period-2 frequencies, in [0, 1]
+def checkerboard_score(
+    img: torch.Tensor,  # (N, C, H, W) images
+) -> float:  # share of non-DC spectral power at the period-2 frequencies, in [0, 1]
     "How much of the images' mean power spectrum is a period-2 (checkerboard) pattern."
-    x = img.detach().double(); x = x - x.mean((-2, -1), keepdim=True)
+    x = img.detach().double()
+    x = x - x.mean((-2, -1), keepdim=True)
     p = torch.fft.fft2(x).abs().pow(2).mean((0, 1))
     h, w = p.shape
     peak = p[h // 2, 0] + p[0, w // 2] + p[h // 2, w // 2]

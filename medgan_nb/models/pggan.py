@@ -14,71 +14,101 @@ import torch, torch.nn as nn, torch.nn.functional as F
 # %% ../../nbs/21_models.pggan.ipynb #c006
 class _Conv2dSame(torch.autograd.Function):
     "Stride-1 convolution with `pad` zeros each side whose backward is itself made of differentiable ops."
+
     @staticmethod
     def forward(ctx, x, w, b, pad):
-        y = F.conv2d(x, w, b, padding=pad)                     # autocast (if on) picks the dtype here
-        ctx.save_for_backward(x, w); ctx.pad, ctx.dt, ctx.has_b = pad, y.dtype, b is not None
+        y = F.conv2d(x, w, b, padding=pad)  # autocast (if on) picks the dtype here
+        ctx.save_for_backward(x, w)
+        ctx.pad, ctx.dt, ctx.has_b = pad, y.dtype, b is not None
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        x, w = ctx.saved_tensors; p, dt = ctx.pad, ctx.dt; gy = gy.to(dt)
+        x, w = ctx.saved_tensors
+        p, dt = ctx.pad, ctx.dt
+        gy = gy.to(dt)
         gx = F.conv_transpose2d(gy, w.to(dt), padding=p).to(x.dtype) if ctx.needs_input_grad[0] else None
-        gw = torch.ops.aten.convolution_backward(gy, x.to(dt), w.to(dt), None, [1, 1], [p, p], [1, 1], False, [0, 0], 1,
-                                                 [False, True, False])[1].to(w.dtype) if ctx.needs_input_grad[1] else None
-        gb = gy.sum((0, 2, 3), dtype=torch.promote_types(gy.dtype, torch.float32)).to(w.dtype) if ctx.has_b and ctx.needs_input_grad[2] else None
+        gw = (
+            torch.ops.aten.convolution_backward(
+                gy, x.to(dt), w.to(dt), None, [1, 1], [p, p], [1, 1], False, [0, 0], 1, [False, True, False]
+            )[1].to(w.dtype)
+            if ctx.needs_input_grad[1]
+            else None
+        )
+        gb = (
+            gy.sum((0, 2, 3), dtype=torch.promote_types(gy.dtype, torch.float32)).to(w.dtype)
+            if ctx.has_b and ctx.needs_input_grad[2]
+            else None
+        )
         return gx, gw, gb, None
 
-def conv2d_gradfix(x:torch.Tensor,        # (N, Cin, H, W)
-                   w:torch.Tensor,        # (Cout, Cin, k, k), k odd
-                   b:torch.Tensor|None,   # (Cout,) or None
-                   pad:int,               # zeros each side (k // 2 keeps the size)
-                  ) -> torch.Tensor:      # (N, Cout, H, W): F.conv2d(x, w, b, padding=pad)
+
+def conv2d_gradfix(
+    x: torch.Tensor,  # (N, Cin, H, W)
+    w: torch.Tensor,  # (Cout, Cin, k, k), k odd
+    b: torch.Tensor | None,  # (Cout,) or None
+    pad: int,  # zeros each side (k // 2 keeps the size)
+) -> torch.Tensor:  # (N, Cout, H, W): F.conv2d(x, w, b, padding=pad)
     "`F.conv2d` (stride 1) with a backward that autograd can differentiate again at the cost of ordinary convolutions."
     return _Conv2dSame.apply(x, w, b, pad)
 
 # %% ../../nbs/21_models.pggan.ipynb #c008
 class EqConv2d(nn.Module):
     "Conv2d with equalized learning rate (weights N(0,1) × gain/√fan_in at run time)."
-    gradfix_on = ('cuda',)  # device types that use `conv2d_gradfix` (H100: 4.2× faster WGAN-GP step; 2-core CPU: 2× slower)
+
+    gradfix_on = (
+        'cuda',
+    )  # device types that use `conv2d_gradfix` (H100: 4.2× faster WGAN-GP step; 2-core CPU: 2× slower)
+
     def __init__(self, cin, cout, k, gain=math.sqrt(2)):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(cout, cin, k, k)); self.bias = nn.Parameter(torch.zeros(cout))
+        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
+        self.bias = nn.Parameter(torch.zeros(cout))
         self.scale, self.pad = gain / math.sqrt(cin * k * k), k // 2
+
     def forward(self, x):
         w = self.weight * self.scale
-        if x.device.type in self.gradfix_on: return conv2d_gradfix(x, w, self.bias, self.pad)
+        if x.device.type in self.gradfix_on:
+            return conv2d_gradfix(x, w, self.bias, self.pad)
         return F.conv2d(x, w, self.bias, padding=self.pad)
+
 
 class EqLinear(nn.Module):
     "Linear layer with equalized learning rate."
+
     def __init__(self, cin, cout, gain=math.sqrt(2)):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(cout, cin)); self.bias = nn.Parameter(torch.zeros(cout))
+        self.weight = nn.Parameter(torch.randn(cout, cin))
+        self.bias = nn.Parameter(torch.zeros(cout))
         self.scale = gain / math.sqrt(cin)
-    def forward(self, x): return F.linear(x, self.weight * self.scale, self.bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.scale, self.bias)
 
 # %% ../../nbs/21_models.pggan.ipynb #c009
-def pixel_norm(x:torch.Tensor, eps:float=1e-8) -> torch.Tensor:
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     "Normalise every pixel's feature vector to unit root-mean-square."
     return x * torch.rsqrt(x.square().mean(1, keepdim=True) + eps)
 
-def minibatch_stddev(x:torch.Tensor, # (N, C, H, W) features
-                     group:int=4,    # group size (the largest divisor of N not above it is used)
-                    ) -> torch.Tensor: # (N, C+1, H, W)
+
+def minibatch_stddev(
+    x: torch.Tensor,  # (N, C, H, W) features
+    group: int = 4,  # group size (the largest divisor of N not above it is used)
+) -> torch.Tensor:  # (N, C+1, H, W)
     "Append the group-wise standard deviation, averaged over features and pixels, as one feature map."
     n, c, h, w = x.shape
     g = max(d for d in range(1, min(group, n) + 1) if n % d == 0)
-    y = x.float().reshape(n // g, g, c, h, w)                                  # contiguous groups
-    y = (y - y.mean(1, keepdim=True)).square().mean(1).add(1e-8).sqrt().mean((1, 2, 3))   # (n // g,)
+    y = x.float().reshape(n // g, g, c, h, w)  # contiguous groups
+    y = (y - y.mean(1, keepdim=True)).square().mean(1).add(1e-8).sqrt().mean((1, 2, 3))  # (n // g,)
     y = y.to(x.dtype).repeat_interleave(g).view(n, 1, 1, 1).expand(n, 1, h, w)
     return torch.cat([x, y], 1)
 
 # %% ../../nbs/21_models.pggan.ipynb #c012
-def fade(low:torch.Tensor,  # the previous stage's output, upsampled to the new stage's size
-         high:torch.Tensor, # the new stage's output
-         alpha:float,       # weight of `high` (0: only `low`, 1: only `high`)
-        ) -> torch.Tensor:  # (1 − alpha)·low + alpha·high in `high`'s dtype
+def fade(
+    low: torch.Tensor,  # the previous stage's output, upsampled to the new stage's size
+    high: torch.Tensor,  # the new stage's output
+    alpha: float,  # weight of `high` (0: only `low`, 1: only `high`)
+) -> torch.Tensor:  # (1 − alpha)·low + alpha·high in `high`'s dtype
     "Fade-in blend of two stages' outputs, in the newer one's dtype."
     return torch.lerp(low.to(high.dtype), high, alpha)
 
@@ -86,100 +116,168 @@ def fade(low:torch.Tensor,  # the previous stage's output, upsampled to the new 
 @dataclass(frozen=True)
 class PGGANConfig:
     "Architecture of a progressive GAN pair."
-    base_shape:tuple=(4, 4)  # (H, W) of the first stage, e.g. (5, 4) for 1280×1024 after 8 doublings
-    n_stages:int=7           # stages including the base: base·2^(n_stages−1) is the final size
-    channels:int=1           # image channels
-    nz:int=512               # latent size
-    fmap_base:int=8192       # feature-count schedule numerator
-    fmap_max:int=512         # features at most
-    fmap_min:int=1           # features at least
-    mbstd_group:int=4        # minibatch-stddev group size
 
-    def features(self, stage:int) -> int: return max(min(self.fmap_base // 2 ** (stage + 1), self.fmap_max), self.fmap_min)
-    def shape(self, stage:int) -> tuple: return tuple(b * 2 ** stage for b in self.base_shape)
+    base_shape: tuple = (4, 4)  # (H, W) of the first stage, e.g. (5, 4) for 1280×1024 after 8 doublings
+    n_stages: int = 7  # stages including the base: base·2^(n_stages−1) is the final size
+    channels: int = 1  # image channels
+    nz: int = 512  # latent size
+    fmap_base: int = 8192  # feature-count schedule numerator
+    fmap_max: int = 512  # features at most
+    fmap_min: int = 1  # features at least
+    mbstd_group: int = 4  # minibatch-stddev group size
+
+    def features(self, stage: int) -> int:
+        return max(min(self.fmap_base // 2 ** (stage + 1), self.fmap_max), self.fmap_min)
+
+    def shape(self, stage: int) -> tuple:
+        return tuple(b * 2**stage for b in self.base_shape)
+
     @property
-    def final_shape(self) -> tuple: return self.shape(self.n_stages - 1)
+    def final_shape(self) -> tuple:
+        return self.shape(self.n_stages - 1)
 
 # %% ../../nbs/21_models.pggan.ipynb #c018
 class _GBlock(nn.Sequential):
     def __init__(self, cin, cout):
-        super().__init__(nn.Upsample(scale_factor=2, mode='nearest'), EqConv2d(cin, cout, 3), nn.LeakyReLU(0.2), _PN(),
-                         EqConv2d(cout, cout, 3), nn.LeakyReLU(0.2), _PN())
+        super().__init__(
+            nn.Upsample(scale_factor=2, mode='nearest'),
+            EqConv2d(cin, cout, 3),
+            nn.LeakyReLU(0.2),
+            _PN(),
+            EqConv2d(cout, cout, 3),
+            nn.LeakyReLU(0.2),
+            _PN(),
+        )
+
 
 class _PN(nn.Module):
-    def forward(self, x): return pixel_norm(x)
+    def forward(self, x):
+        return pixel_norm(x)
+
 
 class _Progressive(nn.Module):
     "Stage/alpha bookkeeping shared by the progressive generator and discriminator."
-    def set_stage(self, stage:int, alpha:float=1.0):
+
+    def set_stage(self, stage: int, alpha: float = 1.0):
         "Grow to `stage` (0 = base) with fade-in weight `alpha` of the newest stage."
-        if not 0 <= stage < self.cfg.n_stages: raise ValueError(f"{type(self).__name__}: stage={stage}; expected 0..{self.cfg.n_stages - 1}")
-        if not 0.0 <= alpha <= 1.0: raise ValueError(f"{type(self).__name__}: alpha={alpha}; expected a value in [0, 1]")
-        self.stage, self.alpha = int(stage), float(alpha); return self
+        if not 0 <= stage < self.cfg.n_stages:
+            raise ValueError(f"{type(self).__name__}: stage={stage}; expected 0..{self.cfg.n_stages - 1}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"{type(self).__name__}: alpha={alpha}; expected a value in [0, 1]")
+        self.stage, self.alpha = int(stage), float(alpha)
+        return self
 
 # %% ../../nbs/21_models.pggan.ipynb #c019
 class PGGANGenerator(_Progressive):
     "Progressive generator: z → image at the current stage's resolution."
-    def __init__(self, cfg:PGGANConfig):
+
+    def __init__(self, cfg: PGGANConfig):
         super().__init__()
-        self.cfg = cfg; c0, (h0, w0) = cfg.features(0), cfg.base_shape
-        self.dense = EqLinear(cfg.nz, c0 * h0 * w0, gain=math.sqrt(2) / math.sqrt(h0 * w0))  # official: √2/4 for 4×4
+        self.cfg = cfg
+        c0, (h0, w0) = cfg.features(0), cfg.base_shape
+        self.dense = EqLinear(
+            cfg.nz, c0 * h0 * w0, gain=math.sqrt(2) / math.sqrt(h0 * w0)
+        )  # official: √2/4 for 4×4
         self.base = nn.Sequential(nn.LeakyReLU(0.2), _PN(), EqConv2d(c0, c0, 3), nn.LeakyReLU(0.2), _PN())
-        self.blocks = nn.ModuleList([_GBlock(cfg.features(s - 1), cfg.features(s)) for s in range(1, cfg.n_stages)])
-        self.to_rgb = nn.ModuleList([EqConv2d(cfg.features(s), cfg.channels, 1, gain=1) for s in range(cfg.n_stages)])
+        self.blocks = nn.ModuleList(
+            [_GBlock(cfg.features(s - 1), cfg.features(s)) for s in range(1, cfg.n_stages)]
+        )
+        self.to_rgb = nn.ModuleList(
+            [EqConv2d(cfg.features(s), cfg.channels, 1, gain=1) for s in range(cfg.n_stages)]
+        )
         self.set_stage(cfg.n_stages - 1)
 
-    def forward(self, z:torch.Tensor, y=None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y=None) -> torch.Tensor:
         c0, (h0, w0) = self.cfg.features(0), self.cfg.base_shape
-        h = self.base(self.dense(pixel_norm(z)).view(-1, c0, h0, w0)); prev = h
-        for s in range(1, self.stage + 1): prev, h = h, self.blocks[s - 1](h)
+        h = self.base(self.dense(pixel_norm(z)).view(-1, c0, h0, w0))
+        prev = h
+        for s in range(1, self.stage + 1):
+            prev, h = h, self.blocks[s - 1](h)
         out = self.to_rgb[self.stage](h)
         if self.stage > 0 and self.alpha < 1:
-            out = fade(F.interpolate(self.to_rgb[self.stage - 1](prev), scale_factor=2, mode='nearest'), out, self.alpha)
+            out = fade(
+                F.interpolate(self.to_rgb[self.stage - 1](prev), scale_factor=2, mode='nearest'),
+                out,
+                self.alpha,
+            )
         return out
 
 # %% ../../nbs/21_models.pggan.ipynb #c021
 class PGGANDiscriminator(_Progressive):
     "Progressive discriminator (critic): image at the current stage → one score per image."
-    def __init__(self, cfg:PGGANConfig):
+
+    def __init__(self, cfg: PGGANConfig):
         super().__init__()
-        self.cfg = cfg; c0, (h0, w0) = cfg.features(0), cfg.base_shape
-        self.from_rgb = nn.ModuleList([nn.Sequential(EqConv2d(cfg.channels, cfg.features(s), 1), nn.LeakyReLU(0.2)) for s in range(cfg.n_stages)])
-        self.blocks = nn.ModuleList([nn.Sequential(EqConv2d(cfg.features(s), cfg.features(s), 3), nn.LeakyReLU(0.2),
-                                                   EqConv2d(cfg.features(s), cfg.features(s - 1), 3), nn.LeakyReLU(0.2), nn.AvgPool2d(2))
-                                     for s in range(1, cfg.n_stages)])
-        self.head = nn.Sequential(EqConv2d(c0 + 1, c0, 3), nn.LeakyReLU(0.2), nn.Flatten(), EqLinear(c0 * h0 * w0, c0),
-                                  nn.LeakyReLU(0.2), EqLinear(c0, 1, gain=1))
+        self.cfg = cfg
+        c0, (h0, w0) = cfg.features(0), cfg.base_shape
+        self.from_rgb = nn.ModuleList(
+            [
+                nn.Sequential(EqConv2d(cfg.channels, cfg.features(s), 1), nn.LeakyReLU(0.2))
+                for s in range(cfg.n_stages)
+            ]
+        )
+        self.blocks = nn.ModuleList(
+            [
+                nn.Sequential(
+                    EqConv2d(cfg.features(s), cfg.features(s), 3),
+                    nn.LeakyReLU(0.2),
+                    EqConv2d(cfg.features(s), cfg.features(s - 1), 3),
+                    nn.LeakyReLU(0.2),
+                    nn.AvgPool2d(2),
+                )
+                for s in range(1, cfg.n_stages)
+            ]
+        )
+        self.head = nn.Sequential(
+            EqConv2d(c0 + 1, c0, 3),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            EqLinear(c0 * h0 * w0, c0),
+            nn.LeakyReLU(0.2),
+            EqLinear(c0, 1, gain=1),
+        )
         self.set_stage(cfg.n_stages - 1)
 
-    def forward(self, x:torch.Tensor, y=None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y=None) -> torch.Tensor:
         s = self.stage
-        if tuple(x.shape[-2:]) != self.cfg.shape(s): raise ValueError(f"PGGANDiscriminator: input {tuple(x.shape[-2:])} at stage {s}; expected {self.cfg.shape(s)}")
+        if tuple(x.shape[-2:]) != self.cfg.shape(s):
+            raise ValueError(
+                f"PGGANDiscriminator: input {tuple(x.shape[-2:])} at stage {s}; expected {self.cfg.shape(s)}"
+            )
         h = self.from_rgb[s](x)
         if s > 0:
             h = self.blocks[s - 1](h)
-            if self.alpha < 1: h = fade(self.from_rgb[s - 1](F.avg_pool2d(x, 2)), h, self.alpha)
-        for t in range(s - 1, 0, -1): h = self.blocks[t - 1](h)
+            if self.alpha < 1:
+                h = fade(self.from_rgb[s - 1](F.avg_pool2d(x, 2)), h, self.alpha)
+        for t in range(s - 1, 0, -1):
+            h = self.blocks[t - 1](h)
         return self.head(minibatch_stddev(h, self.cfg.mbstd_group)).squeeze(1)
 
 # %% ../../nbs/21_models.pggan.ipynb #c022
 def pggan(**cfg) -> tuple[PGGANGenerator, PGGANDiscriminator]:
     "A progressive generator and discriminator from `PGGANConfig` fields."
     bad = set(cfg) - set(PGGANConfig.__dataclass_fields__)
-    if bad: raise ValueError(f"pggan: unknown field(s) {sorted(bad)}; expected fields of PGGANConfig")
+    if bad:
+        raise ValueError(f"pggan: unknown field(s) {sorted(bad)}; expected fields of PGGANConfig")
     c = PGGANConfig(**cfg)
-    if c.n_stages < 1 or c.channels < 1 or len(c.base_shape) != 2: raise ValueError(f"pggan: bad config {c}; expected n_stages >= 1, channels >= 1, base_shape=(H, W)")
+    if c.n_stages < 1 or c.channels < 1 or len(c.base_shape) != 2:
+        raise ValueError(f"pggan: bad config {c}; expected n_stages >= 1, channels >= 1, base_shape=(H, W)")
     return PGGANGenerator(c), PGGANDiscriminator(c)
 
 # %% ../../nbs/21_models.pggan.ipynb #c028
-def stage_reals(x:torch.Tensor,  # real images at the final resolution (N, C, H, W)
-                shape:tuple,     # (H, W) of the current stage
-                alpha:float=1.0, # fade-in weight of the current stage
-               ) -> torch.Tensor:
+def stage_reals(
+    x: torch.Tensor,  # real images at the final resolution (N, C, H, W)
+    shape: tuple,  # (H, W) of the current stage
+    alpha: float = 1.0,  # fade-in weight of the current stage
+) -> torch.Tensor:
     "Reals as D sees them at a stage: average-pooled to `shape`, blended with their ×2-coarser version while fading in."
     f = x.shape[-2] // shape[0]
     if x.shape[-2] != f * shape[0] or x.shape[-1] != f * shape[1] or f & (f - 1):
-        raise ValueError(f"stage_reals: images {tuple(x.shape[-2:])} are not a power-of-two multiple of the stage shape {tuple(shape)}")
-    if f > 1: x = F.avg_pool2d(x, f)
-    if alpha < 1: x = fade(F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode='nearest'), x, alpha)
+        raise ValueError(
+            f"stage_reals: images {tuple(x.shape[-2:])} are not a power-of-two multiple of the stage shape {tuple(shape)}"
+        )
+    if f > 1:
+        x = F.avg_pool2d(x, f)
+    if alpha < 1:
+        x = fade(F.interpolate(F.avg_pool2d(x, 2), scale_factor=2, mode='nearest'), x, alpha)
     return x

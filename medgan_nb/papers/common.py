@@ -17,198 +17,314 @@ from ..core import load_settings, atomic_torch_save, save_json, load_json
 # %% ../../nbs/50_papers.common.ipynb #c005
 PROFILES = ('smoke', 'quick', 'paper')
 
+
 def profiles_dir() -> Path:
     "The folder of profile YAML files shipped with the package."
     import medgan_nb
-    return Path(medgan_nb.__file__).parent/'profiles'
 
-def read_profiles(paper:str,              # paper key, e.g. 'han2018'
-                  folder:str|Path|None=None, # default: `profiles_dir()`
-                 ) -> dict:               # {profile: {key: value}}
+    return Path(medgan_nb.__file__).parent / 'profiles'
+
+
+def read_profiles(
+    paper: str,  # paper key, e.g. 'han2018'
+    folder: str | Path | None = None,  # default: `profiles_dir()`
+) -> dict:  # {profile: {key: value}}
     "All profiles of `paper`, checked to have exactly the profiles smoke/quick/paper with the same keys."
-    folder = Path(folder) if folder else profiles_dir(); path = folder/f'{paper}.yaml'
+    folder = Path(folder) if folder else profiles_dir()
+    path = folder / f'{paper}.yaml'
     if not path.is_file():
         have = sorted(p.stem for p in folder.glob('*.yaml'))
-        raise FileNotFoundError(f"{path}: no profiles for paper {paper!r}; available: {', '.join(have) or 'none'}")
+        raise FileNotFoundError(
+            f"{path}: no profiles for paper {paper!r}; available: {', '.join(have) or 'none'}"
+        )
     profs = yaml.safe_load(path.read_text())
     if not isinstance(profs, dict) or sorted(profs) != sorted(PROFILES):
-        raise ValueError(f"{path}: top-level keys {sorted(profs) if isinstance(profs, dict) else type(profs).__name__}; expected {list(PROFILES)}")
+        raise ValueError(
+            f"{path}: top-level keys {sorted(profs) if isinstance(profs, dict) else type(profs).__name__}; expected {list(PROFILES)}"
+        )
     keys = set(profs['paper'])
     for name, p in profs.items():
-        if set(p) != keys: raise ValueError(f"{path}: profile {name!r} keys differ from 'paper': missing {sorted(keys - set(p))}, extra {sorted(set(p) - keys)}")
+        if set(p) != keys:
+            raise ValueError(
+                f"{path}: profile {name!r} keys differ from 'paper': missing {sorted(keys - set(p))}, extra {sorted(set(p) - keys)}"
+            )
     return profs
 
 # %% ../../nbs/50_papers.common.ipynb #c006
-def load_profile(paper:str,               # paper key, e.g. 'han2018'
-                 profile:str,             # 'smoke', 'quick' or 'paper'
-                 overrides:dict|None=None, # {key: value}; None values keep the profile's value
-                 folder:str|Path|None=None, # default: `profiles_dir()`
-                ) -> dict:                # the resolved parameters
+def load_profile(
+    paper: str,  # paper key, e.g. 'han2018'
+    profile: str,  # 'smoke', 'quick' or 'paper'
+    overrides: dict | None = None,  # {key: value}; None values keep the profile's value
+    folder: str | Path | None = None,  # default: `profiles_dir()`
+) -> dict:  # the resolved parameters
     "A paper's profile with overrides applied; unknown profiles and keys raise, naming them."
     profs = read_profiles(paper, folder)
-    if profile not in profs: raise ValueError(f"profile={profile!r} for {paper}: expected one of {', '.join(PROFILES)}")
+    if profile not in profs:
+        raise ValueError(f"profile={profile!r} for {paper}: expected one of {', '.join(PROFILES)}")
     out = dict(profs[profile])
     bad = sorted(set(overrides or {}) - set(out))
-    if bad: raise KeyError(f"{paper} profile {profile!r}: unknown parameter(s) {', '.join(bad)}; expected one of {', '.join(sorted(out))}")
+    if bad:
+        raise KeyError(
+            f"{paper} profile {profile!r}: unknown parameter(s) {', '.join(bad)}; expected one of {', '.join(sorted(out))}"
+        )
     out.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return out
 
 # %% ../../nbs/50_papers.common.ipynb #c011
-def default_data_dir(name:str='brats_phantom') -> Path:
+def default_data_dir(name: str = 'brats_phantom') -> Path:
     "Where the embedded default data set `name` (a folder of `medgan_nb.data.build.FOLDERS`) lives: `<settings data_dir>/<name>`."
-    return load_settings().paths.data_dir/name
+    return load_settings().paths.data_dir / name
 
-def phantom_subjects_for(n_hgg:int,               # high-grade cases needed
-                         seed:int=0,               # data-set seed (as `make_brain_phantoms`)
-                         hgg_fraction:float=0.75,  # share of high-grade subjects (as `make_brain_phantoms`)
-                        ) -> int:                  # subjects `make_brain_phantoms(n=...)` must generate
+
+def phantom_subjects_for(
+    n_hgg: int,  # high-grade cases needed
+    seed: int = 0,  # data-set seed (as `make_brain_phantoms`)
+    hgg_fraction: float = 0.75,  # share of high-grade subjects (as `make_brain_phantoms`)
+) -> int:  # subjects `make_brain_phantoms(n=...)` must generate
     "The fewest brain phantom subjects whose first `n_hgg` high-grade cases are all among them."
     i = hgg = 0
     while hgg < n_hgg:
-        hgg += np.random.default_rng([seed, i]).random() < hgg_fraction; i += 1
+        hgg += np.random.default_rng([seed, i]).random() < hgg_fraction
+        i += 1
     return i
 
 # %% ../../nbs/50_papers.common.ipynb #c015
-BRAIN_COUNTS = {'HGG': ('HGG',), 'all': ('HGG', 'LGG')}   # what `need` counts in the brain part
+BRAIN_COUNTS = {'HGG': ('HGG',), 'all': ('HGG', 'LGG')}  # what `need` counts in the brain part
+
 
 def _part_size(part, folder, count='HGG'):
     "How much a built part holds: HGG or all cases (brain, by `count`), or patients (mammo, breast)."
-    if part == 'brain': return sum(p.is_dir() for g in BRAIN_COUNTS[count] for p in (folder/g).glob('*'))
-    return int(load_json(folder/'manifest.json')['params'].get('n_patients', 0))
+    if part == 'brain':
+        return sum(p.is_dir() for g in BRAIN_COUNTS[count] for p in (folder / g).glob('*'))
+    return int(load_json(folder / 'manifest.json')['params'].get('n_patients', 0))
 
-def ensure_default_data(part:str,              # 'brain', 'breast' or 'mammo' (`medgan_nb.data.build.FOLDERS`)
-                        need:int,              # HGG cases (brain) or patients (breast, mammo) the notebook reads
-                        data_dir=None,         # settings' data_dir; None: `load_settings().paths.data_dir`
-                        seed:int=0,            # data-set seed when it has to be built
-                        progress:bool=True,    # progress bars while building
-                        count:str='HGG',       # brain only: `need` counts 'HGG' cases or 'all' subjects (HGG and LGG)
-                       ) -> dict:              # build_part's report: part, folder, status ('built'/'skipped'), files, seconds, reason
+
+def ensure_default_data(
+    part: str,  # 'brain', 'breast' or 'mammo' (`medgan_nb.data.build.FOLDERS`)
+    need: int,  # HGG cases (brain) or patients (breast, mammo) the notebook reads
+    data_dir=None,  # settings' data_dir; None: `load_settings().paths.data_dir`
+    seed: int = 0,  # data-set seed when it has to be built
+    progress: bool = True,  # progress bars while building
+    count: str = 'HGG',  # brain only: `need` counts 'HGG' cases or 'all' subjects (HGG and LGG)
+) -> dict:  # build_part's report: part, folder, status ('built'/'skipped'), files, seconds, reason
     "The embedded default part, built by `medgan_nb.data.build.build_part` unless an intact one of the same data-set seed and generator version already holds `need`."
     from medgan_nb.data.build import build_part, is_intact, default_data_paths, GENERATOR_VERSION
-    if count not in BRAIN_COUNTS: raise ValueError(f"ensure_default_data: count={count!r}; expected one of {list(BRAIN_COUNTS)}")
-    data_dir = Path(data_dir or load_settings().paths.data_dir); folder = default_data_paths(data_dir)[part]
+
+    if count not in BRAIN_COUNTS:
+        raise ValueError(f"ensure_default_data: count={count!r}; expected one of {list(BRAIN_COUNTS)}")
+    data_dir = Path(data_dir or load_settings().paths.data_dir)
+    folder = default_data_paths(data_dir)[part]
     ok, why = is_intact(folder, verify='size')
-    built = load_json(folder/'manifest.json')['params'] if ok else {}
-    if ok and (built.get('seed'), built.get('version')) == (int(seed), GENERATOR_VERSION) and (have := _part_size(part, folder, count)) >= need:
-        return dict(part=part, folder=str(folder), status='skipped', files=None, seconds=0., reason=f"intact, holds {have} (need {need})")
-    kw = dict(n=phantom_subjects_for(need, seed) if count == 'HGG' else need) if part == 'brain' else dict(n_patients=need)
+    built = load_json(folder / 'manifest.json')['params'] if ok else {}
+    if (
+        ok
+        and (built.get('seed'), built.get('version')) == (int(seed), GENERATOR_VERSION)
+        and (have := _part_size(part, folder, count)) >= need
+    ):
+        return dict(
+            part=part,
+            folder=str(folder),
+            status='skipped',
+            files=None,
+            seconds=0.0,
+            reason=f"intact, holds {have} (need {need})",
+        )
+    kw = (
+        dict(n=phantom_subjects_for(need, seed) if count == 'HGG' else need)
+        if part == 'brain'
+        else dict(n_patients=need)
+    )
     return build_part(data_dir, part, seed, verify='size', progress=progress, **kw)
 
 # %% ../../nbs/50_papers.common.ipynb #c019
-def resolve_data_dir(data_dir:str|Path|None, # the notebook's `data_dir` parameter
-                     name:str='brats_phantom', # the embedded default folder (`medgan_nb.data.build.FOLDERS`) used when `data_dir` is None
-                    ) -> tuple:               # (folder, 'embedded default' or 'user data')
+def resolve_data_dir(
+    data_dir: str | Path | None,  # the notebook's `data_dir` parameter
+    name: str = 'brats_phantom',  # the embedded default folder (`medgan_nb.data.build.FOLDERS`) used when `data_dir` is None
+) -> tuple:  # (folder, 'embedded default' or 'user data')
     "The data folder a paper notebook reads: the user's (must exist) or the embedded default's."
-    if data_dir is None: return default_data_dir(name), 'embedded default'
+    if data_dir is None:
+        return default_data_dir(name), 'embedded default'
     p = Path(data_dir).expanduser()
-    if not p.is_dir(): raise FileNotFoundError(f"data_dir={str(data_dir)!r}: folder not found; expected a data folder, or None for the embedded default")
+    if not p.is_dir():
+        raise FileNotFoundError(
+            f"data_dir={str(data_dir)!r}: folder not found; expected a data folder, or None for the embedded default"
+        )
     return p, 'user data'
 
-def dataset_name(folder:str|Path,   # the data folder read (from `resolve_data_dir`)
-                 kind:str,          # 'embedded default' or 'user data'
-                 description:str,   # what the data is, e.g. 'BraTS-layout brain phantoms'
-                ) -> str:           # e.g. 'BraTS-layout brain phantoms (embedded default)' or "user data (folder 'brats2016')"
+
+def dataset_name(
+    folder: str | Path,  # the data folder read (from `resolve_data_dir`)
+    kind: str,  # 'embedded default' or 'user data'
+    description: str,  # what the data is, e.g. 'BraTS-layout brain phantoms'
+) -> str:  # e.g. 'BraTS-layout brain phantoms (embedded default)' or "user data (folder 'brats2016')"
     "How captions name a data set: its description for the embedded default, the folder name only for user data."
-    return f"{description} (embedded default)" if kind == 'embedded default' else f"user data (folder '{Path(folder).name}')"
+    return (
+        f"{description} (embedded default)"
+        if kind == 'embedded default'
+        else f"user data (folder '{Path(folder).name}')"
+    )
 
 # %% ../../nbs/50_papers.common.ipynb #c022
-def train_or_load(G, D, data,               # networks and training images (N, C, H, W) uint8, or float in [−1, 1]
-                  folder:str|Path,           # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
-                  loss, cfg,                 # `GANLoss`, `TrainConfig`
-                  device='cpu',              # training device
-                  progress:bool=True,        # progress bar
-                  labels=None,               # class indices (N,) for a conditional model; None: unconditional
-                  metric_fn=None,            # `train`'s metric hook (e.g. class FID), run at every checkpoint
-                 ) -> dict:                  # G (eval; the EMA generator when `cfg.ema_kimg` is set), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
+def train_or_load(
+    G,
+    D,
+    data,  # networks and training images (N, C, H, W) uint8, or float in [−1, 1]
+    folder: str | Path,  # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
+    loss,
+    cfg,  # `GANLoss`, `TrainConfig`
+    device='cpu',  # training device
+    progress: bool = True,  # progress bar
+    labels=None,  # class indices (N,) for a conditional model; None: unconditional
+    metric_fn=None,  # `train`'s metric hook (e.g. class FID), run at every checkpoint
+) -> dict:  # G (eval; the EMA generator when `cfg.ema_kimg` is set), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
     "Train a model unless `folder/final.pt` says it finished; continue an interrupted one from its checkpoint."
     from medgan_nb.train import train
-    folder, final = Path(folder), Path(folder)/'final.pt'
+
+    folder, final = Path(folder), Path(folder) / 'final.pt'
     if final.is_file():
         s = torch.load(final, map_location='cpu', weights_only=False)
         G.load_state_dict(s['G'])
         return dict(G=G.eval(), trained_now=False, **{'metrics': [], **s['info']})
     t0 = time.perf_counter()
-    r = train(G, D, data, folder, loss=loss, cfg=cfg, labels=labels, device=device, resume=True, metric_fn=metric_fn, progress=progress)
+    r = train(
+        G,
+        D,
+        data,
+        folder,
+        loss=loss,
+        cfg=cfg,
+        labels=labels,
+        device=device,
+        resume=True,
+        metric_fn=metric_fn,
+        progress=progress,
+    )
     wall = time.perf_counter() - t0
-    info = dict(wall_s=wall, img_per_s=r.state['images'] / wall, kimg=r.state['images'] / 1000,
-                g_iter=r.state['g_iter'], epoch=r.state['epoch'], metrics=r.metrics)
-    G = r.G_ema if r.G_ema is not None else r.G   # PGGAN samples from its EMA generator
+    info = dict(
+        wall_s=wall,
+        img_per_s=r.state['images'] / wall,
+        kimg=r.state['images'] / 1000,
+        g_iter=r.state['g_iter'],
+        epoch=r.state['epoch'],
+        metrics=r.metrics,
+    )
+    G = r.G_ema if r.G_ema is not None else r.G  # PGGAN samples from its EMA generator
     atomic_torch_save({'G': {k: v.cpu() for k, v in G.state_dict().items()}, 'info': info}, final)
     return dict(G=G.cpu().eval(), trained_now=True, **info)
 
 # %% ../../nbs/50_papers.common.ipynb #c027
 @torch.no_grad()
-def generate(G, n:int,                    # generator and number of images
-             seed:int=0,                  # latent noise seed
-             batch:int=64,                # images per forward pass
-             labels=None,                 # conditional G: one class index for all, or (n,) indices; None: unconditional
-             bn:str='eval',               # 'eval': running BN statistics; 'batch': per-batch statistics, as in training
-             out_range:tuple=(0., 1.),    # (lo, hi) the [−1, 1] output is mapped to, after clipping
-            ) -> torch.Tensor:            # (n, C, H, W) float32 in out_range
+def generate(
+    G,
+    n: int,  # generator and number of images
+    seed: int = 0,  # latent noise seed
+    batch: int = 64,  # images per forward pass
+    labels=None,  # conditional G: one class index for all, or (n,) indices; None: unconditional
+    bn: str = 'eval',  # 'eval': running BN statistics; 'batch': per-batch statistics, as in training
+    out_range: tuple = (0.0, 1.0),  # (lo, hi) the [−1, 1] output is mapped to, after clipping
+) -> torch.Tensor:  # (n, C, H, W) float32 in out_range
     "`n` images from `G` for seeded noise (and classes), clipped to [−1, 1] and mapped to `out_range`."
     from medgan_nb.train import sample_images
-    if bn not in ('eval', 'batch'): raise ValueError(f"generate: bn={bn!r}; expected 'eval' or 'batch'")
-    g = torch.Generator().manual_seed(seed); dev = next(G.parameters()).device
+
+    if bn not in ('eval', 'batch'):
+        raise ValueError(f"generate: bn={bn!r}; expected 'eval' or 'batch'")
+    g = torch.Generator().manual_seed(seed)
+    dev = next(G.parameters()).device
     z = torch.randn(n, G.cfg.nz, generator=g).to(dev)
     y = None if labels is None else torch.as_tensor(labels, dtype=torch.long).expand(n).to(dev)
-    was = G.training; G.train(bn == 'batch')
-    try: x = sample_images(G, z, y, batch).cpu().clamp(-1, 1)
-    finally: G.train(was)
+    was = G.training
+    G.train(bn == 'batch')
+    try:
+        x = sample_images(G, z, y, batch).cpu().clamp(-1, 1)
+    finally:
+        G.train(was)
     lo, hi = out_range
     return x if (lo, hi) == (-1, 1) else x.add(1).mul((hi - lo) / 2).add(lo)
 
 # %% ../../nbs/50_papers.common.ipynb #c030
-def reuse_earlier_run(src:str|Path,        # folder of the earlier run (outputs/<paper>/<run_id>)
-              run,                 # this run (`start_run`)
-              params:dict,         # this run's resolved profile values; the earlier config.yaml must agree on each
-              extra=(),            # further subfolders copied whole (e.g. 'review', or 'checkpoints' with classifier runs)
-             ) -> list:            # names of the models copied
+def reuse_earlier_run(
+    src: str | Path,  # folder of the earlier run (outputs/<paper>/<run_id>)
+    run,  # this run (`start_run`)
+    params: dict,  # this run's resolved profile values; the earlier config.yaml must agree on each
+    extra=(),  # further subfolders copied whole (e.g. 'review', or 'checkpoints' with classifier runs)
+) -> list:  # names of the models copied
     "Copy an earlier run's finished models and kits into `run`, refusing a run made with other profile values."
     src = Path(src)
-    if not (src/'config.yaml').is_file(): raise FileNotFoundError(f"reuse_run={str(src)!r}: no config.yaml; expected the folder of an earlier run")
-    old = yaml.safe_load((src/'config.yaml').read_text())
+    if not (src / 'config.yaml').is_file():
+        raise FileNotFoundError(
+            f"reuse_run={str(src)!r}: no config.yaml; expected the folder of an earlier run"
+        )
+    old = yaml.safe_load((src / 'config.yaml').read_text())
     bad = sorted(k for k in params if old.get(k) != params[k])
-    if bad: raise ValueError(f"reuse_run={str(src)!r}: its config.yaml differs in {', '.join(bad)}; expected the same profile values")
+    if bad:
+        raise ValueError(
+            f"reuse_run={str(src)!r}: its config.yaml differs in {', '.join(bad)}; expected the same profile values"
+        )
     names = []
     for f in sorted(src.glob('checkpoints/*/final.pt')):
-        dst = run.checkpoints/f.parent.name; names.append(dst.name)
-        if not (dst/'final.pt').exists(): shutil.copytree(f.parent, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns('latest.pt'))
-    if (src/'kits').is_dir() and not (run.dir/'kits').exists(): shutil.copytree(src/'kits', run.dir/'kits')
+        dst = run.checkpoints / f.parent.name
+        names.append(dst.name)
+        if not (dst / 'final.pt').exists():
+            shutil.copytree(f.parent, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns('latest.pt'))
+    if (src / 'kits').is_dir() and not (run.dir / 'kits').exists():
+        shutil.copytree(src / 'kits', run.dir / 'kits')
     for sub in extra:
-        if (src/sub).is_dir(): shutil.copytree(src/sub, run.dir/sub, dirs_exist_ok=True)
+        if (src / sub).is_dir():
+            shutil.copytree(src / sub, run.dir / sub, dirs_exist_ok=True)
     return names
 
 # %% ../../nbs/50_papers.common.ipynb #c033
-def curves_figure(logs:dict,               # {model name: rows of its log.jsonl (`medgan_nb.train.read_log`)}
-                  keys=('loss_d', 'loss_g', 'wdist'), # logged values to plot where present
-                  ncols:int=6,             # panels per row
-                  caption:str|None=None,   # data set, profile, seed
-                  axes=None,               # draw into these axes (one per model) of an existing figure; None: a new figure
-                 ) -> plt.Figure:
+def curves_figure(
+    logs: dict,  # {model name: rows of its log.jsonl (`medgan_nb.train.read_log`)}
+    keys=('loss_d', 'loss_g', 'wdist'),  # logged values to plot where present
+    ncols: int = 6,  # panels per row
+    caption: str | None = None,  # data set, profile, seed
+    axes=None,  # draw into these axes (one per model) of an existing figure; None: a new figure
+) -> plt.Figure:
     "Training curves: one panel per model with its losses against kimg."
     n = len(logs)
-    if axes is None: fig, axes = plt.subplots(math.ceil(n / ncols), ncols, figsize=(2.4 * ncols, 2.0 * math.ceil(n / ncols)), squeeze=False)
-    axes = list(np.ravel(axes)); fig = axes[0].figure
-    if len(axes) < n: raise ValueError(f"curves_figure: {len(axes)} axes for {n} models")
+    if axes is None:
+        fig, axes = plt.subplots(
+            math.ceil(n / ncols), ncols, figsize=(2.4 * ncols, 2.0 * math.ceil(n / ncols)), squeeze=False
+        )
+    axes = list(np.ravel(axes))
+    fig = axes[0].figure
+    if len(axes) < n:
+        raise ValueError(f"curves_figure: {len(axes)} axes for {n} models")
     for ax, (name, rows) in zip(axes, logs.items()):
         for k in keys:
             pts = [(r['kimg'], r[k]) for r in rows if k in r and 'metric' not in r]
-            if pts: ax.plot(*zip(*pts), label=k, lw=0.8)
-        ax.set_title(name, fontsize=7); ax.tick_params(labelsize=6); ax.set_xlabel('kimg', fontsize=6)
-        if ax.lines: ax.legend(fontsize=5)
-    for ax in axes[n:]: ax.set_axis_off()
-    if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
-    fig.tight_layout(); return fig
+            if pts:
+                ax.plot(*zip(*pts), label=k, lw=0.8)
+        ax.set_title(name, fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel('kimg', fontsize=6)
+        if ax.lines:
+            ax.legend(fontsize=5)
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    if caption:
+        fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
+    fig.tight_layout()
+    return fig
 
 # %% ../../nbs/50_papers.common.ipynb #c036
-def machine_reader_predictions(kit,          # a `medgan_nb.reader.study.Kit` ('single' design)
-                               key:dict,     # its answer key (`load_key`)
-                               folds:int=5, epochs:int=20, seed:int=0, device='cpu', # C2ST settings
-                              ) -> tuple:    # ({item_id: P(real)}, c2st result without per-item arrays)
+def machine_reader_predictions(
+    kit,  # a `medgan_nb.reader.study.Kit` ('single' design)
+    key: dict,  # its answer key (`load_key`)
+    folds: int = 5,
+    epochs: int = 20,
+    seed: int = 0,
+    device='cpu',  # C2ST settings
+) -> tuple:  # ({item_id: P(real)}, c2st result without per-item arrays)
     "Per-item P(real) for a kit from a cross-fitted classifier two-sample test on the kit's items."
     from medgan_nb.reader.stats import item_arrays
     from medgan_nb.metrics.samples import c2st
-    if kit.design != 'single': raise ValueError(f"{kit.folder}: design {kit.design!r}; the C2ST machine reader answers 'single' kits")
+
+    if kit.design != 'single':
+        raise ValueError(
+            f"{kit.folder}: design {kit.design!r}; the C2ST machine reader answers 'single' kits"
+        )
     arrs = item_arrays(kit)
     ids = {o: [i for i in arrs if key[i]['origin'] == o] for o in ('real', 'synthetic')}
     stack = lambda o: np.stack([np.stack(arrs[i]) for i in ids[o]]).astype(np.float32)
@@ -218,11 +334,12 @@ def machine_reader_predictions(kit,          # a `medgan_nb.reader.study.Kit` ('
     return preds, {k: v for k, v in r.items() if not isinstance(v, np.ndarray)}
 
 # %% ../../nbs/50_papers.common.ipynb #c039
-def caption(what:str,      # what the table or figure shows
-            dataset:str,   # data set name (and where it came from)
-            profile:str,   # smoke / quick / paper
-            seed:int,      # run seed
-            note:str='',   # anything that differs from the paper
-           ) -> str:
+def caption(
+    what: str,  # what the table or figure shows
+    dataset: str,  # data set name (and where it came from)
+    profile: str,  # smoke / quick / paper
+    seed: int,  # run seed
+    note: str = '',  # anything that differs from the paper
+) -> str:
     "A caption naming the data set, profile and seed."
     return f"{what}. Data: {dataset}. Profile: {profile}, seed {seed}." + (f" {note}" if note else '')

@@ -20,172 +20,264 @@ from .common import generate
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c005
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default generator channels
-T1_SERIES = ('T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4')              # the dynamic series
-CLASSES = ('benign', 'malignant', 'no findings')                               # condition y, in index order
+T1_SERIES = ('T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4')  # the dynamic series
+CLASSES = ('benign', 'malignant', 'no findings')  # condition y, in index order
 MODELS = ('DCGAN', 'WGAN')
 
-PAPER_TABLE1 = pd.DataFrame([dict(subjects=408, **{'lesions benign': 478, 'lesions malignant': 664,
-                                  'patches benign': 1149, 'patches malignant': 2206, 'patches healthy': 401525})])
-PAPER_TABLE2 = pd.DataFrame([(c, m, f, r, k) for c, m, f, r, k in [
-    ('benign', 'DCGAN', 27.14, .272, .221), ('benign', 'WGAN', 33.90, .229, .166),
-    ('malignant', 'DCGAN', 20.23, .306, .268), ('malignant', 'WGAN', 24.51, .264, .21),
-    ('no findings', 'DCGAN', 21.03, .428, .223), ('no findings', 'WGAN', 29.48, .337, .151)]],
-    columns=['class', 'model', 'FIDmin', '1-NN real', '1-NN fake'])
-PAPER_TABLE3 = pd.DataFrame([('layperson', 64.6, 62.5, 70.0), ('radiologist', 73.3, 75.0, 76.7)],
-                            columns=['reader', 'real', 'DCGAN', 'WGAN'])
+PAPER_TABLE1 = pd.DataFrame(
+    [
+        dict(
+            subjects=408,
+            **{
+                'lesions benign': 478,
+                'lesions malignant': 664,
+                'patches benign': 1149,
+                'patches malignant': 2206,
+                'patches healthy': 401525,
+            },
+        )
+    ]
+)
+PAPER_TABLE2 = pd.DataFrame(
+    [
+        (c, m, f, r, k)
+        for c, m, f, r, k in [
+            ('benign', 'DCGAN', 27.14, 0.272, 0.221),
+            ('benign', 'WGAN', 33.90, 0.229, 0.166),
+            ('malignant', 'DCGAN', 20.23, 0.306, 0.268),
+            ('malignant', 'WGAN', 24.51, 0.264, 0.21),
+            ('no findings', 'DCGAN', 21.03, 0.428, 0.223),
+            ('no findings', 'WGAN', 29.48, 0.337, 0.151),
+        ]
+    ],
+    columns=['class', 'model', 'FIDmin', '1-NN real', '1-NN fake'],
+)
+PAPER_TABLE3 = pd.DataFrame(
+    [('layperson', 64.6, 62.5, 70.0), ('radiologist', 73.3, 75.0, 76.7)],
+    columns=['reader', 'real', 'DCGAN', 'WGAN'],
+)
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c008
-def dataset_table(n_subjects:int,   # patients used
-                  lesion_labels,    # one label per lesion ('benign' / 'malignant')
-                  patch_labels,     # one class index per patch (see `CLASSES`)
-                 ) -> pd.DataFrame: # one row, the columns of `PAPER_TABLE1`
+def dataset_table(
+    n_subjects: int,  # patients used
+    lesion_labels,  # one label per lesion ('benign' / 'malignant')
+    patch_labels,  # one class index per patch (see `CLASSES`)
+) -> pd.DataFrame:  # one row, the columns of `PAPER_TABLE1`
     "Subjects, lesions and patches per class, as the paper's Table 1."
     les, pat = pd.Series(list(lesion_labels), dtype=object), np.asarray(patch_labels)
     bad = sorted(set(les) - {'benign', 'malignant'})
-    if bad: raise ValueError(f"dataset_table: lesion labels {bad}; expected 'benign' or 'malignant'")
-    row = {'subjects': int(n_subjects), 'lesions benign': int((les == 'benign').sum()), 'lesions malignant': int((les == 'malignant').sum()),
-           'patches benign': int((pat == 0).sum()), 'patches malignant': int((pat == 1).sum()), 'patches healthy': int((pat == 2).sum())}
+    if bad:
+        raise ValueError(f"dataset_table: lesion labels {bad}; expected 'benign' or 'malignant'")
+    row = {
+        'subjects': int(n_subjects),
+        'lesions benign': int((les == 'benign').sum()),
+        'lesions malignant': int((les == 'malignant').sum()),
+        'patches benign': int((pat == 0).sum()),
+        'patches malignant': int((pat == 1).sum()),
+        'patches healthy': int((pat == 2).sum()),
+    }
     return pd.DataFrame([row])[list(PAPER_TABLE1.columns)]
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c011
-def channel_windows(names=CHANNELS,  # channel names
-                    hi:float=1023.,   # top of the rescaled intensity range
-                   ) -> np.ndarray:   # C×2 array of (lo, hi)
+def channel_windows(
+    names=CHANNELS,  # channel names
+    hi: float = 1023.0,  # top of the rescaled intensity range
+) -> np.ndarray:  # C×2 array of (lo, hi)
     "Window of each channel: [0, hi] for images, [−hi, hi] for subtraction channels (names starting 'Sub')."
-    return np.array([(-hi, hi) if n.startswith('Sub') else (0., hi) for n in names], dtype=np.float32)
+    return np.array([(-hi, hi) if n.startswith('Sub') else (0.0, hi) for n in names], dtype=np.float32)
 
-def to_model_range(patches, windows,      # N×C×H×W patches (any numeric dtype) and their C×2 windows
-                   dtype=torch.float32,     # output dtype (float16 halves the memory of large sets)
-                   chunk:int=4096,          # patches converted at a time (bounds the float32 working copy)
-                  ) -> torch.Tensor:        # N×C×H×W in [−1, 1]
+
+def to_model_range(
+    patches,
+    windows,  # N×C×H×W patches (any numeric dtype) and their C×2 windows
+    dtype=torch.float32,  # output dtype (float16 halves the memory of large sets)
+    chunk: int = 4096,  # patches converted at a time (bounds the float32 working copy)
+) -> torch.Tensor:  # N×C×H×W in [−1, 1]
     "Map N×C×H×W patches from their channel windows to [−1, 1] (values outside are clipped)."
-    x = torch.as_tensor(np.asarray(patches)); w = torch.as_tensor(np.asarray(windows, np.float32))
-    if x.ndim != 4 or x.shape[1] != len(w): raise ValueError(f"patches of shape {tuple(x.shape)}; expected N×{len(w)}×H×W (one window per channel)")
+    x = torch.as_tensor(np.asarray(patches))
+    w = torch.as_tensor(np.asarray(windows, np.float32))
+    if x.ndim != 4 or x.shape[1] != len(w):
+        raise ValueError(
+            f"patches of shape {tuple(x.shape)}; expected N×{len(w)}×H×W (one window per channel)"
+        )
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
     out = torch.empty(x.shape, dtype=dtype)
-    for s in range(0, len(x), chunk): out[s:s + chunk] = (2 * (x[s:s + chunk].float() - lo) / (hi - lo) - 1).clamp(-1, 1).to(dtype)
+    for s in range(0, len(x), chunk):
+        out[s : s + chunk] = (2 * (x[s : s + chunk].float() - lo) / (hi - lo) - 1).clamp(-1, 1).to(dtype)
     return out
 
-def from_model_range(x, windows) -> np.ndarray: # float32 N×C×H×W in scanner units
+
+def from_model_range(x, windows) -> np.ndarray:  # float32 N×C×H×W in scanner units
     "Inverse of `to_model_range`."
-    x = torch.as_tensor(x).detach().float().cpu(); w = torch.as_tensor(np.asarray(windows, np.float32))
+    x = torch.as_tensor(x).detach().float().cpu()
+    w = torch.as_tensor(np.asarray(windows, np.float32))
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
     return ((x + 1) / 2 * (hi - lo) + lo).numpy()
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c014
-def fakes(G:torch.nn.Module,  # conditional generator G(z, y)
-          cls:int,             # class index (see `CLASSES`)
-          n:int,               # number of patches
-          seed:int=0,          # seeds z
-          batch:int=64,        # patches per forward pass
-         ) -> torch.Tensor:    # n×C×H×W in [−1, 1], on the CPU
+def fakes(
+    G: torch.nn.Module,  # conditional generator G(z, y)
+    cls: int,  # class index (see `CLASSES`)
+    n: int,  # number of patches
+    seed: int = 0,  # seeds z
+    batch: int = 64,  # patches per forward pass
+) -> torch.Tensor:  # n×C×H×W in [−1, 1], on the CPU
     "n patches of class `cls` from G in the model range (`papers.generate` with batch statistics)."
     return generate(G, n, seed, batch, labels=cls, bn='batch', out_range=(-1, 1))
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c017
-def class_fid_fn(real_feats:dict,  # {class index: N×2048 real pool3 features}
-                 fid_model,         # from `load_fid_inception`
-                 n:int,             # images per side per draw (paper: 1000)
-                 draws:int,         # draws averaged (paper: 10)
-                 rgb:list,          # channel indices used as R, G, B
-                 names=CLASSES,     # class names for the result keys
-                 seed:int=0,        # seeds fakes and draws
-                 batch:int=64,      # generator/Inception batch
-                ):                  # metric_fn(G, state) → {'fid_<class>': mean FID, 'fid_s': seconds it took}
+def class_fid_fn(
+    real_feats: dict,  # {class index: N×2048 real pool3 features}
+    fid_model,  # from `load_fid_inception`
+    n: int,  # images per side per draw (paper: 1000)
+    draws: int,  # draws averaged (paper: 10)
+    rgb: list,  # channel indices used as R, G, B
+    names=CLASSES,  # class names for the result keys
+    seed: int = 0,  # seeds fakes and draws
+    batch: int = 64,  # generator/Inception batch
+):  # metric_fn(G, state) → {'fid_<class>': mean FID, 'fid_s': seconds it took}
     "A `train` metric hook: mean FID over `draws` draws of n real vs n fake patches, per class."
+
     def fn(G, state):
         out, t0 = {}, time.perf_counter()
         for c, rf in real_feats.items():
-            ff = fid_features(fakes(G, c, n * draws, seed + 1000 * c, batch), fid_model, window=(-1, 1), channels=rgb, batch_size=batch)
+            ff = fid_features(
+                fakes(G, c, n * draws, seed + 1000 * c, batch),
+                fid_model,
+                window=(-1, 1),
+                channels=rgb,
+                batch_size=batch,
+            )
             out[f'fid_{names[c]}'] = fid_draws(rf, ff, n=min(n, len(rf)), k=draws, seed=seed)['mean']
         return {**out, 'fid_s': time.perf_counter() - t0}
+
     return fn
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c020
-def best_checkpoints(metrics:list,   # `TrainResult.metrics`: [{'images', 'kimg', 'fid_<class>', ...}]
-                     names=CLASSES,   # class names
-                    ) -> dict:        # {class name: {'images', 'kimg', 'fid'}}
+def best_checkpoints(
+    metrics: list,  # `TrainResult.metrics`: [{'images', 'kimg', 'fid_<class>', ...}]
+    names=CLASSES,  # class names
+) -> dict:  # {class name: {'images', 'kimg', 'fid'}}
     "Per class, the checkpoint with the lowest FID (FIDmin)."
-    if not metrics: raise ValueError("best_checkpoints: no metric rows; was `class_fid_fn` passed to train as metric_fn?")
+    if not metrics:
+        raise ValueError("best_checkpoints: no metric rows; was `class_fid_fn` passed to train as metric_fn?")
     out = {}
     for name in names:
         rows = {m['images']: m[f'fid_{name}'] for m in metrics if f'fid_{name}' in m}
-        if not rows: raise KeyError(f"best_checkpoints: no 'fid_{name}' in the metric rows (keys: {sorted(metrics[0])})")
+        if not rows:
+            raise KeyError(
+                f"best_checkpoints: no 'fid_{name}' in the metric rows (keys: {sorted(metrics[0])})"
+            )
         img, fid = fid_min(rows)
         out[name] = dict(images=int(img), kimg=img / 1000, fid=float(fid))
     return out
 
-def network_path(train_dir, images:int) -> Path:
+
+def network_path(train_dir, images: int) -> Path:
     "The generator the trainer saved after `images` images."
-    p = Path(train_dir)/'checkpoints'/f'network-{images:09d}.pt'
-    if not p.exists(): raise FileNotFoundError(f"{p}: no generator checkpoint at {images} images")
+    p = Path(train_dir) / 'checkpoints' / f'network-{images:09d}.pt'
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no generator checkpoint at {images} images")
     return p
 
-def load_generator(G:torch.nn.Module, path) -> torch.nn.Module:
+
+def load_generator(G: torch.nn.Module, path) -> torch.nn.Module:
     "G with the weights of a `network-*.pt` file."
-    G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=False)['G']); return G
+    G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=False)['G'])
+    return G
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c023
-def class_nn_accuracy(real:torch.Tensor, # real patches of one class, N×C×H×W in [−1, 1]
-                      fake:torch.Tensor, # fake patches of that class, same shape
-                      n:int,             # samples per side (paper: 1000); capped by the real count
-                      space:str='pixels', # 'pixels' or 'inception'
-                      fid_model=None, rgb=None, # for space='inception'
-                      seed:int=0,        # which real/fake samples are drawn
-                     ) -> dict:          # acc_real, acc_fake, acc, n_real, n_fake, space
+def class_nn_accuracy(
+    real: torch.Tensor,  # real patches of one class, N×C×H×W in [−1, 1]
+    fake: torch.Tensor,  # fake patches of that class, same shape
+    n: int,  # samples per side (paper: 1000); capped by the real count
+    space: str = 'pixels',  # 'pixels' or 'inception'
+    fid_model=None,
+    rgb=None,  # for space='inception'
+    seed: int = 0,  # which real/fake samples are drawn
+) -> dict:  # acc_real, acc_fake, acc, n_real, n_fake, space
     "1-NN real/fake accuracy of one class on n real vs n fake patches."
-    if space not in ('pixels', 'inception'): raise ValueError(f"space={space!r}; expected 'pixels' or 'inception'")
-    rng = np.random.default_rng(seed); k = min(n, len(real), len(fake))
+    if space not in ('pixels', 'inception'):
+        raise ValueError(f"space={space!r}; expected 'pixels' or 'inception'")
+    rng = np.random.default_rng(seed)
+    k = min(n, len(real), len(fake))
     r, f = real[rng.choice(len(real), k, replace=False)], fake[rng.choice(len(fake), k, replace=False)]
-    if space == 'inception': r, f = (fid_features(x, fid_model, window=(-1, 1), channels=rgb) for x in (r, f))
+    if space == 'inception':
+        r, f = (fid_features(x, fid_model, window=(-1, 1), channels=rgb) for x in (r, f))
     return dict(nn_accuracy(r, f), space=space)
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c026
 READER_PANELS = T1_SERIES + ('Sub1', 'Sub2', 'Sub3', 'Sub4', 'T2')  # panel order of a reader item
 
-def reader_panels(patch,          # C×H×W patch in scanner units
-                  names=CHANNELS, # its channel names
-                 ) -> list:       # 10 H×W arrays in `READER_PANELS` order
+
+def reader_panels(
+    patch,  # C×H×W patch in scanner units
+    names=CHANNELS,  # its channel names
+) -> list:  # 10 H×W arrays in `READER_PANELS` order
     "T1 series, subtraction images (T1post_i − T1pre) and T2 of one patch."
     ch = {n: np.asarray(patch[i], np.float32) for i, n in enumerate(names)}
     missing = [n for n in T1_SERIES + ('T2',) if n not in ch]
-    if missing: raise KeyError(f"reader_panels: channels {list(names)} lack {missing}")
+    if missing:
+        raise KeyError(f"reader_panels: channels {list(names)} lack {missing}")
     return [ch[n] for n in T1_SERIES] + [ch[n] - ch['T1pre'] for n in T1_SERIES[1:]] + [ch['T2']]
 
-def reader_windows(image_window=(0., 1023.), sub_window=(0., 1023.)) -> list:
+
+def reader_windows(image_window=(0.0, 1023.0), sub_window=(0.0, 1023.0)) -> list:
     "Display window of each reader panel: images and subtraction images."
     return [tuple(image_window)] * 5 + [tuple(sub_window)] * 4 + [tuple(image_window)]
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c029
-def reader_table(kit,           # the `Kit` that was answered
-                 key:dict,      # its answer key (`load_key`)
-                 files,         # response logs (*.jsonl) or HTML exports (*.json), one per reader
-                ) -> pd.DataFrame: # reader (group), then % correct for real and each model
+def reader_table(
+    kit,  # the `Kit` that was answered
+    key: dict,  # its answer key (`load_key`)
+    files,  # response logs (*.jsonl) or HTML exports (*.json), one per reader
+) -> pd.DataFrame:  # reader (group), then % correct for real and each model
     "Table 3: percent of test items classified correctly, per reader group and image source."
     scored = score(responses_frame(files, kit), key, kit)
-    acc = accuracy_table(scored, rows='group', cols='source').reset_index().rename(columns={'group': 'reader'})
+    acc = (
+        accuracy_table(scored, rows='group', cols='source').reset_index().rename(columns={'group': 'reader'})
+    )
     return acc[['reader', *[c for c in ('real', *MODELS) if c in acc.columns]]]
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c032
 def _panel(ax, img, window, title):
-    ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest'); ax.set_axis_off()
-    if title: ax.set_title(title, fontsize=7)
+    ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest')
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=7)
 
-def contrasts_figure(patch, names=CHANNELS, windows=None, caption:str=None, cell:float=1.3) -> plt.Figure:
+
+def contrasts_figure(
+    patch, names=CHANNELS, windows=None, caption: str = None, cell: float = 1.3
+) -> plt.Figure:
     "Fig. 1: every channel of one patch (C×H×W, scanner units) in a row, each in its channel window."
     windows = channel_windows(names) if windows is None else windows
     fig, axes = plt.subplots(1, len(names), figsize=(cell * len(names), cell + 0.4), squeeze=False)
-    for ax, img, w, n in zip(axes[0], patch, windows, names): _panel(ax, np.asarray(img), w, n)
-    if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
+    for ax, img, w, n in zip(axes[0], patch, windows, names):
+        _panel(ax, np.asarray(img), w, n)
+    if caption:
+        fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     return fig
 
-def series_figure(patch, names=CHANNELS, image_window=(0., 1023.), sub_window=(0., 1023.), caption:str=None, cell:float=1.3) -> plt.Figure:
+
+def series_figure(
+    patch,
+    names=CHANNELS,
+    image_window=(0.0, 1023.0),
+    sub_window=(0.0, 1023.0),
+    caption: str = None,
+    cell: float = 1.3,
+) -> plt.Figure:
     "Fig. 4/5: T1 dynamic series and T2 (top), subtraction images T1post_i − T1pre (bottom) of one patch."
     pan, titles = reader_panels(patch, names), READER_PANELS
     fig, axes = plt.subplots(2, 6, figsize=(cell * 6, 2 * cell + 0.6))
-    for j, i in enumerate([0, 1, 2, 3, 4, 9]): _panel(axes[0, j], pan[i], image_window, titles[i])
+    for j, i in enumerate([0, 1, 2, 3, 4, 9]):
+        _panel(axes[0, j], pan[i], image_window, titles[i])
     for j in range(6):
-        if j < 4: _panel(axes[1, j + 1], pan[5 + j], sub_window, titles[5 + j])
-        if j in (0, 5): axes[1, j].set_axis_off()
-    if caption: fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
+        if j < 4:
+            _panel(axes[1, j + 1], pan[5 + j], sub_window, titles[5 + j])
+        if j in (0, 5):
+            axes[1, j].set_axis_off()
+    if caption:
+        fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     return fig

@@ -10,11 +10,20 @@ import pandas as pd
 
 # %% ../../nbs/51_papers.han2018.ipynb #c005
 CONFUSION_COLS = ('real as real', 'real as synthetic', 'synthetic as real', 'synthetic as synthetic')
-PAPER_TABLE1 = pd.DataFrame([  # type, GAN, accuracy %, then CONFUSION_COLS
-    ('T1 128', 'DCGAN', 70., 26, 24, 6, 44), ('T1 128', 'WGAN', 64., 20, 30, 6, 44),
-    ('T1c 128', 'DCGAN', 71., 24, 26, 3, 47), ('T1c 128', 'WGAN', 55., 13, 37, 8, 42),
-    ('T2 128', 'DCGAN', 64., 22, 28, 8, 42), ('T2 128', 'WGAN', 58., 19, 31, 11, 39),
-    ('FLAIR 128', 'DCGAN', 54., 12, 38, 8, 42), ('FLAIR 128', 'WGAN', 62., 16, 34, 4, 46),
-    ('Concat 128', 'DCGAN', 77., 34, 16, 7, 43), ('Concat 128', 'WGAN', 66., 31, 19, 15, 35),
-    ('Concat 64', 'DCGAN', 54., 13, 37, 9, 41), ('Concat 64', 'WGAN', 53., 18, 32, 15, 35),
-], columns=['type', 'GAN', 'accuracy', *CONFUSION_COLS])
+PAPER_TABLE1 = pd.DataFrame(
+    [  # type, GAN, accuracy %, then CONFUSION_COLS
+        ('T1 128', 'DCGAN', 70.0, 26, 24, 6, 44),
+        ('T1 128', 'WGAN', 64.0, 20, 30, 6, 44),
+        ('T1c 128', 'DCGAN', 71.0, 24, 26, 3, 47),
+        ('T1c 128', 'WGAN', 55.0, 13, 37, 8, 42),
+        ('T2 128', 'DCGAN', 64.0, 22, 28, 8, 42),
+        ('T2 128', 'WGAN', 58.0, 19, 31, 11, 39),
+        ('FLAIR 128', 'DCGAN', 54.0, 12, 38, 8, 42),
+        ('FLAIR 128', 'WGAN', 62.0, 16, 34, 4, 46),
+        ('Concat 128', 'DCGAN', 77.0, 34, 16, 7, 43),
+        ('Concat 128', 'WGAN', 66.0, 31, 19, 15, 35),
+        ('Concat 64', 'DCGAN', 54.0, 13, 37, 9, 41),
+        ('Concat 64', 'WGAN', 53.0, 18, 32, 15, 35),
+    ],
+    columns=['type', 'GAN', 'accuracy', *CONFUSION_COLS],
+)

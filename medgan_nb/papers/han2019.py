@@ -18,71 +18,121 @@ from ..core import atomic_torch_save, autocast, seed_everything, tqdm
 from ..data.prep.brain import resize_square
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
-CONDITIONS = ('no DA', 'classical DA', 'PGGAN DA', 'classical + PGGAN DA')  # the paper's four training sets, in order
-PAPER_TABLE1 = pd.DataFrame([(c, a, se, sp) for c, a, se, sp in [
-    ('no DA', 90.06, 85.27, 97.04), ('classical DA', 90.70, 88.70, 93.62),
-    ('PGGAN DA', 62.02, 99.94, 6.84), ('classical + PGGAN DA', 91.08, 86.60, 97.60)]],
-    columns=['condition', 'accuracy', 'sensitivity', 'specificity'])
-VTT_COLS = ('A as A', 'A as B', 'B as A', 'B as B')   # A/B: real/synthetic or tumour/non-tumour
-PAPER_TABLE2 = pd.DataFrame([('real/synthetic', 78.5, 58, 42, 1, 99), ('tumour/non-tumour', 90.5, 82, 18, 1, 99)],
-                            columns=['question', 'accuracy', *VTT_COLS])
+CONDITIONS = (
+    'no DA',
+    'classical DA',
+    'PGGAN DA',
+    'classical + PGGAN DA',
+)  # the paper's four training sets, in order
+PAPER_TABLE1 = pd.DataFrame(
+    [
+        (c, a, se, sp)
+        for c, a, se, sp in [
+            ('no DA', 90.06, 85.27, 97.04),
+            ('classical DA', 90.70, 88.70, 93.62),
+            ('PGGAN DA', 62.02, 99.94, 6.84),
+            ('classical + PGGAN DA', 91.08, 86.60, 97.60),
+        ]
+    ],
+    columns=['condition', 'accuracy', 'sensitivity', 'specificity'],
+)
+VTT_COLS = ('A as A', 'A as B', 'B as A', 'B as B')  # A/B: real/synthetic or tumour/non-tumour
+PAPER_TABLE2 = pd.DataFrame(
+    [('real/synthetic', 78.5, 58, 42, 1, 99), ('tumour/non-tumour', 90.5, 82, 18, 1, 99)],
+    columns=['question', 'accuracy', *VTT_COLS],
+)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c008
-def to_side(images:torch.Tensor,  # uint8 (N, 1, S, S)
-            side:int,             # output side
-           ) -> torch.Tensor:     # uint8 (N, 1, side, side)
+def to_side(
+    images: torch.Tensor,  # uint8 (N, 1, S, S)
+    side: int,  # output side
+) -> torch.Tensor:  # uint8 (N, 1, side, side)
     "Resize square uint8 slices to `side` (antialiased); unchanged when already that size."
-    if images.shape[-1] == side: return images
+    if images.shape[-1] == side:
+        return images
     out = resize_square(images[:, 0].numpy(), side, 'stretch')
     return torch.from_numpy(np.clip(np.round(out), 0, 255).astype(np.uint8))[:, None]
 
-def split_sets(images:torch.Tensor, # uint8 (N, 1, H, W), rows of `index`
-               index:pd.DataFrame,  # with columns split and label ('tumour' / 'non-tumour')
-              ) -> dict:            # split -> (images, labels (1 = tumour))
+
+def split_sets(
+    images: torch.Tensor,  # uint8 (N, 1, H, W), rows of `index`
+    index: pd.DataFrame,  # with columns split and label ('tumour' / 'non-tumour')
+) -> dict:  # split -> (images, labels (1 = tumour))
     "Images and 0/1 labels per patient split."
     out = {}
     for s in ('train', 'val', 'test'):
         m = (index.split == s).to_numpy()
-        out[s] = (images[torch.from_numpy(m)], torch.as_tensor((index.label[m] == 'tumour').to_numpy(), dtype=torch.long))
+        out[s] = (
+            images[torch.from_numpy(m)],
+            torch.as_tensor((index.label[m] == 'tumour').to_numpy(), dtype=torch.long),
+        )
     return out
 
 # %% ../../nbs/54_papers.han2019.ipynb #c012
-def load_critic(D:nn.Module,      # a fresh discriminator of the same architecture
-                folder,           # the model's training folder (`train_or_load`'s folder)
-               ) -> nn.Module:    # D in eval mode at the final stage
+def load_critic(
+    D: nn.Module,  # a fresh discriminator of the same architecture
+    folder,  # the model's training folder (`train_or_load`'s folder)
+) -> nn.Module:  # D in eval mode at the final stage
     "The trained critic of a finished GAN run."
-    p = Path(folder)/'checkpoints'/'latest.pt'
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no training checkpoint; expected a folder written by medgan_nb.train.train")
+    p = Path(folder) / 'checkpoints' / 'latest.pt'
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"{p}: no training checkpoint; expected a folder written by medgan_nb.train.train"
+        )
     s = torch.load(p, map_location='cpu', weights_only=False)
     D.load_state_dict(s['D'])
-    if hasattr(D, 'set_stage'): D.set_stage(s['st']['stage'], s['st']['alpha'])
+    if hasattr(D, 'set_stage'):
+        D.set_stage(s['st']['stage'], s['st']['alpha'])
     return D.eval()
 
+
 @torch.no_grad()
-def critic_scores(D:nn.Module,      # critic (eval mode)
-                  images,           # (N, 1, H, W) float in [0, 1] (as `papers.generate` returns) or uint8
-                  batch:int=64,
-                 ) -> np.ndarray:   # (N,) scores, higher = judged more real
+def critic_scores(
+    D: nn.Module,  # critic (eval mode)
+    images,  # (N, 1, H, W) float in [0, 1] (as `papers.generate` returns) or uint8
+    batch: int = 64,
+) -> np.ndarray:  # (N,) scores, higher = judged more real
     "The critic's score of each image."
-    dev, f = next(D.parameters()).device, (1 / 255 if images.dtype == torch.uint8 else 1.)
-    return torch.cat([D(images[i:i + batch].to(dev).float() * (2 * f) - 1).float().cpu() for i in range(0, len(images), batch)]).numpy()
+    dev, f = next(D.parameters()).device, (1 / 255 if images.dtype == torch.uint8 else 1.0)
+    return torch.cat(
+        [
+            D(images[i : i + batch].to(dev).float() * (2 * f) - 1).float().cpu()
+            for i in range(0, len(images), batch)
+        ]
+    ).numpy()
 
 # %% ../../nbs/54_papers.han2019.ipynb #c015
-def classical_transform(rotation:float=10., shift:float=.08, shear:float=.08, zoom:float=.08, fill:int=0):
+def classical_transform(
+    rotation: float = 10.0, shift: float = 0.08, shear: float = 0.08, zoom: float = 0.08, fill: int = 0
+):
     "The paper's random geometric augmentation as a `torchvision.transforms.v2` pipeline."
     from torchvision.transforms import v2
-    sh = math.degrees(math.atan(shear))
-    return v2.Compose([v2.RandomHorizontalFlip(), v2.RandomVerticalFlip(),
-                       v2.RandomAffine(degrees=rotation, translate=(shift, shift), scale=(1 - zoom, 1 + zoom),
-                                       shear=(-sh, sh, -sh, sh), fill=fill)])
 
-def classical_da(images:torch.Tensor, # uint8 (N, 1, H, W) real images of one class
-                 n:int,               # augmented images to make
-                 seed:int=0,          # picks the source images and the transforms
-                 **kw,                # `classical_transform` settings
-                ) -> torch.Tensor:    # uint8 (n, 1, H, W)
+    sh = math.degrees(math.atan(shear))
+    return v2.Compose(
+        [
+            v2.RandomHorizontalFlip(),
+            v2.RandomVerticalFlip(),
+            v2.RandomAffine(
+                degrees=rotation,
+                translate=(shift, shift),
+                scale=(1 - zoom, 1 + zoom),
+                shear=(-sh, sh, -sh, sh),
+                fill=fill,
+            ),
+        ]
+    )
+
+
+def classical_da(
+    images: torch.Tensor,  # uint8 (N, 1, H, W) real images of one class
+    n: int,  # augmented images to make
+    seed: int = 0,  # picks the source images and the transforms
+    **kw,  # `classical_transform` settings
+) -> torch.Tensor:  # uint8 (n, 1, H, W)
     "`n` geometrically transformed copies of randomly drawn real images."
-    if n and not len(images): raise ValueError("classical_da: no source images; expected at least one real image of the class")
+    if n and not len(images):
+        raise ValueError("classical_da: no source images; expected at least one real image of the class")
     tf, g = classical_transform(**kw), torch.Generator().manual_seed(seed)
     src = torch.randint(len(images), (n,), generator=g) if n else torch.zeros(0, dtype=torch.long)
     with torch.random.fork_rng(devices=[]):
@@ -91,36 +141,48 @@ def classical_da(images:torch.Tensor, # uint8 (N, 1, H, W) real images of one cl
     return torch.stack(out) if out else images[:0].clone()
 
 # %% ../../nbs/54_papers.han2019.ipynb #c018
-def assemble(real:tuple,          # (uint8 images, labels) of the real training split
-             condition:str,       # one of `CONDITIONS`
-             classical:dict=None, # {label: uint8 images} classical DA per class (0 non-tumour, 1 tumour)
-             pggan:dict=None,     # {label: uint8 images} kept PGGAN images per class
-            ) -> tuple:           # (images, labels, sources)
+def assemble(
+    real: tuple,  # (uint8 images, labels) of the real training split
+    condition: str,  # one of `CONDITIONS`
+    classical: dict = None,  # {label: uint8 images} classical DA per class (0 non-tumour, 1 tumour)
+    pggan: dict = None,  # {label: uint8 images} kept PGGAN images per class
+) -> tuple:  # (images, labels, sources)
     "The training set of one condition: real images plus its augmented images."
-    if condition not in CONDITIONS: raise ValueError(f"condition={condition!r}; expected one of {CONDITIONS}")
+    if condition not in CONDITIONS:
+        raise ValueError(f"condition={condition!r}; expected one of {CONDITIONS}")
     parts = [(real[0], real[1], 'real')]
     for kind, da in (('classical', classical), ('PGGAN', pggan)):
         if kind.lower() in condition.lower():
-            if not da: raise ValueError(f"condition {condition!r} needs {kind} images; got none")
-            parts += [(x, torch.full((len(x),), int(c), dtype=torch.long), kind) for c, x in sorted(da.items())]
-    return (torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]),
-            np.concatenate([np.full(len(p[0]), p[2]) for p in parts]))
+            if not da:
+                raise ValueError(f"condition {condition!r} needs {kind} images; got none")
+            parts += [
+                (x, torch.full((len(x),), int(c), dtype=torch.long), kind) for c, x in sorted(da.items())
+            ]
+    return (
+        torch.cat([p[0] for p in parts]),
+        torch.cat([p[1] for p in parts]),
+        np.concatenate([np.full(len(p[0]), p[2]) for p in parts]),
+    )
 
 # %% ../../nbs/54_papers.han2019.ipynb #c021
-def imagenet_weights_file(weights_dir) -> Path|None: # the first `resnet50-*.pth` in `weights_dir`, or None
+def imagenet_weights_file(weights_dir) -> Path | None:  # the first `resnet50-*.pth` in `weights_dir`, or None
     "A local torchvision ResNet-50 ImageNet weights file, if the user has one."
     wd = Path(weights_dir) if weights_dir else None
     found = sorted(wd.glob('resnet50-*.pth')) if wd and wd.is_dir() else []
     return found[0] if found else None
 
-def resnet50_classifier(weights=None,       # ImageNet state-dict file, or None (from scratch)
-                        dropout:float=0.5,  # before the final layer (paper: 0.5)
-                        n_classes:int=2,
-                       ) -> tuple:          # (model, 'ImageNet weights from <file>' | 'from scratch')
+
+def resnet50_classifier(
+    weights=None,  # ImageNet state-dict file, or None (from scratch)
+    dropout: float = 0.5,  # before the final layer (paper: 0.5)
+    n_classes: int = 2,
+) -> tuple:  # (model, 'ImageNet weights from <file>' | 'from scratch')
     "torchvision ResNet-50 with dropout before a new final layer."
     from torchvision.models import resnet50
+
     m = resnet50(weights=None)
-    if weights is not None: m.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
+    if weights is not None:
+        m.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
     m.fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(m.fc.in_features, n_classes))
     return m, (f"ImageNet weights from {Path(weights).name}" if weights is not None else 'from scratch')
 
@@ -128,13 +190,19 @@ def resnet50_classifier(weights=None,       # ImageNet state-dict file, or None 
 CROP_FRACTION = 224 / 256
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
-def prepare_input(images:torch.Tensor, # uint8 (N, 1, S, S)
-                  input_size:int,      # side the network sees (paper: 224 from S = 256)
-                 ) -> torch.Tensor:    # float (N, 3, input_size, input_size), ImageNet-normalised
+
+def prepare_input(
+    images: torch.Tensor,  # uint8 (N, 1, S, S)
+    input_size: int,  # side the network sees (paper: 224 from S = 256)
+) -> torch.Tensor:  # float (N, 3, input_size, input_size), ImageNet-normalised
     "Centre crop (224/256 of the side), resize to `input_size` if needed, three channels, normalised."
-    crop = round(images.shape[-1] * CROP_FRACTION); o = (images.shape[-1] - crop) // 2
-    x = images[..., o:o + crop, o:o + crop].float() / 255
-    if crop != input_size: x = F.interpolate(x, size=(input_size, input_size), mode='bilinear', antialias=True, align_corners=False)
+    crop = round(images.shape[-1] * CROP_FRACTION)
+    o = (images.shape[-1] - crop) // 2
+    x = images[..., o : o + crop, o : o + crop].float() / 255
+    if crop != input_size:
+        x = F.interpolate(
+            x, size=(input_size, input_size), mode='bilinear', antialias=True, align_corners=False
+        )
     mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     return (x.expand(-1, 3, -1, -1) - mean) / std
 
@@ -142,63 +210,106 @@ def prepare_input(images:torch.Tensor, # uint8 (N, 1, S, S)
 @dataclass
 class ClassifierConfig:
     "Training settings of the tumour classifier."
-    input_size:int=224        # network input side
-    batch_size:int=192        # paper: 192
-    lr:float=1e-3             # Adam (paper: 1e-3)
-    max_epochs:int=100        # upper bound (the paper stops early)
-    patience:int=10           # early stopping on the validation loss (paper: 10 epochs)
-    epoch_images:int|None=None # images per epoch (None: a full pass)
-    balanced:bool=False       # draw half of each epoch from each class (paper: off)
-    bn_images:int|None=None   # re-estimate batch-norm statistics on this many training images before each validation (paper: off)
-    amp:bool=True             # bf16 autocast where supported
-    seed:int=0
+
+    input_size: int = 224  # network input side
+    batch_size: int = 192  # paper: 192
+    lr: float = 1e-3  # Adam (paper: 1e-3)
+    max_epochs: int = 100  # upper bound (the paper stops early)
+    patience: int = 10  # early stopping on the validation loss (paper: 10 epochs)
+    epoch_images: int | None = None  # images per epoch (None: a full pass)
+    balanced: bool = False  # draw half of each epoch from each class (paper: off)
+    bn_images: int | None = (
+        None  # re-estimate batch-norm statistics on this many training images before each validation (paper: off)
+    )
+    amp: bool = True  # bf16 autocast where supported
+    seed: int = 0
+
 
 @torch.no_grad()
-def predict_proba(model:nn.Module, images:torch.Tensor, # uint8 (N, 1, S, S)
-                  cfg:ClassifierConfig, device='cpu', batch:int=256,
-                 ) -> np.ndarray:                          # (N,) P(tumour)
+def predict_proba(
+    model: nn.Module,
+    images: torch.Tensor,  # uint8 (N, 1, S, S)
+    cfg: ClassifierConfig,
+    device='cpu',
+    batch: int = 256,
+) -> np.ndarray:  # (N,) P(tumour)
     "The classifier's tumour probability for each image."
-    model.eval(); out = []
+    model.eval()
+    out = []
     for i in range(0, len(images), batch):
-        with autocast(torch.device(device), cfg.amp): out.append(model(prepare_input(images[i:i + batch], cfg.input_size).to(device)).float().softmax(1)[:, 1].cpu())
+        with autocast(torch.device(device), cfg.amp):
+            out.append(
+                model(prepare_input(images[i : i + batch], cfg.input_size).to(device))
+                .float()
+                .softmax(1)[:, 1]
+                .cpu()
+            )
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c028
-def epoch_indices(y:torch.Tensor,    # (N,) labels 0/1
-                  n:int,             # images in the epoch
-                  g:torch.Generator, # the training run's generator
-                  balanced:bool=False, # half from each class, each class cycled in random order
-                 ) -> torch.Tensor:  # (n,) indices into y, shuffled
+def epoch_indices(
+    y: torch.Tensor,  # (N,) labels 0/1
+    n: int,  # images in the epoch
+    g: torch.Generator,  # the training run's generator
+    balanced: bool = False,  # half from each class, each class cycled in random order
+) -> torch.Tensor:  # (n,) indices into y, shuffled
     "The training images of one epoch: a random subset, or a class-balanced draw."
-    if not balanced: return torch.randperm(len(y), generator=g)[:n]
+    if not balanced:
+        return torch.randperm(len(y), generator=g)[:n]
     per = [(y == c).nonzero().flatten() for c in (0, 1)]
-    if not all(len(p) for p in per): raise ValueError(f"balanced epochs need both classes; got {[len(p) for p in per]} non-tumour/tumour images")
-    take = lambda p, k: p[torch.cat([torch.randperm(len(p), generator=g) for _ in range(-(-k // len(p)))])[:k]]
+    if not all(len(p) for p in per):
+        raise ValueError(
+            f"balanced epochs need both classes; got {[len(p) for p in per]} non-tumour/tumour images"
+        )
+    take = lambda p, k: p[
+        torch.cat([torch.randperm(len(p), generator=g) for _ in range(-(-k // len(p)))])[:k]
+    ]
     idx = torch.cat([take(per[0], n // 2), take(per[1], n - n // 2)])
     return idx[torch.randperm(n, generator=g)]
 
+
 def _epoch(model, opt, x, y, cfg, g, device):
     "One training epoch; returns (mean loss, images seen)."
-    model.train(); n = (cfg.epoch_images or len(x)) if cfg.balanced else min(cfg.epoch_images or len(x), len(x))
+    model.train()
+    n = (cfg.epoch_images or len(x)) if cfg.balanced else min(cfg.epoch_images or len(x), len(x))
     idx, losses = epoch_indices(y, n, g, cfg.balanced), []
     for b in idx.split(cfg.batch_size):
-        if len(b) < 2: continue                        # batch norm needs two images
-        with autocast(torch.device(device), cfg.amp): loss = F.cross_entropy(model(prepare_input(x[b], cfg.input_size).to(device)).float(), y[b].to(device))
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); losses.append(loss.detach())
+        if len(b) < 2:
+            continue  # batch norm needs two images
+        with autocast(torch.device(device), cfg.amp):
+            loss = F.cross_entropy(
+                model(prepare_input(x[b], cfg.input_size).to(device)).float(), y[b].to(device)
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.detach())
     return (torch.stack(losses).mean().item() if losses else float('nan')), n
 
+
 @torch.no_grad()
-def recalibrate_bn(model:nn.Module, x:torch.Tensor, # model and uint8 training images (N, 1, S, S)
-                   cfg:ClassifierConfig, g:torch.Generator, device='cpu'):
+def recalibrate_bn(
+    model: nn.Module,
+    x: torch.Tensor,  # model and uint8 training images (N, 1, S, S)
+    cfg: ClassifierConfig,
+    g: torch.Generator,
+    device='cpu',
+):
     "Re-estimate every batch-norm layer's running statistics as the average over `cfg.bn_images` random training images."
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     moms = [m.momentum for m in bns]
-    for m in bns: m.reset_running_stats(); m.momentum = None          # None: cumulative average
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # None: cumulative average
     model.train()
-    for b in torch.randperm(len(x), generator=g)[:cfg.bn_images].split(cfg.batch_size):
-        if len(b) < 2: continue
-        with autocast(torch.device(device), cfg.amp): model(prepare_input(x[b], cfg.input_size).to(device))
-    for m, mom in zip(bns, moms): m.momentum = mom
+    for b in torch.randperm(len(x), generator=g)[: cfg.bn_images].split(cfg.batch_size):
+        if len(b) < 2:
+            continue
+        with autocast(torch.device(device), cfg.amp):
+            model(prepare_input(x[b], cfg.input_size).to(device))
+    for m, mom in zip(bns, moms):
+        m.momentum = mom
+
 
 def val_loss(model, x, y, cfg, device='cpu') -> float:
     "Cross-entropy on a validation set."
@@ -206,85 +317,158 @@ def val_loss(model, x, y, cfg, device='cpu') -> float:
     return float(-(y * p.log() + (1 - y) * (1 - p).log()).mean())
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029
-def train_classifier(model:nn.Module, train:tuple, val:tuple, # model, (images, labels) of training and validation
-                     cfg:ClassifierConfig, device='cpu', progress:bool=True,
-                    ) -> tuple:                                # (model with the best weights, history rows)
+def train_classifier(
+    model: nn.Module,
+    train: tuple,
+    val: tuple,  # model, (images, labels) of training and validation
+    cfg: ClassifierConfig,
+    device='cpu',
+    progress: bool = True,
+) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
-    seed_everything(cfg.seed); g = torch.Generator().manual_seed(cfg.seed)
-    model = model.to(device); opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    seed_everything(cfg.seed)
+    g = torch.Generator().manual_seed(cfg.seed)
+    model = model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     best, best_state, wait, hist = math.inf, None, 0, []
     for ep in tqdm(range(1, cfg.max_epochs + 1), desc='ResNet-50 epochs', disable=not progress):
-        t0 = time.perf_counter(); tl, n = _epoch(model, opt, *train, cfg, g, device)
-        if cfg.bn_images: recalibrate_bn(model, train[0], cfg, g, device)
+        t0 = time.perf_counter()
+        tl, n = _epoch(model, opt, *train, cfg, g, device)
+        if cfg.bn_images:
+            recalibrate_bn(model, train[0], cfg, g, device)
         vl = val_loss(model, *val, cfg, device)
         hist.append(dict(epoch=ep, train_loss=tl, val_loss=vl, images=n, seconds=time.perf_counter() - t0))
-        if vl < best: best, best_state, wait = vl, copy.deepcopy(model.state_dict()), 0
-        else: wait += 1
-        if wait >= cfg.patience: break
-    if best_state is not None: model.load_state_dict(best_state)
+        if vl < best:
+            best, best_state, wait = vl, copy.deepcopy(model.state_dict()), 0
+        else:
+            wait += 1
+        if wait >= cfg.patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return model.eval(), hist
 
 # %% ../../nbs/54_papers.han2019.ipynb #c036
-def train_or_load_classifier(folder, make_model, # run folder; zero-argument function returning (model, weights note)
-                             train:tuple, val:tuple, test_images:torch.Tensor, # (images, labels) and test images
-                             cfg:ClassifierConfig, device='cpu',
-                             save_weights:bool=False, progress:bool=True,
-                            ) -> dict:            # model (None if loaded without weights), p_test, history, trained_now, wall_s, img_per_s, ...
+def train_or_load_classifier(
+    folder,
+    make_model,  # run folder; zero-argument function returning (model, weights note)
+    train: tuple,
+    val: tuple,
+    test_images: torch.Tensor,  # (images, labels) and test images
+    cfg: ClassifierConfig,
+    device='cpu',
+    save_weights: bool = False,
+    progress: bool = True,
+) -> dict:  # model (None if loaded without weights), p_test, history, trained_now, wall_s, img_per_s, ...
     "Train the classifier unless `folder/final.pt` says it finished; store its test predictions."
-    final = Path(folder)/'final.pt'
+    final = Path(folder) / 'final.pt'
     if final.is_file():
         s = torch.load(final, map_location='cpu', weights_only=False)
-        if s['cfg'] != asdict(cfg): raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
+        if s['cfg'] != asdict(cfg):
+            raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
         model = None
-        if s['state'] is not None: model = make_model()[0]; model.load_state_dict(s['state']); model.eval()
+        if s['state'] is not None:
+            model = make_model()[0]
+            model.load_state_dict(s['state'])
+            model.eval()
         return dict(model=model, trained_now=False, **s['info'])
-    model, note = make_model(); t0 = time.perf_counter()
+    model, note = make_model()
+    t0 = time.perf_counter()
     model, hist = train_classifier(model, train, val, cfg, device, progress)
-    wall = time.perf_counter() - t0; seen = sum(r['images'] for r in hist)
-    info = dict(weights=note, history=hist, epochs=len(hist), best_epoch=int(np.argmin([r['val_loss'] for r in hist])) + 1,
-                wall_s=wall, img_per_s=seen / wall, train_images=len(train[0]), p_test=predict_proba(model, test_images, cfg, device))
-    atomic_torch_save(dict(cfg=asdict(cfg), info=info, state={k: v.cpu() for k, v in model.state_dict().items()} if save_weights else None), final)
+    wall = time.perf_counter() - t0
+    seen = sum(r['images'] for r in hist)
+    info = dict(
+        weights=note,
+        history=hist,
+        epochs=len(hist),
+        best_epoch=int(np.argmin([r['val_loss'] for r in hist])) + 1,
+        wall_s=wall,
+        img_per_s=seen / wall,
+        train_images=len(train[0]),
+        p_test=predict_proba(model, test_images, cfg, device),
+    )
+    atomic_torch_save(
+        dict(
+            cfg=asdict(cfg),
+            info=info,
+            state={k: v.cpu() for k, v in model.state_dict().items()} if save_weights else None,
+        ),
+        final,
+    )
     return dict(model=model.cpu(), trained_now=True, **info)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c039
-def binary_metrics(y, p, # true labels (1 = tumour) and P(tumour)
-                   threshold:float=0.5) -> dict: # accuracy, sensitivity, specificity (%), auc
+def binary_metrics(
+    y,
+    p,  # true labels (1 = tumour) and P(tumour)
+    threshold: float = 0.5,
+) -> dict:  # accuracy, sensitivity, specificity (%), auc
     "Accuracy, sensitivity and specificity in %, and ROC AUC."
     from sklearn.metrics import roc_auc_score
+
     y, pred = np.asarray(y).astype(bool), np.asarray(p) >= threshold
     pct = lambda m: 100 * float(m.mean()) if m.size else float('nan')
-    return dict(accuracy=pct(pred == y), sensitivity=pct(pred[y]), specificity=pct(~pred[~y]),
-                auc=float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float('nan'))
+    return dict(
+        accuracy=pct(pred == y),
+        sensitivity=pct(pred[y]),
+        specificity=pct(~pred[~y]),
+        auc=float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float('nan'),
+    )
 
-def bootstrap_ci(y, probs,              # labels (N,) and predictions (N,) or (seeds, N)
-                 n_boot:int=1000, level:float=0.95, seed:int=0,
-                ) -> pd.DataFrame:      # metric, value (seed mean), low, high
+
+def bootstrap_ci(
+    y,
+    probs,  # labels (N,) and predictions (N,) or (seeds, N)
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:  # metric, value (seed mean), low, high
     "Percentile bootstrap intervals over test images of the seed-mean metrics."
-    y, P = np.asarray(y), np.atleast_2d(np.asarray(probs)); rng = np.random.default_rng(seed)
+    y, P = np.asarray(y), np.atleast_2d(np.asarray(probs))
+    rng = np.random.default_rng(seed)
     mean = lambda idx: pd.DataFrame([binary_metrics(y[idx], p[idx]) for p in P]).mean()
     boots = pd.DataFrame([mean(rng.integers(0, len(y), len(y))) for _ in range(n_boot)])
     lo, hi = boots.quantile((1 - level) / 2), boots.quantile(1 - (1 - level) / 2)
-    return pd.DataFrame(dict(value=mean(np.arange(len(y))), low=lo, high=hi)).rename_axis('metric').reset_index()
+    return (
+        pd.DataFrame(dict(value=mean(np.arange(len(y))), low=lo, high=hi)).rename_axis('metric').reset_index()
+    )
 
 # %% ../../nbs/54_papers.han2019.ipynb #c042
-def vtt_table(scored:pd.DataFrame) -> pd.DataFrame: # question, accuracy, A as A … B as B, A as B by origin, n
+def vtt_table(
+    scored: pd.DataFrame,
+) -> pd.DataFrame:  # question, accuracy, A as A … B as B, A as B by origin, n
     "Han 2019 Table 2 from scored answers: real/synthetic (A = real) and tumour/non-tumour (A = tumour)."
     rows = []
     for q, (a, b) in (('origin', ('real', 'synthetic')), ('finding', ('tumour', 'non-tumour'))):
         t, ans = scored[f'truth_{q}'], scored[f'answer_{q}']
         c = [int(((t == u) & (ans == v)).sum()) for u, v in ((a, a), (a, b), (b, a), (b, b))]
         err = scored[(t == a) & (ans == b)].truth_origin.value_counts()
-        rows.append(dict(question='real/synthetic' if q == 'origin' else 'tumour/non-tumour', accuracy=100 * float((t == ans).mean()),
-                         **dict(zip(VTT_COLS, c)), **{'A as B (R, S)': f"R: {err.get('real', 0)}, S: {err.get('synthetic', 0)}"}, n=len(scored)))
+        rows.append(
+            dict(
+                question='real/synthetic' if q == 'origin' else 'tumour/non-tumour',
+                accuracy=100 * float((t == ans).mean()),
+                **dict(zip(VTT_COLS, c)),
+                **{'A as B (R, S)': f"R: {err.get('real', 0)}, S: {err.get('synthetic', 0)}"},
+                n=len(scored),
+            )
+        )
     return pd.DataFrame(rows)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c045
-def generate_u8(G, n:int, seed:int=0, chunk:int=4096) -> torch.Tensor: # uint8 (n, C, H, W)
+def generate_u8(G, n: int, seed: int = 0, chunk: int = 4096) -> torch.Tensor:  # uint8 (n, C, H, W)
     "`n` images from `G` (as `papers.generate`, seeded per chunk), stored as uint8 to bound memory."
     from medgan_nb.papers.common import generate
-    parts = [generate(G, min(chunk, n - j), seed=seed + 7919 * (j // chunk)) for j in range(0, n, chunk)]
-    return torch.cat([(p * 255).round().to(torch.uint8) for p in parts]) if parts else torch.zeros(0, dtype=torch.uint8)
 
-def scaled_perplexity(n_per_category:int, paper_n:int=300, paper_perplexity:float=100., floor:float=5.) -> float:
+    parts = [generate(G, min(chunk, n - j), seed=seed + 7919 * (j // chunk)) for j in range(0, n, chunk)]
+    return (
+        torch.cat([(p * 255).round().to(torch.uint8) for p in parts])
+        if parts
+        else torch.zeros(0, dtype=torch.uint8)
+    )
+
+
+def scaled_perplexity(
+    n_per_category: int, paper_n: int = 300, paper_perplexity: float = 100.0, floor: float = 5.0
+) -> float:
     "The paper's t-SNE perplexity scaled to `n_per_category` images per category."
     return float(max(floor, paper_perplexity * n_per_category / paper_n))

@@ -16,58 +16,113 @@ from ..metrics.moments import MOMENT_NAMES, image_moments, pair_overlap
 from ..reader.stats import _c2st_predictions, item_arrays, machine_reader_log
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c005
-MOMENTS = ('M1', 'M2', 'M3', 'M4', 'M5')   # the paper's names for MOMENT_NAMES (mean … hyperskewness)
+MOMENTS = ('M1', 'M2', 'M3', 'M4', 'M5')  # the paper's names for MOMENT_NAMES (mean … hyperskewness)
 PAPER_TABLE1 = {  # upper triangle with diagonal, rows M1..M5
-    'M1': (.7681, .7735, .7778, .7786, .7765), 'M2': (.7392, .7438, .7644, .7464),
-    'M3': (.6961, .7247, .7075), 'M4': (.7524, .7211), 'M5': (.6057,)}
-PAPER_TABLE2 = pd.DataFrame({'moment': MOMENTS, 'MI': (0.01772, 0.04087, 0.04096, 0.01138, 0.0),
-                             'neighbours': (5.44, 5.32, 5.32, 5.47, 5.53)})
+    'M1': (0.7681, 0.7735, 0.7778, 0.7786, 0.7765),
+    'M2': (0.7392, 0.7438, 0.7644, 0.7464),
+    'M3': (0.6961, 0.7247, 0.7075),
+    'M4': (0.7524, 0.7211),
+    'M5': (0.6057,),
+}
+PAPER_TABLE2 = pd.DataFrame(
+    {
+        'moment': MOMENTS,
+        'MI': (0.01772, 0.04087, 0.04096, 0.01138, 0.0),
+        'neighbours': (5.44, 5.32, 5.32, 5.47, 5.53),
+    }
+)
 PAPER_TABLE3 = {  # Conover p-values, question i vs the questions after it
-    1: (.221, .541, .067, .541, .328, .271, .178, .541, .623), 2: (.541, .541, .541, .807, .903, .903, .541, .463),
-    3: (.221, .99, .714, .624, .463, .99, .903), 4: (.221, .392, .463, .624, .221, .178), 5: (.713, .624, .463, .99, .903),
-    6: (.903, .714, .714, .624), 7: (.807, .624, .541), 8: (.463, .392), 9: (.903,)}
+    1: (0.221, 0.541, 0.067, 0.541, 0.328, 0.271, 0.178, 0.541, 0.623),
+    2: (0.541, 0.541, 0.541, 0.807, 0.903, 0.903, 0.541, 0.463),
+    3: (0.221, 0.99, 0.714, 0.624, 0.463, 0.99, 0.903),
+    4: (0.221, 0.392, 0.463, 0.624, 0.221, 0.178),
+    5: (0.713, 0.624, 0.463, 0.99, 0.903),
+    6: (0.903, 0.714, 0.714, 0.624),
+    7: (0.807, 0.624, 0.541),
+    8: (0.463, 0.392),
+    9: (0.903,),
+}
 PAPER_TABLE3_NOTE = "the paper prints '>.99' for questions 3–5, 3–9 and 5–9 (shown as 0.99)"
-PAPER_TABLE4 = pd.DataFrame([('All participants', 133, .492, .161), ('Radiologists', 64, .488, .164),
-    ('Nonradiologists', 69, .493, .159), ('Board qualified', 53, .487, .165), ('Specializing in breast', 37, .457, .148),
-    ('Screening radiologist', 35, .460, .152), ('Repeated efforts', 16, .475, .192)], columns=['group', 'readers', 'mean', 'sd'])
-PAPER_ARTEFACTS = pd.DataFrame([('MLO', 1000, 136), ('CC', 1000, 64)], columns=['view', 'n', 'flagged']).assign(
-    rate=lambda d: 100 * d.flagged / d.n)   # "casual inspection" of 1000 synthetic images per view by one untrained observer
-PAPER_READER = dict(readers=117, attempts=133, radiologists=55, nonradiologists=62, pairs_per_reader=10, view='MLO',
-                    chi2_p=.999, kruskal_positions_p=.84, coverage_97=(0.80, 0.91))
-PAPER_STRATA = pd.DataFrame([  # Kruskal–Wallis p-values of the paper's stratifications (attempts per cohort)
-    ('radiologists vs nonradiologists', 'all attempts', 64, 69, .4928), ('board certified vs trainees', 'all attempts', 55, 11, .9783),
-    ('breast specialists vs not', 'all attempts', 37, 27, .0773), ('screening vs not', 'all attempts', 35, 29, .1470),
-    ('radiologists vs nonradiologists', 'first attempt', 55, 62, .502), ('board certified vs trainees', 'first attempt', 45, 10, .4091),
-    ('breast specialists vs not', 'first attempt', 33, 22, .2840), ('screening vs not', 'first attempt', 31, 24, .4986)],
-    columns=['comparison', 'attempts', 'n_a', 'n_b', 'p_value'])
+PAPER_TABLE4 = pd.DataFrame(
+    [
+        ('All participants', 133, 0.492, 0.161),
+        ('Radiologists', 64, 0.488, 0.164),
+        ('Nonradiologists', 69, 0.493, 0.159),
+        ('Board qualified', 53, 0.487, 0.165),
+        ('Specializing in breast', 37, 0.457, 0.148),
+        ('Screening radiologist', 35, 0.460, 0.152),
+        ('Repeated efforts', 16, 0.475, 0.192),
+    ],
+    columns=['group', 'readers', 'mean', 'sd'],
+)
+PAPER_ARTEFACTS = pd.DataFrame(
+    [('MLO', 1000, 136), ('CC', 1000, 64)], columns=['view', 'n', 'flagged']
+).assign(
+    rate=lambda d: 100 * d.flagged / d.n
+)  # "casual inspection" of 1000 synthetic images per view by one untrained observer
+PAPER_READER = dict(
+    readers=117,
+    attempts=133,
+    radiologists=55,
+    nonradiologists=62,
+    pairs_per_reader=10,
+    view='MLO',
+    chi2_p=0.999,
+    kruskal_positions_p=0.84,
+    coverage_97=(0.80, 0.91),
+)
+PAPER_STRATA = pd.DataFrame(
+    [  # Kruskal–Wallis p-values of the paper's stratifications (attempts per cohort)
+        ('radiologists vs nonradiologists', 'all attempts', 64, 69, 0.4928),
+        ('board certified vs trainees', 'all attempts', 55, 11, 0.9783),
+        ('breast specialists vs not', 'all attempts', 37, 27, 0.0773),
+        ('screening vs not', 'all attempts', 35, 29, 0.1470),
+        ('radiologists vs nonradiologists', 'first attempt', 55, 62, 0.502),
+        ('board certified vs trainees', 'first attempt', 45, 10, 0.4091),
+        ('breast specialists vs not', 'first attempt', 33, 22, 0.2840),
+        ('screening vs not', 'first attempt', 31, 24, 0.4986),
+    ],
+    columns=['comparison', 'attempts', 'n_a', 'n_b', 'p_value'],
+)
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c008
-def triangle_frame(tri:dict,           # {row: values for the columns from the row on} (Table 1), or after it (Table 3)
-                   names,              # row/column names in order
-                   diagonal:bool=True, # whether each row starts on the diagonal
-                   value:str='value',  # name of the value column
-                  ) -> pd.DataFrame:   # columns a, b, value
+def triangle_frame(
+    tri: dict,  # {row: values for the columns from the row on} (Table 1), or after it (Table 3)
+    names,  # row/column names in order
+    diagonal: bool = True,  # whether each row starts on the diagonal
+    value: str = 'value',  # name of the value column
+) -> pd.DataFrame:  # columns a, b, value
     "One row per (a, b) pair of an upper-triangular paper table."
-    names = list(names); rows = []
+    names = list(names)
+    rows = []
     for a, vals in tri.items():
         i, off = names.index(a), 0 if diagonal else 1
-        if i + off + len(vals) > len(names): raise ValueError(f"triangle row {a!r}: {len(vals)} values run out of range of the {len(names)} columns {names}")
-        for k, v in enumerate(vals): rows.append(dict(a=a, b=names[i + off + k], **{value: v}))
+        if i + off + len(vals) > len(names):
+            raise ValueError(
+                f"triangle row {a!r}: {len(vals)} values run out of range of the {len(names)} columns {names}"
+            )
+        for k, v in enumerate(vals):
+            rows.append(dict(a=a, b=names[i + off + k], **{value: v}))
     return pd.DataFrame(rows)
 
-def triangle_matrix(long:pd.DataFrame, # columns a, b and `value`
-                    names,             # row/column order
-                    value:str='value', # the column shown
-                   ) -> pd.DataFrame:  # names × names, blank below the diagonal
+
+def triangle_matrix(
+    long: pd.DataFrame,  # columns a, b and `value`
+    names,  # row/column order
+    value: str = 'value',  # the column shown
+) -> pd.DataFrame:  # names × names, blank below the diagonal
     "Lay a long pair table out as the paper's upper triangle."
     m = pd.DataFrame('', index=list(names), columns=list(names), dtype=object)
-    for r in long.itertuples(index=False): m.loc[getattr(r, 'a'), getattr(r, 'b')] = getattr(r, value)
+    for r in long.itertuples(index=False):
+        m.loc[getattr(r, 'a'), getattr(r, 'b')] = getattr(r, value)
     return m
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c011
-def overlap_1d(real, fake,        # 1-D samples of one moment
-               grid:int=512,      # evaluation points
-              ) -> float:         # OVL in [0, 1]
+def overlap_1d(
+    real,
+    fake,  # 1-D samples of one moment
+    grid: int = 512,  # evaluation points
+) -> float:  # OVL in [0, 1]
     "Overlapping coefficient ∫min(p_real, p_syn) of 1-D KDEs, standardised by the real sample."
     r, f = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     mu, sd = r.mean(), r.std() or 1.0
@@ -77,91 +132,132 @@ def overlap_1d(real, fake,        # 1-D samples of one moment
     xs = np.linspace(min(r.min(), f.min()) - pad, max(r.max(), f.max()) + pad, grid)
     return float(np.minimum(kr(xs), kf(xs)).sum() * (xs[1] - xs[0]))
 
-def overlap_table(real_m, fake_m) -> pd.DataFrame: # a, b, overlap: 15 rows (5 diagonal + 10 pairs)
+
+def overlap_table(real_m, fake_m) -> pd.DataFrame:  # a, b, overlap: 15 rows (5 diagonal + 10 pairs)
     "Our Table 1: OVL of every moment (diagonal) and moment pair, real vs synthetic (rows with NaN dropped)."
     r, f = np.asarray(real_m, np.float64), np.asarray(fake_m, np.float64)
     r, f = r[np.isfinite(r).all(1)], f[np.isfinite(f).all(1)]
     ovl = lambda i, j: overlap_1d(r[:, i], f[:, i]) if i == j else pair_overlap(r[:, [i, j]], f[:, [i, j]])
-    return pd.DataFrame([dict(a=MOMENTS[i], b=MOMENTS[j], overlap=ovl(i, j)) for i in range(5) for j in range(i, 5)])
+    return pd.DataFrame(
+        [dict(a=MOMENTS[i], b=MOMENTS[j], overlap=ovl(i, j)) for i in range(5) for j in range(i, 5)]
+    )
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c015
-def moment_classifier(real, fake,   # N1 / N2 images (N×1×H×W or N×H×W) in [0, 1]
-                      folds:int=5,  # cross-fitting folds
-                      seed:int=0,   # fold assignment
-                      **_,          # other c2st arguments (epochs, device) are ignored
-                     ) -> dict:     # prob_fake (real first, then fake), accuracy
+def moment_classifier(
+    real,
+    fake,  # N1 / N2 images (N×1×H×W or N×H×W) in [0, 1]
+    folds: int = 5,  # cross-fitting folds
+    seed: int = 0,  # fold assignment
+    **_,  # other c2st arguments (epochs, device) are ignored
+) -> dict:  # prob_fake (real first, then fake), accuracy
     "Out-of-fold P(synthetic) of a logistic regression on the five pixel moments (signed log scale)."
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
     sq = lambda a: np.asarray(a, np.float64).reshape(len(a), *np.shape(a)[-2:])
     m = image_moments(np.concatenate([sq(real), sq(fake)]))
     x = np.nan_to_num(np.sign(m) * np.log1p(np.abs(m)))
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
     cv = StratifiedKFold(min(folds, len(real), len(fake)), shuffle=True, random_state=seed)
-    p = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression()), x, y, cv=cv, method='predict_proba')[:, 1]
+    p = cross_val_predict(
+        make_pipeline(StandardScaler(), LogisticRegression()), x, y, cv=cv, method='predict_proba'
+    )[:, 1]
     return dict(prob_fake=p, accuracy=float(((p > 0.5) == y).mean()))
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c017
-def machine_panel(kit, key:dict,       # a '2afc' kit and its answer key
-                  folder,              # where the readers' logs go (`<folder>/<name>_NN.jsonl`)
-                  n_readers:int,       # machine readers (each answers `kit.items_per_reader` pairs)
-                  name:str='C2ST',     # the classifier's name: readers are 'machine reader (<name> NN)'
-                  classifier=None,     # c2st-like callable(real, fake, **kw) -> {'prob_fake'}; default metrics.samples.c2st
-                  **kw,                # classifier arguments (folds, epochs, seed, device)
-                 ) -> tuple:           # (log paths, {item_id: P(left is real)})
+def machine_panel(
+    kit,
+    key: dict,  # a '2afc' kit and its answer key
+    folder,  # where the readers' logs go (`<folder>/<name>_NN.jsonl`)
+    n_readers: int,  # machine readers (each answers `kit.items_per_reader` pairs)
+    name: str = 'C2ST',  # the classifier's name: readers are 'machine reader (<name> NN)'
+    classifier=None,  # c2st-like callable(real, fake, **kw) -> {'prob_fake'}; default metrics.samples.c2st
+    **kw,  # classifier arguments (folds, epochs, seed, device)
+) -> tuple:  # (log paths, {item_id: P(left is real)})
     "Answer a 2AFC kit with `n_readers` machine readers sharing one cross-fitted classifier."
-    if kit.design != '2afc': raise ValueError(f"{kit.folder}: design {kit.design!r}; machine_panel answers '2afc' kits")
-    if classifier is None: from medgan_nb.metrics.samples import c2st as classifier
+    if kit.design != '2afc':
+        raise ValueError(f"{kit.folder}: design {kit.design!r}; machine_panel answers '2afc' kits")
+    if classifier is None:
+        from medgan_nb.metrics.samples import c2st as classifier
     preds, _ = _c2st_predictions(kit, key, item_arrays(kit), lambda r, s: classifier(r, s, **kw))
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    paths = [machine_reader_log(kit, preds, folder/f"{name.lower()}_{i:02d}.jsonl", f"{name} {i:02d}") for i in range(1, n_readers + 1)]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [
+        machine_reader_log(kit, preds, folder / f"{name.lower()}_{i:02d}.jsonl", f"{name} {i:02d}")
+        for i in range(1, n_readers + 1)
+    ]
     return paths, preds
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c020
-def moment_outlier_scores(real_m, fake_m,  # N1×5 / N2×5 moments of real and synthetic images
-                         ) -> np.ndarray:  # N2 scores (higher = more like the real images); −1e6 for NaN moments (constant images)
+def moment_outlier_scores(
+    real_m,
+    fake_m,  # N1×5 / N2×5 moments of real and synthetic images
+) -> np.ndarray:  # N2 scores (higher = more like the real images); −1e6 for NaN moments (constant images)
     "Artefact proxy: minus the largest robust z-score of a synthetic image's moments against the real ones."
     t = lambda m: np.sign(m) * np.log1p(np.abs(np.asarray(m, np.float64)))
     r, f = t(real_m), t(fake_m)
     r = r[np.isfinite(r).all(1)]
-    med = np.median(r, 0); mad = 1.4826 * np.median(np.abs(r - med), 0)
+    med = np.median(r, 0)
+    mad = 1.4826 * np.median(np.abs(r - med), 0)
     z = np.abs(f - med) / np.where(mad > 0, mad, r.std(0) + 1e-12)
     return np.where(np.isfinite(z).all(1), -z.max(1), -1e6)
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c023
-def collapse_check(real, fake,   # N1 / N2 images (N×1×H×W or N×H×W), the same value range
-                   k:int=3,      # neighbours that set each real image's ball (coverage)
-                  ) -> dict:     # diversity_real, diversity_synthetic, diversity_ratio, coverage, k
+def collapse_check(
+    real,
+    fake,  # N1 / N2 images (N×1×H×W or N×H×W), the same value range
+    k: int = 3,  # neighbours that set each real image's ball (coverage)
+) -> dict:  # diversity_real, diversity_synthetic, diversity_ratio, coverage, k
     "Mode-collapse numbers: synthetic over real mean pairwise distance, and the real images' coverage by the synthetic ones."
     from medgan_nb.train import diversity
     from medgan_nb.metrics.samples import density_coverage
-    r, f = torch.as_tensor(np.asarray(real)).float().flatten(1), torch.as_tensor(np.asarray(fake)).float().flatten(1)
-    if len(r) <= k or len(f) < 2: raise ValueError(f"collapse_check: {len(r)} real and {len(f)} synthetic images; expected more than k={k} real and at least 2 synthetic")
+
+    r, f = (
+        torch.as_tensor(np.asarray(real)).float().flatten(1),
+        torch.as_tensor(np.asarray(fake)).float().flatten(1),
+    )
+    if len(r) <= k or len(f) < 2:
+        raise ValueError(
+            f"collapse_check: {len(r)} real and {len(f)} synthetic images; expected more than k={k} real and at least 2 synthetic"
+        )
     dr, df = diversity(r), diversity(f)
-    return dict(diversity_real=dr, diversity_synthetic=df, diversity_ratio=df / dr if dr > 0 else float('nan'),
-                coverage=density_coverage(r, f, k=k)['coverage'], k=k)
+    return dict(
+        diversity_real=dr,
+        diversity_synthetic=df,
+        diversity_ratio=df / dr if dr > 0 else float('nan'),
+        coverage=density_coverage(r, f, k=k)['coverage'],
+        k=k,
+    )
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c026
-def kit_synthetic(ids,           # ids of the reviewed synthetic images, e.g. 'MLO_0003'
-                  flags:dict,    # {id: flagged?} of the artefact review (`ReviewLog.flags`)
-                  n:int,         # synthetic images the kit needs
-                  prefix:str='', # only ids that start with this (the kit's view, e.g. 'MLO_')
-                  seed:int=0,    # seeds the draw
-                 ) -> list:      # `n` ids, none of them flagged
+def kit_synthetic(
+    ids,  # ids of the reviewed synthetic images, e.g. 'MLO_0003'
+    flags: dict,  # {id: flagged?} of the artefact review (`ReviewLog.flags`)
+    n: int,  # synthetic images the kit needs
+    prefix: str = '',  # only ids that start with this (the kit's view, e.g. 'MLO_')
+    seed: int = 0,  # seeds the draw
+) -> list:  # `n` ids, none of them flagged
     "The kit's synthetic images: `n` ids drawn from the reviewed ones that the artefact review did not flag."
     ids = [str(i) for i in ids if str(i).startswith(prefix)]
     missing = [i for i in ids if i not in flags]
-    if missing: raise ValueError(f"kit_synthetic: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, e.g. {missing[:3]}; expected a review of every image")
+    if missing:
+        raise ValueError(
+            f"kit_synthetic: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, e.g. {missing[:3]}; expected a review of every image"
+        )
     ok = [i for i in ids if not flags[i]]
-    if not ok: raise ValueError(f"kit_synthetic: all {len(ids)} images {prefix!r}… were flagged as artefacts; nothing is left for the kit")
+    if not ok:
+        raise ValueError(
+            f"kit_synthetic: all {len(ids)} images {prefix!r}… were flagged as artefacts; nothing is left for the kit"
+        )
     return [ok[j] for j in np.random.default_rng(seed).choice(len(ok), n, replace=len(ok) < n)]
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c029
-def view_rows(sources:dict,  # {source name: {view: (N, 1, H, W) or (N, H, W) images in [0, 1]}}
-              n:int,         # images per row (fewer available: the row is padded with blanks)
-             ) -> tuple:     # (images (rows·n, H, W) float32, titles)
+def view_rows(
+    sources: dict,  # {source name: {view: (N, 1, H, W) or (N, H, W) images in [0, 1]}}
+    n: int,  # images per row (fewer available: the row is padded with blanks)
+) -> tuple:  # (images (rows·n, H, W) float32, titles)
     "Rows of `n` images per source and view for `image_grid`, with a title on each row's first panel."
     imgs, titles = [], []
     for src, views in sources.items():

@@ -11,19 +11,41 @@ from pathlib import Path
 from .study import Kit, RESPONSES_FORMAT, CONFIDENCE
 
 # %% ../../nbs/42_reader.html.ipynb #c005
-READER_GROUPS = ('radiologist', 'board certified radiologist', 'breast specialist', 'screening radiologist',
-                 'radiographer', 'non-radiologist', 'layperson')
+READER_GROUPS = (
+    'radiologist',
+    'board certified radiologist',
+    'breast specialist',
+    'screening radiologist',
+    'radiographer',
+    'non-radiologist',
+    'layperson',
+)
 
-def _data_uri(path)->str: return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
 
-def kit_payload(kit:Kit, ask_confidence=False)->dict:
+def _data_uri(path) -> str:
+    return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def kit_payload(kit: Kit, ask_confidence=False) -> dict:
     "Everything the page needs, images inlined: kit id, questions, warm-up items (with truth) and test items (without)."
-    item = lambda r, truth: dict(item_id=r['item_id'], images=[_data_uri(kit.image_path(n)) for n in r['images']],
-                                 **(dict(truth=r['truth']) if truth else {}))
-    return dict(format=RESPONSES_FORMAT, kit_id=kit.kit_id, title=kit.title, design=kit.design,
-                questions=[q.as_dict() for q in kit.questions], panel_names=kit.panel_names,
-                items_per_reader=kit.items_per_reader, ask_confidence=ask_confidence, confidence=list(CONFIDENCE),
-                warmup=[item(r, True) for r in kit.warmup], items=[item(r, False) for r in kit.items])
+    item = lambda r, truth: dict(
+        item_id=r['item_id'],
+        images=[_data_uri(kit.image_path(n)) for n in r['images']],
+        **(dict(truth=r['truth']) if truth else {}),
+    )
+    return dict(
+        format=RESPONSES_FORMAT,
+        kit_id=kit.kit_id,
+        title=kit.title,
+        design=kit.design,
+        questions=[q.as_dict() for q in kit.questions],
+        panel_names=kit.panel_names,
+        items_per_reader=kit.items_per_reader,
+        ask_confidence=ask_confidence,
+        confidence=list(CONFIDENCE),
+        warmup=[item(r, True) for r in kit.warmup],
+        items=[item(r, False) for r in kit.items],
+    )
 
 # %% ../../nbs/42_reader.html.ipynb #c007
 _CSS = """
@@ -160,18 +182,21 @@ if (last && localStorage.getItem(STORE + ':' + last)) begin(last, null);
 """
 
 # %% ../../nbs/42_reader.html.ipynb #c013
-def kit_to_html(kit:Kit,              # the kit to present
-                path,                 # the HTML file to write
-                ask_confidence=False  # also ask for a 1–5 confidence
-               )->Path:               # the written file
+def kit_to_html(
+    kit: Kit,  # the kit to present
+    path,  # the HTML file to write
+    ask_confidence=False,  # also ask for a 1–5 confidence
+) -> Path:  # the written file
     "Write a self-contained, offline HTML page that runs the reader study of `kit`."
     data = json.dumps(kit_payload(kit, ask_confidence)).replace('</', '<\\/')
-    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
-            "<meta name='viewport' content='width=device-width, initial-scale=1, user-scalable=yes'>\n"
-            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data: blob:; "
-            "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-            f"<title>{_html.escape(kit.title)}</title><style>{_CSS}</style></head><body>{_BODY}\n"
-            f"<script type='application/json' id='kit'>{data}</script>\n"
-            f"<script>const GROUPS = {json.dumps(READER_GROUPS)};{_JS_STATE}{_JS_VIEW}{_JS_ACT}{_JS_INIT}</script>\n</body></html>\n")
+    page = (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1, user-scalable=yes'>\n"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data: blob:; "
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+        f"<title>{_html.escape(kit.title)}</title><style>{_CSS}</style></head><body>{_BODY}\n"
+        f"<script type='application/json' id='kit'>{data}</script>\n"
+        f"<script>const GROUPS = {json.dumps(READER_GROUPS)};{_JS_STATE}{_JS_VIEW}{_JS_ACT}{_JS_INIT}</script>\n</body></html>\n"
+    )
     Path(path).write_text(page, encoding='utf-8')
     return Path(path)

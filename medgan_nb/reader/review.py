@@ -18,164 +18,265 @@ from .study import to_png, utc_now
 # %% ../../nbs/44_reader.review.ipynb #c006
 class ReviewLog:
     "Flags of a review of images (e.g. 'artefact' or 'discard'), saved atomically at `path` on every change."
-    def __init__(self, path,                     # JSON file of the review (created, or continued if it exists)
-                 ids,                            # ids of the images under review, in display order (unique strings)
-                 question:str='artefact',        # what a flag means, e.g. 'artefact' or 'discard'
-                 reviewer:str='',                # who reviews (a person's id, or '' for an automatic rule)
-                 method:str='human review'):     # how: 'human review', or the automatic rule in words
+
+    def __init__(
+        self,
+        path,  # JSON file of the review (created, or continued if it exists)
+        ids,  # ids of the images under review, in display order (unique strings)
+        question: str = 'artefact',  # what a flag means, e.g. 'artefact' or 'discard'
+        reviewer: str = '',  # who reviews (a person's id, or '' for an automatic rule)
+        method: str = 'human review',
+    ):  # how: 'human review', or the automatic rule in words
         self.path, self.ids = Path(path), [str(i) for i in ids]
-        if len(set(self.ids)) != len(self.ids): raise ValueError(f"{self.path}: ids must be unique; got {len(self.ids) - len(set(self.ids))} repeated")
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError(
+                f"{self.path}: ids must be unique; got {len(self.ids) - len(set(self.ids))} repeated"
+            )
         self.question, self.reviewer, self.method, self.flags = question, reviewer, method, {}
-        if self.path.exists(): self._load()
-        else: self.save()
+        if self.path.exists():
+            self._load()
+        else:
+            self.save()
 
     def _load(self):
         "Continue the review stored at `path`; it must be about the same images and question."
         d = json.loads(self.path.read_text())
         for field, want in (('ids', self.ids), ('question', self.question)):
-            if d.get(field) != want: raise ValueError(f"{self.path}: field {field!r} is {str(d.get(field))[:80]!r}, expected {str(want)[:80]!r} (a review of other images?)")
-        self.reviewer, self.method, self.flags = d['reviewer'], d['method'], {k: bool(v) for k, v in d['flags'].items()}
+            if d.get(field) != want:
+                raise ValueError(
+                    f"{self.path}: field {field!r} is {str(d.get(field))[:80]!r}, expected {str(want)[:80]!r} (a review of other images?)"
+                )
+        self.reviewer, self.method, self.flags = (
+            d['reviewer'],
+            d['method'],
+            {k: bool(v) for k, v in d['flags'].items()},
+        )
 
 # %% ../../nbs/44_reader.review.ipynb #c007
 @patch
-def save(self:ReviewLog):
+def save(self: ReviewLog):
     "Write the review (atomically)."
-    d = dict(question=self.question, reviewer=self.reviewer, method=self.method, updated=utc_now(), ids=self.ids, flags=self.flags)
+    d = dict(
+        question=self.question,
+        reviewer=self.reviewer,
+        method=self.method,
+        updated=utc_now(),
+        ids=self.ids,
+        flags=self.flags,
+    )
     atomic_write(self.path, json.dumps(d, indent=1))
 
-@patch
-def flag(self:ReviewLog, item_id, value:bool=True):
-    "Set the flag of one image (which marks it reviewed) and save."
-    item_id = str(item_id)
-    if item_id not in self.ids: raise KeyError(f"{self.path}: no image {item_id!r} in this review")
-    self.flags[item_id] = bool(value); self.save()
 
 @patch
-def mark_seen(self:ReviewLog, ids):
+def flag(self: ReviewLog, item_id, value: bool = True):
+    "Set the flag of one image (which marks it reviewed) and save."
+    item_id = str(item_id)
+    if item_id not in self.ids:
+        raise KeyError(f"{self.path}: no image {item_id!r} in this review")
+    self.flags[item_id] = bool(value)
+    self.save()
+
+
+@patch
+def mark_seen(self: ReviewLog, ids):
     "Mark images as reviewed; those not flagged count as fine. Saves."
     for i in map(str, ids):
-        if i not in self.ids: raise KeyError(f"{self.path}: no image {i!r} in this review")
+        if i not in self.ids:
+            raise KeyError(f"{self.path}: no image {i!r} in this review")
         self.flags.setdefault(i, False)
     self.save()
 
 # %% ../../nbs/44_reader.review.ipynb #c008
-ReviewLog.reviewed = property(lambda self: [i for i in self.ids if i in self.flags], doc="ids reviewed so far, in order")
+ReviewLog.reviewed = property(
+    lambda self: [i for i in self.ids if i in self.flags], doc="ids reviewed so far, in order"
+)
 ReviewLog.flagged = property(lambda self: [i for i in self.ids if self.flags.get(i)], doc="ids flagged")
 ReviewLog.complete = property(lambda self: len(self.flags) == len(self.ids), doc="every image reviewed")
-ReviewLog.kept = property(lambda self: [i for i in self.ids if i in self.flags and not self.flags[i]], doc="ids reviewed and not flagged")
-ReviewLog.__repr__ = lambda self: (f"ReviewLog({self.question!r}, {len(self.reviewed)}/{len(self.ids)} reviewed, "
-                                   f"{len(self.flagged)} flagged, method={self.method!r})")
+ReviewLog.kept = property(
+    lambda self: [i for i in self.ids if i in self.flags and not self.flags[i]],
+    doc="ids reviewed and not flagged",
+)
+ReviewLog.__repr__ = lambda self: (
+    f"ReviewLog({self.question!r}, {len(self.reviewed)}/{len(self.ids)} reviewed, "
+    f"{len(self.flagged)} flagged, method={self.method!r})"
+)
 
 # %% ../../nbs/44_reader.review.ipynb #c011
-def auto_review(scores,                   # one realism score per image (higher = more realistic), e.g. D's output
-                ids,                      # the images' ids, same order
-                path=None,                # where to save the review (None: a log next to nothing, kept in memory)
-                threshold:float=None,     # flag images scoring below this …
-                flag_fraction:float=None, # … or flag this fraction with the lowest scores (exactly one of the two)
-                question:str='artefact',  # what a flag means
-                method:str='')->ReviewLog: # the rule's name in words, e.g. 'critic score'; recorded with the numbers
+def auto_review(
+    scores,  # one realism score per image (higher = more realistic), e.g. D's output
+    ids,  # the images' ids, same order
+    path=None,  # where to save the review (None: a log next to nothing, kept in memory)
+    threshold: float = None,  # flag images scoring below this …
+    flag_fraction: float = None,  # … or flag this fraction with the lowest scores (exactly one of the two)
+    question: str = 'artefact',  # what a flag means
+    method: str = '',
+) -> ReviewLog:  # the rule's name in words, e.g. 'critic score'; recorded with the numbers
     "Flag images automatically by a score; the log's `method` states the rule, so it is never taken for a person's review."
-    s = np.asarray(scores, dtype=float).ravel(); ids = [str(i) for i in ids]
-    if len(s) != len(ids): raise ValueError(f"auto_review: {len(s)} scores for {len(ids)} ids")
-    if (threshold is None) == (flag_fraction is None): raise ValueError("auto_review: give exactly one of threshold= or flag_fraction=")
-    if not np.isfinite(s).all(): raise ValueError(f"auto_review: {int((~np.isfinite(s)).sum())} scores are not finite")
+    s = np.asarray(scores, dtype=float).ravel()
+    ids = [str(i) for i in ids]
+    if len(s) != len(ids):
+        raise ValueError(f"auto_review: {len(s)} scores for {len(ids)} ids")
+    if (threshold is None) == (flag_fraction is None):
+        raise ValueError("auto_review: give exactly one of threshold= or flag_fraction=")
+    if not np.isfinite(s).all():
+        raise ValueError(f"auto_review: {int((~np.isfinite(s)).sum())} scores are not finite")
     if flag_fraction is not None:
-        if not 0 <= flag_fraction <= 1: raise ValueError(f"auto_review: flag_fraction={flag_fraction}, expected 0..1")
-        k = int(round(flag_fraction * len(s))); flag = np.zeros(len(s), bool); flag[np.argsort(s, kind='stable')[:k]] = True
+        if not 0 <= flag_fraction <= 1:
+            raise ValueError(f"auto_review: flag_fraction={flag_fraction}, expected 0..1")
+        k = int(round(flag_fraction * len(s)))
+        flag = np.zeros(len(s), bool)
+        flag[np.argsort(s, kind='stable')[:k]] = True
         rule = f"automatic: lowest {flag_fraction:.0%} of {method or 'score'}"
-    else: flag, rule = s < threshold, f"automatic: {method or 'score'} < {threshold:g}"
-    path = Path(path) if path else Path(tempfile.mkdtemp())/'auto_review.json'
-    if path.exists(): raise FileExistsError(f"auto_review: {path} exists; an automatic review is written once")
+    else:
+        flag, rule = s < threshold, f"automatic: {method or 'score'} < {threshold:g}"
+    path = Path(path) if path else Path(tempfile.mkdtemp()) / 'auto_review.json'
+    if path.exists():
+        raise FileExistsError(f"auto_review: {path} exists; an automatic review is written once")
     log = ReviewLog(path, ids, question=question, reviewer='', method=rule)
-    log.flags = {i: bool(f) for i, f in zip(ids, flag)}; log.save()
+    log.flags = {i: bool(f) for i, f in zip(ids, flag)}
+    log.save()
     return log
 
 # %% ../../nbs/44_reader.review.ipynb #c013
-def load_review(path,              # a review JSON written by `ReviewLog` / `review_widget` / `auto_review`
-                ids=None,          # ids that must all have been reviewed (None: no check)
-               )->ReviewLog:
+def load_review(
+    path,  # a review JSON written by `ReviewLog` / `review_widget` / `auto_review`
+    ids=None,  # ids that must all have been reviewed (None: no check)
+) -> ReviewLog:
     "Read a finished review back, checking that it covers `ids`."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"load_review: no review file {path}")
+    if not path.is_file():
+        raise FileNotFoundError(f"load_review: no review file {path}")
     d = json.loads(path.read_text())
     for f in ('ids', 'question', 'flags', 'method'):
-        if f not in d: raise ValueError(f"{path}: field {f!r} missing; not a review file")
+        if f not in d:
+            raise ValueError(f"{path}: field {f!r} missing; not a review file")
     log = ReviewLog(path, d['ids'], d['question'])
     missing = [str(i) for i in (ids or []) if str(i) not in log.flags]
-    if missing: raise ValueError(f"{path}: {len(missing)} of the images were not reviewed, e.g. {missing[:3]}")
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} of the images were not reviewed, e.g. {missing[:3]}")
     return log
 
 # %% ../../nbs/44_reader.review.ipynb #c015
-def review_rates(flags:dict,   # {id: flagged?} of the reviewed images (`ReviewLog.flags`)
-                 groups:dict,  # {id: group}, e.g. the view (CC / MLO) of each image
-                )->pd.DataFrame: # one row per group and a last row 'all': reviewed, flagged, rate (%)
+def review_rates(
+    flags: dict,  # {id: flagged?} of the reviewed images (`ReviewLog.flags`)
+    groups: dict,  # {id: group}, e.g. the view (CC / MLO) of each image
+) -> pd.DataFrame:  # one row per group and a last row 'all': reviewed, flagged, rate (%)
     "Share of flagged images per group, over the reviewed images only."
     rows = pd.DataFrame({'group': [groups[i] for i in flags], 'flagged': [bool(v) for v in flags.values()]})
     t = rows.groupby('group', sort=True)['flagged'].agg(reviewed='size', flagged='sum').reset_index()
-    t = pd.concat([t, pd.DataFrame([dict(group='all', reviewed=len(rows), flagged=int(rows.flagged.sum()))])], ignore_index=True)
+    t = pd.concat(
+        [t, pd.DataFrame([dict(group='all', reviewed=len(rows), flagged=int(rows.flagged.sum()))])],
+        ignore_index=True,
+    )
     t['rate (%)'] = (100 * t.flagged / t.reviewed.where(t.reviewed > 0)).round(1)
     return t
 
 # %% ../../nbs/44_reader.review.ipynb #c018
 class ReviewApp:
     "A paged grid of images with a flag toggle under each, writing a `ReviewLog`."
-    def __init__(self, images, log:ReviewLog, ncols:int=6, nrows:int=3, window=(0., 1.), width:int=160):
-        if len(images) != len(log.ids): raise ValueError(f"{log.path}: {len(images)} images for {len(log.ids)} ids")
-        self.images, self.log, self.per_page, self.window, self.width, self.ncols = images, log, ncols * nrows, window, width, ncols
+
+    def __init__(
+        self, images, log: ReviewLog, ncols: int = 6, nrows: int = 3, window=(0.0, 1.0), width: int = 160
+    ):
+        if len(images) != len(log.ids):
+            raise ValueError(f"{log.path}: {len(images)} images for {len(log.ids)} ids")
+        self.images, self.log, self.per_page, self.window, self.width, self.ncols = (
+            images,
+            log,
+            ncols * nrows,
+            window,
+            width,
+            ncols,
+        )
         self.n_pages = max(1, math.ceil(len(images) / self.per_page))
         seen = set(log.reviewed)
-        self.page = next((p for p in range(self.n_pages) if not set(log.ids[p*self.per_page:(p+1)*self.per_page]) <= seen), self.n_pages - 1)
+        self.page = next(
+            (
+                p
+                for p in range(self.n_pages)
+                if not set(log.ids[p * self.per_page : (p + 1) * self.per_page]) <= seen
+            ),
+            self.n_pages - 1,
+        )
         self.status, self.grid = Label(), VBox()
-        self.prev_btn = Button(description='◀ Previous page'); self.prev_btn.on_click(lambda _: self.go(-1))
-        self.next_btn = Button(description='Next page ▶', button_style='primary'); self.next_btn.on_click(lambda _: self.go(+1))
-        self.box = VBox([HTML(f"<b>Review: flag images showing '{log.question}'</b> (saved to {log.path.name} on every click)"),
-                         self.status, self.grid, HBox([self.prev_btn, self.next_btn])])
+        self.prev_btn = Button(description='◀ Previous page')
+        self.prev_btn.on_click(lambda _: self.go(-1))
+        self.next_btn = Button(description='Next page ▶', button_style='primary')
+        self.next_btn.on_click(lambda _: self.go(+1))
+        self.box = VBox(
+            [
+                HTML(
+                    f"<b>Review: flag images showing '{log.question}'</b> (saved to {log.path.name} on every click)"
+                ),
+                self.status,
+                self.grid,
+                HBox([self.prev_btn, self.next_btn]),
+            ]
+        )
         self.render()
 
-    def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):
+        return self.box._repr_mimebundle_(**kwargs)
 
 # %% ../../nbs/44_reader.review.ipynb #c019
 @patch(as_prop=True)
-def page_items(self:ReviewApp)->list: return list(range(self.page * self.per_page, min(len(self.images), (self.page + 1) * self.per_page)))
+def page_items(self: ReviewApp) -> list:
+    return list(range(self.page * self.per_page, min(len(self.images), (self.page + 1) * self.per_page)))
+
 
 @patch
-def _cell(self:ReviewApp, k:int):
+def _cell(self: ReviewApp, k: int):
     "One image with its flag toggle."
     i = self.log.ids[k]
-    t = ToggleButton(value=bool(self.log.flags.get(i)), description=self.log.question, icon='flag', layout=Layout(width=f'{self.width}px'))
+    t = ToggleButton(
+        value=bool(self.log.flags.get(i)),
+        description=self.log.question,
+        icon='flag',
+        layout=Layout(width=f'{self.width}px'),
+    )
     t.observe(lambda ch, i=i: self.log.flag(i, ch['new']) or self._update_status(), names='value')
     png = to_png(np.asarray(self.images[k], dtype=np.float32), io.BytesIO(), self.window).getvalue()
     return VBox([widgets.Image(value=png, format='png', layout=Layout(width=f'{self.width}px')), t])
 
+
 @patch
-def _update_status(self:ReviewApp):
+def _update_status(self: ReviewApp):
     l = self.log
-    self.status.value = f"page {self.page + 1} of {self.n_pages} · reviewed {len(l.reviewed)} of {len(l.ids)} · flagged {len(l.flagged)}" + (' · complete' if l.complete else '')
+    self.status.value = (
+        f"page {self.page + 1} of {self.n_pages} · reviewed {len(l.reviewed)} of {len(l.ids)} · flagged {len(l.flagged)}"
+        + (' · complete' if l.complete else '')
+    )
 
 # %% ../../nbs/44_reader.review.ipynb #c020
 @patch
-def render(self:ReviewApp):
+def render(self: ReviewApp):
     "Show the current page."
     cells = [self._cell(k) for k in self.page_items]
-    self.grid.children = [HBox(cells[r:r + self.ncols]) for r in range(0, len(cells), self.ncols)]
+    self.grid.children = [HBox(cells[r : r + self.ncols]) for r in range(0, len(cells), self.ncols)]
     self.prev_btn.disabled = self.page == 0
     self.next_btn.description = 'Finish ✔' if self.page == self.n_pages - 1 else 'Next page ▶'
     self._update_status()
 
+
 @patch
-def go(self:ReviewApp, step:int):
+def go(self: ReviewApp, step: int):
     "Mark the current page reviewed when moving forward, then change page."
-    if step > 0: self.log.mark_seen([self.log.ids[k] for k in self.page_items])
-    self.page = min(max(self.page + step, 0), self.n_pages - 1); self.render()
+    if step > 0:
+        self.log.mark_seen([self.log.ids[k] for k in self.page_items])
+    self.page = min(max(self.page + step, 0), self.n_pages - 1)
+    self.render()
 
 # %% ../../nbs/44_reader.review.ipynb #c021
-def review_widget(images,                    # images (2-D arrays), in the order of `ids`
-                  ids,                       # their ids (e.g. file names of the synthetic images)
-                  path,                      # review JSON (continued if it exists)
-                  question:str='artefact',   # what a flag means ('artefact', 'discard', ...)
-                  ncols:int=6, nrows:int=3,  # grid per page
-                  window=(0., 1.),           # intensity window of every image
-                  reviewer:str='',           # the reviewer's id
-                  width:int=160)->ReviewApp: # pixels per image
+def review_widget(
+    images,  # images (2-D arrays), in the order of `ids`
+    ids,  # their ids (e.g. file names of the synthetic images)
+    path,  # review JSON (continued if it exists)
+    question: str = 'artefact',  # what a flag means ('artefact', 'discard', ...)
+    ncols: int = 6,
+    nrows: int = 3,  # grid per page
+    window=(0.0, 1.0),  # intensity window of every image
+    reviewer: str = '',  # the reviewer's id
+    width: int = 160,
+) -> ReviewApp:  # pixels per image
     "A paged grid to flag images by hand; the returned app's `.log` is the `ReviewLog`."
     return ReviewApp(images, ReviewLog(path, ids, question, reviewer), ncols, nrows, window, width)

@@ -16,195 +16,289 @@ from PIL import Image
 from .study import Kit, ResponseLog, load_responses
 
 # %% ../../nbs/43_reader.stats.ipynb #c006
-def responses_frame(paths,        # response logs (.jsonl) or HTML exports (.json), one per reader
-                    kit:Kit       # the kit they answer; each file is validated against it
-                   )->pd.DataFrame: # one row per answer
+def responses_frame(
+    paths,  # response logs (.jsonl) or HTML exports (.json), one per reader
+    kit: Kit,  # the kit they answer; each file is validated against it
+) -> pd.DataFrame:  # one row per answer
     "Load and validate response files into one table: reader, group, reader type, item, phase, position, answers."
     rows = []
-    for p in ([paths] if isinstance(paths, (str, Path)) else paths):
+    for p in [paths] if isinstance(paths, (str, Path)) else paths:
         head, recs = load_responses(p, kit)
         for r in recs:
-            rows.append(dict(reader_id=head['reader_id'], group=head['group'], reader_type=head['reader_type'], attempt=head.get('attempt', 1),
-                             item_id=r['item_id'], phase=r['phase'], position=r['position'], confidence=r['confidence'],
-                             time_s=r['time_s'], timestamp=r['timestamp'], file=str(p),
-                             **{f"answer_{k}": v for k, v in r['answers'].items()}))
+            rows.append(
+                dict(
+                    reader_id=head['reader_id'],
+                    group=head['group'],
+                    reader_type=head['reader_type'],
+                    attempt=head.get('attempt', 1),
+                    item_id=r['item_id'],
+                    phase=r['phase'],
+                    position=r['position'],
+                    confidence=r['confidence'],
+                    time_s=r['time_s'],
+                    timestamp=r['timestamp'],
+                    file=str(p),
+                    **{f"answer_{k}": v for k, v in r['answers'].items()},
+                )
+            )
     dup = pd.DataFrame(rows).duplicated(['reader_id', 'attempt', 'item_id']) if rows else []
     if len(rows) and dup.any():
         r = rows[int(np.argmax(dup))]
-        raise ValueError(f"reader {r['reader_id']!r}, attempt {r['attempt']}, appears in more than one response file ({r['file']})")
+        raise ValueError(
+            f"reader {r['reader_id']!r}, attempt {r['attempt']}, appears in more than one response file ({r['file']})"
+        )
     return pd.DataFrame(rows)
 
 # %% ../../nbs/43_reader.stats.ipynb #c007
-def score(responses:pd.DataFrame, # from `responses_frame`
-          key:dict,               # from `medgan_nb.reader.study.load_key`
-          kit:Kit,                # the kit (for its questions)
-          phase='test'            # keep only this phase ('test'; 'warmup'; None for both)
-         )->pd.DataFrame:         # with truth_<q>, correct_<q>, source, condition
+def score(
+    responses: pd.DataFrame,  # from `responses_frame`
+    key: dict,  # from `medgan_nb.reader.study.load_key`
+    kit: Kit,  # the kit (for its questions)
+    phase='test',  # keep only this phase ('test'; 'warmup'; None for both)
+) -> pd.DataFrame:  # with truth_<q>, correct_<q>, source, condition
     "Join answers with the truth and mark each answer correct or not."
     df = responses[responses.phase == phase].copy() if phase else responses.copy()
     truth = pd.DataFrame.from_dict(key, orient='index')
-    for col in ('source', 'condition'): df[col] = df.item_id.map(truth[col])
+    for col in ('source', 'condition'):
+        df[col] = df.item_id.map(truth[col])
     for q in kit.questions:
         df[f"truth_{q.name}"] = df.item_id.map(truth[q.name])
         df[f"correct_{q.name}"] = df[f"answer_{q.name}"] == df[f"truth_{q.name}"]
     return df.reset_index(drop=True)
 
 # %% ../../nbs/43_reader.stats.ipynb #c011
-def confusion_table(scored:pd.DataFrame,  # from `score`
-                    kit:Kit,              # for the question's choices
-                    question='origin',    # which question
-                    by=('condition',)     # grouping columns, e.g. ('reader_id', 'condition')
-                   )->pd.DataFrame:       # n, accuracy %, '<truth> as <answer>' counts, and the paper's cell text
+def confusion_table(
+    scored: pd.DataFrame,  # from `score`
+    kit: Kit,  # for the question's choices
+    question='origin',  # which question
+    by=('condition',),  # grouping columns, e.g. ('reader_id', 'condition')
+) -> pd.DataFrame:  # n, accuracy %, '<truth> as <answer>' counts, and the paper's cell text
     "Accuracy and confusion counts per group, laid out as Han 2018 Table 1 / Han 2019 Table 2."
     q = {q.name: q for q in kit.questions}[question]
     rows = []
     for keys, g in scored.groupby(list(by), sort=True):
-        counts = {f"{t} as {a}": int(((g[f'truth_{question}'] == t) & (g[f'answer_{question}'] == a)).sum())
-                  for t in q.choices for a in q.choices}
+        counts = {
+            f"{t} as {a}": int(((g[f'truth_{question}'] == t) & (g[f'answer_{question}'] == a)).sum())
+            for t in q.choices
+            for a in q.choices
+        }
         acc = 100 * g[f'correct_{question}'].mean()
-        rows.append(dict(zip(by, keys if isinstance(keys, tuple) else (keys,)), n=len(g), accuracy=acc, **counts,
-                         cell=f"{acc:.3g} ({' '.join(str(c) for c in counts.values())})"))
+        rows.append(
+            dict(
+                zip(by, keys if isinstance(keys, tuple) else (keys,)),
+                n=len(g),
+                accuracy=acc,
+                **counts,
+                cell=f"{acc:.3g} ({' '.join(str(c) for c in counts.values())})",
+            )
+        )
     return pd.DataFrame(rows)
 
 # %% ../../nbs/43_reader.stats.ipynb #c015
-def accuracy_table(scored:pd.DataFrame, question='origin', rows='group', cols='source')->pd.DataFrame:
+def accuracy_table(scored: pd.DataFrame, question='origin', rows='group', cols='source') -> pd.DataFrame:
     "Fraction correct (%) with readers (or groups) as rows and image sources as columns (Haarburger 2019 Table 3)."
-    return (100 * scored.pivot_table(index=rows, columns=cols, values=f'correct_{question}', aggfunc='mean')).round(1)
+    return (
+        100 * scored.pivot_table(index=rows, columns=cols, values=f'correct_{question}', aggfunc='mean')
+    ).round(1)
 
-def binomial_tests(scored:pd.DataFrame, question='origin', by='reader_id', p=0.5)->pd.DataFrame:
+
+def binomial_tests(scored: pd.DataFrame, question='origin', by='reader_id', p=0.5) -> pd.DataFrame:
     "Per reader: correct k of n, rate, and the two-sided exact binomial test against guessing (`p`)."
-    g = scored.groupby(by)[f'correct_{question}'].agg(['sum', 'count']).rename(columns={'sum': 'k', 'count': 'n'})
+    g = (
+        scored.groupby(by)[f'correct_{question}']
+        .agg(['sum', 'count'])
+        .rename(columns={'sum': 'k', 'count': 'n'})
+    )
     g['rate'] = g.k / g.n
     g['p_value'] = [stats.binomtest(int(k), int(n), p).pvalue for k, n in zip(g.k, g.n)]
     return g.reset_index()
 
 # %% ../../nbs/43_reader.stats.ipynb #c018
-def pool_bins(expected, min_expected=5.0)->list:
+def pool_bins(expected, min_expected=5.0) -> list:
     "Greedy left-to-right pooling of adjacent bins until each expects at least `min_expected`: list of (first, last)."
-    bins, start, acc = [], 0, 0.
+    bins, start, acc = [], 0, 0.0
     for i, e in enumerate(expected):
         acc += e
-        if acc >= min_expected: bins.append((start, i)); start, acc = i + 1, 0.
+        if acc >= min_expected:
+            bins.append((start, i))
+            start, acc = i + 1, 0.0
     if start < len(expected):
-        if not bins: raise ValueError(f"total expected count {sum(expected):.3g} is below min_expected={min_expected}: too few readers for a χ² test")
+        if not bins:
+            raise ValueError(
+                f"total expected count {sum(expected):.3g} is below min_expected={min_expected}: too few readers for a χ² test"
+            )
         bins[-1] = (bins[-1][0], len(expected) - 1)
     return bins
 
 # %% ../../nbs/43_reader.stats.ipynb #c019
-def chi2_binomial_gof(successes,         # per-reader number of correct answers
-                      n_trials=10,       # answers per reader
-                      p=0.5,             # success probability under guessing
-                      min_expected=5.0   # pool adjacent bins until each expects at least this many readers
-                     )->dict:            # statistic, dof, p_value, bins, observed, expected, note
+def chi2_binomial_gof(
+    successes,  # per-reader number of correct answers
+    n_trials=10,  # answers per reader
+    p=0.5,  # success probability under guessing
+    min_expected=5.0,  # pool adjacent bins until each expects at least this many readers
+) -> dict:  # statistic, dof, p_value, bins, observed, expected, note
     "χ² goodness of fit of per-reader success counts against Binomial(n_trials, p), sparse bins pooled."
     k = np.asarray(successes, dtype=int)
-    if k.min() < 0 or k.max() > n_trials: raise ValueError(f"successes must lie in 0..{n_trials}, got {k.min()}..{k.max()}")
+    if k.min() < 0 or k.max() > n_trials:
+        raise ValueError(f"successes must lie in 0..{n_trials}, got {k.min()}..{k.max()}")
     obs_all = np.bincount(k, minlength=n_trials + 1).astype(float)
     exp_all = len(k) * stats.binom.pmf(np.arange(n_trials + 1), n_trials, p)
     bins = pool_bins(exp_all, min_expected)
-    obs = np.array([obs_all[a:b + 1].sum() for a, b in bins]); exp = np.array([exp_all[a:b + 1].sum() for a, b in bins])
-    if len(bins) < 2: raise ValueError(f"only one bin left after pooling {len(k)} readers: no χ² test possible")
-    stat = float(((obs - exp) ** 2 / exp).sum()); dof = len(bins) - 1
+    obs = np.array([obs_all[a : b + 1].sum() for a, b in bins])
+    exp = np.array([exp_all[a : b + 1].sum() for a, b in bins])
+    if len(bins) < 2:
+        raise ValueError(f"only one bin left after pooling {len(k)} readers: no χ² test possible")
+    stat = float(((obs - exp) ** 2 / exp).sum())
+    dof = len(bins) - 1
     pooled = [f"{a}–{b}" for a, b in bins if b > a]
-    return dict(statistic=stat, dof=dof, p_value=float(stats.chi2.sf(stat, dof)), bins=bins, observed=obs, expected=exp,
-                note=f"pooled bins {', '.join(pooled)} (expected < {min_expected})" if pooled else 'no bins pooled')
+    return dict(
+        statistic=stat,
+        dof=dof,
+        p_value=float(stats.chi2.sf(stat, dof)),
+        bins=bins,
+        observed=obs,
+        expected=exp,
+        note=f"pooled bins {', '.join(pooled)} (expected < {min_expected})" if pooled else 'no bins pooled',
+    )
 
 # %% ../../nbs/43_reader.stats.ipynb #c023
 def _adjust(pvals, method):
     "Adjust a 1-D array of p-values: None, 'bonferroni' or 'holm'."
-    p = np.asarray(pvals, dtype=float); m = len(p)
-    if method is None: return p
-    if method == 'bonferroni': return np.minimum(p * m, 1.)
+    p = np.asarray(pvals, dtype=float)
+    m = len(p)
+    if method is None:
+        return p
+    if method == 'bonferroni':
+        return np.minimum(p * m, 1.0)
     if method == 'holm':
-        order = np.argsort(p); adj = np.maximum.accumulate(p[order] * (m - np.arange(m)))
-        out = np.empty(m); out[order] = np.minimum(adj, 1.); return out
+        order = np.argsort(p)
+        adj = np.maximum.accumulate(p[order] * (m - np.arange(m)))
+        out = np.empty(m)
+        out[order] = np.minimum(adj, 1.0)
+        return out
     raise ValueError(f"p_adjust={method!r}, expected None, 'bonferroni' or 'holm'")
 
 # %% ../../nbs/43_reader.stats.ipynb #c024
-def conover(groups:dict,      # {label: 1-D values}
-            p_adjust=None     # None, 'bonferroni' or 'holm' over the k(k-1)/2 pairs
-           )->pd.DataFrame:   # symmetric matrix of p-values, 1 on the diagonal
+def conover(
+    groups: dict,  # {label: 1-D values}
+    p_adjust=None,  # None, 'bonferroni' or 'holm' over the k(k-1)/2 pairs
+) -> pd.DataFrame:  # symmetric matrix of p-values, 1 on the diagonal
     "Conover–Iman pairwise comparisons after Kruskal–Wallis, as a p-value matrix."
-    labels = list(groups); vals = [np.asarray(groups[g], dtype=float) for g in labels]
-    x = np.concatenate(vals); n, k = len(x), len(vals); sizes = np.array([len(v) for v in vals])
-    ranks = stats.rankdata(x); rg = np.split(ranks, np.cumsum(sizes)[:-1]); mean_r = np.array([r.mean() for r in rg])
+    labels = list(groups)
+    vals = [np.asarray(groups[g], dtype=float) for g in labels]
+    x = np.concatenate(vals)
+    n, k = len(x), len(vals)
+    sizes = np.array([len(v) for v in vals])
+    ranks = stats.rankdata(x)
+    rg = np.split(ranks, np.cumsum(sizes)[:-1])
+    mean_r = np.array([r.mean() for r in rg])
     _, counts = np.unique(x, return_counts=True)
-    ties = 1 - (counts ** 3 - counts).sum() / (n ** 3 - n)
+    ties = 1 - (counts**3 - counts).sum() / (n**3 - n)
     h = (12 / (n * (n + 1)) * sum(r.sum() ** 2 / len(r) for r in rg) - 3 * (n + 1)) / ties
-    s2 = n * (n + 1) / 12 if ties == 1 else ((ranks ** 2).sum() - n * (n + 1) ** 2 / 4) / (n - 1)
+    s2 = n * (n + 1) / 12 if ties == 1 else ((ranks**2).sum() - n * (n + 1) ** 2 / 4) / (n - 1)
     iu = np.triu_indices(k, 1)
-    t = np.abs(mean_r[iu[0]] - mean_r[iu[1]]) / np.sqrt(s2 * (n - 1 - h) / (n - k) * (1 / sizes[iu[0]] + 1 / sizes[iu[1]]))
+    t = np.abs(mean_r[iu[0]] - mean_r[iu[1]]) / np.sqrt(
+        s2 * (n - 1 - h) / (n - k) * (1 / sizes[iu[0]] + 1 / sizes[iu[1]])
+    )
     p = _adjust(2 * stats.t.sf(t, n - k), p_adjust)
-    out = np.ones((k, k)); out[iu] = p; out[iu[::-1]] = p
+    out = np.ones((k, k))
+    out[iu] = p
+    out[iu[::-1]] = p
     return pd.DataFrame(out, index=labels, columns=labels)
 
 # %% ../../nbs/43_reader.stats.ipynb #c029
-def kruskal_by(scored:pd.DataFrame, by='position', question='origin', per_reader=False)->dict:
+def kruskal_by(scored: pd.DataFrame, by='position', question='origin', per_reader=False) -> dict:
     "Kruskal–Wallis across the values of `by` (question positions; or reader groups with `per_reader=True`)."
     col = f'correct_{question}'
     df = scored.groupby(['reader_id', 'attempt', by])[col].mean().reset_index() if per_reader else scored
     groups = {g: d[col].astype(float).to_numpy() for g, d in df.groupby(by)}
-    if len(groups) < 2: raise ValueError(f"Kruskal–Wallis needs at least two values of {by!r}, got {list(groups)}")
+    if len(groups) < 2:
+        raise ValueError(f"Kruskal–Wallis needs at least two values of {by!r}, got {list(groups)}")
     res = stats.kruskal(*groups.values())
     return dict(statistic=float(res.statistic), p_value=float(res.pvalue), groups=groups)
 
 # %% ../../nbs/43_reader.stats.ipynb #c033
-def first_attempts(scored:pd.DataFrame)->pd.DataFrame:
+def first_attempts(scored: pd.DataFrame) -> pd.DataFrame:
     "Only each reader's first attempt (Korkinof's first-attempt analysis; all rows are the all-attempts analysis)."
     return scored[scored.attempt == scored.groupby('reader_id').attempt.transform('min')]
 
-def success_rates(scored:pd.DataFrame, question='origin')->pd.DataFrame:
+
+def success_rates(scored: pd.DataFrame, question='origin') -> pd.DataFrame:
     "One row per reader and attempt: group, reader type, number correct, number answered, success rate."
-    g = scored.groupby(['reader_id', 'attempt', 'group', 'reader_type'])[f'correct_{question}'].agg(['sum', 'count'])
+    g = scored.groupby(['reader_id', 'attempt', 'group', 'reader_type'])[f'correct_{question}'].agg(
+        ['sum', 'count']
+    )
     g = g.rename(columns={'sum': 'correct', 'count': 'answered'}).reset_index()
     g['rate'] = g.correct / g.answered
     return g
 
-def success_summary(scored:pd.DataFrame, question='origin', by='group')->pd.DataFrame:
+
+def success_summary(scored: pd.DataFrame, question='origin', by='group') -> pd.DataFrame:
     "Success rate mean ± SD per group and over all readers."
     r = success_rates(scored, question)
     human = r[r.reader_type == 'human'].rate
     rows = [(g, d.rate) for g, d in r.groupby(by)] + ([('all human readers', human)] if len(human) else [])
-    out = pd.DataFrame([dict(group=g, readers=len(v), mean=v.mean(), sd=v.std(ddof=1) if len(v) > 1 else np.nan) for g, v in rows])
+    out = pd.DataFrame(
+        [
+            dict(group=g, readers=len(v), mean=v.mean(), sd=v.std(ddof=1) if len(v) > 1 else np.nan)
+            for g, v in rows
+        ]
+    )
     out['mean ± sd'] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(out['mean'], out.sd)]
     return out
 
 # %% ../../nbs/43_reader.stats.ipynb #c037
-def success_figure(scored:pd.DataFrame, question='origin', by='group', bw=None):
+def success_figure(scored: pd.DataFrame, question='origin', by='group', bw=None):
     "Histogram of per-reader success counts (all readers) with a KDE per group, as Korkinof 2021 Fig. 7."
     import matplotlib.pyplot as plt
-    r = success_rates(scored, question); n = int(r.answered.max())
+
+    r = success_rates(scored, question)
+    n = int(r.answered.max())
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(r.correct, bins=np.arange(n + 2) - 0.5, color='0.8', edgecolor='0.3', label='all readers')
     grid = np.linspace(0, n, 200)
     for g, d in r.groupby(by):
         if len(d) > 1 and d.correct.nunique() > 1:
-            ax.plot(grid, stats.gaussian_kde(d.correct, bw_method=bw)(grid) * len(d), label=f"{g} (KDE, n={len(d)})")
+            ax.plot(
+                grid,
+                stats.gaussian_kde(d.correct, bw_method=bw)(grid) * len(d),
+                label=f"{g} (KDE, n={len(d)})",
+            )
     ax.set(xlabel=f'correct answers out of {n}', ylabel='readers', xlim=(-0.5, n + 0.5))
     ax.legend(fontsize=8)
     return fig
 
 # %% ../../nbs/43_reader.stats.ipynb #c040
-def item_arrays(kit:Kit, phase='test')->dict:
+def item_arrays(kit: Kit, phase='test') -> dict:
     "{item_id: list of panels as float arrays in [0, 1]}, read from the kit's PNGs."
     recs = kit.items if phase == 'test' else kit.warmup
-    return {r['item_id']: [np.asarray(Image.open(kit.image_path(n)), dtype=np.float32) / 255 for n in r['images']] for r in recs}
+    return {
+        r['item_id']: [np.asarray(Image.open(kit.image_path(n)), dtype=np.float32) / 255 for n in r['images']]
+        for r in recs
+    }
 
 # %% ../../nbs/43_reader.stats.ipynb #c041
-def machine_reader_log(kit:Kit,          # the kit the machine answers
-                       predictions:dict, # {item_id: p} with p = P(real) ('single') or P(left is real) ('2afc'), or {item_id: answers dict}
-                       path,             # new response log to write
-                       name='C2ST'       # the classifier, shown as 'machine reader (<name>)'
-                      )->Path:           # the log, readable by `responses_frame`
+def machine_reader_log(
+    kit: Kit,  # the kit the machine answers
+    predictions: dict,  # {item_id: p} with p = P(real) ('single') or P(left is real) ('2afc'), or {item_id: answers dict}
+    path,  # new response log to write
+    name='C2ST',  # the classifier, shown as 'machine reader (<name>)'
+) -> Path:  # the log, readable by `responses_frame`
     "Write a classifier's per-item predictions as a response log of a clearly labelled machine reader."
     label = f"machine reader ({name})"
-    if Path(path).exists(): raise FileExistsError(f"{path} exists; a machine reader log is written once")
+    if Path(path).exists():
+        raise FileExistsError(f"{path} exists; a machine reader log is written once")
     log = ResponseLog(path, kit, label, label, reader_type='machine')
     first = kit.questions[0]
     for iid in kit.order_for(label):
-        if iid not in predictions: raise KeyError(f"no prediction for item {iid} of kit {kit.kit_id}")
+        if iid not in predictions:
+            raise KeyError(f"no prediction for item {iid} of kit {kit.kit_id}")
         p = predictions[iid]
-        ans = dict(p) if isinstance(p, dict) else {first.name: first.choices[0] if float(p) >= 0.5 else first.choices[1]}
+        ans = (
+            dict(p)
+            if isinstance(p, dict)
+            else {first.name: first.choices[0] if float(p) >= 0.5 else first.choices[1]}
+        )
         log.append(iid, ans, 0.0)
     return log.path
 
@@ -213,29 +307,44 @@ def _c2st_predictions(kit, key, arrays, res_fn):
     "Per-item P(real) (single) or P(left is real) (2afc) from a classifier's out-of-fold P(synthetic)."
     ids = list(arrays)
     if kit.design == 'single':
-        real_ids = [i for i in ids if key[i]['origin'] == 'real']; syn_ids = [i for i in ids if key[i]['origin'] != 'real']
-        res = res_fn(np.stack([np.stack(arrays[i]) for i in real_ids]), np.stack([np.stack(arrays[i]) for i in syn_ids]))
+        real_ids = [i for i in ids if key[i]['origin'] == 'real']
+        syn_ids = [i for i in ids if key[i]['origin'] != 'real']
+        res = res_fn(
+            np.stack([np.stack(arrays[i]) for i in real_ids]),
+            np.stack([np.stack(arrays[i]) for i in syn_ids]),
+        )
         return {i: 1 - float(p) for i, p in zip(real_ids + syn_ids, res['prob_fake'])}, res
     side = {i: 0 if key[i]['real_is'] == 'left' else 1 for i in ids}
-    res = res_fn(np.stack([arrays[i][side[i]][None] for i in ids]), np.stack([arrays[i][1 - side[i]][None] for i in ids]))
-    pf_real, pf_syn = np.asarray(res['prob_fake'][:len(ids)]), np.asarray(res['prob_fake'][len(ids):])
+    res = res_fn(
+        np.stack([arrays[i][side[i]][None] for i in ids]),
+        np.stack([arrays[i][1 - side[i]][None] for i in ids]),
+    )
+    pf_real, pf_syn = np.asarray(res['prob_fake'][: len(ids)]), np.asarray(res['prob_fake'][len(ids) :])
     pf_left = {i: (pf_real[n] if side[i] == 0 else pf_syn[n]) for n, i in enumerate(ids)}
     pf_right = {i: (pf_syn[n] if side[i] == 0 else pf_real[n]) for n, i in enumerate(ids)}
     return {i: float(pf_right[i] - pf_left[i] + 1) / 2 for i in ids}, res
 
 # %% ../../nbs/43_reader.stats.ipynb #c045
-def c2st_reader(kit:Kit,            # the kit whose test items the machine answers
-                key:dict,           # its answer key (the classifier's training labels, used out of fold only)
-                path,               # new response log of the machine reader
-                other_answers=None, # {item_id: {question: choice}} for questions other than real/synthetic
-                classifier=None,    # default `medgan_nb.metrics.samples.c2st`; same call and 'prob_fake' result
-                **kwargs            # passed to the classifier (folds, epochs, seed, device, ...)
-               )->tuple:            # (log path, the classifier's result dict)
+def c2st_reader(
+    kit: Kit,  # the kit whose test items the machine answers
+    key: dict,  # its answer key (the classifier's training labels, used out of fold only)
+    path,  # new response log of the machine reader
+    other_answers=None,  # {item_id: {question: choice}} for questions other than real/synthetic
+    classifier=None,  # default `medgan_nb.metrics.samples.c2st`; same call and 'prob_fake' result
+    **kwargs,  # passed to the classifier (folds, epochs, seed, device, ...)
+) -> tuple:  # (log path, the classifier's result dict)
     "Answer a kit with the classifier two-sample test and log it as 'machine reader (C2ST)'."
-    if classifier is None: from medgan_nb.metrics.samples import c2st as classifier
+    if classifier is None:
+        from medgan_nb.metrics.samples import c2st as classifier
     extra = [q.name for q in kit.questions[1:]]
-    if extra and not other_answers: raise ValueError(f"kit {kit.kit_id} also asks {extra}; C2ST answers only real/synthetic: pass other_answers")
+    if extra and not other_answers:
+        raise ValueError(
+            f"kit {kit.kit_id} also asks {extra}; C2ST answers only real/synthetic: pass other_answers"
+        )
     p, res = _c2st_predictions(kit, key, item_arrays(kit), lambda r, s: classifier(r, s, **kwargs))
     q = kit.questions[0]
-    answers = {i: {q.name: q.choices[0] if v >= 0.5 else q.choices[1], **(other_answers or {}).get(i, {})} for i, v in p.items()}
+    answers = {
+        i: {q.name: q.choices[0] if v >= 0.5 else q.choices[1], **(other_answers or {}).get(i, {})}
+        for i, v in p.items()
+    }
     return machine_reader_log(kit, answers, path, 'C2ST'), res

@@ -20,42 +20,55 @@ from ..core import atomic_write
 def _shortcut_keys(choices):
     "First letters of `choices` when they are distinct, else the digits 1, 2, ..."
     firsts = [str(c)[:1].lower() for c in choices]
-    if len(set(firsts)) == len(firsts) and all(f.isalnum() for f in firsts): return tuple(firsts)
+    if len(set(firsts)) == len(firsts) and all(f.isalnum() for f in firsts):
+        return tuple(firsts)
     return tuple(str(i + 1) for i in range(len(choices)))
+
 
 @dataclass(frozen=True)
 class Question:
     "One multiple-choice question asked about every item of a kit."
-    name: str          # key in the answers and in the answer key: 'origin', 'finding', 'real_is'
-    prompt: str        # text shown to the reader
-    choices: tuple     # allowed answers, in button order
-    keys: tuple = ()   # one keyboard shortcut per choice; default: first letters or digits
+
+    name: str  # key in the answers and in the answer key: 'origin', 'finding', 'real_is'
+    prompt: str  # text shown to the reader
+    choices: tuple  # allowed answers, in button order
+    keys: tuple = ()  # one keyboard shortcut per choice; default: first letters or digits
+
     def __post_init__(self):
         object.__setattr__(self, 'choices', tuple(self.choices))
         object.__setattr__(self, 'keys', tuple(self.keys) or _shortcut_keys(self.choices))
         if len(self.keys) != len(self.choices) or len(set(self.keys)) != len(self.keys):
-            raise ValueError(f"Question {self.name!r}: keys {self.keys} must be distinct, one per choice {self.choices}")
-    def as_dict(self): return dict(name=self.name, prompt=self.prompt, choices=list(self.choices), keys=list(self.keys))
+            raise ValueError(
+                f"Question {self.name!r}: keys {self.keys} must be distinct, one per choice {self.choices}"
+            )
+
+    def as_dict(self):
+        return dict(name=self.name, prompt=self.prompt, choices=list(self.choices), keys=list(self.keys))
 
 # %% ../../nbs/40_reader.study.ipynb #c007
 ORIGIN = Question('origin', 'Real or synthetic?', ('real', 'synthetic'))
 PAIR = Question('real_is', 'Which image is real?', ('left', 'right'), ('1', '2'))
 
-def finding_question(choices=('tumour', 'non-tumour'), # the labels a reader chooses from
-                     prompt='Tumour or non-tumour?'      # text shown to the reader
-                    )->Question:                         # the second question of a `single` kit (Han 2019)
+
+def finding_question(
+    choices=('tumour', 'non-tumour'),  # the labels a reader chooses from
+    prompt='Tumour or non-tumour?',  # text shown to the reader
+) -> Question:  # the second question of a `single` kit (Han 2019)
     "The optional second question of a `single` kit, answered from the image content."
     return Question('finding', prompt, tuple(choices))
 
 # %% ../../nbs/40_reader.study.ipynb #c010
-def to_png(img,              # 2-D array (H, W) of intensities
-           path,             # where to write the PNG (a path, or a binary file object such as `io.BytesIO`)
-           window=(0., 1.)   # (lo, hi): lo maps to black, hi to white, values outside are clipped
-          ):                 # the written path (or the file object)
+def to_png(
+    img,  # 2-D array (H, W) of intensities
+    path,  # where to write the PNG (a path, or a binary file object such as `io.BytesIO`)
+    window=(0.0, 1.0),  # (lo, hi): lo maps to black, hi to white, values outside are clipped
+):  # the written path (or the file object)
     "Save a 2-D array as an 8-bit grayscale PNG through a fixed intensity window."
     arr, (lo, hi) = np.asarray(img, dtype=np.float64), window
-    if arr.ndim != 2: raise ValueError(f"{path}: an image panel must be 2-D (H, W), got shape {arr.shape}")
-    if not hi > lo: raise ValueError(f"{path}: window {window} must have hi > lo")
+    if arr.ndim != 2:
+        raise ValueError(f"{path}: an image panel must be 2-D (H, W), got shape {arr.shape}")
+    if not hi > lo:
+        raise ValueError(f"{path}: window {window} must have hi > lo")
     u8 = np.round(np.clip((arr - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
     Image.fromarray(u8).save(path, format='PNG')
     return Path(path) if isinstance(path, (str, Path)) else path
@@ -63,7 +76,8 @@ def to_png(img,              # 2-D array (H, W) of intensities
 # %% ../../nbs/40_reader.study.ipynb #c013
 def _panels(img, where):
     "The list of 2-D panels of one image (a 2-D array, a 3-D array of panels, or a sequence of 2-D arrays)."
-    if isinstance(img, (list, tuple)): panels = [np.asarray(p) for p in img]
+    if isinstance(img, (list, tuple)):
+        panels = [np.asarray(p) for p in img]
     else:
         arr = np.asarray(img)
         panels = [arr] if arr.ndim == 2 else list(arr) if arr.ndim == 3 else None
@@ -71,65 +85,104 @@ def _panels(img, where):
         raise ValueError(f"{where}: expected a 2-D image or a sequence of 2-D panels, got {np.shape(img)}")
     return panels
 
+
 def _entries(images, origin, source, findings, condition):
     "Pool entries (panels + truth) for one set of images."
     if findings is not None and len(findings) != len(images):
         raise ValueError(f"findings for {source!r}: {len(findings)} labels for {len(images)} images")
-    return [dict(panels=_panels(im, f"{source} image {i}"),
-                 truth=dict(origin=origin, source=source, index=i, condition=condition,
-                            **({} if findings is None else dict(finding=str(findings[i])))))
-            for i, im in enumerate(images)]
+    return [
+        dict(
+            panels=_panels(im, f"{source} image {i}"),
+            truth=dict(
+                origin=origin,
+                source=source,
+                index=i,
+                condition=condition,
+                **({} if findings is None else dict(finding=str(findings[i]))),
+            ),
+        )
+        for i, im in enumerate(images)
+    ]
 
 # %% ../../nbs/40_reader.study.ipynb #c014
 def _pool(real, synthetic, real_findings, synthetic_findings, condition):
     "Real and synthetic pool entries; `synthetic` may be a list or a dict {source: list}."
     synth = synthetic if isinstance(synthetic, dict) else {'synthetic': synthetic}
-    sf = synthetic_findings if isinstance(synthetic_findings, dict) or synthetic_findings is None \
-         else {'synthetic': synthetic_findings}
+    sf = (
+        synthetic_findings
+        if isinstance(synthetic_findings, dict) or synthetic_findings is None
+        else {'synthetic': synthetic_findings}
+    )
     if (real_findings is None) != (sf is None):
         raise ValueError("findings: give both real_findings and synthetic_findings, or neither")
     reals = _entries(real, 'real', 'real', real_findings, condition)
-    synths = [e for src, ims in synth.items()
-              for e in _entries(ims, 'synthetic', src, None if sf is None else sf[src], condition)]
-    if not reals or not synths: raise ValueError(f"need real and synthetic images, got {len(reals)} and {len(synths)}")
+    synths = [
+        e
+        for src, ims in synth.items()
+        for e in _entries(ims, 'synthetic', src, None if sf is None else sf[src], condition)
+    ]
+    if not reals or not synths:
+        raise ValueError(f"need real and synthetic images, got {len(reals)} and {len(synths)}")
     return reals, synths
 
 # %% ../../nbs/40_reader.study.ipynb #c015
 def _single_items(reals, synths, rng, warmup):
     "Warm-up and test items of a `single` kit: `warmup` of each origin first, the rest shuffled together."
-    reals, synths = [reals[i] for i in rng.permutation(len(reals))], [synths[i] for i in rng.permutation(len(synths))]
+    reals, synths = (
+        [reals[i] for i in rng.permutation(len(reals))],
+        [synths[i] for i in rng.permutation(len(synths))],
+    )
     if 2 * warmup >= len(reals) + len(synths) or warmup > min(len(reals), len(synths)):
-        raise ValueError(f"warmup={warmup} per origin leaves no test items ({len(reals)} real, {len(synths)} synthetic)")
+        raise ValueError(
+            f"warmup={warmup} per origin leaves no test items ({len(reals)} real, {len(synths)} synthetic)"
+        )
     warm, test = reals[:warmup] + synths[:warmup], reals[warmup:] + synths[warmup:]
     return [warm[i] for i in rng.permutation(len(warm))], [test[i] for i in rng.permutation(len(test))]
 
+
 def _pair_items(reals, synths, rng):
     "Test items of a `2afc` kit: shuffled real and synthetic images paired, the real one on a random side."
-    reals, synths = [reals[i] for i in rng.permutation(len(reals))], [synths[i] for i in rng.permutation(len(synths))]
+    reals, synths = (
+        [reals[i] for i in rng.permutation(len(reals))],
+        [synths[i] for i in rng.permutation(len(synths))],
+    )
     items = []
     for r, s in zip(reals, synths):
-        if len(r['panels']) != 1 or len(s['panels']) != 1: raise ValueError("2afc kits take single-panel images")
+        if len(r['panels']) != 1 or len(s['panels']) != 1:
+            raise ValueError("2afc kits take single-panel images")
         left = bool(rng.random() < 0.5)
-        t = dict(real_is='left' if left else 'right', source=s['truth']['source'], condition=r['truth']['condition'],
-                 real_index=r['truth']['index'], synthetic_index=s['truth']['index'])
+        t = dict(
+            real_is='left' if left else 'right',
+            source=s['truth']['source'],
+            condition=r['truth']['condition'],
+            real_index=r['truth']['index'],
+            synthetic_index=s['truth']['index'],
+        )
         items.append(dict(panels=r['panels'] + s['panels'] if left else s['panels'] + r['panels'], truth=t))
     return items
 
 # %% ../../nbs/40_reader.study.ipynb #c017
 KIT_FORMAT, KEY_FORMAT = 'medgan_nb.reader.kit/1', 'medgan_nb.reader.key/1'
 
+
 def _kit_digest(settings, entries) -> str:
     "A hash of a kit's settings (seed included) and every panel in shown order: the same inputs give the same kit id and names."
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for e in entries:
         for p in e['panels']:
-            a = np.ascontiguousarray(p); h.update(f"{a.shape}{a.dtype}".encode()); h.update(a.tobytes())
+            a = np.ascontiguousarray(p)
+            h.update(f"{a.shape}{a.dtype}".encode())
+            h.update(a.tobytes())
     return h.hexdigest()
+
 
 def _tokens(digest):
     "Endless 16-hex tokens derived from `digest`: item ids and image names that say nothing about the items (their order is already shuffled)."
     i = 0
-    while True: yield hashlib.sha256(f"{digest}/{i}".encode()).hexdigest()[:16]; i += 1
+    while True:
+        yield hashlib.sha256(f"{digest}/{i}".encode()).hexdigest()[:16]
+        i += 1
+
 
 def _write_items(entries, img_dir, windows, phase, tokens):
     "Write the panels of `entries` as token-named PNGs; return (kit records, key records)."
@@ -138,7 +191,7 @@ def _write_items(entries, img_dir, windows, phase, tokens):
         iid, names = next(tokens), []
         for j, p in enumerate(e['panels']):
             names.append(f"{next(tokens)}.png")
-            to_png(p, img_dir/names[-1], windows[j % len(windows)])
+            to_png(p, img_dir / names[-1], windows[j % len(windows)])
         recs.append(dict(item_id=iid, images=names))
         key[iid] = dict(phase=phase, **e['truth'])
     return recs, key
@@ -148,100 +201,160 @@ def _dump_json(obj, path):
     "Write JSON atomically (callers have checked that `path` does not exist yet)."
     atomic_write(path, json.dumps(obj, indent=1))
 
-def default_key_path(folder)->Path:
+
+def default_key_path(folder) -> Path:
     "Where the answer key of the kit in `folder` goes unless told otherwise: next to the folder, not inside it."
     folder = Path(folder).resolve()
     return folder.with_name(folder.name + '.key.json')
 
 # %% ../../nbs/40_reader.study.ipynb #c019
-def make_kit(folder,                  # new folder for the kit (must not exist or be empty)
-             real,                    # list of real images (2-D arrays, or panel sequences)
-             synthetic,               # list of synthetic images, or dict {source name: list}
-             design='single',         # 'single' (real or synthetic?) or '2afc' (which of a pair is real?)
-             seed=0,                  # fixes the order of the items and the sides of the pairs
-             window=(0., 1.),         # intensity window of every panel, or a list of windows, one per panel
-             finding:Question=None,   # optional second question of a 'single' kit, e.g. `finding_question()`
-             real_findings=None,      # truth of `finding` for each real image
-             synthetic_findings=None, # truth of `finding` for each synthetic image (list, or dict like `synthetic`)
-             warmup=0,                # 'single': this many real and this many synthetic items shown with the truth
-             items_per_reader=None,   # each reader answers a random subset of this size (Korkinof: 10 pairs)
-             panel_names=None,        # names of the panels of multi-panel items, shown as captions
-             condition='',            # label of this kit's condition in the key, e.g. 'DCGAN T1 128'
-             title='Visual Turing test', # title shown to the reader
-             key_path=None            # answer key file; default `default_key_path(folder)`, never inside the kit
-            )->'Kit':                 # the new kit, loaded back from disk
+def make_kit(
+    folder,  # new folder for the kit (must not exist or be empty)
+    real,  # list of real images (2-D arrays, or panel sequences)
+    synthetic,  # list of synthetic images, or dict {source name: list}
+    design='single',  # 'single' (real or synthetic?) or '2afc' (which of a pair is real?)
+    seed=0,  # fixes the order of the items and the sides of the pairs
+    window=(0.0, 1.0),  # intensity window of every panel, or a list of windows, one per panel
+    finding: Question = None,  # optional second question of a 'single' kit, e.g. `finding_question()`
+    real_findings=None,  # truth of `finding` for each real image
+    synthetic_findings=None,  # truth of `finding` for each synthetic image (list, or dict like `synthetic`)
+    warmup=0,  # 'single': this many real and this many synthetic items shown with the truth
+    items_per_reader=None,  # each reader answers a random subset of this size (Korkinof: 10 pairs)
+    panel_names=None,  # names of the panels of multi-panel items, shown as captions
+    condition='',  # label of this kit's condition in the key, e.g. 'DCGAN T1 128'
+    title='Visual Turing test',  # title shown to the reader
+    key_path=None,  # answer key file; default `default_key_path(folder)`, never inside the kit
+) -> 'Kit':  # the new kit, loaded back from disk
     "Build a blinded reader-study kit in `folder` and its answer key in a separate file."
     folder, rng = Path(folder), np.random.default_rng(seed)
     key_path = Path(key_path) if key_path else default_key_path(folder)
     _check_new_kit(folder, key_path, design, finding, warmup)
     reals, synths = _pool(real, synthetic, real_findings, synthetic_findings, condition)
-    warm, test = _single_items(reals, synths, rng, warmup) if design == 'single' else ([], _pair_items(reals, synths, rng))
+    warm, test = (
+        _single_items(reals, synths, rng, warmup)
+        if design == 'single'
+        else ([], _pair_items(reals, synths, rng))
+    )
     windows = [tuple(window)] if np.ndim(window) == 1 else [tuple(w) for w in window]
-    stage = folder.with_name(f'.{folder.name}.partial')   # the kit appears whole or not at all: an interrupted build leaves only this
-    if stage.exists(): shutil.rmtree(stage)
-    (stage/'images').mkdir(parents=True)
-    settings = dict(seed=seed, design=design, windows=windows, finding=finding.as_dict() if finding else None, items_per_reader=items_per_reader,
-                    panel_names=panel_names, condition=condition, title=title, truth=[e['truth'] for e in warm + test], n_warm=len(warm))
-    digest = _kit_digest(settings, warm + test); tokens = _tokens(digest)   # a rerun with the same inputs and seed writes the same kit
-    warm_recs, warm_key = _write_items(warm, stage/'images', windows, 'warmup', tokens)
-    test_recs, test_key = _write_items(test, stage/'images', windows, 'test', tokens)
-    for r in warm_recs: r['truth'] = {k: warm_key[r['item_id']][k] for k in ('origin', 'finding') if k in warm_key[r['item_id']]}
+    stage = folder.with_name(
+        f'.{folder.name}.partial'
+    )  # the kit appears whole or not at all: an interrupted build leaves only this
+    if stage.exists():
+        shutil.rmtree(stage)
+    (stage / 'images').mkdir(parents=True)
+    settings = dict(
+        seed=seed,
+        design=design,
+        windows=windows,
+        finding=finding.as_dict() if finding else None,
+        items_per_reader=items_per_reader,
+        panel_names=panel_names,
+        condition=condition,
+        title=title,
+        truth=[e['truth'] for e in warm + test],
+        n_warm=len(warm),
+    )
+    digest = _kit_digest(settings, warm + test)
+    tokens = _tokens(digest)  # a rerun with the same inputs and seed writes the same kit
+    warm_recs, warm_key = _write_items(warm, stage / 'images', windows, 'warmup', tokens)
+    test_recs, test_key = _write_items(test, stage / 'images', windows, 'test', tokens)
+    for r in warm_recs:
+        r['truth'] = {
+            k: warm_key[r['item_id']][k] for k in ('origin', 'finding') if k in warm_key[r['item_id']]
+        }
     questions = [PAIR] if design == '2afc' else [ORIGIN] + ([finding] if finding else [])
     kit_id = digest[:16]
-    _dump_json(dict(format=KIT_FORMAT, kit_id=kit_id, title=title, design=design,
-                    questions=[q.as_dict() for q in questions],
-                    panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
-                    items_per_reader=items_per_reader, warmup=warm_recs, items=test_recs), stage/'kit.json')
-    _dump_json(dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path)   # the key first: no kit without its key
-    if folder.exists(): folder.rmdir()   # empty (checked above)
+    _dump_json(
+        dict(
+            format=KIT_FORMAT,
+            kit_id=kit_id,
+            title=title,
+            design=design,
+            questions=[q.as_dict() for q in questions],
+            panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
+            items_per_reader=items_per_reader,
+            warmup=warm_recs,
+            items=test_recs,
+        ),
+        stage / 'kit.json',
+    )
+    _dump_json(
+        dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path
+    )  # the key first: no kit without its key
+    if folder.exists():
+        folder.rmdir()  # empty (checked above)
     os.replace(stage, folder)
     return Kit(folder)
 
 # %% ../../nbs/40_reader.study.ipynb #c020
 def _check_new_kit(folder, key_path, design, finding, warmup):
     "Refuse to overwrite a kit, to put the key inside it, or to combine options a design does not have."
-    if folder.exists() and any(folder.iterdir()): raise FileExistsError(f"kit folder {folder} is not empty; choose a new folder")
-    orphan = key_path.resolve() == default_key_path(folder) and not (folder/"kit.json").exists()   # left by an interrupted make_kit: replaced
-    if key_path.exists() and not orphan: raise FileExistsError(f"answer key {key_path} already exists")
-    if folder.resolve() in key_path.resolve().parents: raise ValueError(f"answer key {key_path} must not be inside the kit folder {folder}")
-    if design not in ('single', '2afc'): raise ValueError(f"design={design!r}: expected 'single' or '2afc'")
-    if design == '2afc' and (finding or warmup): raise ValueError("design='2afc' has no second question and no warm-up")
+    if folder.exists() and any(folder.iterdir()):
+        raise FileExistsError(f"kit folder {folder} is not empty; choose a new folder")
+    orphan = (
+        key_path.resolve() == default_key_path(folder) and not (folder / "kit.json").exists()
+    )  # left by an interrupted make_kit: replaced
+    if key_path.exists() and not orphan:
+        raise FileExistsError(f"answer key {key_path} already exists")
+    if folder.resolve() in key_path.resolve().parents:
+        raise ValueError(f"answer key {key_path} must not be inside the kit folder {folder}")
+    if design not in ('single', '2afc'):
+        raise ValueError(f"design={design!r}: expected 'single' or '2afc'")
+    if design == '2afc' and (finding or warmup):
+        raise ValueError("design='2afc' has no second question and no warm-up")
 
 # %% ../../nbs/40_reader.study.ipynb #c022
 class Kit:
     "A blinded reader-study kit, read from its folder (it never sees the answer key)."
+
     def __init__(self, folder):
         self.folder = Path(folder)
-        path = self.folder/'kit.json'
-        if not path.exists(): raise FileNotFoundError(f"{path}: no kit.json; is {self.folder} a kit folder made by make_kit?")
+        path = self.folder / 'kit.json'
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no kit.json; is {self.folder} a kit folder made by make_kit?")
         meta = json.loads(path.read_text())
-        if meta.get('format') != KIT_FORMAT: raise ValueError(f"{path}: format {meta.get('format')!r}, expected {KIT_FORMAT!r}")
+        if meta.get('format') != KIT_FORMAT:
+            raise ValueError(f"{path}: format {meta.get('format')!r}, expected {KIT_FORMAT!r}")
         self.meta, self.kit_id, self.design, self.title = meta, meta['kit_id'], meta['design'], meta['title']
-        self.questions = [Question(q['name'], q['prompt'], tuple(q['choices']), tuple(q['keys'])) for q in meta['questions']]
+        self.questions = [
+            Question(q['name'], q['prompt'], tuple(q['choices']), tuple(q['keys'])) for q in meta['questions']
+        ]
         self.items, self.warmup, self.panel_names = meta['items'], meta['warmup'], meta['panel_names']
         self.items_per_reader = meta['items_per_reader']
         self.by_id = {r['item_id']: r for r in self.items + self.warmup}
-    def image_path(self, name): return self.folder/'images'/name
+
+    def image_path(self, name):
+        return self.folder / 'images' / name
+
     def order_for(self, reader_id, attempt=1):
         "Test item ids in the order `reader_id` sees them (a seeded subset when `items_per_reader` is set)."
         ids = [r['item_id'] for r in self.items]
-        if not self.items_per_reader: return ids
+        if not self.items_per_reader:
+            return ids
         tag = f"{self.kit_id}/{reader_id}" + (f"/{attempt}" if attempt != 1 else '')
         seed = int.from_bytes(hashlib.sha256(tag.encode()).digest()[:8], 'little')
-        return [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))[:self.items_per_reader]]
-    def __len__(self): return len(self.items)
-    def __repr__(self): return f"Kit({self.design}, {len(self.warmup)} warm-up + {len(self.items)} items, {self.folder})"
+        return [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))[: self.items_per_reader]]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __repr__(self):
+        return f"Kit({self.design}, {len(self.warmup)} warm-up + {len(self.items)} items, {self.folder})"
 
 # %% ../../nbs/40_reader.study.ipynb #c027
-def load_key(path,   # answer key file written by `make_kit`
-             kit:Kit # the kit it must belong to
-            )->dict: # {item_id: truth dict}
+def load_key(
+    path,  # answer key file written by `make_kit`
+    kit: Kit,  # the kit it must belong to
+) -> dict:  # {item_id: truth dict}
     "Load a kit's answer key and check it belongs to `kit`."
     key = json.loads(Path(path).read_text())
-    if key.get('format') != KEY_FORMAT: raise ValueError(f"{path}: format {key.get('format')!r}, expected {KEY_FORMAT!r}")
-    if key['kit_id'] != kit.kit_id: raise ValueError(f"{path}: answer key of kit {key['kit_id']}, not of kit {kit.kit_id} ({kit.folder})")
+    if key.get('format') != KEY_FORMAT:
+        raise ValueError(f"{path}: format {key.get('format')!r}, expected {KEY_FORMAT!r}")
+    if key['kit_id'] != kit.kit_id:
+        raise ValueError(f"{path}: answer key of kit {key['kit_id']}, not of kit {kit.kit_id} ({kit.folder})")
     missing = set(kit.by_id) - set(key['items'])
-    if missing: raise ValueError(f"{path}: no truth for items {sorted(missing)[:3]}...")
+    if missing:
+        raise ValueError(f"{path}: no truth for items {sorted(missing)[:3]}...")
     return key['items']
 
 # %% ../../nbs/40_reader.study.ipynb #c034
@@ -249,135 +362,212 @@ RESPONSES_FORMAT = 'medgan_nb.reader.responses/1'
 READER_TYPES = ('human', 'machine')
 CONFIDENCE = (1, 2, 3, 4, 5)
 
+
 class ResponseError(ValueError):
     "A response file or record that does not belong to, or does not fit, its kit."
 
-def utc_now()->str:
+
+def utc_now() -> str:
     "The current UTC time as an ISO 8601 string."
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec='milliseconds')
 
 # %% ../../nbs/40_reader.study.ipynb #c035
-def check_header(head:dict, kit:Kit, where:str):
+def check_header(head: dict, kit: Kit, where: str):
     "Raise `ResponseError` unless `head` is a response header for `kit` (`where` names the file and line)."
-    if not isinstance(head, dict) or head.get('type') != 'header': raise ResponseError(f"{where}: expected the header record first, got {str(head)[:80]}")
-    if head.get('format') != RESPONSES_FORMAT: raise ResponseError(f"{where}: format {head.get('format')!r}, expected {RESPONSES_FORMAT!r}")
-    if head.get('kit_id') != kit.kit_id: raise ResponseError(f"{where}: foreign response file: kit_id {head.get('kit_id')!r}, expected {kit.kit_id!r} ({kit.folder})")
+    if not isinstance(head, dict) or head.get('type') != 'header':
+        raise ResponseError(f"{where}: expected the header record first, got {str(head)[:80]}")
+    if head.get('format') != RESPONSES_FORMAT:
+        raise ResponseError(f"{where}: format {head.get('format')!r}, expected {RESPONSES_FORMAT!r}")
+    if head.get('kit_id') != kit.kit_id:
+        raise ResponseError(
+            f"{where}: foreign response file: kit_id {head.get('kit_id')!r}, expected {kit.kit_id!r} ({kit.folder})"
+        )
     for k in ('reader_id', 'group'):
-        if not isinstance(head.get(k), str) or not head[k].strip(): raise ResponseError(f"{where}: field {k!r} is {head.get(k)!r}, expected a non-empty string")
+        if not isinstance(head.get(k), str) or not head[k].strip():
+            raise ResponseError(f"{where}: field {k!r} is {head.get(k)!r}, expected a non-empty string")
     att = head.get('attempt', 1)
-    if isinstance(att, bool) or not isinstance(att, int) or att < 1: raise ResponseError(f"{where}: attempt {att!r}, expected an integer >= 1")
+    if isinstance(att, bool) or not isinstance(att, int) or att < 1:
+        raise ResponseError(f"{where}: attempt {att!r}, expected an integer >= 1")
     rt = head.get('reader_type')
-    if rt not in READER_TYPES: raise ResponseError(f"{where}: reader_type {rt!r}, expected one of {READER_TYPES}")
+    if rt not in READER_TYPES:
+        raise ResponseError(f"{where}: reader_type {rt!r}, expected one of {READER_TYPES}")
     if (rt == 'machine') != head['reader_id'].startswith('machine reader'):
-        raise ResponseError(f"{where}: reader_id {head['reader_id']!r} with reader_type {rt!r}: machine readers, and only they, are named 'machine reader (...)'")
+        raise ResponseError(
+            f"{where}: reader_id {head['reader_id']!r} with reader_type {rt!r}: machine readers, and only they, are named 'machine reader (...)'"
+        )
 
 # %% ../../nbs/40_reader.study.ipynb #c036
-def check_response(rec:dict, kit:Kit, where:str, seen:set):
+def check_response(rec: dict, kit: Kit, where: str, seen: set):
     "Raise `ResponseError` unless `rec` answers an item of `kit` not in `seen` (ids already answered); add it."
-    if not isinstance(rec, dict) or rec.get('type') != 'response': raise ResponseError(f"{where}: expected a response record, got {str(rec)[:80]}")
+    if not isinstance(rec, dict) or rec.get('type') != 'response':
+        raise ResponseError(f"{where}: expected a response record, got {str(rec)[:80]}")
     iid, phase = rec.get('item_id'), rec.get('phase')
     pool = {r['item_id'] for r in (kit.items if phase == 'test' else kit.warmup if phase == 'warmup' else [])}
-    if phase not in ('test', 'warmup'): raise ResponseError(f"{where}: phase {phase!r}, expected 'test' or 'warmup'")
-    if iid not in pool: raise ResponseError(f"{where}: item_id {iid!r} is not a {phase} item of kit {kit.kit_id}")
-    if iid in seen: raise ResponseError(f"{where}: item {iid} answered twice")
+    if phase not in ('test', 'warmup'):
+        raise ResponseError(f"{where}: phase {phase!r}, expected 'test' or 'warmup'")
+    if iid not in pool:
+        raise ResponseError(f"{where}: item_id {iid!r} is not a {phase} item of kit {kit.kit_id}")
+    if iid in seen:
+        raise ResponseError(f"{where}: item {iid} answered twice")
     ans, names = rec.get('answers'), [q.name for q in kit.questions]
-    if not isinstance(ans, dict) or sorted(ans) != sorted(names): raise ResponseError(f"{where}: answers {ans!r}, expected one answer for each of {names}")
+    if not isinstance(ans, dict) or sorted(ans) != sorted(names):
+        raise ResponseError(f"{where}: answers {ans!r}, expected one answer for each of {names}")
     for q in kit.questions:
-        if ans[q.name] not in q.choices: raise ResponseError(f"{where}: answer {q.name}={ans[q.name]!r}, expected one of {q.choices}")
-    if rec.get('confidence') not in (None, *CONFIDENCE): raise ResponseError(f"{where}: confidence {rec.get('confidence')!r}, expected null or one of {CONFIDENCE}")
+        if ans[q.name] not in q.choices:
+            raise ResponseError(f"{where}: answer {q.name}={ans[q.name]!r}, expected one of {q.choices}")
+    if rec.get('confidence') not in (None, *CONFIDENCE):
+        raise ResponseError(
+            f"{where}: confidence {rec.get('confidence')!r}, expected null or one of {CONFIDENCE}"
+        )
     t = rec.get('time_s')
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0: raise ResponseError(f"{where}: time_s {t!r}, expected seconds >= 0")
-    if not isinstance(rec.get('position'), int) or rec['position'] < 1: raise ResponseError(f"{where}: position {rec.get('position')!r}, expected an integer >= 1")
-    try: dt.datetime.fromisoformat(rec['timestamp'])
-    except (KeyError, TypeError, ValueError): raise ResponseError(f"{where}: timestamp {rec.get('timestamp')!r}, expected an ISO 8601 time") from None
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
+        raise ResponseError(f"{where}: time_s {t!r}, expected seconds >= 0")
+    if not isinstance(rec.get('position'), int) or rec['position'] < 1:
+        raise ResponseError(f"{where}: position {rec.get('position')!r}, expected an integer >= 1")
+    try:
+        dt.datetime.fromisoformat(rec['timestamp'])
+    except (KeyError, TypeError, ValueError):
+        raise ResponseError(
+            f"{where}: timestamp {rec.get('timestamp')!r}, expected an ISO 8601 time"
+        ) from None
     seen.add(iid)
 
 # %% ../../nbs/40_reader.study.ipynb #c037
 def _check_count(records, kit, where):
     "Raise when a reader answered more test items than the kit gives one reader."
     n, limit = sum(r['phase'] == 'test' for r in records), kit.items_per_reader or len(kit.items)
-    if n > limit: raise ResponseError(f"{where}: {n} test answers, but a reader of kit {kit.kit_id} answers at most {limit}")
+    if n > limit:
+        raise ResponseError(
+            f"{where}: {n} test answers, but a reader of kit {kit.kit_id} answers at most {limit}"
+        )
 
-def read_responses(path,      # a reader's JSONL response log
-                   kit:Kit    # the kit it must belong to
-                  )->tuple:   # (header dict, list of response dicts)
+
+def read_responses(
+    path,  # a reader's JSONL response log
+    kit: Kit,  # the kit it must belong to
+) -> tuple:  # (header dict, list of response dicts)
     "Read and validate a JSONL response log; errors name the file and line."
     path, recs, seen = Path(path), [], set()
     text = path.read_text(encoding='utf-8')
     lines = text.split('\n')
-    if lines and lines[-1] == '': lines.pop()
-    if not lines: raise ResponseError(f"{path}: empty file, expected a response header")
+    if lines and lines[-1] == '':
+        lines.pop()
+    if not lines:
+        raise ResponseError(f"{path}: empty file, expected a response header")
     for n, line in enumerate(lines, 1):
         where = f"{path}, line {n}"
-        try: rec = json.loads(line)
+        try:
+            rec = json.loads(line)
         except json.JSONDecodeError as e:
-            tail = ' (incomplete last line: was a write interrupted?)' if n == len(lines) and not text.endswith('\n') else ''
+            tail = (
+                ' (incomplete last line: was a write interrupted?)'
+                if n == len(lines) and not text.endswith('\n')
+                else ''
+            )
             raise ResponseError(f"{where}: not valid JSON: {e.msg}{tail}") from None
-        if n == 1: check_header(rec, kit, where); head = rec
-        else: check_response(rec, kit, where, seen); recs.append(rec)
+        if n == 1:
+            check_header(rec, kit, where)
+            head = rec
+        else:
+            check_response(rec, kit, where, seen)
+            recs.append(rec)
     _check_count(recs, kit, str(path))
     return head, recs
 
 # %% ../../nbs/40_reader.study.ipynb #c038
 class ResponseLog:
     "Append-only, fsynced JSONL log of one reader's answers to one kit; reopening resumes it."
-    def __init__(self, path, kit:Kit, reader_id:str, group:str, reader_type='human', attempt=1):
+
+    def __init__(self, path, kit: Kit, reader_id: str, group: str, reader_type='human', attempt=1):
         self.path, self.kit = Path(path), kit
-        head = dict(type='header', format=RESPONSES_FORMAT, kit_id=kit.kit_id, reader_id=reader_id,
-                    group=group, reader_type=reader_type, attempt=attempt, created=utc_now())
+        head = dict(
+            type='header',
+            format=RESPONSES_FORMAT,
+            kit_id=kit.kit_id,
+            reader_id=reader_id,
+            group=group,
+            reader_type=reader_type,
+            attempt=attempt,
+            created=utc_now(),
+        )
         check_header(head, kit, f"{self.path} (new header)")
         if self.path.exists():
             self.header, self.records = read_responses(self.path, kit)
             for k in ('reader_id', 'group', 'reader_type', 'attempt'):
-                if self.header.get(k, 1) != head[k]: raise ResponseError(f"{self.path}: log of {k}={self.header[k]!r}, not {head[k]!r}")
+                if self.header.get(k, 1) != head[k]:
+                    raise ResponseError(f"{self.path}: log of {k}={self.header[k]!r}, not {head[k]!r}")
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.header, self.records = head, []
             self._write(head, 'x')
-            dfd = os.open(self.path.parent, os.O_RDONLY)   # make the new file's directory entry durable too
-            try: os.fsync(dfd)
-            finally: os.close(dfd)
+            dfd = os.open(self.path.parent, os.O_RDONLY)  # make the new file's directory entry durable too
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
         self.answered = {r['item_id'] for r in self.records}
 
     def _write(self, rec, mode='a'):
         with open(self.path, mode, encoding='utf-8') as f:
-            f.write(json.dumps(rec) + '\n'); f.flush(); os.fsync(f.fileno())
+            f.write(json.dumps(rec) + '\n')
+            f.flush()
+            os.fsync(f.fileno())
 
 # %% ../../nbs/40_reader.study.ipynb #c039
 @patch
-def append(self:ResponseLog,
-            item_id:str,          # the item answered
-            answers:dict,         # {question name: choice}
-            time_s:float,         # seconds the reader took
-            confidence=None,      # optional 1–5
-            phase='test'          # 'test' or 'warmup'
-           )->dict:               # the record written
+def append(
+    self: ResponseLog,
+    item_id: str,  # the item answered
+    answers: dict,  # {question name: choice}
+    time_s: float,  # seconds the reader took
+    confidence=None,  # optional 1–5
+    phase='test',  # 'test' or 'warmup'
+) -> dict:  # the record written
     "Validate one answer, append it to the log and fsync before returning."
-    rec = dict(type='response', item_id=item_id, phase=phase, answers=dict(answers), confidence=confidence,
-               time_s=round(float(time_s), 3), timestamp=utc_now(),
-               position=1 + sum(r['phase'] == phase for r in self.records))
+    rec = dict(
+        type='response',
+        item_id=item_id,
+        phase=phase,
+        answers=dict(answers),
+        confidence=confidence,
+        time_s=round(float(time_s), 3),
+        timestamp=utc_now(),
+        position=1 + sum(r['phase'] == phase for r in self.records),
+    )
     check_response(rec, self.kit, f"{self.path} (new answer)", set(self.answered))
     _check_count(self.records + [rec], self.kit, str(self.path))
     self._write(rec)
-    self.records.append(rec); self.answered.add(item_id)
+    self.records.append(rec)
+    self.answered.add(item_id)
     return rec
 
 # %% ../../nbs/40_reader.study.ipynb #c048
-def read_export(path,     # JSON file exported by the HTML page
-                kit:Kit   # the kit it must belong to
-               )->tuple:  # (header dict, list of response dicts)
+def read_export(
+    path,  # JSON file exported by the HTML page
+    kit: Kit,  # the kit it must belong to
+) -> tuple:  # (header dict, list of response dicts)
     "Read and validate responses exported from the HTML page."
     path = Path(path)
-    try: data = json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise ResponseError(f"{path}: not valid JSON: {e.msg} at line {e.lineno}") from None
-    if not isinstance(data, dict) or data.get('type') != 'export' or not isinstance(data.get('responses'), list):
-        raise ResponseError(f"{path}: expected an export object with 'header' and 'responses', got {str(data)[:80]}")
+    try:
+        data = json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e:
+        raise ResponseError(f"{path}: not valid JSON: {e.msg} at line {e.lineno}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get('type') != 'export'
+        or not isinstance(data.get('responses'), list)
+    ):
+        raise ResponseError(
+            f"{path}: expected an export object with 'header' and 'responses', got {str(data)[:80]}"
+        )
     check_header(data.get('header'), kit, f"{path}, header")
     seen = set()
-    for i, rec in enumerate(data['responses'], 1): check_response(rec, kit, f"{path}, response {i}", seen)
+    for i, rec in enumerate(data['responses'], 1):
+        check_response(rec, kit, f"{path}, response {i}", seen)
     _check_count(data['responses'], kit, str(path))
     return data['header'], data['responses']
 
-def load_responses(path, kit:Kit)->tuple:
+
+def load_responses(path, kit: Kit) -> tuple:
     "Read a JSONL log or a JSON export of one reader, validated against `kit`: (header, responses)."
     return read_export(path, kit) if Path(path).suffix == '.json' else read_responses(path, kit)

@@ -16,12 +16,20 @@ from .study import Kit, ResponseLog, ResponseError, CONFIDENCE
 # %% ../../nbs/41_reader.widget.ipynb #c006
 class StudySession:
     "State of one reader taking one kit: current item, pending answers, timing, zoom; every answer is logged."
-    zooms = (1., 1.5, 2., 3., 4.)
-    def __init__(self, kit:Kit, log_path, reader_id:str, group:str,
-                 attempt=1,                # 2, 3, ... when the reader takes the kit again (a new log)
-                 warmup=True,              # show the kit's warm-up items (with the truth) first
-                 ask_confidence=False,     # also ask for a 1–5 confidence before moving on
-                 clock=time.monotonic):    # seconds; replaced by a fake clock in tests
+
+    zooms = (1.0, 1.5, 2.0, 3.0, 4.0)
+
+    def __init__(
+        self,
+        kit: Kit,
+        log_path,
+        reader_id: str,
+        group: str,
+        attempt=1,  # 2, 3, ... when the reader takes the kit again (a new log)
+        warmup=True,  # show the kit's warm-up items (with the truth) first
+        ask_confidence=False,  # also ask for a 1–5 confidence before moving on
+        clock=time.monotonic,
+    ):  # seconds; replaced by a fake clock in tests
         self.kit, self.ask_confidence, self.clock = kit, ask_confidence, clock
         self.log = ResponseLog(log_path, kit, reader_id, group, attempt=attempt)
         warm = [(r['item_id'], 'warmup') for r in kit.warmup] if warmup else []
@@ -37,62 +45,79 @@ class StudySession:
 
 # %% ../../nbs/41_reader.widget.ipynb #c007
 @patch(as_prop=True)
-def done(self:StudySession)->bool: return self.item_id is None
+def done(self: StudySession) -> bool:
+    return self.item_id is None
+
 
 @patch(as_prop=True)
-def images(self:StudySession)->list:
+def images(self: StudySession) -> list:
     "Paths of the current item's panels."
     return [] if self.done else [self.kit.image_path(n) for n in self.kit.by_id[self.item_id]['images']]
 
+
 @patch(as_prop=True)
-def progress(self:StudySession)->str:
+def progress(self: StudySession) -> str:
     "'item 12 of 100' (or 'warm-up 3 of 48'), or 'finished'."
-    if self.done: return 'finished'
+    if self.done:
+        return 'finished'
     seq = [i for i, p in self.sequence if p == self.phase]
     return f"{'warm-up' if self.phase == 'warmup' else 'item'} {seq.index(self.item_id) + 1} of {len(seq)}"
 
 # %% ../../nbs/41_reader.widget.ipynb #c008
 @patch
-def choose(self:StudySession,
-           question:str,     # question name, e.g. 'origin'
-           choice:str        # one of its choices
-          )->dict|None:      # the record written once the item is complete, else None
+def choose(
+    self: StudySession,
+    question: str,  # question name, e.g. 'origin'
+    choice: str,  # one of its choices
+) -> dict | None:  # the record written once the item is complete, else None
     "Record a choice for the current item; when every question (and confidence) is answered, log it and move on."
-    if self.done: raise ResponseError(f"{self.log.path}: the study is finished; no item to answer")
+    if self.done:
+        raise ResponseError(f"{self.log.path}: the study is finished; no item to answer")
     q = {q.name: q for q in self.kit.questions}.get(question)
-    if q is None or choice not in q.choices: raise ValueError(f"choice {question}={choice!r} is not offered by kit {self.kit.kit_id}")
+    if q is None or choice not in q.choices:
+        raise ValueError(f"choice {question}={choice!r} is not offered by kit {self.kit.kit_id}")
     self.pending[question] = choice
     return self._commit_if_complete()
 
+
 @patch
-def set_confidence(self:StudySession, level:int)->dict|None:
+def set_confidence(self: StudySession, level: int) -> dict | None:
     "Set the 1–5 confidence of the current answer."
-    if level not in CONFIDENCE: raise ValueError(f"confidence {level!r}, expected one of {CONFIDENCE}")
+    if level not in CONFIDENCE:
+        raise ValueError(f"confidence {level!r}, expected one of {CONFIDENCE}")
     self.confidence = level
     return self._commit_if_complete()
 
 # %% ../../nbs/41_reader.widget.ipynb #c009
 @patch
-def _commit_if_complete(self:StudySession):
+def _commit_if_complete(self: StudySession):
     "Log the current item once it is fully answered; keep the truth of a warm-up item to show."
-    if len(self.pending) < len(self.kit.questions) or (self.ask_confidence and self.confidence is None): return None
-    rec = self.log.append(self.item_id, self.pending, self.clock() - self.shown_at, self.confidence, self.phase)
+    if len(self.pending) < len(self.kit.questions) or (self.ask_confidence and self.confidence is None):
+        return None
+    rec = self.log.append(
+        self.item_id, self.pending, self.clock() - self.shown_at, self.confidence, self.phase
+    )
     self.last_truth = self.kit.by_id[self.item_id].get('truth') if self.phase == 'warmup' else None
     self._show_next()
     return rec
 
-@patch
-def press(self:StudySession, key:str)->dict|None:
-    "Handle a keyboard shortcut: the first unanswered question with that key, else a confidence digit, else zoom (+/-)."
-    key = key.lower()
-    if key in '+=-': return self.zoom(+1 if key in '+=' else -1)
-    for q in self.kit.questions:
-        if q.name not in self.pending and key in q.keys: return self.choose(q.name, q.choices[q.keys.index(key)])
-    if self.ask_confidence and key.isdigit() and int(key) in CONFIDENCE: return self.set_confidence(int(key))
-    return None
 
 @patch
-def zoom(self:StudySession, step:int):
+def press(self: StudySession, key: str) -> dict | None:
+    "Handle a keyboard shortcut: the first unanswered question with that key, else a confidence digit, else zoom (+/-)."
+    key = key.lower()
+    if key in '+=-':
+        return self.zoom(+1 if key in '+=' else -1)
+    for q in self.kit.questions:
+        if q.name not in self.pending and key in q.keys:
+            return self.choose(q.name, q.choices[q.keys.index(key)])
+    if self.ask_confidence and key.isdigit() and int(key) in CONFIDENCE:
+        return self.set_confidence(int(key))
+    return None
+
+
+@patch
+def zoom(self: StudySession, step: int):
     "Zoom in (+1) or out (-1) within `zooms`."
     self.zoom_level = min(max(self.zoom_level + step, 0), len(self.zooms) - 1)
 
@@ -103,68 +128,109 @@ def _button(label, on_click, **kw):
     b.on_click(lambda _: on_click())
     return b
 
+
 def _question_row(app, q):
     "Prompt and one button per choice, with its shortcut."
-    btns = [_button(f"{c} [{k}]", lambda c=c, n=q.name: app.act(lambda: app.session.choose(n, c))) for c, k in zip(q.choices, q.keys)]
+    btns = [
+        _button(f"{c} [{k}]", lambda c=c, n=q.name: app.act(lambda: app.session.choose(n, c)))
+        for c, k in zip(q.choices, q.keys)
+    ]
     return HBox([Label(q.prompt, layout=Layout(width='220px'))] + btns)
 
 # %% ../../nbs/41_reader.widget.ipynb #c016
 class StudyApp:
     "ipywidgets front end of a `StudySession`: panels, answer buttons, shortcuts, progress, zoom, warm-up truth."
-    def __init__(self, session:StudySession, width=320):
+
+    def __init__(self, session: StudySession, width=320):
         self.session, self.width = session, width
         k = session.kit
         self.title, self.progress, self.feedback = HTML(f"<b>{k.title}</b>"), Label(), HTML()
         self.panels = HBox(layout=Layout(overflow='auto', max_width='100%'))
         self.rows = [_question_row(self, q) for q in k.questions]
         if session.ask_confidence:
-            self.rows.append(HBox([Label('Confidence (1 = guess, 5 = sure)', layout=Layout(width='220px'))] +
-                                  [_button(str(c), lambda c=c: self.act(lambda: session.set_confidence(c))) for c in CONFIDENCE]))
-        self.keys = Text(placeholder='click here, then type the shortcut keys ([ ], + and - zoom)', layout=Layout(width='420px'))
+            self.rows.append(
+                HBox(
+                    [Label('Confidence (1 = guess, 5 = sure)', layout=Layout(width='220px'))]
+                    + [
+                        _button(str(c), lambda c=c: self.act(lambda: session.set_confidence(c)))
+                        for c in CONFIDENCE
+                    ]
+                )
+            )
+        self.keys = Text(
+            placeholder='click here, then type the shortcut keys ([ ], + and - zoom)',
+            layout=Layout(width='420px'),
+        )
         self.keys.observe(self._on_key, names='value')
-        zoom = HBox([_button('zoom −', lambda: self.act(lambda: session.zoom(-1))), _button('zoom +', lambda: self.act(lambda: session.zoom(+1)))])
+        zoom = HBox(
+            [
+                _button('zoom −', lambda: self.act(lambda: session.zoom(-1))),
+                _button('zoom +', lambda: self.act(lambda: session.zoom(+1))),
+            ]
+        )
         self.box = VBox([self.title, self.progress, self.panels, *self.rows, zoom, self.keys, self.feedback])
         self.render()
 
-    def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)   # displays as its box
+    def _repr_mimebundle_(self, **kwargs):
+        return self.box._repr_mimebundle_(**kwargs)  # displays as its box
 
 # %% ../../nbs/41_reader.widget.ipynb #c017
 @patch
-def act(self:StudyApp, f):
+def act(self: StudyApp, f):
     "Run a session action and redraw; errors are shown to the reader, never swallowed silently."
-    try: f()
-    except (ValueError, ResponseError) as e: self.feedback.value = f"<span style='color:#b00'>{e}</span>"; raise
+    try:
+        f()
+    except (ValueError, ResponseError) as e:
+        self.feedback.value = f"<span style='color:#b00'>{e}</span>"
+        raise
     self.render()
 
+
 @patch
-def _on_key(self:StudyApp, change):
+def _on_key(self: StudyApp, change):
     "Forward each typed character to the session, then clear the box."
     text = change['new']
-    if not text: return
+    if not text:
+        return
     self.keys.value = ''
-    for ch in text: self.act(lambda ch=ch: self.session.press(ch))
+    for ch in text:
+        self.act(lambda ch=ch: self.session.press(ch))
 
 # %% ../../nbs/41_reader.widget.ipynb #c018
 @patch
-def render(self:StudyApp):
+def render(self: StudyApp):
     "Show the session's current state."
     s, names = self.session, self.session.kit.panel_names
     self.progress.value = s.progress
     w = f"{int(self.width * s.zooms[s.zoom_level])}px"
-    self.panels.children = [VBox([widgets.Image(value=Path(p).read_bytes(), format='png', layout=Layout(width=w, min_width=w)),
-                                  Label(names[i] if i < len(names) else '')]) for i, p in enumerate(s.images)]
+    self.panels.children = [
+        VBox(
+            [
+                widgets.Image(value=Path(p).read_bytes(), format='png', layout=Layout(width=w, min_width=w)),
+                Label(names[i] if i < len(names) else ''),
+            ]
+        )
+        for i, p in enumerate(s.images)
+    ]
     for q, row in zip(s.kit.questions, self.rows):
-        for c, b in zip(q.choices, row.children[1:]): b.button_style = 'info' if s.pending.get(q.name) == c else ''
+        for c, b in zip(q.choices, row.children[1:]):
+            b.button_style = 'info' if s.pending.get(q.name) == c else ''
     t = s.last_truth
-    self.feedback.value = ('Thank you, the study is finished.' if s.done else
-                           f"Previous warm-up item was: <b>{', '.join(t.values())}</b>" if t else '')
+    self.feedback.value = (
+        'Thank you, the study is finished.'
+        if s.done
+        else f"Previous warm-up item was: <b>{', '.join(t.values())}</b>"
+        if t
+        else ''
+    )
 
 # %% ../../nbs/41_reader.widget.ipynb #c021
-def widget_states(w)->list:
+def widget_states(w) -> list:
     "The synced state of `w` and all its descendants (what the browser receives)."
     out, stack = [], [w]
     while stack:
         x = stack.pop()
-        st = x.get_state(); out.append(st)
+        st = x.get_state()
+        out.append(st)
         stack += [c for c in getattr(x, 'children', ())]
     return out

@@ -19,9 +19,11 @@ BRATS_SHAPE = (240, 240, 155)  # BraTS 2017+ grid (x, y, z), 1 mm isotropic
 SEQUENCES = ('T1', 'T1c', 'T2', 'FLAIR')  # sequence keys, as in medgan_nb.data.io.BrainCase
 BRATS_SUFFIX = {'T1': 't1', 'T1c': 't1ce', 'T2': 't2', 'FLAIR': 'flair'}  # file-name suffix per sequence
 
+
 def _template_box(vol, src_lo, ext, margin):
     "Cut the brain's box plus `margin` out of an MNI volume, placed as if centred in the BraTS grid."
-    grid = np.array(BRATS_SHAPE); dst_lo = (grid - ext) // 2
+    grid = np.array(BRATS_SHAPE)
+    dst_lo = (grid - ext) // 2
     box_lo, box_hi = np.maximum(dst_lo - margin, 0), np.minimum(dst_lo + ext + margin, grid)
     s_lo, s_hi = box_lo - dst_lo + src_lo, box_hi - dst_lo + src_lo
     pad = int(max(0, -s_lo.min(), (s_hi - np.array(vol.shape)).max()))
@@ -29,105 +31,139 @@ def _template_box(vol, src_lo, ext, margin):
     return v[tuple(slice(a + pad, b + pad) for a, b in zip(s_lo, s_hi))], box_lo
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c007
-def mni_tissues(size:tuple=BRATS_SHAPE, # output grid (x, y, z); BraTS is 240×240×155 at 1 mm
-                margin:int=8, # voxels (at 1 mm) kept around the brain's bounding box
-               )->tuple: # (dict of read-only float32 box volumes T1/GM/WM/CSF/mask/depth, box offset in the grid)
+def mni_tissues(
+    size: tuple = BRATS_SHAPE,  # output grid (x, y, z); BraTS is 240×240×155 at 1 mm
+    margin: int = 8,  # voxels (at 1 mm) kept around the brain's bounding box
+) -> tuple:  # (dict of read-only float32 box volumes T1/GM/WM/CSF/mask/depth, box offset in the grid)
     "MNI ICBM152 T1, GM, WM, CSF, brain mask and depth inside the mask (mm), over the brain's box in a `size` grid."
     return _mni_tissues(tuple(int(s) for s in size), int(margin))
+
 
 @lru_cache(maxsize=2)
 def _mni_tissues(size, margin):
     "Cached body of `mni_tissues`."
     from nilearn import datasets
+
     mask = datasets.load_mni152_brain_mask(resolution=1).get_fdata(dtype=np.float32) > 0.5
     idx = [np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != i))) for i in range(3)]
     src_lo, ext = np.array([i[0] for i in idx]), np.array([i[-1] - i[0] + 1 for i in idx])
-    loaders = dict(T1=datasets.load_mni152_template, GM=datasets.load_mni152_gm_template, WM=datasets.load_mni152_wm_template)
-    out = {k: _template_box(np.where(mask, f(resolution=1).get_fdata(dtype=np.float32), 0), src_lo, ext, margin)[0] for k, f in loaders.items()}
+    loaders = dict(
+        T1=datasets.load_mni152_template,
+        GM=datasets.load_mni152_gm_template,
+        WM=datasets.load_mni152_wm_template,
+    )
+    out = {
+        k: _template_box(np.where(mask, f(resolution=1).get_fdata(dtype=np.float32), 0), src_lo, ext, margin)[
+            0
+        ]
+        for k, f in loaders.items()
+    }
     out['mask'] = _template_box(mask.astype(np.float32), src_lo, ext, margin)[0]
     offset = _template_box(mask, src_lo, ext, margin)[1]
     scale = np.array(size) / np.array(BRATS_SHAPE)
     if not np.allclose(scale, 1):
         out = {k: np.clip(ndi.zoom(v, scale, order=1), 0, None) for k, v in out.items()}
-        offset = np.minimum(np.round(offset * scale).astype(int), np.array(size) - np.array(out['mask'].shape))
+        offset = np.minimum(
+            np.round(offset * scale).astype(int), np.array(size) - np.array(out['mask'].shape)
+        )
     out['CSF'] = np.clip(out['mask'] - out['GM'] - out['WM'], 0, 1)
     out['depth'] = ndi.distance_transform_edt(out['mask'] > 0.5, sampling=1 / scale).astype(np.float32)
-    for v in out.values(): v.setflags(write=False)
+    for v in out.values():
+        v.setflags(write=False)
     return out, tuple(int(o) for o in offset)
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c009
-def to_grid(box:np.ndarray, # volume over the brain's box
-            offset:tuple, # box offset from `mni_tissues`
-            size:tuple=BRATS_SHAPE, # full grid
-           )->np.ndarray: # `box` placed in a zero grid of `size`
+def to_grid(
+    box: np.ndarray,  # volume over the brain's box
+    offset: tuple,  # box offset from `mni_tissues`
+    size: tuple = BRATS_SHAPE,  # full grid
+) -> np.ndarray:  # `box` placed in a zero grid of `size`
     "Place a box volume into the full grid, zeros elsewhere."
     out = np.zeros(size, box.dtype)
     out[tuple(slice(o, o + s) for o, s in zip(offset, box.shape))] = box
     return out
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c012
-def smooth_field(shape:tuple, # output shape (2-D or 3-D)
-                 rng:np.random.Generator, # random source
-                 spacing:float=16., # lattice spacing in voxels (feature size)
-                )->np.ndarray: # float32 field, zero mean, standard deviation up to 1
+def smooth_field(
+    shape: tuple,  # output shape (2-D or 3-D)
+    rng: np.random.Generator,  # random source
+    spacing: float = 16.0,  # lattice spacing in voxels (feature size)
+) -> np.ndarray:  # float32 field, zero mean, standard deviation up to 1
     "Random smooth field: coarse Gaussian noise, (tri)linearly upsampled to `shape`."
     import torch, torch.nn.functional as F
+
     coarse = [max(2, int(np.ceil(s / spacing)) + 1) for s in shape]
     noise = torch.from_numpy(rng.standard_normal(coarse).astype(np.float32))[None, None]
     mode = {2: 'bilinear', 3: 'trilinear'}[len(shape)]
-    return F.interpolate(noise, size=tuple(int(s) for s in shape), mode=mode, align_corners=True)[0, 0].numpy()
+    return F.interpolate(noise, size=tuple(int(s) for s in shape), mode=mode, align_corners=True)[
+        0, 0
+    ].numpy()
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c015
-def warp(vols:list, # float32 volumes of the same shape
-         coords:np.ndarray, # (3, *shape) voxel coordinates to sample at
-        )->list: # warped volumes (trilinear, zero outside)
+def warp(
+    vols: list,  # float32 volumes of the same shape
+    coords: np.ndarray,  # (3, *shape) voxel coordinates to sample at
+) -> list:  # warped volumes (trilinear, zero outside)
     "Sample volumes at voxel coordinates (trilinear, zeros outside)."
     import torch, torch.nn.functional as F
+
     shape = vols[0].shape
     grid = torch.from_numpy(np.stack([2 * coords[i] / max(shape[i] - 1, 1) - 1 for i in (2, 1, 0)], -1))[None]
-    out = F.grid_sample(torch.from_numpy(np.stack(vols))[None].float(), grid.float(), mode='bilinear', align_corners=True)
+    out = F.grid_sample(
+        torch.from_numpy(np.stack(vols))[None].float(), grid.float(), mode='bilinear', align_corners=True
+    )
     return list(out[0].numpy())
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c018
 def _rotation(rng, max_deg):
     "Random 3-D rotation matrix with each Euler angle within ±max_deg."
-    a = np.deg2rad(rng.uniform(-max_deg, max_deg, 3)); c, s = np.cos(a), np.sin(a)
-    rx = np.array([[1, 0, 0], [0, c[0], -s[0]], [0, s[0], c[0]]]); ry = np.array([[c[1], 0, s[1]], [0, 1, 0], [-s[1], 0, c[1]]])
+    a = np.deg2rad(rng.uniform(-max_deg, max_deg, 3))
+    c, s = np.cos(a), np.sin(a)
+    rx = np.array([[1, 0, 0], [0, c[0], -s[0]], [0, s[0], c[0]]])
+    ry = np.array([[c[1], 0, s[1]], [0, 1, 0], [-s[1], 0, c[1]]])
     rz = np.array([[c[2], -s[2], 0], [s[2], c[2], 0], [0, 0, 1]])
     return rz @ ry @ rx
 
-def deformation(shape:tuple, # box shape
-                rng:np.random.Generator, # random source
-                vox_per_mm:np.ndarray=np.ones(3), # grid voxels per millimetre, per axis
-                amp_mm:float=2.5, # standard deviation of the smooth displacement
-                centre=None, # tumour centre (voxels) for mass effect, or None
-                push_mm:float=0., # mass-effect strength (~ displacement at one radius)
-                radius_mm:float=20., # mass-effect radius
-               )->np.ndarray: # (3, *shape) float32 sampling coordinates
+
+def deformation(
+    shape: tuple,  # box shape
+    rng: np.random.Generator,  # random source
+    vox_per_mm: np.ndarray = np.ones(3),  # grid voxels per millimetre, per axis
+    amp_mm: float = 2.5,  # standard deviation of the smooth displacement
+    centre=None,  # tumour centre (voxels) for mass effect, or None
+    push_mm: float = 0.0,  # mass-effect strength (~ displacement at one radius)
+    radius_mm: float = 20.0,  # mass-effect radius
+) -> np.ndarray:  # (3, *shape) float32 sampling coordinates
     "Sampling coordinates of a random smooth deformation with optional tumour mass effect."
-    vox = np.asarray(vox_per_mm, np.float32); ctr = (np.array(shape) - 1) / 2
+    vox = np.asarray(vox_per_mm, np.float32)
+    ctr = (np.array(shape) - 1) / 2
     A = _rotation(rng, 6) @ np.diag(1 / rng.uniform(0.92, 1.08, 3))
     x = np.indices(shape, dtype=np.float32)
     coords = np.einsum('ij,j...->i...', A.astype(np.float32), x - ctr[:, None, None, None].astype(np.float32))
     coords += ctr[:, None, None, None].astype(np.float32)
-    for i in range(3): coords[i] += amp_mm * vox[i] * smooth_field(shape, rng, 24 * vox.mean())
+    for i in range(3):
+        coords[i] += amp_mm * vox[i] * smooth_field(shape, rng, 24 * vox.mean())
     if centre is not None and push_mm > 0:
         d = (x - np.asarray(centre, np.float32)[:, None, None, None]) / vox[:, None, None, None]
-        w = np.exp(-(d ** 2).sum(0) / (2 * radius_mm ** 2)) * (push_mm / radius_mm)
+        w = np.exp(-(d**2).sum(0) / (2 * radius_mm**2)) * (push_mm / radius_mm)
         coords -= w * d * vox[:, None, None, None]
     return coords
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c021
-def tumour_centre(tissues:dict, # box volumes from `mni_tissues`
-                  rng:np.random.Generator, # random source
-                  min_depth_mm:float=22., # the centre lies at least this deep inside the brain mask
-                  min_z_frac:float=0.4, # lowest centre height as a fraction of the box (0.4 ≈ above the tentorium)
-                 )->np.ndarray: # centre (voxel coordinates in the box)
+def tumour_centre(
+    tissues: dict,  # box volumes from `mni_tissues`
+    rng: np.random.Generator,  # random source
+    min_depth_mm: float = 22.0,  # the centre lies at least this deep inside the brain mask
+    min_z_frac: float = 0.4,  # lowest centre height as a fraction of the box (0.4 ≈ above the tentorium)
+) -> np.ndarray:  # centre (voxel coordinates in the box)
     "Random tumour centre in cerebral white or grey matter, well inside the brain, supratentorial (like most gliomas)."
     ok = (tissues['depth'] > min_depth_mm) & (tissues['WM'] + 0.5 * tissues['GM'] > 0.5)
     ok &= (np.arange(ok.shape[2]) >= min_z_frac * ok.shape[2])[None, None, :]
     cand = np.argwhere(ok)
-    if not len(cand): raise ValueError(f"no voxel deeper than min_depth_mm={min_depth_mm} in white/grey matter; expected a smaller depth")
+    if not len(cand):
+        raise ValueError(
+            f"no voxel deeper than min_depth_mm={min_depth_mm} in white/grey matter; expected a smaller depth"
+        )
     return cand[rng.integers(len(cand))].astype(np.float32)
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c022
@@ -139,21 +175,25 @@ def _radial(shape, centre, rng, vox, irregular):
     r = np.sqrt((np.einsum('ij,j...->i...', A, x) ** 2).sum(0))
     return r * (1 + irregular * smooth_field(shape, rng, 8 * np.mean(vox))), r
 
+
 def _subbox(centre, half, shape):
     "Slices of a box of half-widths `half` around `centre`, clipped to `shape`, and the centre inside it."
     lo = np.maximum(np.floor(np.asarray(centre) - half), 0).astype(int)
     hi = np.minimum(np.ceil(np.asarray(centre) + half) + 1, shape).astype(int)
     return tuple(slice(a, b) for a, b in zip(lo, hi)), np.asarray(centre) - lo
 
-def tumour_labels(tissues:dict, # box volumes (warped) with keys WM, mask
-                  centre, # tumour centre (voxels)
-                  rng:np.random.Generator, # random source
-                  grade:str='HGG', # 'HGG' or 'LGG'
-                  vox_per_mm=np.ones(3), # grid voxels per millimetre
-                  radius_mm:float=None, # tumour core radius; random when None
-                 )->np.ndarray: # uint8 labels 0/1/2/4 over the box
+
+def tumour_labels(
+    tissues: dict,  # box volumes (warped) with keys WM, mask
+    centre,  # tumour centre (voxels)
+    rng: np.random.Generator,  # random source
+    grade: str = 'HGG',  # 'HGG' or 'LGG'
+    vox_per_mm=np.ones(3),  # grid voxels per millimetre
+    radius_mm: float = None,  # tumour core radius; random when None
+) -> np.ndarray:  # uint8 labels 0/1/2/4 over the box
     "Random tumour segmentation (BraTS labels) around `centre`, confined to the brain mask."
-    if grade not in ('HGG', 'LGG'): raise ValueError(f"grade={grade!r}; expected 'HGG' or 'LGG'")
+    if grade not in ('HGG', 'LGG'):
+        raise ValueError(f"grade={grade!r}; expected 'HGG' or 'LGG'")
     hgg, vpm = grade == 'HGG', np.asarray(vox_per_mm, float)
     rc = radius_mm if radius_mm else (rng.uniform(10, 20) if hgg else rng.uniform(10, 18))
     r_oed = rc * (rng.uniform(1.3, 1.8) if hgg else rng.uniform(1.15, 1.4))
@@ -164,44 +204,53 @@ def tumour_labels(tissues:dict, # box volumes (warped) with keys WM, mask
     lab[(r_o < r_oed) & ((tissues['WM'][sl] > 0.3) | (r_o < rc * 1.15)) & brain] = 2
     lab[(r < rc) & brain] = 4 if hgg else 1
     comp, n = ndi.label(lab > 0)
-    if n > 1: lab[comp != np.argmax(np.bincount(comp.ravel())[1:]) + 1] = 0  # one connected lesion
-    if hgg: lab[(r < rc * rng.uniform(0.45, 0.7)) & brain] = 1
-    elif rng.random() < 0.3: lab[(r < rc * 0.25) & brain] = 4  # a small enhancing focus in some LGG
-    out = np.zeros(tissues['mask'].shape, np.uint8); out[sl] = lab
+    if n > 1:
+        lab[comp != np.argmax(np.bincount(comp.ravel())[1:]) + 1] = 0  # one connected lesion
+    if hgg:
+        lab[(r < rc * rng.uniform(0.45, 0.7)) & brain] = 1
+    elif rng.random() < 0.3:
+        lab[(r < rc * 0.25) & brain] = 4  # a small enhancing focus in some LGG
+    out = np.zeros(tissues['mask'].shape, np.uint8)
+    out[sl] = lab
     return out
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c025
 TISSUE_INTENSITY = {  # relative to T1 white matter; 'necrosis' is label 1 in HGG, 'core' label 1 in LGG
-    'T1':    dict(CSF=.25, GM=.62, WM=1., necrosis=.35, core=.5, enhancing=.62, oedema=.55),
-    'T1c':   dict(CSF=.25, GM=.62, WM=1., necrosis=.3, core=.52, enhancing=1.45, oedema=.55),
-    'T2':    dict(CSF=1.6, GM=.9, WM=.6, necrosis=1.45, core=1.3, enhancing=.95, oedema=1.25),
-    'FLAIR': dict(CSF=.12, GM=.85, WM=.62, necrosis=.5, core=1.1, enhancing=.95, oedema=1.35)}
+    'T1': dict(CSF=0.25, GM=0.62, WM=1.0, necrosis=0.35, core=0.5, enhancing=0.62, oedema=0.55),
+    'T1c': dict(CSF=0.25, GM=0.62, WM=1.0, necrosis=0.3, core=0.52, enhancing=1.45, oedema=0.55),
+    'T2': dict(CSF=1.6, GM=0.9, WM=0.6, necrosis=1.45, core=1.3, enhancing=0.95, oedema=1.25),
+    'FLAIR': dict(CSF=0.12, GM=0.85, WM=0.62, necrosis=0.5, core=1.1, enhancing=0.95, oedema=1.35),
+}
+
 
 def _soft_labels(lab, grade, sigma):
     "Partial-volume weights per tumour class over the tumour's bounding box (slices, dict); `sigma` in voxels."
     idx = np.argwhere(lab > 0)
-    if not len(idx): return (slice(0, 0),) * 3, {}
+    if not len(idx):
+        return (slice(0, 0),) * 3, {}
     sl = tuple(slice(max(a - 3, 0), b + 4) for a, b in zip(idx.min(0), idx.max(0)))
     names = {1: 'necrosis' if grade == 'HGG' else 'core', 2: 'oedema', 4: 'enhancing'}
     return sl, {names[k]: ndi.gaussian_filter((lab[sl] == k).astype(np.float32), sigma) for k in (1, 2, 4)}
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c026
-def synth_sequences(tissues:dict, # warped box volumes T1, GM, WM, CSF, mask
-                    lab:np.ndarray, # tumour labels over the box
-                    grade:str, # 'HGG' or 'LGG'
-                    rng:np.random.Generator, # random source (tumour texture)
-                    vox_per_mm=np.ones(3), # grid voxels per millimetre (partial volume is 0.8 mm wide)
-                   )->dict: # noise-free float32 box volume per sequence
+def synth_sequences(
+    tissues: dict,  # warped box volumes T1, GM, WM, CSF, mask
+    lab: np.ndarray,  # tumour labels over the box
+    grade: str,  # 'HGG' or 'LGG'
+    rng: np.random.Generator,  # random source (tumour texture)
+    vox_per_mm=np.ones(3),  # grid voxels per millimetre (partial volume is 0.8 mm wide)
+) -> dict:  # noise-free float32 box volume per sequence
     "Noise-free T1, T1c, T2 and FLAIR from tissue maps and tumour labels."
     tis = np.stack([tissues[k] for k in ('CSF', 'GM', 'WM')])
     norm = np.maximum(tis.sum(0), 1e-3)
-    wm_t1 = np.median(tissues['T1'][tissues['WM'] > 0.9]) if (tissues['WM'] > 0.9).any() else 1.
+    wm_t1 = np.median(tissues['T1'][tissues['WM'] > 0.9]) if (tissues['WM'] > 0.9).any() else 1.0
     sl, soft = _soft_labels(lab, grade, 0.8 * np.asarray(vox_per_mm, float))
     texture = 1 + 0.08 * smooth_field(lab[sl].shape, rng, 3) if soft else None
     out = {}
     for seq, I in TISSUE_INTENSITY.items():
         img = np.einsum('k...,k->...', tis, np.array([I['CSF'], I['GM'], I['WM']], np.float32)) / norm
-        if seq in ('T1', 'T1c'): img = 0.5 * img + 0.5 * tissues['T1'] / wm_t1
+        if seq in ('T1', 'T1c'):
+            img = 0.5 * img + 0.5 * tissues['T1'] / wm_t1
         if soft:
             w = sum(soft.values()) - 0.25 * soft['oedema']  # oedema keeps a quarter of the tissue signal
             img[sl] = img[sl] * (1 - w) + sum(I[k] * v for k, v in soft.items()) * texture
@@ -209,13 +258,14 @@ def synth_sequences(tissues:dict, # warped box volumes T1, GM, WM, CSF, mask
     return out
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c027
-def acquire(img:np.ndarray, # noise-free image, white matter ~ 1
-            mask:np.ndarray, # brain mask (values > 0.5 are brain)
-            rng:np.random.Generator, # random source
-            bias:float=0.12, # standard deviation of the log bias field
-            noise:float=0.03, # Rician noise level relative to white matter
-            gain:float=600., # scanner gain: stored value of white matter
-           )->np.ndarray: # int16 image, zero outside the brain (skull-stripped)
+def acquire(
+    img: np.ndarray,  # noise-free image, white matter ~ 1
+    mask: np.ndarray,  # brain mask (values > 0.5 are brain)
+    rng: np.random.Generator,  # random source
+    bias: float = 0.12,  # standard deviation of the log bias field
+    noise: float = 0.03,  # Rician noise level relative to white matter
+    gain: float = 600.0,  # scanner gain: stored value of white matter
+) -> np.ndarray:  # int16 image, zero outside the brain (skull-stripped)
     "Multiplicative bias field, Rician noise, skull stripping and int16 storage."
     img = img * np.exp(bias * smooth_field(img.shape, rng, 48))
     re = img + noise * rng.standard_normal(img.shape, dtype=np.float32)
@@ -224,51 +274,65 @@ def acquire(img:np.ndarray, # noise-free image, white matter ~ 1
     return np.clip(np.round(mag * gain), 0, 32767).astype(np.int16)
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c030
-def brain_subject(rng:np.random.Generator, # random source for this subject
-                  grade:str='HGG', # 'HGG' or 'LGG'
-                  size:tuple=BRATS_SHAPE, # output grid
-                 )->tuple: # (dict sequence -> int16 volume, uint8 label volume), both of shape `size`
+def brain_subject(
+    rng: np.random.Generator,  # random source for this subject
+    grade: str = 'HGG',  # 'HGG' or 'LGG'
+    size: tuple = BRATS_SHAPE,  # output grid
+) -> tuple:  # (dict sequence -> int16 volume, uint8 label volume), both of shape `size`
     "One synthetic subject: four co-registered sequences and its tumour segmentation."
     size = tuple(int(s) for s in size)
-    tis, off = mni_tissues(size); vpm = np.array(size) / np.array(BRATS_SHAPE)
+    tis, off = mni_tissues(size)
+    vpm = np.array(size) / np.array(BRATS_SHAPE)
     centre = tumour_centre(tis, rng)
-    coords = deformation(tis['mask'].shape, rng, vpm, centre=centre, push_mm=rng.uniform(2, 6), radius_mm=rng.uniform(15, 25))
+    coords = deformation(
+        tis['mask'].shape, rng, vpm, centre=centre, push_mm=rng.uniform(2, 6), radius_mm=rng.uniform(15, 25)
+    )
     warped = dict(zip(('T1', 'GM', 'WM', 'mask'), warp([tis[k] for k in ('T1', 'GM', 'WM', 'mask')], coords)))
     del coords
     warped['CSF'] = np.clip(warped['mask'] - warped['GM'] - warped['WM'], 0, 1)
     lab = tumour_labels(warped, centre, rng, grade, vpm)
     clean = synth_sequences(warped, lab, grade, rng, vpm)
     noise, gain = rng.uniform(0.015, 0.04), rng.uniform(350, 900, len(SEQUENCES))
-    imgs = {s: to_grid(acquire(clean.pop(s), warped['mask'], rng, noise=noise, gain=g), off, size) for s, g in zip(SEQUENCES, gain)}
+    imgs = {
+        s: to_grid(acquire(clean.pop(s), warped['mask'], rng, noise=noise, gain=g), off, size)
+        for s, g in zip(SEQUENCES, gain)
+    }
     return imgs, to_grid(lab, off, size)
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c035
-def write_brats_case(root, # data-set folder; the case goes to `root/<grade>/<case_id>/`
-                     case_id:str, # case name, also the file-name prefix
-                     grade:str, # 'HGG' or 'LGG'
-                     images:dict, # sequence -> volume (keys of `SEQUENCES`)
-                     label:np.ndarray, # uint8 segmentation 0/1/2/4
-                     spacing=(1., 1., 1.), # voxel size in mm
-                    )->Path: # the case folder
+def write_brats_case(
+    root,  # data-set folder; the case goes to `root/<grade>/<case_id>/`
+    case_id: str,  # case name, also the file-name prefix
+    grade: str,  # 'HGG' or 'LGG'
+    images: dict,  # sequence -> volume (keys of `SEQUENCES`)
+    label: np.ndarray,  # uint8 segmentation 0/1/2/4
+    spacing=(1.0, 1.0, 1.0),  # voxel size in mm
+) -> Path:  # the case folder
     "Write one case in the BraTS 2017+ layout: `<case>_{t1,t1ce,t2,flair,seg}.nii.gz`."
-    if set(images) != set(SEQUENCES): raise ValueError(f"{case_id}: images has {sorted(images)}; expected {sorted(SEQUENCES)}")
-    folder = Path(root) / grade / case_id; folder.mkdir(parents=True, exist_ok=True)
-    for seq, arr in images.items(): write_nifti(folder / f"{case_id}_{BRATS_SUFFIX[seq]}.nii.gz", arr, spacing)
+    if set(images) != set(SEQUENCES):
+        raise ValueError(f"{case_id}: images has {sorted(images)}; expected {sorted(SEQUENCES)}")
+    folder = Path(root) / grade / case_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for seq, arr in images.items():
+        write_nifti(folder / f"{case_id}_{BRATS_SUFFIX[seq]}.nii.gz", arr, spacing)
     write_nifti(folder / f"{case_id}_seg.nii.gz", label.astype(np.uint8), spacing)
     return folder
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c036
-def make_brain_phantoms(root, # output folder (BraTS layout below it)
-                        n:int=20, # number of subjects
-                        seed:int=0, # data-set seed; subject i uses the stream (seed, i)
-                        size:tuple=BRATS_SHAPE, # grid; spacing is 240/size[0] mm etc.
-                        hgg_fraction:float=0.75, # share of high-grade subjects
-                        prefix:str='Phantom', # case ids are f'{prefix}_{grade}_{i:04d}'
-                        progress:bool=True, # show a progress bar
-                       )->list: # case folders written
+def make_brain_phantoms(
+    root,  # output folder (BraTS layout below it)
+    n: int = 20,  # number of subjects
+    seed: int = 0,  # data-set seed; subject i uses the stream (seed, i)
+    size: tuple = BRATS_SHAPE,  # grid; spacing is 240/size[0] mm etc.
+    hgg_fraction: float = 0.75,  # share of high-grade subjects
+    prefix: str = 'Phantom',  # case ids are f'{prefix}_{grade}_{i:04d}'
+    progress: bool = True,  # show a progress bar
+) -> list:  # case folders written
     "Generate `n` synthetic BraTS subjects into `root/{HGG,LGG}/<case>/`."
     from medgan_nb.core import tqdm
-    spacing = tuple(b / s for b, s in zip(BRATS_SHAPE, size)); folders = []
+
+    spacing = tuple(b / s for b, s in zip(BRATS_SHAPE, size))
+    folders = []
     for i in tqdm(range(n), desc='brain phantoms', disable=not progress):
         rng = np.random.default_rng([seed, i])
         grade = 'HGG' if rng.random() < hgg_fraction else 'LGG'

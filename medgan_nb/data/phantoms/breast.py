@@ -16,113 +16,163 @@ from .brain import smooth_field
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c005
 DCE_SHAPE, DCE_SPACING = (256, 256, 40), (1.4, 1.4, 4.0)  # default grid (x, y, z) and voxel size (mm)
-DCE_TIMES = (70., 140., 210., 280.)  # post-contrast times (s): four volumes 70 s apart
+DCE_TIMES = (70.0, 140.0, 210.0, 280.0)  # post-contrast times (s): four volumes 70 s apart
 T1_SERIES = ('T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4')  # dynamic series volume names
 BREAST_VOLUMES = ('T2', *T1_SERIES)  # every volume written per patient
 LESION_CLASSES = ('benign', 'malignant')
 
-def power_law_field(shape:tuple, # grid shape (any dimension)
-                    rng:np.random.Generator, # random source
-                    beta:float=3., # power ∝ 1/f^beta
-                    spacing=None, # voxel size per axis (isotropic frequencies in mm); None = 1
-                   )->np.ndarray: # float32 field, zero mean, unit standard deviation
+
+def power_law_field(
+    shape: tuple,  # grid shape (any dimension)
+    rng: np.random.Generator,  # random source
+    beta: float = 3.0,  # power ∝ 1/f^beta
+    spacing=None,  # voxel size per axis (isotropic frequencies in mm); None = 1
+) -> np.ndarray:  # float32 field, zero mean, unit standard deviation
     "Gaussian random field with a 1/f^β power spectrum on an (anisotropic) grid."
     spacing = np.ones(len(shape)) if spacing is None else np.asarray(spacing, float)
-    freqs = [np.fft.fftfreq(n, d) for n, d in zip(shape[:-1], spacing[:-1])] + [np.fft.rfftfreq(shape[-1], spacing[-1])]
-    f = np.sqrt(sum(g ** 2 for g in np.meshgrid(*freqs, indexing='ij', sparse=True)))
-    amp = np.where(f > 0, np.maximum(f, 1e-9) ** (-beta / 2), 0.)
-    out = np.fft.irfftn(np.fft.rfftn(rng.standard_normal(shape)) * amp, s=shape, axes=tuple(range(len(shape)))).astype(np.float32)
+    freqs = [np.fft.fftfreq(n, d) for n, d in zip(shape[:-1], spacing[:-1])] + [
+        np.fft.rfftfreq(shape[-1], spacing[-1])
+    ]
+    f = np.sqrt(sum(g**2 for g in np.meshgrid(*freqs, indexing='ij', sparse=True)))
+    amp = np.where(f > 0, np.maximum(f, 1e-9) ** (-beta / 2), 0.0)
+    out = np.fft.irfftn(
+        np.fft.rfftn(rng.standard_normal(shape)) * amp, s=shape, axes=tuple(range(len(shape)))
+    ).astype(np.float32)
     return (out - out.mean()) / (out.std() + 1e-12)
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c008
-def breast_anatomy(rng:np.random.Generator, # random source
-                   shape:tuple=DCE_SHAPE, spacing=DCE_SPACING, # grid and voxel size (mm)
-                  )->dict: # uint8 'tissue' (0 air, 1 fat, 2 muscle, 3 lung, 4 heart), bool 'breast', 'skin', float32 'gland', 'env'
+def breast_anatomy(
+    rng: np.random.Generator,  # random source
+    shape: tuple = DCE_SHAPE,
+    spacing=DCE_SPACING,  # grid and voxel size (mm)
+) -> (
+    dict
+):  # uint8 'tissue' (0 air, 1 fat, 2 muscle, 3 lung, 4 heart), bool 'breast', 'skin', float32 'gland', 'env'
     "Procedural bilateral breast anatomy on an axial grid."
     sx, sy, sz = spacing
     X = (np.arange(shape[0]) - (shape[0] - 1) / 2)[:, None, None] * sx
     Y = np.arange(shape[1])[None, :, None] * sy
     Z = (np.arange(shape[2]) - (shape[2] - 1) / 2)[None, None, :] * sz
-    fx, fy = shape[0] * sx, shape[1] * sy; y0 = fy * rng.uniform(0.28, 0.36)
-    y_cw = y0 - 4e-4 * X ** 2  # curved chest wall (anterior body surface)
+    fx, fy = shape[0] * sx, shape[1] * sy
+    y0 = fy * rng.uniform(0.28, 0.36)
+    y_cw = y0 - 4e-4 * X**2  # curved chest wall (anterior body surface)
     body = (Y < y_cw) & ((X / (0.47 * fx)) ** 2 + ((Y - y0 + 0.3 * fy) / (0.5 * fy)) ** 2 < 1)
-    breast = np.zeros(shape, bool); R0, L = rng.uniform(55, 75), rng.uniform(60, 110)
+    breast = np.zeros(shape, bool)
+    R0, L = rng.uniform(55, 75), rng.uniform(60, 110)
     for side in (-1, 1):
-        xc = side * rng.uniform(70, 95); R = R0 * rng.uniform(0.93, 1.07)
+        xc = side * rng.uniform(70, 95)
+        R = R0 * rng.uniform(0.93, 1.07)
         breast |= ((X - xc) / R) ** 2 + (Z / (0.85 * R)) ** 2 + (np.maximum(Y - y_cw, 0) / L) ** 2 < 1
-    breast &= ~body; inside = body | breast
+    breast &= ~body
+    inside = body | breast
     skin_d = ndi.distance_transform_edt(inside, sampling=spacing)
     tissue = np.where(inside, 1, 0).astype(np.uint8)
-    muscle = body & (Y > y_cw - rng.uniform(10, 16)) & (skin_d > 12); tissue[muscle] = 2
-    thorax = body & (Y < y_cw - 22) & (skin_d > 25); tissue[thorax] = 3
+    muscle = body & (Y > y_cw - rng.uniform(10, 16)) & (skin_d > 12)
+    tissue[muscle] = 2
+    thorax = body & (Y < y_cw - 22) & (skin_d > 25)
+    tissue[thorax] = 3
     tissue[thorax & (((X + 15) / 55) ** 2 + ((Y - y0 + 75) / 42) ** 2 + (Z / 60) ** 2 < 1)] = 4  # heart
     env = breast * np.clip((skin_d - 6) / 10, 0, 1) * np.clip((Y - y_cw - 6) / 12, 0, 1)
-    return dict(tissue=tissue, breast=breast, skin=inside & (skin_d <= 1.8), env=env.astype(np.float32), y_cw=y_cw)
+    return dict(
+        tissue=tissue, breast=breast, skin=inside & (skin_d <= 1.8), env=env.astype(np.float32), y_cw=y_cw
+    )
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c011
-def enhancement(kind:str, # 'gland', 'benign', 'malignant', 'heart', 'muscle' or 'fat'
-                t, # seconds after injection
-                rng:np.random.Generator, # random source (parameters of this tissue instance)
-               )->np.ndarray: # relative enhancement E(t) = S(t)/S_pre − 1 per time
+def enhancement(
+    kind: str,  # 'gland', 'benign', 'malignant', 'heart', 'muscle' or 'fat'
+    t,  # seconds after injection
+    rng: np.random.Generator,  # random source (parameters of this tissue instance)
+) -> np.ndarray:  # relative enhancement E(t) = S(t)/S_pre − 1 per time
     "Relative contrast enhancement curve of one tissue instance."
     t = np.asarray(t, float)
     if kind == 'benign':
         return rng.uniform(0.6, 1.4) * (1 - np.exp(-t / rng.uniform(150, 300)))
     if kind in ('malignant', 'heart'):
-        a, t1, tw = (rng.uniform(1.4, 2.4), rng.uniform(25, 45), rng.uniform(300, 600)) if kind == 'malignant' else (2., 12., 250.)
+        a, t1, tw = (
+            (rng.uniform(1.4, 2.4), rng.uniform(25, 45), rng.uniform(300, 600))
+            if kind == 'malignant'
+            else (2.0, 12.0, 250.0)
+        )
         return a * (np.exp(-t / tw) - np.exp(-t / t1)) / (1 - t1 / tw)
     level = dict(gland=rng.uniform(0.05, 0.4), muscle=0.25, fat=0.02).get(kind)
-    if level is None: raise ValueError(f"kind={kind!r}; expected one of gland, benign, malignant, heart, muscle, fat")
+    if level is None:
+        raise ValueError(f"kind={kind!r}; expected one of gland, benign, malignant, heart, muscle, fat")
     return level * (1 - np.exp(-t / 250))
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c013
-def lesion_mask(shape:tuple, # grid shape
-                centre, # lesion centre (voxels)
-                radius_mm:float, # mean radius
-                kind:str, # 'benign' (smooth oval) or 'malignant' (irregular, spiculated)
-                rng:np.random.Generator, # random source
-                spacing=DCE_SPACING, # voxel size (mm)
-               )->tuple: # (slices of the lesion's sub-box, float32 normalised radius r/R in it; lesion where < 1)
+def lesion_mask(
+    shape: tuple,  # grid shape
+    centre,  # lesion centre (voxels)
+    radius_mm: float,  # mean radius
+    kind: str,  # 'benign' (smooth oval) or 'malignant' (irregular, spiculated)
+    rng: np.random.Generator,  # random source
+    spacing=DCE_SPACING,  # voxel size (mm)
+) -> tuple:  # (slices of the lesion's sub-box, float32 normalised radius r/R in it; lesion where < 1)
     "Normalised radius field of a benign oval or a malignant irregular, spiculated lesion in a sub-box."
-    sp = np.asarray(spacing, float); half = 2.6 * radius_mm / sp + 2
-    lo = np.maximum(np.floor(np.asarray(centre) - half), 0).astype(int); hi = np.minimum(np.ceil(np.asarray(centre) + half) + 1, shape).astype(int)
+    sp = np.asarray(spacing, float)
+    half = 2.6 * radius_mm / sp + 2
+    lo = np.maximum(np.floor(np.asarray(centre) - half), 0).astype(int)
+    hi = np.minimum(np.ceil(np.asarray(centre) + half) + 1, shape).astype(int)
     sl = tuple(slice(a, b) for a, b in zip(lo, hi))
-    d = (np.indices(hi - lo, dtype=np.float32) + lo[:, None, None, None] - np.asarray(centre, np.float32)[:, None, None, None]) * sp[:, None, None, None].astype(np.float32)
+    d = (
+        np.indices(hi - lo, dtype=np.float32)
+        + lo[:, None, None, None]
+        - np.asarray(centre, np.float32)[:, None, None, None]
+    ) * sp[:, None, None, None].astype(np.float32)
     axes = rng.uniform(0.75, 1.25, 3) * radius_mm
     r = np.sqrt(((d / axes[:, None, None, None]) ** 2).sum(0))
     if kind == 'malignant':
-        r = r * (1 + 0.4 * smooth_field(r.shape, rng, max(2., radius_mm / sp.mean() / 2)))
+        r = r * (1 + 0.4 * smooth_field(r.shape, rng, max(2.0, radius_mm / sp.mean() / 2)))
         for _ in range(int(rng.integers(3, 9))):  # spicules: thin rays from the surface outwards
-            u = rng.normal(size=3); u /= np.linalg.norm(u); along = np.tensordot(u, d, 1)
-            perp = np.sqrt(np.maximum((d ** 2).sum(0) - along ** 2, 0))
+            u = rng.normal(size=3)
+            u /= np.linalg.norm(u)
+            along = np.tensordot(u, d, 1)
+            perp = np.sqrt(np.maximum((d**2).sum(0) - along**2, 0))
             ray = (along > 0) & (along < rng.uniform(1.6, 2.4) * radius_mm) & (perp < 0.8 * sp.min())
             r = np.where(ray, np.minimum(r, 0.9), r)
-    elif kind != 'benign': raise ValueError(f"kind={kind!r}; expected 'benign' or 'malignant'")
+    elif kind != 'benign':
+        raise ValueError(f"kind={kind!r}; expected 'benign' or 'malignant'")
     return sl, r.astype(np.float32)
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c016
 SIGNAL = {  # pre-contrast signal relative to fat on T1; index = tissue code (air, fat, muscle, lung, heart)
-    'T1': dict(tissue=(0., 1., .45, .08, .4), skin=.7, gland=.35, benign=.4, malignant=.35),
-    'T2': dict(tissue=(0., .75, .3, .05, .15), skin=.6, gland=.45, benign=(.8, 1.3), malignant=.45)}
-DENSITY_SHARE = {'a': .1, 'b': .25, 'c': .45, 'd': .65}  # BI-RADS breast composition -> fibroglandular share
+    'T1': dict(tissue=(0.0, 1.0, 0.45, 0.08, 0.4), skin=0.7, gland=0.35, benign=0.4, malignant=0.35),
+    'T2': dict(tissue=(0.0, 0.75, 0.3, 0.05, 0.15), skin=0.6, gland=0.45, benign=(0.8, 1.3), malignant=0.45),
+}
+DENSITY_SHARE = {
+    'a': 0.1,
+    'b': 0.25,
+    'c': 0.45,
+    'd': 0.65,
+}  # BI-RADS breast composition -> fibroglandular share
 
-def _place_lesions(an, rng, n, spacing, min_sep_mm=25.):
+
+def _place_lesions(an, rng, n, spacing, min_sep_mm=25.0):
     "Random lesion centres deep in the breast (env > 0.5), at least `min_sep_mm` apart, with class and radius."
-    cand = np.argwhere(an['env'] > 0.5); out = []
+    cand = np.argwhere(an['env'] > 0.5)
+    out = []
     for _ in range(n):
         for _try in range(50):
             c = cand[rng.integers(len(cand))]
-            if all(np.linalg.norm((c - o['centre']) * spacing) > min_sep_mm for o in out): break
-        else: break
+            if all(np.linalg.norm((c - o['centre']) * spacing) > min_sep_mm for o in out):
+                break
+        else:
+            break
         kind = 'malignant' if rng.random() < 0.58 else 'benign'
-        out.append(dict(centre=c, kind=kind, radius_mm=rng.uniform(4, 12) if kind == 'malignant' else rng.uniform(3, 9)))
+        out.append(
+            dict(
+                centre=c,
+                kind=kind,
+                radius_mm=rng.uniform(4, 12) if kind == 'malignant' else rng.uniform(3, 9),
+            )
+        )
     return out
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c017
 def _tissue_signals(an, rng, density):
     "Pre-contrast T1, T2 and the T1 enhancement at each time, from anatomy and gland share (no lesions)."
-    tex = power_law_field(an['tissue'].shape, rng, 3.)
-    q = np.quantile(tex[an['env'] > 0.5], 1 - DENSITY_SHARE[density]) if (an['env'] > 0.5).any() else 0.
+    tex = power_law_field(an['tissue'].shape, rng, 3.0)
+    q = np.quantile(tex[an['env'] > 0.5], 1 - DENSITY_SHARE[density]) if (an['env'] > 0.5).any() else 0.0
     g = an['env'] / (1 + np.exp(-(tex - q) / 0.3))
     pre, t2 = (np.array(SIGNAL[s]['tissue'], np.float32)[an['tissue']] for s in ('T1', 'T2'))
     fat1, fat2 = (SIGNAL[s]['tissue'][1] for s in ('T1', 'T2'))
@@ -130,55 +180,92 @@ def _tissue_signals(an, rng, density):
     t2 = np.where(an['breast'], (1 - g) * fat2 + g * SIGNAL['T2']['gland'], t2)
     pre[an['skin']], t2[an['skin']] = SIGNAL['T1']['skin'], SIGNAL['T2']['skin']
     E = {k: enhancement(k, DCE_TIMES, rng).astype(np.float32) for k in ('fat', 'muscle', 'heart', 'gland')}
-    e_tis = np.stack([np.zeros(4, np.float32), E['fat'], E['muscle'], np.zeros(4, np.float32), E['heart']])[an['tissue']]  # (..., 4)
+    e_tis = np.stack([np.zeros(4, np.float32), E['fat'], E['muscle'], np.zeros(4, np.float32), E['heart']])[
+        an['tissue']
+    ]  # (..., 4)
     gl = (g * SIGNAL['T1']['gland'] / np.maximum(pre, 1e-3))[..., None]
     e_tis = np.where(an['breast'][..., None], (1 - gl) * E['fat'] + gl * E['gland'], e_tis)
     return pre, t2, [pre * (1 + e_tis[..., i]) for i in range(len(DCE_TIMES))]
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c018
-def breast_patient(rng:np.random.Generator, # random source of this patient
-                   shape:tuple=DCE_SHAPE, spacing=DCE_SPACING, # grid and voxel size (mm)
-                   n_lesions:int=None, # lesions; random 0–4 when None
-                   noise:float=0.015, # Rician noise relative to fat
-                  )->tuple: # (dict volume name -> int16 array, uint8 lesion-id mask, uint8 breast mask, lesion table)
+def breast_patient(
+    rng: np.random.Generator,  # random source of this patient
+    shape: tuple = DCE_SHAPE,
+    spacing=DCE_SPACING,  # grid and voxel size (mm)
+    n_lesions: int = None,  # lesions; random 0–4 when None
+    noise: float = 0.015,  # Rician noise relative to fat
+) -> tuple:  # (dict volume name -> int16 array, uint8 lesion-id mask, uint8 breast mask, lesion table)
     "One procedural DCE-MRI patient: T2, T1 pre and four post-contrast volumes, lesion mask and table."
-    an = breast_anatomy(rng, shape, spacing); density = str(rng.choice(list(DENSITY_SHARE), p=[.1, .4, .4, .1]))
+    an = breast_anatomy(rng, shape, spacing)
+    density = str(rng.choice(list(DENSITY_SHARE), p=[0.1, 0.4, 0.4, 0.1]))
     pre, t2, post = _tissue_signals(an, rng, density)
-    n = int(rng.choice(5, p=[.15, .3, .3, .15, .1])) if n_lesions is None else n_lesions
+    n = int(rng.choice(5, p=[0.15, 0.3, 0.3, 0.15, 0.1])) if n_lesions is None else n_lesions
     ids, rows = np.zeros(shape, np.uint8), []
     for i, les in enumerate(_place_lesions(an, rng, n, np.asarray(spacing)), 1):
         sl, r = lesion_mask(shape, les['centre'], les['radius_mm'], les['kind'], rng, spacing)
-        w = np.clip((1.1 - r) / 0.2, 0, 1) * an['breast'][sl]; k = les['kind']; E = enhancement(k, DCE_TIMES, rng)  # confined to the breast
+        w = np.clip((1.1 - r) / 0.2, 0, 1) * an['breast'][sl]
+        k = les['kind']
+        E = enhancement(k, DCE_TIMES, rng)  # confined to the breast
         het = 0.55 + 0.45 * np.clip(r, 0, 1) if k == 'malignant' else 1 + 0.05 * smooth_field(r.shape, rng, 3)
         s2 = SIGNAL['T2'][k] if k == 'malignant' else rng.uniform(*SIGNAL['T2'][k])
-        pre[sl] = (1 - w) * pre[sl] + w * SIGNAL['T1'][k]; t2[sl] = (1 - w) * t2[sl] + w * s2
-        for p_t, e in zip(post, E): p_t[sl] = (1 - w) * p_t[sl] + w * SIGNAL['T1'][k] * (1 + e * het)
+        pre[sl] = (1 - w) * pre[sl] + w * SIGNAL['T1'][k]
+        t2[sl] = (1 - w) * t2[sl] + w * s2
+        for p_t, e in zip(post, E):
+            p_t[sl] = (1 - w) * p_t[sl] + w * SIGNAL['T1'][k] * (1 + e * het)
         ids[sl][(r < 1) & (ids[sl] == 0) & an['breast'][sl]] = i
-        rows.append(dict(lesion_id=i, label=k, x=int(les['centre'][0]), y=int(les['centre'][1]), z=int(les['centre'][2]), radius_mm=round(les['radius_mm'], 2)))
+        rows.append(
+            dict(
+                lesion_id=i,
+                label=k,
+                x=int(les['centre'][0]),
+                y=int(les['centre'][1]),
+                z=int(les['centre'][2]),
+                radius_mm=round(les['radius_mm'], 2),
+            )
+        )
     table = pd.DataFrame(rows, columns=['lesion_id', 'label', 'x', 'y', 'z', 'radius_mm'])
     b1, b2 = (np.exp(0.15 * smooth_field(shape, rng, 40)) for _ in range(2))
-    acq = lambda img, b: np.clip(np.round(700 * np.hypot(img * b + noise * rng.standard_normal(shape, dtype=np.float32),
-                                                           noise * rng.standard_normal(shape, dtype=np.float32))), 0, 32767).astype(np.int16)
-    vols = {'T2': acq(t2, b2), 'T1pre': acq(pre, b1), **{f'T1post{i + 1}': acq(p_t, b1) for i, p_t in enumerate(post)}}
+    acq = lambda img, b: np.clip(
+        np.round(
+            700
+            * np.hypot(
+                img * b + noise * rng.standard_normal(shape, dtype=np.float32),
+                noise * rng.standard_normal(shape, dtype=np.float32),
+            )
+        ),
+        0,
+        32767,
+    ).astype(np.int16)
+    vols = {
+        'T2': acq(t2, b2),
+        'T1pre': acq(pre, b1),
+        **{f'T1post{i + 1}': acq(p_t, b1) for i, p_t in enumerate(post)},
+    }
     return vols, ids, an['breast'].astype(np.uint8), table.assign(density=density)
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c021
-def make_breast_phantoms(root, # output folder
-                         n_patients:int=20, # patients
-                         seed:int=0, # data-set seed; patient i uses the stream (seed, i)
-                         shape:tuple=DCE_SHAPE, spacing=DCE_SPACING, # grid and voxel size (mm)
-                         prefix:str='BreastPhantom', # patient ids are f'{prefix}_{i:04d}'
-                         progress:bool=True, # show a progress bar
-                        )->pd.DataFrame: # the lesion table written to root/lesions.csv
+def make_breast_phantoms(
+    root,  # output folder
+    n_patients: int = 20,  # patients
+    seed: int = 0,  # data-set seed; patient i uses the stream (seed, i)
+    shape: tuple = DCE_SHAPE,
+    spacing=DCE_SPACING,  # grid and voxel size (mm)
+    prefix: str = 'BreastPhantom',  # patient ids are f'{prefix}_{i:04d}'
+    progress: bool = True,  # show a progress bar
+) -> pd.DataFrame:  # the lesion table written to root/lesions.csv
     "Generate `n_patients` DCE-MRI patients with lesion masks and a lesion table."
     from medgan_nb.core import tqdm
     from medgan_nb.core import atomic_write
+
     tables = []
     for i in tqdm(range(n_patients), desc='breast DCE phantoms', disable=not progress):
-        pid = f'{prefix}_{i:04d}'; d = Path(root) / pid
+        pid = f'{prefix}_{i:04d}'
+        d = Path(root) / pid
         vols, ids, brm, tab = breast_patient(np.random.default_rng([seed, i]), shape, spacing)
-        for name, v in vols.items(): write_nifti(d / f'{pid}_{name}.nii.gz', v, spacing)
-        write_nifti(d / f'{pid}_lesions.nii.gz', ids, spacing); write_nifti(d / f'{pid}_breast.nii.gz', brm, spacing)
+        for name, v in vols.items():
+            write_nifti(d / f'{pid}_{name}.nii.gz', v, spacing)
+        write_nifti(d / f'{pid}_lesions.nii.gz', ids, spacing)
+        write_nifti(d / f'{pid}_breast.nii.gz', brm, spacing)
         tables.append(tab.assign(patient_id=pid))
     cols = ['patient_id', 'lesion_id', 'label', 'x', 'y', 'z', 'radius_mm', 'density']
     table = pd.concat(tables, ignore_index=True)[cols] if tables else pd.DataFrame(columns=cols)

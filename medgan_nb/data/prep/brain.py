@@ -15,153 +15,238 @@ import torch
 import torch.nn.functional as F
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c006
-def sagittal_slices(vol:np.ndarray, # (x, y, z) volume
-                    first:int=80, last:int=149, # inclusive 0-based slice range along x
-                   )->np.ndarray: # (n, z, y) slices, superior up
+def sagittal_slices(
+    vol: np.ndarray,  # (x, y, z) volume
+    first: int = 80,
+    last: int = 149,  # inclusive 0-based slice range along x
+) -> np.ndarray:  # (n, z, y) slices, superior up
     "Sagittal slices `first…last` in display orientation (rows = z from the top, columns = y)."
     if vol.ndim != 3 or not 0 <= first <= last < vol.shape[0]:
-        raise ValueError(f"volume of shape {vol.shape}: sagittal slices {first}..{last} out of range; expected 0 <= first <= last < {vol.shape[0] if vol.ndim else 0}")
-    return np.ascontiguousarray(vol[first:last + 1].transpose(0, 2, 1)[:, ::-1])
+        raise ValueError(
+            f"volume of shape {vol.shape}: sagittal slices {first}..{last} out of range; expected 0 <= first <= last < {vol.shape[0] if vol.ndim else 0}"
+        )
+    return np.ascontiguousarray(vol[first : last + 1].transpose(0, 2, 1)[:, ::-1])
 
-def axial_slices(vol:np.ndarray, # (x, y, z) volume
-                 first:int=30, last:int=130, # inclusive 0-based slice range along z
-                )->np.ndarray: # (n, y, x) slices, anterior up
+
+def axial_slices(
+    vol: np.ndarray,  # (x, y, z) volume
+    first: int = 30,
+    last: int = 130,  # inclusive 0-based slice range along z
+) -> np.ndarray:  # (n, y, x) slices, anterior up
     "Axial slices `first…last` in display orientation (rows = y from the front, columns = x)."
     if vol.ndim != 3 or not 0 <= first <= last < vol.shape[2]:
-        raise ValueError(f"volume of shape {vol.shape}: axial slices {first}..{last} out of range; expected 0 <= first <= last < {vol.shape[2] if vol.ndim else 0}")
-    return np.ascontiguousarray(vol[:, :, first:last + 1].transpose(2, 1, 0)[:, ::-1])
+        raise ValueError(
+            f"volume of shape {vol.shape}: axial slices {first}..{last} out of range; expected 0 <= first <= last < {vol.shape[2] if vol.ndim else 0}"
+        )
+    return np.ascontiguousarray(vol[:, :, first : last + 1].transpose(2, 1, 0)[:, ::-1])
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c008
-def normalise_uint8(imgs:np.ndarray, # (n, h, w) slices, any range
-                    pct:float=99.5, # per-image percentile mapped to 255 (robust maximum)
-                   )->np.ndarray: # uint8 slices; an empty slice stays 0
+def normalise_uint8(
+    imgs: np.ndarray,  # (n, h, w) slices, any range
+    pct: float = 99.5,  # per-image percentile mapped to 255 (robust maximum)
+) -> np.ndarray:  # uint8 slices; an empty slice stays 0
     "Per-image intensity normalisation: 0 → 0, the image's `pct` percentile of non-zero voxels → 255."
     flat = imgs.reshape(len(imgs), -1).astype(np.float32)
-    hi = np.array([np.percentile(r[r > 0], pct) if (r > 0).any() else 1. for r in flat], np.float32)
+    hi = np.array([np.percentile(r[r > 0], pct) if (r > 0).any() else 1.0 for r in flat], np.float32)
     return np.clip(np.round(flat / hi[:, None] * 255), 0, 255).astype(np.uint8).reshape(imgs.shape)
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c011
-def resize_square(imgs:np.ndarray, # (n, h, w) slices
-                  size:int, # output side
-                  aspect:str='pad', # 'pad' (zero-pad to a square first) or 'stretch'
-                 )->np.ndarray: # (n, size, size) float32
+def resize_square(
+    imgs: np.ndarray,  # (n, h, w) slices
+    size: int,  # output side
+    aspect: str = 'pad',  # 'pad' (zero-pad to a square first) or 'stretch'
+) -> np.ndarray:  # (n, size, size) float32
     "Resize slices to `size`×`size`, zero-padding to a square first (aspect='pad') or stretching."
-    if aspect not in ('pad', 'stretch'): raise ValueError(f"aspect={aspect!r}; expected 'pad' or 'stretch'")
+    if aspect not in ('pad', 'stretch'):
+        raise ValueError(f"aspect={aspect!r}; expected 'pad' or 'stretch'")
     t = torch.from_numpy(np.ascontiguousarray(imgs, np.float32))[:, None]
     if aspect == 'pad':
-        h, w = t.shape[-2:]; side = max(h, w); ph, pw = side - h, side - w
+        h, w = t.shape[-2:]
+        side = max(h, w)
+        ph, pw = side - h, side - w
         t = F.pad(t, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-    return F.interpolate(t, size=(size, size), mode='bilinear', antialias=True, align_corners=False)[:, 0].numpy()
+    return F.interpolate(t, size=(size, size), mode='bilinear', antialias=True, align_corners=False)[
+        :, 0
+    ].numpy()
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c014
-def iter_brats(root, # BraTS folder (any layout `medgan_nb.data.io.find_brats` knows)
-               max_cases:int=None, # stop after this many cases
-               grades=None, # keep only these grades, e.g. ('HGG',); None keeps all
-               report:list=None, # receives (case, reason) for every case skipped
-              ):
+def iter_brats(
+    root,  # BraTS folder (any layout `medgan_nb.data.io.find_brats` knows)
+    max_cases: int = None,  # stop after this many cases
+    grades=None,  # keep only these grades, e.g. ('HGG',); None keeps all
+    report: list = None,  # receives (case, reason) for every case skipped
+):
     "Yield `BrainCase` records one by one (bounded memory); skipped cases are appended to `report`."
     from medgan_nb.data import io
+
     refs, skipped = io.find_brats(root)
-    if report is not None: report.extend(skipped)
+    if report is not None:
+        report.extend(skipped)
     refs = [r for r in refs if grades is None or r.grade in grades]
     for ref in refs[:max_cases]:
-        try: yield io.load_brats_case(ref)
+        try:
+            yield io.load_brats_case(ref)
         except io.DataError as e:
-            if report is None: raise
+            if report is None:
+                raise
             report.append((ref.case_id, str(e)))
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c017
-HAN2018_IMAGES = {'T1': 15400, 'T1c': 15400, 'T2': 15400, 'FLAIR': 15400, 'Concat': 61600}  # paper: images per type
+HAN2018_IMAGES = {
+    'T1': 15400,
+    'T1c': 15400,
+    'T2': 15400,
+    'FLAIR': 15400,
+    'Concat': 61600,
+}  # paper: images per type
+
 
 @dataclass
 class SliceSet:
     "Compact slice data set: uint8 images (N, 1, H, W), one index row per image, counts like the paper's."
+
     images: dict  # key (e.g. (128, 'T1')) -> uint8 tensor (N, 1, H, W)
     index: pd.DataFrame  # one row per image, same order as every images tensor
     counts: pd.DataFrame  # counts per image type / split and class, with the paper's values
 
-def han2018_slices(cases, # iterable of case records (see `iter_brats`)
-                   sizes=(64, 128), # output sides
-                   first:int=80, last:int=149, # sagittal slice range (inclusive, 0-based)
-                   aspect:str='pad', # how 240×155 becomes a square: 'pad' or 'stretch'
-                   sequences=('T1', 'T1c', 'T2', 'FLAIR'), # sequences kept
-                  )->SliceSet: # images[(size, seq)] and images[(size, 'Concat')] (all sequences pooled)
+
+def han2018_slices(
+    cases,  # iterable of case records (see `iter_brats`)
+    sizes=(64, 128),  # output sides
+    first: int = 80,
+    last: int = 149,  # sagittal slice range (inclusive, 0-based)
+    aspect: str = 'pad',  # how 240×155 becomes a square: 'pad' or 'stretch'
+    sequences=('T1', 'T1c', 'T2', 'FLAIR'),  # sequences kept
+) -> SliceSet:  # images[(size, seq)] and images[(size, 'Concat')] (all sequences pooled)
     "Han 2018 preprocessing: sagittal slices per sequence, per-image normalisation, square resize."
     acc, rows = {(s, q): [] for s in sizes for q in sequences}, []
     for case in cases:
         for q in sequences:
             sl = sagittal_slices(np.asarray(case.images[q], np.float32), first, last)
-            for s in sizes: acc[s, q].append(normalise_uint8(resize_square(sl, s, aspect)))
+            for s in sizes:
+                acc[s, q].append(normalise_uint8(resize_square(sl, s, aspect)))
         rows += [dict(case_id=case.case_id, grade=case.grade, slice=i) for i in range(first, last + 1)]
-    if not rows: raise ValueError("han2018_slices: no cases; expected at least one case record")
+    if not rows:
+        raise ValueError("han2018_slices: no cases; expected at least one case record")
     images, n = {}, len(rows)
     for s in sizes:  # one tensor per size; each sequence is a view of its block of Concat (no second copy)
-        images[s, 'Concat'] = torch.from_numpy(np.concatenate([a for q in sequences for a in acc[s, q]]))[:, None]
-        for i, q in enumerate(sequences): acc[s, q].clear(); images[s, q] = images[s, 'Concat'][i * n:(i + 1) * n]
+        images[s, 'Concat'] = torch.from_numpy(np.concatenate([a for q in sequences for a in acc[s, q]]))[
+            :, None
+        ]
+        for i, q in enumerate(sequences):
+            acc[s, q].clear()
+            images[s, q] = images[s, 'Concat'][i * n : (i + 1) * n]
     index, n_pat = pd.DataFrame(rows), len({r['case_id'] for r in rows})
-    counts = pd.DataFrame([dict(type=q, patients=n_pat, slices_per_patient=last - first + 1,
-                                images=len(index) * (len(sequences) if q == 'Concat' else 1), paper_images=HAN2018_IMAGES.get(q))
-                           for q in [*sequences, 'Concat']])
+    counts = pd.DataFrame(
+        [
+            dict(
+                type=q,
+                patients=n_pat,
+                slices_per_patient=last - first + 1,
+                images=len(index) * (len(sequences) if q == 'Concat' else 1),
+                paper_images=HAN2018_IMAGES.get(q),
+            )
+            for q in [*sequences, 'Concat']
+        ]
+    )
     return SliceSet(images, index, counts)
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c020
-def slice_labels(label:np.ndarray, # (x, y, z) segmentation, > 0 is tumour
-                 brain:np.ndarray, # (x, y, z) brain mask (e.g. T1c > 0)
-                 first:int=30, last:int=130, # axial range (inclusive, 0-based)
-                 min_tumour_px:int=150, max_tumour_px:int=6000, # tumour-area limits per slice
-                 gap_slices:int=3, min_brain_px:int=2000, # boundary gap; minimum brain area
-                )->pd.DataFrame: # one row per slice in range: slice, tumour_px, brain_px, label, reason
+def slice_labels(
+    label: np.ndarray,  # (x, y, z) segmentation, > 0 is tumour
+    brain: np.ndarray,  # (x, y, z) brain mask (e.g. T1c > 0)
+    first: int = 30,
+    last: int = 130,  # axial range (inclusive, 0-based)
+    min_tumour_px: int = 150,
+    max_tumour_px: int = 6000,  # tumour-area limits per slice
+    gap_slices: int = 3,
+    min_brain_px: int = 2000,  # boundary gap; minimum brain area
+) -> pd.DataFrame:  # one row per slice in range: slice, tumour_px, brain_px, label, reason
     "Tumour / non-tumour label per axial slice with the discard rules; `label` is None for a discarded slice."
     t_px, b_px = (label > 0).sum((0, 1)), (brain > 0).sum((0, 1))
-    has = t_px > 0; z = np.arange(len(t_px))
-    dist_to = lambda m: np.abs(z[:, None] - z[m][None]).min(1) if m.any() else np.full(len(z), 10 ** 6)
+    has = t_px > 0
+    z = np.arange(len(t_px))
+    dist_to = lambda m: np.abs(z[:, None] - z[m][None]).min(1) if m.any() else np.full(len(z), 10**6)
     near_t, near_n = dist_to(has), dist_to(~has)  # distance to the nearest slice with / without tumour
     rows = []
     for k in range(first, last + 1):
-        reason = ('brain too small' if b_px[k] < min_brain_px else 'tumour too big' if t_px[k] > max_tumour_px
-                  else 'tumour too small' if 0 < t_px[k] < min_tumour_px
-                  else 'unclear boundary' if (has[k] and near_n[k] <= gap_slices) or (not has[k] and near_t[k] <= gap_slices) else 'kept')
-        rows.append(dict(slice=k, tumour_px=int(t_px[k]), brain_px=int(b_px[k]), reason=reason,
-                         label=None if reason != 'kept' else ('tumour' if has[k] else 'non-tumour')))
+        reason = (
+            'brain too small'
+            if b_px[k] < min_brain_px
+            else 'tumour too big'
+            if t_px[k] > max_tumour_px
+            else 'tumour too small'
+            if 0 < t_px[k] < min_tumour_px
+            else 'unclear boundary'
+            if (has[k] and near_n[k] <= gap_slices) or (not has[k] and near_t[k] <= gap_slices)
+            else 'kept'
+        )
+        rows.append(
+            dict(
+                slice=k,
+                tumour_px=int(t_px[k]),
+                brain_px=int(b_px[k]),
+                reason=reason,
+                label=None if reason != 'kept' else ('tumour' if has[k] else 'non-tumour'),
+            )
+        )
     return pd.DataFrame(rows)
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c023
 HAN2019_SPLIT = {'train': 154, 'val': 44, 'test': 22}  # paper: patients per split
-HAN2019_COUNTS = {('train', 'tumour'): 5036, ('train', 'non-tumour'): 3853, ('val', 'tumour'): 793,
-                  ('val', 'non-tumour'): 640, ('test', 'tumour'): 1575, ('test', 'non-tumour'): 1082}  # paper: images
+HAN2019_COUNTS = {
+    ('train', 'tumour'): 5036,
+    ('train', 'non-tumour'): 3853,
+    ('val', 'tumour'): 793,
+    ('val', 'non-tumour'): 640,
+    ('test', 'tumour'): 1575,
+    ('test', 'non-tumour'): 1082,
+}  # paper: images
 
-def patient_split(case_ids, # patient ids
-                  seed:int=0, # shuffling seed
-                  proportions:dict=HAN2019_SPLIT, # split name -> relative size
-                 )->dict: # case id -> split name
+
+def patient_split(
+    case_ids,  # patient ids
+    seed: int = 0,  # shuffling seed
+    proportions: dict = HAN2019_SPLIT,  # split name -> relative size
+) -> dict:  # case id -> split name
     "Patient-level split in the paper's proportions (no patient in two splits)."
-    ids = sorted(set(case_ids)); n = len(ids); names = list(proportions); tot = sum(proportions.values())
+    ids = sorted(set(case_ids))
+    n = len(ids)
+    names = list(proportions)
+    tot = sum(proportions.values())
     sizes = [int(round(n * proportions[k] / tot)) for k in names[1:]]
-    if n >= len(names): sizes = [max(1, s) for s in sizes]
+    if n >= len(names):
+        sizes = [max(1, s) for s in sizes]
     sizes = [n - sum(sizes)] + sizes
-    if sizes[0] < 0: raise ValueError(f"patient_split: {n} patients cannot fill splits {proportions}")
+    if sizes[0] < 0:
+        raise ValueError(f"patient_split: {n} patients cannot fill splits {proportions}")
     order = np.random.default_rng(seed).permutation(n)
     return {ids[i]: name for name, part in zip(names, np.split(order, np.cumsum(sizes)[:-1])) for i in part}
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c025
-def pad_to(imgs:np.ndarray, # (n, h, w) slices
-           side:int=256, # output side (the paper pads 240 to 256)
-          )->np.ndarray: # (n, side, side), zeros around, centred
+def pad_to(
+    imgs: np.ndarray,  # (n, h, w) slices
+    side: int = 256,  # output side (the paper pads 240 to 256)
+) -> np.ndarray:  # (n, side, side), zeros around, centred
     "Zero-pad slices symmetrically to `side`×`side`."
     n, h, w = imgs.shape
-    if h > side or w > side: raise ValueError(f"slices of {h}×{w} do not fit a {side}×{side} pad; expected at most {side}")
-    out = np.zeros((n, side, side), imgs.dtype); t, l = (side - h) // 2, (side - w) // 2
-    out[:, t:t + h, l:l + w] = imgs
+    if h > side or w > side:
+        raise ValueError(f"slices of {h}×{w} do not fit a {side}×{side} pad; expected at most {side}")
+    out = np.zeros((n, side, side), imgs.dtype)
+    t, l = (side - h) // 2, (side - w) // 2
+    out[:, t : t + h, l : l + w] = imgs
     return out
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c027
-def han2019_slices(cases, # iterable of case records (see `iter_brats`)
-                   sequence:str='T1c', # the paper uses T1c
-                   first:int=30, last:int=130, # axial range (inclusive, 0-based)
-                   side:int=256, # zero-pad side
-                   seed:int=0, # patient-split seed
-                   **rules, # thresholds of `slice_labels` (min_tumour_px, max_tumour_px, gap_slices, min_brain_px)
-                  )->SliceSet: # images['tumour'|'non-tumour'] are not split; index has label and split
+def han2019_slices(
+    cases,  # iterable of case records (see `iter_brats`)
+    sequence: str = 'T1c',  # the paper uses T1c
+    first: int = 30,
+    last: int = 130,  # axial range (inclusive, 0-based)
+    side: int = 256,  # zero-pad side
+    seed: int = 0,  # patient-split seed
+    **rules,  # thresholds of `slice_labels` (min_tumour_px, max_tumour_px, gap_slices, min_brain_px)
+) -> SliceSet:  # images['tumour'|'non-tumour'] are not split; index has label and split
     "Han 2019 preprocessing: labelled, filtered, zero-padded axial slices with a patient-level split."
     imgs, rows, discarded = [], [], []
     for case in cases:
@@ -169,13 +254,24 @@ def han2019_slices(cases, # iterable of case records (see `iter_brats`)
         df = slice_labels(case.label, vol > 0, first, last, **rules).assign(case_id=case.case_id)
         keep = df.label.notna().to_numpy()
         imgs.append(pad_to(normalise_uint8(axial_slices(vol, first, last)[keep]), side))
-        rows.append(df[keep]); discarded.append(df[~keep])
-    if not rows: raise ValueError("han2019_slices: no cases; expected at least one case record")
+        rows.append(df[keep])
+        discarded.append(df[~keep])
+    if not rows:
+        raise ValueError("han2019_slices: no cases; expected at least one case record")
     index = pd.concat(rows, ignore_index=True)
-    split = patient_split(index.case_id.unique().tolist() + [d.case_id.iloc[0] for d in discarded if len(d)], seed)
+    split = patient_split(
+        index.case_id.unique().tolist() + [d.case_id.iloc[0] for d in discarded if len(d)], seed
+    )
     index['split'] = index.case_id.map(split)
-    counts = index.groupby(['split', 'label']).size().rename('images').reindex(pd.MultiIndex.from_tuples(HAN2019_COUNTS), fill_value=0).to_frame()
+    counts = (
+        index.groupby(['split', 'label'])
+        .size()
+        .rename('images')
+        .reindex(pd.MultiIndex.from_tuples(HAN2019_COUNTS), fill_value=0)
+        .to_frame()
+    )
     counts['patients'] = [sum(v == s for v in split.values()) for s, _ in counts.index]
-    counts['paper_images'] = list(HAN2019_COUNTS.values()); counts['paper_patients'] = [HAN2019_SPLIT[s] for s, _ in counts.index]
+    counts['paper_images'] = list(HAN2019_COUNTS.values())
+    counts['paper_patients'] = [HAN2019_SPLIT[s] for s, _ in counts.index]
     counts.attrs['discarded'] = pd.concat(discarded).reason.value_counts().to_dict()
     return SliceSet({'slices': torch.from_numpy(np.concatenate(imgs))[:, None]}, index, counts)

@@ -21,99 +21,140 @@ from .. import io
 VOLUMES = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4')  # files every patient must have
 CLASSES = ('benign', 'malignant', 'no findings')  # patch classes (label index = position)
 
+
 @dataclass
 class BreastCase:
     "One DCE-MRI patient: float32 volumes (x, y, z), lesion-id mask, optional breast mask, lesion table."
+
     patient_id: str
     volumes: dict  # name in VOLUMES -> float32 array
     lesions: np.ndarray  # uint8 lesion ids, 0 = no finding
-    breast: np.ndarray|None  # bool breast mask or None
+    breast: np.ndarray | None  # bool breast mask or None
     table: pd.DataFrame  # lesion_id, label for this patient
     spacing: tuple  # voxel size (mm)
 
-def find_breast_dce(root)->tuple: # (list of (patient_id, folder, lesion table), list of (patient, reason) skipped)
+
+def find_breast_dce(
+    root,
+) -> tuple:  # (list of (patient_id, folder, lesion table), list of (patient, reason) skipped)
     "Patients of a breast DCE-MRI folder with their lesion-table rows."
-    root = Path(root); csv = io.check_file(root / 'lesions.csv', 'lesion table')
+    root = Path(root)
+    csv = io.check_file(root / 'lesions.csv', 'lesion table')
     table = pd.read_csv(csv, dtype={'patient_id': str})
     missing = {'patient_id', 'lesion_id', 'label'} - set(table.columns)
-    if missing: raise io.DataError(f"{csv}: columns {sorted(missing)} missing; expected patient_id, lesion_id, label")
+    if missing:
+        raise io.DataError(f"{csv}: columns {sorted(missing)} missing; expected patient_id, lesion_id, label")
     bad = sorted(set(table.label) - set(CLASSES[:2]))
-    if bad: raise io.DataError(f"{csv}: label values {bad}; expected 'benign' or 'malignant'")
+    if bad:
+        raise io.DataError(f"{csv}: label values {bad}; expected 'benign' or 'malignant'")
     refs, skipped = [], []
     for d in sorted(p for p in root.iterdir() if p.is_dir()):
         absent = [v for v in VOLUMES + ('lesions',) if not (d / f'{d.name}_{v}.nii.gz').exists()]
-        if absent: skipped.append((d.name, f"{d}: missing {', '.join(absent)} (.nii.gz)")); continue
-        refs.append((d.name, d, table[table.patient_id == d.name][['lesion_id', 'label']].reset_index(drop=True)))
+        if absent:
+            skipped.append((d.name, f"{d}: missing {', '.join(absent)} (.nii.gz)"))
+            continue
+        refs.append(
+            (d.name, d, table[table.patient_id == d.name][['lesion_id', 'label']].reset_index(drop=True))
+        )
     return refs, skipped
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c007
-def load_breast_case(ref:tuple)->BreastCase: # ref: (patient_id, folder, table) from `find_breast_dce`
+def load_breast_case(ref: tuple) -> BreastCase:  # ref: (patient_id, folder, table) from `find_breast_dce`
     "Read one patient and check that grids agree and mask ids match the lesion table."
-    pid, d, table = ref; vols, metas = {}, {}
-    for v in VOLUMES: vols[v], metas[v] = io.read_nifti(d / f'{pid}_{v}.nii.gz')
+    pid, d, table = ref
+    vols, metas = {}, {}
+    for v in VOLUMES:
+        vols[v], metas[v] = io.read_nifti(d / f'{pid}_{v}.nii.gz')
     les, m = io.read_nifti(d / f'{pid}_lesions.nii.gz')
     for name, meta in [*metas.items(), ('lesions', m)]:
         if meta['shape'][:3] != metas['T1pre']['shape'][:3]:
-            raise io.DataError(f"{meta['path']}: shape {meta['shape']} of {name} differs from T1pre's {metas['T1pre']['shape']}")
+            raise io.DataError(
+                f"{meta['path']}: shape {meta['shape']} of {name} differs from T1pre's {metas['T1pre']['shape']}"
+            )
     ids_mask, ids_tab = set(np.unique(les).astype(int)) - {0}, set(table.lesion_id.astype(int))
     if ids_mask != ids_tab:
-        raise io.DataError(f"{m['path']}: lesion ids {sorted(ids_mask)} in the mask, {sorted(ids_tab)} in lesions.csv for {pid}; expected the same ids")
+        raise io.DataError(
+            f"{m['path']}: lesion ids {sorted(ids_mask)} in the mask, {sorted(ids_tab)} in lesions.csv for {pid}; expected the same ids"
+        )
     bpath = d / f'{pid}_breast.nii.gz'
     breast = io.read_nifti(bpath)[0] > 0.5 if bpath.exists() else None
     return BreastCase(pid, vols, les.astype(np.uint8), breast, table, metas['T1pre']['spacing'])
 
-def iter_breast_dce(root, report:list=None, max_cases:int=None):
+
+def iter_breast_dce(root, report: list = None, max_cases: int = None):
     "Yield `BreastCase`s one at a time; unreadable patients go to `report` as (patient, reason), or raise without one."
     refs, skipped = find_breast_dce(root)
-    if report is not None: report.extend(skipped)
+    if report is not None:
+        report.extend(skipped)
     for ref in refs[:max_cases]:
-        try: yield load_breast_case(ref)
+        try:
+            yield load_breast_case(ref)
         except io.DataError as e:
-            if report is None: raise
+            if report is None:
+                raise
             report.append((ref[0], str(e)))
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c010
-def rescale_1023(vols:dict, # name -> float32 volume
-                 joint=('T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4'), # rescaled with one shared scale
-                 pct:float=99.9, # percentile (of non-zero voxels) mapped to 1023
-                )->dict: # name -> float32 volume in [0, 1023]
+def rescale_1023(
+    vols: dict,  # name -> float32 volume
+    joint=('T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4'),  # rescaled with one shared scale
+    pct: float = 99.9,  # percentile (of non-zero voxels) mapped to 1023
+) -> dict:  # name -> float32 volume in [0, 1023]
     "Rescale intensities to [0, 1023]: the dynamic series jointly, every other volume on its own."
     groups = [[v for v in joint if v in vols]] + [[v] for v in vols if v not in joint]
     out = {}
     for g in filter(None, groups):
         vals = np.concatenate([vols[v][vols[v] > 0][::7] for v in g])
-        hi = np.percentile(vals, pct) if len(vals) else 1.
-        for v in g: out[v] = np.clip(vols[v] / max(hi, 1e-6) * 1023, 0, 1023).astype(np.float32)
+        hi = np.percentile(vals, pct) if len(vals) else 1.0
+        for v in g:
+            out[v] = np.clip(vols[v] / max(hi, 1e-6) * 1023, 0, 1023).astype(np.float32)
     return out
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c012
-def resample(vol:np.ndarray, # (x, y, z) volume
-             grid:tuple=(512, 512, 32), # output grid
-             nearest:bool=False, # nearest neighbour (masks) instead of trilinear
-            )->np.ndarray: # volume on `grid`
+def resample(
+    vol: np.ndarray,  # (x, y, z) volume
+    grid: tuple = (512, 512, 32),  # output grid
+    nearest: bool = False,  # nearest neighbour (masks) instead of trilinear
+) -> np.ndarray:  # volume on `grid`
     "Resample a volume to a fixed grid (trilinear, or nearest for label maps)."
     t = torch.from_numpy(np.ascontiguousarray(vol, np.float32))[None, None]
-    out = F.interpolate(t, size=tuple(grid), mode='nearest-exact' if nearest else 'trilinear', **({} if nearest else dict(align_corners=False)))
+    out = F.interpolate(
+        t,
+        size=tuple(grid),
+        mode='nearest-exact' if nearest else 'trilinear',
+        **({} if nearest else dict(align_corners=False)),
+    )
     return out[0, 0].numpy().astype(vol.dtype if nearest else np.float32)
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c015
-def resample_labels(ids:np.ndarray, # uint8 lesion ids (x, y, z), 0 = none
-                    grid:tuple=(512, 512, 32), # output grid
-                   )->np.ndarray: # uint8 ids on `grid`; every input lesion keeps at least one voxel
+def resample_labels(
+    ids: np.ndarray,  # uint8 lesion ids (x, y, z), 0 = none
+    grid: tuple = (512, 512, 32),  # output grid
+) -> np.ndarray:  # uint8 ids on `grid`; every input lesion keeps at least one voxel
     "Resample a lesion-id map so that no lesion disappears."
     out = np.zeros(grid, np.uint8)
     for i in np.unique(ids)[1:]:
         p = resample((ids == i).astype(np.float32), grid)
         m = p >= 0.5
         if not m.any():  # too small for the grid: keep the voxel holding its centre of mass
-            com = np.array(ndi.center_of_mass(ids == i)); m = np.zeros(grid, bool)
-            m[tuple(np.clip(np.round((com + 0.5) * np.array(grid) / np.array(ids.shape) - 0.5).astype(int), 0, np.array(grid) - 1))] = True
+            com = np.array(ndi.center_of_mass(ids == i))
+            m = np.zeros(grid, bool)
+            m[
+                tuple(
+                    np.clip(
+                        np.round((com + 0.5) * np.array(grid) / np.array(ids.shape) - 0.5).astype(int),
+                        0,
+                        np.array(grid) - 1,
+                    )
+                )
+            ] = True
         out[m & (out == 0)] = i
     return out
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c018
-def lesion_centres(lesions:np.ndarray, # (x, y, z) lesion ids on the patch grid
-                  )->pd.DataFrame: # lesion_id, z, cx, cy (rounded centre of mass per slice)
+def lesion_centres(
+    lesions: np.ndarray,  # (x, y, z) lesion ids on the patch grid
+) -> pd.DataFrame:  # lesion_id, z, cx, cy (rounded centre of mass per slice)
     "Centre of mass of every lesion's cross-section on every slice where it appears."
     rows = []
     for z in range(lesions.shape[2]):
@@ -123,76 +164,141 @@ def lesion_centres(lesions:np.ndarray, # (x, y, z) lesion ids on the patch grid
             rows.append(dict(lesion_id=int(i), z=z, cx=int(round(cx)), cy=int(round(cy))))
     return pd.DataFrame(rows, columns=['lesion_id', 'z', 'cx', 'cy'])
 
-def healthy_centres(breast:np.ndarray, # bool (x, y, z) region to draw from
-                    lesions:np.ndarray, # lesion ids (x, y, z), 0 = no finding
-                    n:int, # centres wanted (fewer if the region is smaller)
-                    rng:np.random.Generator, # random source
-                    clear:int=32, # side of the in-plane neighbourhood that must be free of findings
-                   )->pd.DataFrame: # z, cx, cy
+
+def healthy_centres(
+    breast: np.ndarray,  # bool (x, y, z) region to draw from
+    lesions: np.ndarray,  # lesion ids (x, y, z), 0 = no finding
+    n: int,  # centres wanted (fewer if the region is smaller)
+    rng: np.random.Generator,  # random source
+    clear: int = 32,  # side of the in-plane neighbourhood that must be free of findings
+) -> pd.DataFrame:  # z, cx, cy
     "Random centres in `breast` with no lesion voxel in the clear×clear in-plane neighbourhood."
-    near = ndi.maximum_filter(lesions > 0, size=(clear, clear, 1), mode='constant')  # window c-clear//2 .. c+clear-clear//2-1
+    near = ndi.maximum_filter(
+        lesions > 0, size=(clear, clear, 1), mode='constant'
+    )  # window c-clear//2 .. c+clear-clear//2-1
     cand = np.argwhere(breast & ~near)
-    pick = cand[rng.choice(len(cand), size=min(n, len(cand)), replace=False)] if len(cand) else np.zeros((0, 3), int)
+    pick = (
+        cand[rng.choice(len(cand), size=min(n, len(cand)), replace=False)]
+        if len(cand)
+        else np.zeros((0, 3), int)
+    )
     return pd.DataFrame(dict(z=pick[:, 2], cx=pick[:, 0], cy=pick[:, 1]))
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c020
-def extract_patches(stack:np.ndarray, # (C, x, y, z) channels on the patch grid
-                    centres:pd.DataFrame, # z, cx, cy per patch
-                    size:int=64, # patch side
-                   )->np.ndarray: # (N, C, size, size): rows = y (anterior at the top), columns = x; zero outside
+def extract_patches(
+    stack: np.ndarray,  # (C, x, y, z) channels on the patch grid
+    centres: pd.DataFrame,  # z, cx, cy per patch
+    size: int = 64,  # patch side
+) -> np.ndarray:  # (N, C, size, size): rows = y (anterior at the top), columns = x; zero outside
     "Axial size×size patches at the given centres, zero-padded at the volume border."
-    h = size // 2; pad = np.pad(stack, ((0, 0), (h, h), (h, h), (0, 0)))
-    out = np.stack([pad[:, cx:cx + size, cy:cy + size, z] for z, cx, cy in centres[['z', 'cx', 'cy']].itertuples(index=False)]) \
-          if len(centres) else np.zeros((0, stack.shape[0], size, size), stack.dtype)
+    h = size // 2
+    pad = np.pad(stack, ((0, 0), (h, h), (h, h), (0, 0)))
+    out = (
+        np.stack(
+            [
+                pad[:, cx : cx + size, cy : cy + size, z]
+                for z, cx, cy in centres[['z', 'cx', 'cy']].itertuples(index=False)
+            ]
+        )
+        if len(centres)
+        else np.zeros((0, stack.shape[0], size, size), stack.dtype)
+    )
     return np.ascontiguousarray(out.transpose(0, 1, 3, 2)[:, :, ::-1])
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c023
-CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default order; Sub = T1post1 − T1pre
-HAARBURGER_TABLE1 = {'benign': (478, 1149), 'malignant': (664, 2206), 'no findings': (None, 401525)}  # paper: lesions, patches
+CHANNELS = (
+    'T2',
+    'T1pre',
+    'T1post1',
+    'T1post2',
+    'T1post3',
+    'T1post4',
+    'Sub',
+)  # default order; Sub = T1post1 − T1pre
+HAARBURGER_TABLE1 = {
+    'benign': (478, 1149),
+    'malignant': (664, 2206),
+    'no findings': (None, 401525),
+}  # paper: lesions, patches
+
 
 @dataclass
 class PatchSet:
     "Haarburger 2019 patches: int16 (N, C, size, size), class index per patch, index and counts."
+
     patches: torch.Tensor  # int16, channels in `channels` order, values in [0, 1023] (Sub in [-1023, 1023])
     labels: torch.Tensor  # int64 index into CLASSES
     channels: tuple  # channel names
     index: pd.DataFrame  # patient_id, lesion_id (0 = healthy), label, z, cx, cy
     counts: pd.DataFrame  # per class: lesions, patches, and the paper's values
 
+
 def _body_mask(t1pre):
     "Fallback breast region: smoothed T1pre above 15 % of its range."
-    s = ndi.gaussian_filter(t1pre, 1.5); return s > 0.15 * s.max()
+    s = ndi.gaussian_filter(t1pre, 1.5)
+    return s > 0.15 * s.max()
+
 
 def _channel_stack(vols, channels):
     "(C, x, y, z) array of the requested channels (Sub = T1post1 − T1pre)."
     known = set(vols) | {'Sub'}
-    if set(channels) - known: raise ValueError(f"channels {sorted(set(channels) - known)} unknown; expected names from {sorted(known)}")
+    if set(channels) - known:
+        raise ValueError(
+            f"channels {sorted(set(channels) - known)} unknown; expected names from {sorted(known)}"
+        )
     return np.stack([vols['T1post1'] - vols['T1pre'] if c == 'Sub' else vols[c] for c in channels])
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c024
-def haarburger2019_patches(cases, # iterable of `BreastCase` (see `iter_breast_dce`)
-                       grid:tuple=(512, 512, 32), # resampling grid (the paper's); profiles may use a smaller one
-                       size:int=64, # patch side
-                       clear:int=32, # healthy patches: side of the finding-free neighbourhood
-                       channels=CHANNELS, # channel order
-                       healthy_per_patient:int=64, # healthy patches drawn per patient
-                       seed:int=0, # healthy-centre seed
-                      )->PatchSet: # patches, labels, index and counts
+def haarburger2019_patches(
+    cases,  # iterable of `BreastCase` (see `iter_breast_dce`)
+    grid: tuple = (512, 512, 32),  # resampling grid (the paper's); profiles may use a smaller one
+    size: int = 64,  # patch side
+    clear: int = 32,  # healthy patches: side of the finding-free neighbourhood
+    channels=CHANNELS,  # channel order
+    healthy_per_patient: int = 64,  # healthy patches drawn per patient
+    seed: int = 0,  # healthy-centre seed
+) -> PatchSet:  # patches, labels, index and counts
     "Haarburger 2019 preprocessing: rescale, resample, lesion and healthy patches with stacked channels."
-    rng = np.random.default_rng(seed); chunks, rows = [], []
+    rng = np.random.default_rng(seed)
+    chunks, rows = [], []
     for case in cases:
         vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes).items()}
         les = resample_labels(case.lesions, grid)
-        region = resample(case.breast.astype(np.uint8), grid, nearest=True) > 0 if case.breast is not None else _body_mask(vols['T1pre'])
+        region = (
+            resample(case.breast.astype(np.uint8), grid, nearest=True) > 0
+            if case.breast is not None
+            else _body_mask(vols['T1pre'])
+        )
         lab = dict(zip(case.table.lesion_id.astype(int), case.table.label))
         lc = lesion_centres(les).assign(label=lambda d: d.lesion_id.map(lab))
-        hc = healthy_centres(region, les, healthy_per_patient, rng, clear).assign(lesion_id=0, label='no findings')
+        hc = healthy_centres(region, les, healthy_per_patient, rng, clear).assign(
+            lesion_id=0, label='no findings'
+        )
         cen = pd.concat([lc, hc], ignore_index=True).assign(patient_id=case.patient_id)
-        stack = _channel_stack(vols, channels); del vols
-        chunks.append(np.round(extract_patches(stack, cen, size)).astype(np.int16)); rows.append(cen)
-    if not rows: raise ValueError("haarburger2019_patches: no cases; expected at least one BreastCase")
+        stack = _channel_stack(vols, channels)
+        del vols
+        chunks.append(np.round(extract_patches(stack, cen, size)).astype(np.int16))
+        rows.append(cen)
+    if not rows:
+        raise ValueError("haarburger2019_patches: no cases; expected at least one BreastCase")
     index = pd.concat(rows, ignore_index=True)[['patient_id', 'lesion_id', 'label', 'z', 'cx', 'cy']]
-    labels = torch.tensor(index.label.map({c: i for i, c in enumerate(CLASSES)}).to_numpy(), dtype=torch.int64)
-    counts = pd.DataFrame([dict(label=c, lesions=index[(index.label == c) & (index.lesion_id > 0)][['patient_id', 'lesion_id']].drop_duplicates().shape[0] if c != 'no findings' else None,
-                                patches=int((index.label == c).sum()), paper_lesions=HAARBURGER_TABLE1[c][0], paper_patches=HAARBURGER_TABLE1[c][1]) for c in CLASSES])
+    labels = torch.tensor(
+        index.label.map({c: i for i, c in enumerate(CLASSES)}).to_numpy(), dtype=torch.int64
+    )
+    counts = pd.DataFrame(
+        [
+            dict(
+                label=c,
+                lesions=index[(index.label == c) & (index.lesion_id > 0)][['patient_id', 'lesion_id']]
+                .drop_duplicates()
+                .shape[0]
+                if c != 'no findings'
+                else None,
+                patches=int((index.label == c).sum()),
+                paper_lesions=HAARBURGER_TABLE1[c][0],
+                paper_patches=HAARBURGER_TABLE1[c][1],
+            )
+            for c in CLASSES
+        ]
+    )
     return PatchSet(torch.from_numpy(np.concatenate(chunks)), labels, tuple(channels), index, counts)

@@ -15,55 +15,93 @@ import torch.nn.functional as F
 from .. import io
 
 # %% ../../../nbs/14_data.prep.mammo.ipynb #c005
-def fit_resize(img:np.ndarray, # 2-D image in [0, 1]
-               size:tuple=(1280, 1024), # target (rows, cols)
-               chest_wall:str='left', # side the image is anchored to: 'left' or 'right'
-              )->tuple: # (float32 (rows, cols) image, scale factor applied)
+def fit_resize(
+    img: np.ndarray,  # 2-D image in [0, 1]
+    size: tuple = (1280, 1024),  # target (rows, cols)
+    chest_wall: str = 'left',  # side the image is anchored to: 'left' or 'right'
+) -> tuple:  # (float32 (rows, cols) image, scale factor applied)
     "Aspect-preserving resize to fit `size`, anchored at the chest wall, zero padding elsewhere."
-    if chest_wall not in ('left', 'right'): raise ValueError(f"chest_wall={chest_wall!r}; expected 'left' or 'right'")
+    if chest_wall not in ('left', 'right'):
+        raise ValueError(f"chest_wall={chest_wall!r}; expected 'left' or 'right'")
     scale = min(size[0] / img.shape[0], size[1] / img.shape[1])
     h, w = max(1, round(img.shape[0] * scale)), max(1, round(img.shape[1] * scale))
     t = torch.from_numpy(np.ascontiguousarray(img, np.float32))[None, None]
-    small = F.interpolate(t, size=(h, w), mode='bilinear', antialias=True, align_corners=False)[0, 0].clamp(0, 1).numpy()
-    out = np.zeros(size, np.float32); top = (size[0] - h) // 2; left = 0 if chest_wall == 'left' else size[1] - w
-    out[top:top + h, left:left + w] = small
+    small = (
+        F.interpolate(t, size=(h, w), mode='bilinear', antialias=True, align_corners=False)[0, 0]
+        .clamp(0, 1)
+        .numpy()
+    )
+    out = np.zeros(size, np.float32)
+    top = (size[0] - h) // 2
+    left = 0 if chest_wall == 'left' else size[1] - w
+    out[top : top + h, left : left + w] = small
     return out, scale
 
 # %% ../../../nbs/14_data.prep.mammo.ipynb #c007
 @dataclass
 class MammoSet:
     "Preprocessed mammograms: float16 images (N, 1, rows, cols) per view, one index row per image, counts."
+
     images: dict  # view ('CC', 'MLO') -> float16 tensor in [0, 1]
     index: dict  # view -> DataFrame (path, patient_id, laterality, photometric, rows, cols, scale, flipped)
     counts: pd.DataFrame  # images and patients per view
     skipped: list  # (file, reason) for every file not used
 
+
 def _chest_wall_side(img, laterality):
     "'left' or 'right': from the laterality tag (L = left edge), else the brighter image half."
-    if laterality in ('L', 'R'): return 'left' if laterality == 'L' else 'right'
+    if laterality in ('L', 'R'):
+        return 'left' if laterality == 'L' else 'right'
     half = img.shape[1] // 2
     return 'left' if img[:, :half].mean() >= img[:, half:].mean() else 'right'
 
 # %% ../../../nbs/14_data.prep.mammo.ipynb #c008
-def korkinof2021_prep(source, # folder of DICOMs, or a list of `io.MammogramRef`
-                  size:tuple=(1280, 1024), # target (rows, cols); the paper's is 1280×1024
-                  views=('CC', 'MLO'), # views kept, each in its own set
-                  align_left:bool=True, # mirror so the chest wall is at the left edge
-                  max_images:int=None, # stop after this many images
-                 )->MammoSet: # images per view, index, counts and skipped files
+def korkinof2021_prep(
+    source,  # folder of DICOMs, or a list of `io.MammogramRef`
+    size: tuple = (1280, 1024),  # target (rows, cols); the paper's is 1280×1024
+    views=('CC', 'MLO'),  # views kept, each in its own set
+    align_left: bool = True,  # mirror so the chest wall is at the left edge
+    max_images: int = None,  # stop after this many images
+) -> MammoSet:  # images per view, index, counts and skipped files
     "Korkinof 2021 preprocessing: default windowing, aspect-preserving resize, views kept apart."
     refs, skipped = io.find_mammograms(source) if isinstance(source, (str, Path)) else (list(source), [])
     acc, rows = {v: [] for v in views}, {v: [] for v in views}
     for ref in refs[:max_images]:
-        if ref.view not in views: skipped.append((str(ref.path), f"view {ref.view!r} not in {views}")); continue
-        try: img, meta = io.read_dicom(ref.path)
-        except io.DataError as e: skipped.append((str(ref.path), str(e))); continue
-        side = _chest_wall_side(img, ref.laterality); flip = align_left and side == 'right'
+        if ref.view not in views:
+            skipped.append((str(ref.path), f"view {ref.view!r} not in {views}"))
+            continue
+        try:
+            img, meta = io.read_dicom(ref.path)
+        except io.DataError as e:
+            skipped.append((str(ref.path), str(e)))
+            continue
+        side = _chest_wall_side(img, ref.laterality)
+        flip = align_left and side == 'right'
         out, scale = fit_resize(img[:, ::-1] if flip else img, size, 'left' if flip else side)
         acc[ref.view].append(torch.from_numpy(out).half())
-        rows[ref.view].append(dict(path=str(ref.path), patient_id=ref.patient_id, laterality=ref.laterality, photometric=ref.photometric,
-                                   rows=img.shape[0], cols=img.shape[1], scale=scale, flipped=flip))
-    images = {v: torch.stack(a)[:, None] if a else torch.zeros((0, 1, *size), dtype=torch.float16) for v, a in acc.items()}
-    index = {v: pd.DataFrame(r, columns=['path', 'patient_id', 'laterality', 'photometric', 'rows', 'cols', 'scale', 'flipped']) for v, r in rows.items()}
-    counts = pd.DataFrame([dict(view=v, images=len(index[v]), patients=index[v].patient_id.nunique()) for v in views])
+        rows[ref.view].append(
+            dict(
+                path=str(ref.path),
+                patient_id=ref.patient_id,
+                laterality=ref.laterality,
+                photometric=ref.photometric,
+                rows=img.shape[0],
+                cols=img.shape[1],
+                scale=scale,
+                flipped=flip,
+            )
+        )
+    images = {
+        v: torch.stack(a)[:, None] if a else torch.zeros((0, 1, *size), dtype=torch.float16)
+        for v, a in acc.items()
+    }
+    index = {
+        v: pd.DataFrame(
+            r, columns=['path', 'patient_id', 'laterality', 'photometric', 'rows', 'cols', 'scale', 'flipped']
+        )
+        for v, r in rows.items()
+    }
+    counts = pd.DataFrame(
+        [dict(view=v, images=len(index[v]), patients=index[v].patient_id.nunique()) for v in views]
+    )
     return MammoSet(images, index, counts, skipped)
