@@ -44,8 +44,9 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `40_reader.study` | `medgan_nb.reader.study` | Blinded Visual Turing Test kits, their separate answer key, and crash-safe response logs. |
 | `41_reader.widget` | `medgan_nb.reader.widget` | A reader session as a plain class, and the ipywidgets app that shows it. |
 | `42_reader.html` | `medgan_nb.reader.html` | A reader study as one offline HTML page: images embedded, answers kept and exported as JSON. |
-| `43_reader.stats` | `medgan_nb.reader.stats` | Accuracy, confusion counts, binomial, χ², Kruskal–Wallis + Conover, success rates, machine readers. |
+| `43_reader.stats` | `medgan_nb.reader.stats` | Accuracy, confusion counts, binomial, χ², Kruskal–Wallis + Conover, success rates by group. |
 | `44_reader.review` | `medgan_nb.reader.review` | Flag synthetic images in a grid, by hand or by a stated automatic score, saved on every click. |
+| `45_reader.machine` | `medgan_nb.reader.machine` | Kits answered by classifiers until people have: one entry point, whole logs, human-or-machine choice. |
 | `50_papers.common` | `medgan_nb.papers.common` | What two or more paper notebooks share: profiles, default data, resumable training, captions. |
 | `51_papers.han2018` | `medgan_nb.papers.han2018` | Han et al. 2018 (ISBI), GAN-based synthetic brain MR images: the paper's Table 1. |
 | `52_papers.haarburger2019` | `medgan_nb.papers.haarburger2019` | Haarburger 2019's tables, FID per class over checkpoints, FIDmin, 1-NN, reader items, figures. |

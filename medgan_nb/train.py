@@ -4,21 +4,21 @@
 
 # %% auto #0
 __all__ = ['TrainConfig', 'kimg_from_epochs', 'progressive_stage', 'pggan_schedule', 'phase_speed', 'ImageData', 'dist_info',
-           'init_distributed', 'average_gradients_', 'broadcast_', 'grid_png', 'diversity', 'sample_images', 'read_log',
-           'NonFiniteLossError', 'TrainResult', 'Trainer', 'train', 'best_network']
+           'init_distributed', 'average_gradients_', 'broadcast_', 'diversity', 'NonFiniteLossError', 'TrainResult',
+           'sample_images', 'read_log', 'Trainer', 'train', 'best_network']
 
 # %% ../nbs/23_train.ipynb #c002
-import copy, io, json, math, os, time, warnings
+import copy, json, math, os, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
-from PIL import Image
 from .core import tqdm
 from .core import atomic_torch_save, atomic_write, autocast, bf16_supported
 from .core import get_device, seed_everything
+from .figures import to_png
 from .losses import GANLoss
 from .models.pggan import stage_reals
 
@@ -209,45 +209,88 @@ def broadcast_(net: nn.Module):
     for t in list(net.parameters()) + list(net.buffers()):
         dist.broadcast(t.data, 0)
 
-# %% ../nbs/23_train.ipynb #c021
-def grid_png(
-    images: torch.Tensor,  # (N, C, H, W) in [−1, 1]; C = 3 shown as RGB, else channel 0 in grey
-    ncols: int = 8,  # images per row
-) -> bytes:  # PNG file content
-    "A PNG grid of images with the fixed window [−1, 1] (no interpolation)."
-    x = images.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
-    x = x if x.shape[1] == 3 else x[:, :1].expand(-1, 3, -1, -1)
-    n, _, h, w = x.shape
-    rows = math.ceil(n / ncols)
-    canvas = torch.zeros(3, rows * (h + 2), ncols * (w + 2), dtype=torch.uint8)
-    for i in range(n):
-        top, left = (i // ncols) * (h + 2) + 1, (i % ncols) * (w + 2) + 1
-        canvas[:, top : top + h, left : left + w] = x[i]
-    buf = io.BytesIO()
-    Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(buf, format='PNG')
-    return buf.getvalue()
-
 # %% ../nbs/23_train.ipynb #c022b
 def diversity(images: torch.Tensor) -> float:
     "Mean pairwise L2 distance between the images (a mode-collapse indicator)."
     f = images.detach().float().flatten(1)
     return float(torch.pdist(f).mean()) if len(f) > 1 else 0.0
 
+# %% ../nbs/23_train.ipynb #c024
+class NonFiniteLossError(RuntimeError):
+    "A loss became NaN/inf; the last good checkpoint is kept."
+
+
+@dataclass
+class TrainResult:
+    "What `train` returns."
+
+    G: nn.Module  # the generator
+    D: nn.Module  # the discriminator
+    G_ema: nn.Module | None  # EMA generator (None without `ema_kimg`)
+    out_dir: Path  # run folder (log.jsonl, checkpoints/, samples/)
+    state: dict  # counters at the end (images, step, g_iter, epoch, stage, alpha)
+    metrics: list = field(default_factory=list)  # [{'kimg', **metric_fn(...)}] at each checkpoint
+
 # %% ../nbs/23_train.ipynb #c026
-@torch.no_grad()
-def sample_images(
-    G: nn.Module,  # generator G(z, y)
-    z: torch.Tensor,  # latent noise (N, nz)
-    y: torch.Tensor | None = None,  # class labels (N,) of a conditional G
-    batch: int = 64,  # images per forward pass
-) -> torch.Tensor:  # (N, C, H, W) float32
-    "G's images for fixed `z` (and labels) in G's current mode, leaving G's buffers untouched."
+def _forward(G: nn.Module, z: torch.Tensor, y: torch.Tensor | None, batch: int) -> torch.Tensor:
+    "G's float32 output for `z` (and labels), `batch` at a time, its buffers (batch-norm statistics) kept."
     saved = {k: v.clone() for k, v in G.named_buffers()}
-    chunks = [G(z[i : i + batch], None if y is None else y[i : i + batch]) for i in range(0, len(z), batch)]
-    out = torch.cat([c.float() for c in chunks])
+    part = lambda t, i: None if t is None else t[i : i + batch]
+    out = torch.cat([G(part(z, i), part(y, i)).float() for i in range(0, len(z), batch)])
     for k, v in G.named_buffers():
         v.copy_(saved[k])
     return out
+
+
+def _latents(n: int, nz: int, seed: int, chunk: int | None) -> list:
+    "`n` latents in chunks of `chunk` (one chunk without), chunk k drawn on the CPU from seed + 7919·k."
+    step = chunk or max(n, 1)
+    gen = lambda k: torch.Generator().manual_seed(seed + 7919 * k)
+    return [torch.randn(min(step, n - j), nz, generator=gen(j // step)) for j in range(0, n, step)]
+
+
+def _to_range(x: torch.Tensor, out_range, dtype) -> torch.Tensor:
+    "G's output clipped to [−1, 1] on the CPU, mapped to `out_range` (uint8: [0, 1] × 255, rounded)."
+    if out_range is None:
+        return x
+    (lo, hi), x = out_range, x.cpu().clamp(-1, 1)
+    x = x if (lo, hi) == (-1, 1) else x.add(1).mul((hi - lo) / 2).add(lo)
+    return (x * 255).round().to(dtype) if dtype == torch.uint8 else x.to(dtype)
+
+# %% ../nbs/23_train.ipynb #c026s1
+@torch.no_grad()
+def sample_images(
+    G,  # generator G(z, y), or a `TrainResult` (its EMA G if it has one)
+    z: int | torch.Tensor,  # latents (n, nz), or how many to draw from `seed`
+    labels=None,  # one class index for all, or (n,) indices; None: unconditional G
+    seed: int = 0,  # seeds the latents when `z` is a number
+    batch: int = 64,  # images per forward pass
+    bn: str | None = 'eval',  # BN: 'eval' running stats, 'batch' each batch's own, None: G's mode
+    out_range=(0.0, 1.0),  # (lo, hi) the [−1, 1]-clipped output maps to; None: raw, G's device
+    dtype=torch.float32,  # torch.uint8 (out_range (0, 1)): × 255, rounded (¼ of the memory)
+    chunk: int | None = None,  # latents per chunk, chunk k drawn from seed + 7919·k; None: one
+) -> torch.Tensor:  # (n, C, H, W)
+    "Images from `G` for seeded (or given) latents and classes, in batches; G's mode and buffers are kept."
+    if isinstance(G, TrainResult):
+        G = G.G_ema if G.G_ema is not None else G.G
+    if bn not in ('eval', 'batch', None):
+        raise ValueError(f"sample_images: bn={bn!r}; expected 'eval', 'batch' or None")
+    if dtype == torch.uint8 and tuple(out_range or ()) != (0, 1):
+        raise ValueError(f"sample_images: dtype uint8 with out_range={out_range}; expected out_range (0, 1)")
+    dev, was = next(G.parameters()).device, G.training
+    zs = [z] if torch.is_tensor(z) else _latents(z, G.cfg.nz, seed, chunk)
+    ends = np.cumsum([0] + [len(c) for c in zs])
+    y = None if labels is None else torch.as_tensor(labels, dtype=torch.long).expand(int(ends[-1])).to(dev)
+    if bn is not None:
+        G.train(bn == 'batch')
+    try:
+        parts = [
+            _to_range(_forward(G, c.to(dev), None if y is None else y[a:b], batch), out_range, dtype)
+            for c, a, b in zip(zs, ends[:-1], ends[1:])
+        ]
+    finally:
+        G.train(was)
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=dtype)
 
 # %% ../nbs/23_train.ipynb #c027
 class _Log:
@@ -276,22 +319,6 @@ class _Log:
 def read_log(path: str | Path) -> list[dict]:
     "The rows of a run's `log.jsonl`."
     return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
-
-# %% ../nbs/23_train.ipynb #c024
-class NonFiniteLossError(RuntimeError):
-    "A loss became NaN/inf; the last good checkpoint is kept."
-
-
-@dataclass
-class TrainResult:
-    "What `train` returns."
-
-    G: nn.Module  # the generator
-    D: nn.Module  # the discriminator
-    G_ema: nn.Module | None  # EMA generator (None without `ema_kimg`)
-    out_dir: Path  # run folder (log.jsonl, checkpoints/, samples/)
-    state: dict  # counters at the end (images, step, g_iter, epoch, stage, alpha)
-    metrics: list = field(default_factory=list)  # [{'kimg', **metric_fn(...)}] at each checkpoint
 
 # %% ../nbs/23_train.ipynb #c025
 def _opt(cfg: TrainConfig, params, lr):
@@ -538,8 +565,8 @@ def _samples(self: Trainer):
         return
     images, kimg = self.st['images'], self.st['images'] / 1000
     y = None if self.data.labels is None else self.data.labels[self.fixed_idx]
-    fakes = sample_images(self._eval_G(), self.fixed_z, y)
-    atomic_write(self.out_dir / 'samples' / f"fakes{images:09d}.png", grid_png(fakes))
+    fakes = sample_images(self._eval_G(), self.fixed_z, y, bn=None, out_range=None)
+    atomic_write(self.out_dir / 'samples' / f"fakes{images:09d}.png", to_png(fakes, window=(-1, 1)))
     reals, _ = self._reals(self.fixed_idx)
     d_fake, d_real = diversity(fakes), diversity(reals)
     self.st['div_peak'] = max(self.st.get('div_peak', 0.0), d_fake)

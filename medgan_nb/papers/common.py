@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PROFILES', 'BRAIN_COUNTS', 'profiles_dir', 'read_profiles', 'load_profile', 'default_data_dir',
            'phantom_subjects_for', 'ensure_default_data', 'resolve_data_dir', 'dataset_name', 'train_or_load',
-           'generate', 'reuse_earlier_run', 'curves_figure', 'machine_reader_predictions', 'caption']
+           'reuse_earlier_run', 'curves_figure', 'caption']
 
 # %% ../../nbs/50_papers.common.ipynb #c002
 import math, os, shutil, time
@@ -212,35 +212,6 @@ def train_or_load(
     atomic_torch_save({'G': {k: v.cpu() for k, v in G.state_dict().items()}, 'info': info}, final)
     return dict(G=G.cpu().eval(), trained_now=True, **info)
 
-# %% ../../nbs/50_papers.common.ipynb #c027
-@torch.no_grad()
-def generate(
-    G,
-    n: int,  # generator and number of images
-    seed: int = 0,  # latent noise seed
-    batch: int = 64,  # images per forward pass
-    labels=None,  # conditional G: one class index for all, or (n,) indices; None: unconditional
-    bn: str = 'eval',  # 'eval': running BN statistics; 'batch': per-batch statistics, as in training
-    out_range: tuple = (0.0, 1.0),  # (lo, hi) the [−1, 1] output is mapped to, after clipping
-) -> torch.Tensor:  # (n, C, H, W) float32 in out_range
-    "`n` images from `G` for seeded noise (and classes), clipped to [−1, 1] and mapped to `out_range`."
-    from medgan_nb.train import sample_images
-
-    if bn not in ('eval', 'batch'):
-        raise ValueError(f"generate: bn={bn!r}; expected 'eval' or 'batch'")
-    g = torch.Generator().manual_seed(seed)
-    dev = next(G.parameters()).device
-    z = torch.randn(n, G.cfg.nz, generator=g).to(dev)
-    y = None if labels is None else torch.as_tensor(labels, dtype=torch.long).expand(n).to(dev)
-    was = G.training
-    G.train(bn == 'batch')
-    try:
-        x = sample_images(G, z, y, batch).cpu().clamp(-1, 1)
-    finally:
-        G.train(was)
-    lo, hi = out_range
-    return x if (lo, hi) == (-1, 1) else x.add(1).mul((hi - lo) / 2).add(lo)
-
 # %% ../../nbs/50_papers.common.ipynb #c030
 def reuse_earlier_run(
     src: str | Path,  # folder of the earlier run (outputs/<paper>/<run_id>)
@@ -307,31 +278,6 @@ def curves_figure(
         fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
     fig.tight_layout()
     return fig
-
-# %% ../../nbs/50_papers.common.ipynb #c036
-def machine_reader_predictions(
-    kit,  # a `medgan_nb.reader.study.Kit` ('single' design)
-    key: dict,  # its answer key (`load_key`)
-    folds: int = 5,
-    epochs: int = 20,
-    seed: int = 0,
-    device='cpu',  # C2ST settings
-) -> tuple:  # ({item_id: P(real)}, c2st result without per-item arrays)
-    "Per-item P(real) for a kit from a cross-fitted classifier two-sample test on the kit's items."
-    from medgan_nb.reader.stats import item_arrays
-    from medgan_nb.metrics.samples import c2st
-
-    if kit.design != 'single':
-        raise ValueError(
-            f"{kit.folder}: design {kit.design!r}; the C2ST machine reader answers 'single' kits"
-        )
-    arrs = item_arrays(kit)
-    ids = {o: [i for i in arrs if key[i]['origin'] == o] for o in ('real', 'synthetic')}
-    stack = lambda o: np.stack([np.stack(arrs[i]) for i in ids[o]]).astype(np.float32)
-    r = c2st(stack('real'), stack('synthetic'), folds=folds, epochs=epochs, seed=seed, device=device)
-    p_real = 1 - r['prob_fake']
-    preds = dict(zip(ids['real'] + ids['synthetic'], map(float, p_real)))
-    return preds, {k: v for k, v in r.items() if not isinstance(v, np.ndarray)}
 
 # %% ../../nbs/50_papers.common.ipynb #c039
 def caption(

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'READER_PANELS',
-           'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'fakes', 'class_fid_fn',
-           'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panels', 'reader_windows',
-           'reader_table', 'contrasts_figure', 'series_figure']
+           'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'class_fid_fn', 'best_checkpoints',
+           'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panels', 'reader_windows', 'reader_table',
+           'contrasts_figure', 'series_figure']
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c002
 import time
@@ -15,8 +15,8 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from ..metrics.fid import fid_features, fid_draws, fid_min
 from ..metrics.samples import nn_accuracy
-from ..reader.stats import responses_frame, score, accuracy_table
-from .common import generate
+from ..reader.stats import accuracy_table
+from ..train import sample_images
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c005
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default generator channels
@@ -114,17 +114,6 @@ def from_model_range(x, windows) -> np.ndarray:  # float32 N×C×H×W in scanner
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
     return ((x + 1) / 2 * (hi - lo) + lo).numpy()
 
-# %% ../../nbs/52_papers.haarburger2019.ipynb #c014
-def fakes(
-    G: torch.nn.Module,  # conditional generator G(z, y)
-    cls: int,  # class index (see `CLASSES`)
-    n: int,  # number of patches
-    seed: int = 0,  # seeds z
-    batch: int = 64,  # patches per forward pass
-) -> torch.Tensor:  # n×C×H×W in [−1, 1], on the CPU
-    "n patches of class `cls` from G in the model range (`papers.generate` with batch statistics)."
-    return generate(G, n, seed, batch, labels=cls, bn='batch', out_range=(-1, 1))
-
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c017
 def class_fid_fn(
     real_feats: dict,  # {class index: N×2048 real pool3 features}
@@ -141,13 +130,8 @@ def class_fid_fn(
     def fn(G, state):
         out, t0 = {}, time.perf_counter()
         for c, rf in real_feats.items():
-            ff = fid_features(
-                fakes(G, c, n * draws, seed + 1000 * c, batch),
-                fid_model,
-                window=(-1, 1),
-                channels=rgb,
-                batch_size=batch,
-            )
+            fk = sample_images(G, n * draws, c, seed + 1000 * c, batch, bn='batch', out_range=(-1, 1))
+            ff = fid_features(fk, fid_model, window=(-1, 1), channels=rgb, batch_size=batch)
             out[f'fid_{names[c]}'] = fid_draws(rf, ff, n=min(n, len(rf)), k=draws, seed=seed)['mean']
         return {**out, 'fid_s': time.perf_counter() - t0}
 
@@ -228,12 +212,9 @@ def reader_windows(image_window=(0.0, 1023.0), sub_window=(0.0, 1023.0)) -> list
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c029
 def reader_table(
-    kit,  # the `Kit` that was answered
-    key: dict,  # its answer key (`load_key`)
-    files,  # response logs (*.jsonl) or HTML exports (*.json), one per reader
+    scored: pd.DataFrame,  # answers to the kit, scored (`medgan_nb.reader.stats.score`)
 ) -> pd.DataFrame:  # reader (group), then % correct for real and each model
     "Table 3: percent of test items classified correctly, per reader group and image source."
-    scored = score(responses_frame(files, kit), key, kit)
     acc = (
         accuracy_table(scored, rows='group', cols='source').reset_index().rename(columns={'group': 'reader'})
     )

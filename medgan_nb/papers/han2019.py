@@ -7,7 +7,7 @@ __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACT
            'split_sets', 'load_critic', 'critic_scores', 'classical_transform', 'classical_da', 'assemble',
            'imagenet_weights_file', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig', 'predict_proba',
            'epoch_indices', 'recalibrate_bn', 'val_loss', 'train_classifier', 'train_or_load_classifier',
-           'binary_metrics', 'bootstrap_ci', 'vtt_table', 'generate_u8', 'scaled_perplexity']
+           'binary_metrics', 'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
 import copy, math, time
@@ -89,7 +89,7 @@ def load_critic(
 @torch.no_grad()
 def critic_scores(
     D: nn.Module,  # critic (eval mode)
-    images,  # (N, 1, H, W) float in [0, 1] (as `papers.generate` returns) or uint8
+    images,  # (N, 1, H, W) float in [0, 1] (as `train.sample_images` gives) or uint8
     batch: int = 64,
 ) -> np.ndarray:  # (N,) scores, higher = judged more real
     "The critic's score of each image."
@@ -455,18 +455,6 @@ def vtt_table(
     return pd.DataFrame(rows)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c045
-def generate_u8(G, n: int, seed: int = 0, chunk: int = 4096) -> torch.Tensor:  # uint8 (n, C, H, W)
-    "`n` images from `G` (as `papers.generate`, seeded per chunk), stored as uint8 to bound memory."
-    from medgan_nb.papers.common import generate
-
-    parts = [generate(G, min(chunk, n - j), seed=seed + 7919 * (j // chunk)) for j in range(0, n, chunk)]
-    return (
-        torch.cat([(p * 255).round().to(torch.uint8) for p in parts])
-        if parts
-        else torch.zeros(0, dtype=torch.uint8)
-    )
-
-
 def scaled_perplexity(
     n_per_category: int, paper_n: int = 300, paper_perplexity: float = 100.0, floor: float = 5.0
 ) -> float:

@@ -5,15 +5,12 @@
 # %% auto #0
 __all__ = ['MOMENTS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_TABLE3_NOTE', 'PAPER_TABLE4', 'PAPER_ARTEFACTS',
            'PAPER_READER', 'PAPER_STRATA', 'triangle_frame', 'triangle_matrix', 'overlap_1d', 'overlap_table',
-           'moment_classifier', 'machine_panel', 'moment_outlier_scores', 'collapse_check', 'kit_synthetic',
-           'view_rows']
+           'moment_outlier_scores', 'collapse_check', 'kit_synthetic', 'view_rows']
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c002
-from pathlib import Path
 import numpy as np, pandas as pd, torch
 from scipy import stats
-from ..metrics.moments import MOMENT_NAMES, image_moments, pair_overlap
-from ..reader.stats import _c2st_predictions, item_arrays, machine_reader_log
+from ..metrics.moments import MOMENT_NAMES, pair_overlap
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c005
 MOMENTS = ('M1', 'M2', 'M3', 'M4', 'M5')  # the paper's names for MOMENT_NAMES (mean … hyperskewness)
@@ -141,54 +138,6 @@ def overlap_table(real_m, fake_m) -> pd.DataFrame:  # a, b, overlap: 15 rows (5 
     return pd.DataFrame(
         [dict(a=MOMENTS[i], b=MOMENTS[j], overlap=ovl(i, j)) for i in range(5) for j in range(i, 5)]
     )
-
-# %% ../../nbs/53_papers.korkinof2021.ipynb #c015
-def moment_classifier(
-    real,
-    fake,  # N1 / N2 images (N×1×H×W or N×H×W) in [0, 1]
-    folds: int = 5,  # cross-fitting folds
-    seed: int = 0,  # fold assignment
-    **_,  # other c2st arguments (epochs, device) are ignored
-) -> dict:  # prob_fake (real first, then fake), accuracy
-    "Out-of-fold P(synthetic) of a logistic regression on the five pixel moments (signed log scale)."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    sq = lambda a: np.asarray(a, np.float64).reshape(len(a), *np.shape(a)[-2:])
-    m = image_moments(np.concatenate([sq(real), sq(fake)]))
-    x = np.nan_to_num(np.sign(m) * np.log1p(np.abs(m)))
-    y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
-    cv = StratifiedKFold(min(folds, len(real), len(fake)), shuffle=True, random_state=seed)
-    p = cross_val_predict(
-        make_pipeline(StandardScaler(), LogisticRegression()), x, y, cv=cv, method='predict_proba'
-    )[:, 1]
-    return dict(prob_fake=p, accuracy=float(((p > 0.5) == y).mean()))
-
-# %% ../../nbs/53_papers.korkinof2021.ipynb #c017
-def machine_panel(
-    kit,
-    key: dict,  # a '2afc' kit and its answer key
-    folder,  # where the readers' logs go (`<folder>/<name>_NN.jsonl`)
-    n_readers: int,  # machine readers (each answers `kit.items_per_reader` pairs)
-    name: str = 'C2ST',  # the classifier's name: readers are 'machine reader (<name> NN)'
-    classifier=None,  # c2st-like callable(real, fake, **kw) -> {'prob_fake'}; default metrics.samples.c2st
-    **kw,  # classifier arguments (folds, epochs, seed, device)
-) -> tuple:  # (log paths, {item_id: P(left is real)})
-    "Answer a 2AFC kit with `n_readers` machine readers sharing one cross-fitted classifier."
-    if kit.design != '2afc':
-        raise ValueError(f"{kit.folder}: design {kit.design!r}; machine_panel answers '2afc' kits")
-    if classifier is None:
-        from medgan_nb.metrics.samples import c2st as classifier
-    preds, _ = _c2st_predictions(kit, key, item_arrays(kit), lambda r, s: classifier(r, s, **kw))
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [
-        machine_reader_log(kit, preds, folder / f"{name.lower()}_{i:02d}.jsonl", f"{name} {i:02d}")
-        for i in range(1, n_readers + 1)
-    ]
-    return paths, preds
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c020
 def moment_outlier_scores(

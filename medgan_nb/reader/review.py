@@ -6,14 +6,15 @@
 __all__ = ['ReviewLog', 'auto_review', 'load_review', 'review_rates', 'ReviewApp', 'review_widget']
 
 # %% ../../nbs/44_reader.review.ipynb #c003
-import io, json, math
+import json, math
 from pathlib import Path
 import numpy as np, pandas as pd
 import ipywidgets as widgets
 from fastcore.basics import patch
 from ipywidgets import HBox, VBox, Button, Label, HTML, Layout, ToggleButton
 from ..core import atomic_write
-from .study import to_png, utc_now
+from ..figures import to_png
+from .study import utc_now
 
 # %% ../../nbs/44_reader.review.ipynb #c006
 class ReviewLog:
@@ -235,7 +236,7 @@ def _cell(self: ReviewApp, k: int):
         layout=Layout(width=f'{self.width}px'),
     )
     t.observe(lambda ch, i=i: self.log.flag(i, ch['new']) or self._update_status(), names='value')
-    png = to_png(np.asarray(self.images[k], dtype=np.float32), io.BytesIO(), self.window).getvalue()
+    png = to_png(np.asarray(self.images[k], dtype=np.float32), window=self.window)
     return VBox([widgets.Image(value=png, format='png', layout=Layout(width=f'{self.width}px')), t])
 
 

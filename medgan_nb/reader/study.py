@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['ORIGIN', 'PAIR', 'KIT_FORMAT', 'KEY_FORMAT', 'RESPONSES_FORMAT', 'READER_TYPES', 'CONFIDENCE', 'Question',
-           'finding_question', 'to_png', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'ResponseError', 'utc_now',
+           'finding_question', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'ResponseError', 'utc_now',
            'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export', 'load_responses']
 
 # %% ../../nbs/40_reader.study.ipynb #c003
@@ -12,9 +12,9 @@ import json, os, shutil, hashlib, datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
-from PIL import Image
 from fastcore.basics import patch
 from ..core import atomic_write
+from ..figures import to_png
 
 # %% ../../nbs/40_reader.study.ipynb #c006
 def _shortcut_keys(choices):
@@ -56,22 +56,6 @@ def finding_question(
 ) -> Question:  # the second question of a `single` kit (Han 2019)
     "The optional second question of a `single` kit, answered from the image content."
     return Question('finding', prompt, tuple(choices))
-
-# %% ../../nbs/40_reader.study.ipynb #c010
-def to_png(
-    img,  # 2-D array (H, W) of intensities
-    path,  # where to write the PNG (a path, or a binary file object such as `io.BytesIO`)
-    window=(0.0, 1.0),  # (lo, hi): lo maps to black, hi to white, values outside are clipped
-):  # the written path (or the file object)
-    "Save a 2-D array as an 8-bit grayscale PNG through a fixed intensity window."
-    arr, (lo, hi) = np.asarray(img, dtype=np.float64), window
-    if arr.ndim != 2:
-        raise ValueError(f"{path}: an image panel must be 2-D (H, W), got shape {arr.shape}")
-    if not hi > lo:
-        raise ValueError(f"{path}: window {window} must have hi > lo")
-    u8 = np.round(np.clip((arr - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
-    Image.fromarray(u8).save(path, format='PNG')
-    return Path(path) if isinstance(path, (str, Path)) else path
 
 # %% ../../nbs/40_reader.study.ipynb #c013
 def _panels(img, where):
