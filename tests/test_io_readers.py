@@ -78,11 +78,11 @@ def _dcm_tail_corrupt(p):
     "pydicom parses nothing (only warns) when the encapsulated pixel data has no delimiter."
     write_dicom_mg(p, PX, 'CC', 'L', compress=True); b = bytearray(p.read_bytes()); b[-300:] = b'\xff' * 300; p.write_bytes(bytes(b))
 def _dcm_rle_corrupt(p):
-    "RLE header of the first fragment claims 9 segments instead of 2."
+    "RLE header of the first fragment puts its second segment past the fragment's end (no decoder can read it)."
     write_dicom_mg(p, PX, 'CC', 'L', compress=True); b = bytearray(p.read_bytes())
     item = b.find(b'\xfe\xff\x00\xe0', b.find(b'\xe0\x7f\x10\x00') + 12)   # basic offset table item
     frag = b.find(b'\xfe\xff\x00\xe0', item + 8)                             # first fragment item
-    b[frag + 8:frag + 12] = (9).to_bytes(4, 'little'); p.write_bytes(bytes(b))
+    b[frag + 16:frag + 20] = (10 ** 6).to_bytes(4, 'little'); p.write_bytes(bytes(b))   # header: count, offset 1, offset 2
 
 CASES = [
     (read_nifti, 'x.nii.gz', _empty, 'empty file'), (read_nifti, 'x.nii.gz', _garbage, 'unreadable NIfTI header'),
@@ -115,3 +115,85 @@ def test_written_dicom_readable_by_gdcm(tmp_path, photometric, compress):
     tags = {k: r.GetMetaData(k).strip() for k in ('0008|0060', '0018|5101', '0020|0062', '0028|0004', '0010|0020', '0028|1050')}
     assert tags == {'0008|0060': 'MG', '0018|5101': 'MLO', '0020|0062': 'R', '0028|0004': photometric,
                     '0010|0020': 'P7', '0028|1050': '1000'}
+
+
+# ---- compressed transfer syntaxes: pydicom's own test files (pydicom-data), decoded with the pylibjpeg plugins ----
+import re, warnings
+from pydicom.data import get_testdata_file, get_testdata_files
+
+BROKEN = {'JPEG-lossy.dcm': 'non-conformant JPEG (pydicom ships JPGExtended.dcm as its fixed version)',
+          'JPEG2000-embedded-sequence-delimiter.dcm': '4 bytes of the J2K stream replaced by a sequence delimiter',
+          'emri_small_jpeg_2k_lossless_too_short.dcm': 'truncated file'}
+
+def _compressed():
+    "(name, transfer syntax) of every pydicom-data file with compressed pixel data."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        out = {}
+        for f in get_testdata_files('*'):
+            try: ds = pydicom.dcmread(f, stop_before_pixels=True)
+            except Exception: continue
+            ts = getattr(getattr(ds, 'file_meta', None), 'TransferSyntaxUID', None)
+            if ts is not None and ts.is_compressed:
+                out[Path(f).name] = ts.name
+    return out
+
+COMPRESSED = _compressed()
+
+def test_every_compressed_transfer_syntax_is_there():
+    "The files below cover every compressed syntax the issue names (plus JPEG Baseline)."
+    want = {'JPEG Baseline (Process 1)', 'JPEG Extended (Process 2 and 4)', 'RLE Lossless',
+            'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
+            'JPEG-LS Lossless Image Compression', 'JPEG-LS Lossy (Near-Lossless) Image Compression',
+            'JPEG 2000 Image Compression (Lossless Only)', 'JPEG 2000 Image Compression'}
+    assert want <= set(COMPRESSED.values()), want - set(COMPRESSED.values())
+
+@pytest.mark.filterwarnings('ignore')
+@pytest.mark.parametrize('name', sorted(n for n in COMPRESSED if n not in BROKEN))
+def test_pydicom_decodes_compressed(name):
+    "Every valid compressed file of pydicom-data decodes (colour ones too, at pydicom's level)."
+    ds = pydicom.dcmread(get_testdata_file(name))
+    if 'PixelData' not in ds: pytest.skip(f"{name}: no pixel data")
+    arr = ds.pixel_array
+    assert arr.size == int(ds.get('NumberOfFrames', 1) or 1) * ds.Rows * ds.Columns * ds.SamplesPerPixel
+
+TWINS = [('MR_small_RLE.dcm', 'MR_small.dcm'), ('MR_small_jp2klossless.dcm', 'MR_small.dcm'),
+         ('MR_small_jpeg_ls_lossless.dcm', 'MR_small.dcm'), ('693_J2KR.dcm', '693_UNCR.dcm'), ('693_J2KI.dcm', '693_UNCI.dcm'),
+         ('MR2_J2KR.dcm', 'MR2_UNCR.dcm'), ('MR2_J2KI.dcm', 'MR2_UNCI.dcm'), ('RG1_J2KR.dcm', 'RG1_UNCR.dcm'),
+         ('RG3_J2KR.dcm', 'RG3_UNCR.dcm'), ('JPEG2000.dcm', 'JPEG2000_UNC.dcm'), ('rtdose_rle_1frame.dcm', 'rtdose_1frame.dcm')]
+
+@pytest.mark.filterwarnings('ignore')
+@pytest.mark.parametrize('compressed,plain', TWINS, ids=[t[0] for t in TWINS])
+def test_read_dicom_compressed_equals_uncompressed_twin(compressed, plain):
+    "read_dicom on a compressed file returns exactly what it returns on the uncompressed copy (the lossy J2KI twins hold the decoded values)."
+    a, meta = read_dicom(get_testdata_file(compressed))
+    b, _ = read_dicom(get_testdata_file(plain))
+    assert meta['transfer_syntax'] == COMPRESSED[compressed]
+    np.testing.assert_array_equal(a, b)
+
+@pytest.mark.filterwarnings('ignore')
+@pytest.mark.parametrize('name', ['JPEG-LL.dcm', 'JPGLosslessP14SV1_1s_1f_8b.dcm', 'JPGExtended.dcm', 'JPEGLSNearLossless_08.dcm',
+                                  'JPEGLSNearLossless_16.dcm', 'J2K_pixelrep_mismatch.dcm', 'RG3_J2KI.dcm', 'RG1_J2KI.dcm'])
+def test_read_dicom_compressed_without_twin(name):
+    arr, meta = read_dicom(get_testdata_file(name), voi='minmax')
+    assert arr.dtype == np.float32 and arr.min() == 0 and arr.max() == 1 and meta['transfer_syntax'] == COMPRESSED[name]
+
+def test_lossy_jpeg_extended_close_to_lossless():
+    "JPGExtended.dcm and JPEG-LL.dcm are the same NM scan (WG04 NM1), lossy 12-bit JPEG and lossless JPEG."
+    a = pydicom.dcmread(get_testdata_file('JPGExtended.dcm')).pixel_array.astype(float)
+    b = pydicom.dcmread(get_testdata_file('JPEG-LL.dcm')).pixel_array.astype(float)
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.98 and np.abs(a - b).mean() < 0.02 * (b.max() - b.min())
+
+@pytest.mark.filterwarnings('ignore')
+@pytest.mark.parametrize('name', ['JPEG-lossy.dcm', 'JPEG2000-embedded-sequence-delimiter.dcm'])
+def test_broken_compressed_names_file_and_syntax(name):
+    path = get_testdata_file(name)
+    with pytest.raises(DataError) as e: read_dicom(path)
+    assert str(e.value).startswith(f"{path}: pixel data missing or undecodable (transfer syntax {COMPRESSED[name]}; "), str(e.value)
+
+@pytest.mark.filterwarnings('ignore')
+@pytest.mark.parametrize('name,problem', [('SC_rgb_jpeg.dcm', 'SamplesPerPixel=3 (RGB), expected grayscale'),
+                                          ('OBXXXX1A_rle.dcm', 'PhotometricInterpretation PALETTE COLOR, expected MONOCHROME1')])
+def test_colour_refused(name, problem):
+    path = get_testdata_file(name)
+    with pytest.raises(DataError, match=re.escape(f"{path}: {problem}")): read_dicom(path)

@@ -75,41 +75,38 @@ def cached(
 def han2018_data(
     root,  # BraTS folder
     cache_dir=None,  # cache root (None: no cache)
-    grades=('HGG',),  # the paper uses the 220 HGG patients
+    grades=('HGG',),  # the paper uses the 220 HGG patients; 'all': every case, graded or not
     max_cases: int = None,  # first cases only
+    label_scheme: str = 'auto',  # label codes on disk (`medgan_nb.data.io.find_brats`)
     **kw,  # `han2018_slices` arguments (sizes, first, last, aspect, sequences)
 ) -> tuple:  # (SliceSet, status)
     "Han 2018 data set (cached)."
     from medgan_nb.data.prep.brain import iter_brats, han2018_slices
 
     skipped = []
-    params = dict(paper='han2018', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **kw)
-    return cached(
-        cache_dir,
-        'han2018',
-        params,
-        root,
-        lambda: han2018_slices(iter_brats(root, max_cases, grades, skipped), **kw),
-        skipped,
+    scheme = (
+        {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)
+    )  # the default keeps its cache key
+    params = dict(
+        paper='han2018', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **scheme, **kw
     )
+    build = lambda: han2018_slices(iter_brats(root, max_cases, grades, skipped, label_scheme), **kw)
+    return cached(cache_dir, 'han2018', params, root, build, skipped)
 
 
 def han2019_data(
-    root, cache_dir=None, grades=('HGG',), max_cases: int = None, **kw
+    root, cache_dir=None, grades=('HGG',), max_cases: int = None, label_scheme: str = 'auto', **kw
 ) -> tuple:  # (SliceSet, status)
     "Han 2019 data set (cached); `kw` go to `han2019_slices` (seed, first, last, side, discard thresholds)."
     from medgan_nb.data.prep.brain import iter_brats, han2019_slices
 
     skipped = []
-    params = dict(paper='han2019', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **kw)
-    return cached(
-        cache_dir,
-        'han2019',
-        params,
-        root,
-        lambda: han2019_slices(iter_brats(root, max_cases, grades, skipped), **kw),
-        skipped,
+    scheme = {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)
+    params = dict(
+        paper='han2019', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **scheme, **kw
     )
+    build = lambda: han2019_slices(iter_brats(root, max_cases, grades, skipped, label_scheme), **kw)
+    return cached(cache_dir, 'han2019', params, root, build, skipped)
 
 
 def korkinof2021_data(folder, cache_dir=None, **kw) -> tuple:  # (MammoSet, status)

@@ -17,10 +17,11 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 from ..core import tqdm
 
 # %% auto #0
-__all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'SEQUENCES', 'BRATS_LABELS', 'DataError', 'check_file', 'check_finite',
-           'write_nifti', 'read_nifti', 'read_mha', 'write_mha', 'read_image', 'mammo_view', 'read_dicom',
-           'write_dicom_mg', 'MammogramRef', 'find_mammograms', 'BrainCase', 'CaseRef', 'detect_brats_layout',
-           'find_brats', 'brats_case_ref', 'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
+__all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'MAMMO_LAYOUTS', 'SEQUENCES', 'BRATS_LABELS', 'LABEL_SCHEMES', 'DataError',
+           'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'read_mha', 'write_mha', 'read_image',
+           'mammo_view', 'read_dicom', 'write_dicom_mg', 'MammogramRef', 'find_mammograms', 'detect_mammo_layout',
+           'find_mammo_dataset', 'BrainCase', 'CaseRef', 'detect_brats_layout', 'find_brats', 'brats_case_ref',
+           'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
 
 # %% ../../nbs/01_data.io.ipynb #c007
 class DataError(ValueError):
@@ -302,17 +303,28 @@ def _pixels(ds: Dataset, path) -> np.ndarray:
         raise DataError(
             f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), expected grayscale (1)"
         )
+    photometric = str(ds.get('PhotometricInterpretation', 'MONOCHROME2'))
+    if photometric not in ('MONOCHROME1', 'MONOCHROME2'):
+        raise DataError(
+            f"{path}: PhotometricInterpretation {photometric}, expected MONOCHROME1 or MONOCHROME2 (grayscale)"
+        )
     try:
         return ds.pixel_array
     except Exception as e:
         ts = getattr(ds.file_meta, 'TransferSyntaxUID', None)
+        hint = (
+            '; install the pylibjpeg plugins this package depends on: pylibjpeg, pylibjpeg-libjpeg, '
+            'pylibjpeg-openjpeg, pylibjpeg-rle'
+            if 'missing dependencies' in str(e)
+            else ''
+        )
         raise DataError(
-            f"{path}: pixel data missing or undecodable (transfer syntax {getattr(ts, 'name', ts)}; {_short(e)})"
+            f"{path}: pixel data missing or undecodable (transfer syntax {getattr(ts, 'name', ts)}; {_short(e)}{hint})"
         ) from e
 
 # %% ../../nbs/01_data.io.ipynb #c032
 def read_dicom(
-    path,  # grayscale DICOM file (uncompressed, RLE, or what installed pydicom plugins decode)
+    path,  # grayscale DICOM file, uncompressed or compressed (RLE, JPEG, JPEG-LS, JPEG 2000)
     voi: str = 'auto',  # 'auto' (VOI LUT, else window, else bits), 'bits' or 'minmax'
 ) -> tuple:  # (float32 array in [0, 1], 1 = white; meta)
     "Read a grayscale DICOM as (float32 in [0, 1] after modality LUT, VOI and MONOCHROME1 inversion, meta)."
@@ -416,8 +428,15 @@ class MammogramRef:
     shape: tuple  # (rows, columns)
     modality: str  # Modality tag
     series_description: str = ''  # Series Description tag
-    view_source: str | None = None  # the tag the view was taken from
-    laterality_source: str | None = None  # the tag the laterality was taken from
+    view_source: str | None = None  # the tag (or table, or file name) the view was taken from
+    laterality_source: str | None = None  # the tag (or table, or file name) the laterality was taken from
+    dataset: str = (
+        ''  # layout it was found in by `find_mammo_dataset` ('cbis-ddsm', 'vindr', 'inbreast', 'dicom')
+    )
+    study_id: str = ''  # the exam it belongs to (CBIS-DDSM subject folder, VinDr study, INbreast image id)
+    labels: dict = field(
+        default_factory=dict
+    )  # its table's findings: pathology, BI-RADS, density, split, ...
 
 # %% ../../nbs/01_data.io.ipynb #c048
 _DERIVED = ('ROI MASK', 'CROPPED')  # CBIS-DDSM series descriptions of derived images
@@ -464,14 +483,328 @@ def find_mammograms(
             skipped.append((str(path), str(e)))
     return refs, skipped
 
+# %% ../../nbs/01_data.io.ipynb #c051b
+MAMMO_LAYOUTS = (
+    'cbis-ddsm',
+    'vindr',
+    'inbreast',
+    'dicom',
+)  # known to `find_mammo_dataset`; 'dicom': tags only
+_CBIS_RE = re.compile(
+    r'(?P<kind>Mass|Calc)-(?P<split>Training|Test)_(?P<patient>P_\d+)_'
+    r'(?P<side>LEFT|RIGHT)_(?P<view>CC|MLO)',
+    re.I,
+)
+_INBREAST_RE = re.compile(
+    r'(?P<image>\d+)_(?P<patient>[0-9a-f]+)_MG_(?P<side>[LR])_(?P<view>CC|MLO|ML)_ANON\.dcm', re.I
+)
+
+
+def _first_file(root: Path, pattern: str):
+    "The first file under `root` (sorted) whose name matches `pattern`, or None."
+    return next(iter(sorted(p for p in root.rglob(pattern) if p.is_file())), None)
+
+
+def _mammo_layouts(root: Path) -> list:
+    "The public layouts whose tables or names appear under `root`."
+    near = [p for p in (*root.glob('*'), *root.glob('*/*')) if p.is_dir()]
+    cbis = lambda: (
+        _first_file(root, '*case_description*.csv') or any(_CBIS_RE.fullmatch(p.name) for p in near)
+    )
+    vindr = lambda: (
+        _first_file(root, 'breast-level_annotations.csv')
+        or any(p.parent.parent.name == 'images' for p in root.rglob('*.dicom'))
+    )
+    inbreast = lambda: (
+        _first_file(root, 'INbreast.csv')
+        or _first_file(root, 'INbreast.xls')
+        or any(_INBREAST_RE.fullmatch(p.name) for p in root.rglob('*_ANON.dcm'))
+    )
+    return [name for name, hit in (('cbis-ddsm', cbis), ('vindr', vindr), ('inbreast', inbreast)) if hit()]
+
+
+def detect_mammo_layout(
+    root,  # mammogram data set folder
+) -> str:  # one of `MAMMO_LAYOUTS`
+    "Which public mammogram layout `root` holds, by its tables or names; 'dicom' for any other folder of DICOMs."
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: mammogram folder not found")
+    found = _mammo_layouts(root)
+    if len(found) > 1:
+        raise DataError(
+            f"{root}: several mammogram layouts found ({', '.join(found)}); point at one or pass layout="
+        )
+    return found[0] if found else 'dicom'
+
+# %% ../../nbs/01_data.io.ipynb #c051c
+def _table_rows(path: Path, delimiter: str = ',') -> list:
+    "(line number, row) of a CSV table, keys and values stripped (INbreast pads its fields with blanks)."
+    with open(path, newline='', encoding='utf-8-sig') as fh:
+        rows = list(csv.DictReader(fh, delimiter=delimiter))
+    strip = lambda r: {(k or '').strip(): (v or '').strip() for k, v in r.items()}
+    return [(i, strip(r)) for i, r in enumerate(rows, start=2)]
+
+
+def _field(path: Path, line: int, row: dict, name: str, allowed: tuple) -> str:
+    "The upper-cased value of `name` in a table row, or a `DataError` naming table, line, field and value."
+    value = row.get(name, '').upper()
+    if value not in allowed:
+        raise DataError(f"{path}: line {line}: {name} {value!r}, expected one of {allowed}")
+    return value
+
+
+_PATHOLOGY_RANK = ('MALIGNANT', 'BENIGN', 'BENIGN_WITHOUT_CALLBACK')  # CBIS-DDSM pathologies, worst first
+_CBIS_KEEP = ('abnormality id', 'abnormality type', 'pathology', 'assessment', 'subtlety')
+
+
+def _cbis_row(path: Path, line: int, row: dict) -> tuple:
+    "(subject match, 'L'|'R', view) of one case description row, or a `DataError` naming what is wrong."
+    m = _CBIS_RE.fullmatch(row.get('image file path', '').split('/')[0])
+    if not m:
+        raise DataError(
+            f"{path}: line {line}: image file path {row.get('image file path')!r}, expected "
+            "<Mass|Calc>-<Training|Test>_P_<id>_<LEFT|RIGHT>_<CC|MLO>/..."
+        )
+    side = _field(path, line, row, 'left or right breast', ('LEFT', 'RIGHT'))
+    return m, side[0], _field(path, line, row, 'image view', ('CC', 'MLO'))
+
+
+def _cbis_table(root: Path, skipped: list) -> dict:
+    "{subject folder: record} from CBIS-DDSM's case description tables (one row per abnormality)."
+    recs = {}
+    for path in sorted(root.rglob('*case_description*.csv')):
+        for line, row in _table_rows(path):
+            try:
+                m, side, view = _cbis_row(path, line, row)
+            except DataError as e:
+                skipped.append((f"{path.name}:{line}", str(e)))
+                continue
+            labels = dict(
+                split=m['split'].lower(),
+                density=row.get('breast_density', row.get('breast density', '')),
+                abnormalities=[],
+            )
+            rec = recs.setdefault(
+                m[0],
+                dict(
+                    view=view,
+                    laterality=side,
+                    patient_id=m['patient'].upper(),
+                    study_id=m[0],
+                    source=path.name,
+                    labels=labels,
+                ),
+            )
+            rec['labels']['abnormalities'].append({k: row.get(k, '') for k in _CBIS_KEEP})
+    for rec in recs.values():
+        found = [a['pathology'].upper() for a in rec['labels']['abnormalities']]
+        rec['labels']['pathology'] = next(
+            (p for p in _PATHOLOGY_RANK if p in found), found[0] if found else ''
+        )
+    return recs
+
+# %% ../../nbs/01_data.io.ipynb #c051d
+def _box(row: dict) -> tuple | None:
+    "(xmin, ymin, xmax, ymax) of a VinDr finding, or None when the row has no box."
+    try:
+        return tuple(float(row[k]) for k in ('xmin', 'ymin', 'xmax', 'ymax'))
+    except (KeyError, ValueError):
+        return None
+
+
+def _vindr_table(root: Path, skipped: list) -> dict:
+    "{image_id: record} from VinDr-Mammo's breast-level_annotations.csv, with finding_annotations.csv's findings."
+    path, recs = _first_file(root, 'breast-level_annotations.csv'), {}
+    for line, row in _table_rows(path) if path else []:
+        try:
+            side, view = (
+                _field(path, line, row, 'laterality', ('L', 'R')),
+                _field(path, line, row, 'view_position', MG_VIEWS),
+            )
+        except DataError as e:
+            skipped.append((f"{path.name}:{line}", str(e)))
+            continue
+        labels = dict(
+            split=row.get('split', ''),
+            birads=row.get('breast_birads', ''),
+            density=row.get('breast_density', ''),
+            findings=[],
+        )
+        study = row.get('study_id', '')
+        recs[row['image_id']] = dict(
+            view=view, laterality=side, patient_id=study, study_id=study, source=path.name, labels=labels
+        )
+    fpath = _first_file(root, 'finding_annotations.csv')
+    for line, row in _table_rows(fpath) if fpath and recs else []:
+        if row.get('image_id') not in recs or 'No Finding' in row.get('finding_categories', ''):
+            continue
+        finding = dict(
+            categories=row.get('finding_categories', ''), birads=row.get('finding_birads', ''), box=_box(row)
+        )
+        recs[row['image_id']]['labels']['findings'].append(finding)
+    return recs
+
+
+def _inbreast_table(root: Path, skipped: list) -> dict:
+    "{image id: record} from INbreast.csv (semicolon-separated; its Patient ID column reads 'removed')."
+    path, recs = _first_file(root, 'INbreast.csv'), {}
+    if path is None and (xls := _first_file(root, 'INbreast.xls')):
+        skipped.append(
+            (
+                xls.name,
+                f"{xls}: Excel table not read (the release's INbreast.csv holds the same rows); "
+                "view and laterality come from the DICOM tags and file names",
+            )
+        )
+    for line, row in _table_rows(path, ';') if path else []:
+        try:
+            side, view = (
+                _field(path, line, row, 'Laterality', ('L', 'R')),
+                _field(path, line, row, 'View', ('CC', 'MLO')),
+            )
+        except DataError as e:
+            skipped.append((f"{path.name}:{line}", str(e)))
+            continue
+        image = row.get('File Name', '')
+        recs[image] = dict(
+            view=view,
+            laterality=side,
+            study_id=image,
+            source=path.name,
+            labels=dict(density=row.get('ACR', ''), birads=row.get('Bi-Rads', '')),
+        )
+    return recs
+
+# %% ../../nbs/01_data.io.ipynb #c051e
+def _name_facts(layout: str, ref: MammogramRef, root: Path) -> tuple:
+    "(table key, what the file or folder name says) of one file."
+    if layout == 'cbis-ddsm':
+        subject = next((p for p in ref.path.relative_to(root).parts if _CBIS_RE.fullmatch(p)), ref.patient_id)
+        m = _CBIS_RE.fullmatch(subject)
+        if not m:
+            return subject, dict(source='folder name')
+        return subject, dict(
+            view=m['view'].upper(),
+            laterality=m['side'][0].upper(),
+            patient_id=m['patient'].upper(),
+            study_id=m[0],
+            labels=dict(split=m['split'].lower()),
+            source='folder name',
+        )
+    if layout == 'vindr':
+        study = ref.path.parent.name
+        return ref.path.stem, dict(patient_id=study, study_id=study, source='folder name')
+    if layout == 'inbreast':
+        m = _INBREAST_RE.fullmatch(ref.path.name)
+        if not m:
+            return ref.path.name.split('_')[0], dict(source='file name')
+        view = 'MLO' if m['view'].upper() == 'ML' else m['view'].upper()  # INbreast names MLO files '_ML_'
+        return m['image'], dict(
+            view=view,
+            laterality=m['side'].upper(),
+            patient_id=m['patient'],
+            study_id=m['image'],
+            source='file name',
+        )
+    return ref.path.name, dict(source='tags')
+
+
+_TAGS = ('ViewPosition', 'ViewCodeSequence', 'ImageLaterality', 'Laterality')  # `mammo_view`'s real tags
+
+
+def _apply_record(ref: MammogramRef, rec: dict, table: bool) -> str | None:
+    "Put a table row (or the name's facts, filling gaps only) into `ref`; the reason if it contradicts a DICOM tag."
+    for name in ('view', 'laterality'):
+        new, old, src = rec.get(name), getattr(ref, name), getattr(ref, f'{name}_source')
+        if not new:
+            continue
+        if old and old != new and src in _TAGS:
+            return f"{ref.path}: {name} {old!r} in its {src} tag but {new!r} in {rec['source']}"
+        if table or not old:
+            setattr(ref, name, new)
+            setattr(ref, f'{name}_source', rec['source'])
+    ref.patient_id, ref.study_id = rec.get('patient_id') or ref.patient_id, rec.get('study_id', '')
+    ref.labels = rec.get('labels', {})
+    return None
+
+# %% ../../nbs/01_data.io.ipynb #c051f
+_MAMMO_TABLES = {'cbis-ddsm': _cbis_table, 'vindr': _vindr_table, 'inbreast': _inbreast_table}
+
+
+def find_mammo_dataset(
+    root,  # CBIS-DDSM, VinDr-Mammo or INbreast folder (or any folder of mammogram DICOMs)
+    layout: str = 'auto',  # 'auto' or one of `MAMMO_LAYOUTS`
+    include_derived: bool = False,  # keep CBIS-DDSM 'ROI mask' and 'cropped' series
+) -> tuple:  # (list of MammogramRef, list of (file or table line, reason) skipped)
+    "Mammograms of a public data set: view, side, patient and labels from its tables, else tags, else names."
+    root = Path(root)
+    layout = detect_mammo_layout(root) if layout == 'auto' else layout
+    if layout not in MAMMO_LAYOUTS:
+        raise ValueError(f"layout={layout!r}: expected 'auto' or one of {', '.join(MAMMO_LAYOUTS)}")
+    refs, skipped = find_mammograms(root, include_derived=include_derived)
+    recs = _MAMMO_TABLES[layout](root, skipped) if layout in _MAMMO_TABLES else {}
+    out = []
+    for ref in refs:
+        key, facts = _name_facts(layout, ref, root)
+        rec = (
+            facts
+            if key not in recs
+            else {**facts, **recs[key], 'labels': {**facts.get('labels', {}), **recs[key]['labels']}}
+        )
+        ref.dataset = layout
+        why = _apply_record(ref, rec, key in recs)
+        if why:
+            skipped.append((str(ref.path), why))
+        else:
+            out.append(ref)
+    found = {_name_facts(layout, r, root)[0] for r in refs}
+    skipped += [
+        (k, f"{r['source']}: {k} is listed but no DICOM file of it was found under {root}")
+        for k, r in recs.items()
+        if k not in found
+    ]
+    return out, skipped
+
 # %% ../../nbs/01_data.io.ipynb #c053
 SEQUENCES = ('T1', 'T1c', 'T2', 'FLAIR')  # sequence names of every BrainCase
-BRATS_LABELS = (0, 1, 2, 4)  # 0 background, 1 necrosis/non-enhancing, 2 oedema, 4 enhancing
+BRATS_LABELS = (0, 1, 2, 4)  # 0 background, 1 necrotic/non-enhancing tumour core, 2 oedema, 4 enhancing
+
+_B23 = {
+    0: ('background', 0),
+    1: ('NCR/NETC: necrotic or non-enhancing tumour core', 1),
+    2: ('ED/SNFH: oedema, non-enhancing FLAIR hyperintensity', 2),
+    3: ('ET: enhancing tumour', 4),
+}
+LABEL_SCHEMES = {  # scheme -> {label value on disk: (what it marks, value in BRATS_LABELS)}
+    'vsd': {
+        0: ('background', 0),
+        1: ('necrosis', 1),
+        2: ('oedema', 2),
+        3: ('non-enhancing tumour', 1),
+        4: ('enhancing tumour', 4),
+    },
+    'brats2017': {
+        0: ('background', 0),
+        1: ('NCR/NET: necrotic and non-enhancing tumour core', 1),
+        2: ('ED: oedema', 2),
+        4: ('ET: enhancing tumour', 4),
+    },
+    'brats2023': _B23,
+    'gli2024': {**_B23, 4: ('RC: resection cavity, not tumour', 0)},
+    'ped2024': {
+        0: ('background', 0),
+        1: ('ET: enhancing tumour', 4),
+        2: ('NET: non-enhancing tumour', 1),
+        3: ('CC: cystic component', 1),
+        4: ('ED: oedema', 2),
+    },
+}
 
 
 @dataclass
 class BrainCase:
-    "One brain MRI case: four co-registered sequences and a BraTS label map, all RAS (x, y, z)."
+    "One brain MRI case: four co-registered sequences and a label map in `BRATS_LABELS`, all RAS (x, y, z)."
 
     case_id: str  # case folder name (or image file stem for MSD)
     grade: str | None  # 'HGG', 'LGG' or None when unknown
@@ -480,8 +813,10 @@ class BrainCase:
         np.ndarray | None
     )  # uint8 (x, y, z) with values in `BRATS_LABELS`; None for cases without a label map
     paths: dict  # sequence name or 'label' -> file read
-    layout: str = ''  # 'vsd', 'nifti' or 'msd'
+    layout: str = ''  # 'vsd', 'nifti', 'brats2023' or 'msd'
     spacing: tuple = (1.0, 1.0, 1.0)  # voxel size in mm
+    label_scheme: str = ''  # the codes on disk: a name in `LABEL_SCHEMES`, or 'msd' (from dataset.json)
+    label_map: dict = field(default_factory=dict)  # label value on disk -> value in `label`
 
     @property
     def shape(self) -> tuple:
@@ -493,12 +828,29 @@ class CaseRef:
     "Where one case's files are: found by `find_brats`, read by `load_brats_case`."
 
     case_id: str  # case name
-    layout: str  # 'vsd', 'nifti' or 'msd'
+    layout: str  # 'vsd', 'nifti', 'brats2023' or 'msd'
     grade: str | None  # 'HGG', 'LGG' or None
     paths: dict  # sequence name (or 'image' for 4-D MSD files) and 'label' -> file
     channels: dict | None = None  # MSD only: sequence name -> channel index of the 4-D image
     label_map: dict = field(default_factory=dict)  # label value on disk -> BraTS label (others unchanged)
     allowed_labels: tuple = BRATS_LABELS  # label values the files may contain
+    label_scheme: str = 'brats2017'  # a name in `LABEL_SCHEMES`, or 'msd'
+
+# %% ../../nbs/01_data.io.ipynb #c053a
+def _scheme_ref(case_id: str, layout: str, grade, paths: dict, scheme: str) -> CaseRef:
+    "`CaseRef` whose label map and allowed values come from `LABEL_SCHEMES[scheme]`."
+    if scheme not in LABEL_SCHEMES:
+        raise ValueError(f"label_scheme={scheme!r}: expected 'auto' or one of {', '.join(LABEL_SCHEMES)}")
+    codes = LABEL_SCHEMES[scheme]
+    return CaseRef(
+        case_id,
+        layout,
+        grade,
+        paths,
+        label_map={k: v[1] for k, v in codes.items()},
+        allowed_labels=tuple(codes),
+        label_scheme=scheme,
+    )
 
 # %% ../../nbs/01_data.io.ipynb #c054
 def _grade(case_dir: Path, root: Path) -> str | None:
@@ -522,34 +874,43 @@ def _name_mapping_grades(root: Path) -> dict:
 
 # %% ../../nbs/01_data.io.ipynb #c055
 _NII_KEYS = {'t1': 'T1', 't1ce': 'T1c', 't2': 'T2', 'flair': 'FLAIR', 'seg': 'label'}
-_NII_RE = re.compile(r'.+_(t1|t1ce|t2|flair|seg)\.nii(\.gz)?', re.I)
+_NII_RE = re.compile(r'.+_(?P<seq>t1|t1ce|t2|flair|seg)\.nii(\.gz)?', re.I)
 
 
-def _nifti_case(case_dir: Path, grade, require_label: bool = True) -> CaseRef:
-    "`CaseRef` of a BraTS 2017-2021 case folder, or a `DataError` naming what is missing."
-    found = {}
+def _files_case(case_dir: Path, pattern, keys: dict, example: str, require_label: bool) -> tuple:
+    "({key: file}, regex matches) of a one-file-per-sequence case folder; a `DataError` names what is missing."
+    found, matches = {}, []
     for p in sorted(case_dir.iterdir()):
-        m = _NII_RE.fullmatch(p.name)
+        m = pattern.fullmatch(p.name)
         if not m or p.name.startswith('.'):
             continue
-        key = _NII_KEYS[m.group(1).lower()]
+        key = keys[m['seq'].lower()]
         if key in found:
             raise DataError(f"{case_dir}: two files for {key}: {found[key].name} and {p.name}")
-        found[key] = p
+        found[key], matches = p, matches + [m]
     for key in SEQUENCES + (('label',) if require_label else ()):
-        if key not in found:
-            what = 'label map' if key == 'label' else f"sequence {key}"
-            raise DataError(
-                f"{case_dir}: missing {what} (expected <case>_{dict(map(reversed, _NII_KEYS.items()))[key]}.nii.gz)"
-            )
-    return CaseRef(case_dir.name, 'nifti', grade, found)
+        if key in found:
+            continue
+        what = 'label map' if key == 'label' else f"sequence {key}"
+        other = sorted(p.name for p in case_dir.iterdir() if '.nii' in p.name and p not in found.values())
+        seen = f"; other NIfTI files here: {', '.join(other)}" if other else ''
+        name = example.format(dict(map(reversed, keys.items()))[key])
+        raise DataError(f"{case_dir}: missing {what} (expected {name}{seen})")
+    return found, matches
+
+
+def _nifti_case(case_dir: Path, grade, require_label: bool = True, label_scheme: str = 'auto') -> CaseRef:
+    "`CaseRef` of a BraTS 2017-2021 case folder, or a `DataError` naming what is missing."
+    found, _ = _files_case(case_dir, _NII_RE, _NII_KEYS, '<case>_{}.nii.gz', require_label)
+    scheme = 'brats2017' if label_scheme == 'auto' else label_scheme
+    return _scheme_ref(case_dir.name, 'nifti', grade, found, scheme)
 
 # %% ../../nbs/01_data.io.ipynb #c056
 _VSD_RE = re.compile(r'\.(?:MR_(T1c|T1|T2|Flair)|(OT))\.', re.I)
 _VSD_KEYS = {'t1': 'T1', 't1c': 'T1c', 't2': 'T2', 'flair': 'FLAIR'}
 
 
-def _vsd_case(case_dir: Path, grade, require_label: bool = True) -> CaseRef:
+def _vsd_case(case_dir: Path, grade, require_label: bool = True, label_scheme: str = 'auto') -> CaseRef:
     "`CaseRef` of a BraTS 2015/2016 VSD case folder, or a `DataError` naming what is missing."
     found = {}
     for d in sorted(p for p in case_dir.iterdir() if p.is_dir()):
@@ -573,7 +934,35 @@ def _vsd_case(case_dir: Path, grade, require_label: bool = True) -> CaseRef:
                 else f"sequence {key} (VSD.Brain.XX.O.MR_{key.replace('FLAIR', 'Flair')}.<id>)"
             )
             raise DataError(f"{case_dir}: missing {what}")
-    return CaseRef(case_dir.name, 'vsd', grade, found, label_map={3: 1}, allowed_labels=(0, 1, 2, 3, 4))
+    return _scheme_ref(case_dir.name, 'vsd', grade, found, 'vsd' if label_scheme == 'auto' else label_scheme)
+
+# %% ../../nbs/01_data.io.ipynb #c056b
+_B23_KEYS = {'t1n': 'T1', 't1c': 'T1c', 't2w': 'T2', 't2f': 'FLAIR', 'seg': 'label'}
+_B23_RE = re.compile(r'BraTS-(?P<challenge>[A-Za-z]+)-\d+-\d+-(?P<seq>t1n|t1c|t2w|t2f|seg)\.nii(\.gz)?', re.I)
+_CHALLENGE_SCHEMES = {'GLI': 'gli2024', 'PED': None}  # None: ambiguous; every other prefix: 'brats2023'
+
+
+def _ped_ambiguous(where) -> DataError:
+    "The error for BraTS-PED files read without an explicit label scheme."
+    return DataError(
+        f"{where}: BraTS-PED label codes changed in 2024 under the same file names "
+        "(2023: 1 NCR, 2 ED, 3 ET; 2024 and later: 1 ET, 2 NET, 3 CC, 4 ED); pass "
+        "label_scheme='brats2023' for the 2023 release or label_scheme='ped2024' for 2024 and later"
+    )
+
+
+def _b23_case(case_dir: Path, grade, require_label: bool = True, label_scheme: str = 'auto') -> CaseRef:
+    "`CaseRef` of a BraTS 2023-2025 case folder, or a `DataError` naming what is missing."
+    found, matches = _files_case(case_dir, _B23_RE, _B23_KEYS, '<case>-{}.nii.gz', require_label)
+    challenges = sorted({m['challenge'].upper() for m in matches})
+    if len(challenges) > 1:
+        raise DataError(
+            f"{case_dir}: files of several challenges ({', '.join(challenges)}); expected one case"
+        )
+    scheme = _CHALLENGE_SCHEMES.get(challenges[0], 'brats2023') if label_scheme == 'auto' else label_scheme
+    if scheme is None:
+        raise _ped_ambiguous(case_dir)
+    return _scheme_ref(case_dir.name, 'brats2023', grade, found, scheme)
 
 # %% ../../nbs/01_data.io.ipynb #c058
 _MSD_CHANNELS = {
@@ -654,6 +1043,7 @@ def _msd_cases(task_dir: Path, require_label: bool = True) -> tuple:
                 channels=channels,
                 label_map=label_map,
                 allowed_labels=(0, 1, 2, 3),
+                label_scheme='msd',
             )
         )
     return refs, skipped
@@ -676,58 +1066,95 @@ def _vsd_dirs(root: Path) -> list:
     return sorted({p.parent for p in root.rglob('VSD.Brain*') if p.is_dir() and _VSD_RE.search(p.name + '.')})
 
 
+def _named_dirs(root: Path, pattern) -> list:
+    "Case folders holding NIfTI files whose names `pattern` matches."
+    files = (p for p in root.rglob('*.nii*') if not p.name.startswith('.'))
+    return sorted({p.parent for p in files if pattern.fullmatch(p.name)})
+
+
 def _nifti_dirs(root: Path) -> list:
     "Case folders holding <case>_{t1,t1ce,t2,flair,seg}.nii[.gz] files."
-    return sorted(
-        {p.parent for p in root.rglob('*.nii*') if _NII_RE.fullmatch(p.name) and not p.name.startswith('.')}
-    )
+    return _named_dirs(root, _NII_RE)
+
+
+def _b23_dirs(root: Path) -> list:
+    "Case folders holding BraTS-<challenge>-<id>-<tp>-{t1n,t1c,t2w,t2f,seg}.nii[.gz] files."
+    return _named_dirs(root, _B23_RE)
 
 # %% ../../nbs/01_data.io.ipynb #c061
+_LAYOUTS = ('vsd', 'nifti', 'brats2023', 'msd')
+
+
 def detect_brats_layout(
     root,  # data set folder
-) -> str:  # 'vsd', 'nifti' or 'msd'
-    "Which brain layout `root` holds: 'vsd', 'nifti' or 'msd'; a `DataError` when none or several."
+) -> str:  # 'vsd', 'nifti', 'brats2023' or 'msd'
+    "Which brain layout `root` holds (one of `_LAYOUTS`); a `DataError` when none or several."
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found")
-    found = [
-        name for name, fn in (('msd', _msd_dirs), ('vsd', _vsd_dirs), ('nifti', _nifti_dirs)) if fn(root)
-    ]
+    finders = (('msd', _msd_dirs), ('vsd', _vsd_dirs), ('nifti', _nifti_dirs), ('brats2023', _b23_dirs))
+    found = [name for name, fn in finders if fn(root)]
     if len(found) == 1:
         return found[0]
     if not found:
         raise DataError(
-            f"{root}: no brain data set found (looked for VSD.Brain*.MR_* folders, "
-            "<case>_flair.nii.gz files, and an MSD dataset.json with imagesTr/)"
+            f"{root}: no brain data set found (looked for VSD.Brain*.MR_* folders of BraTS "
+            "2015/2016, <case>_flair.nii.gz files of BraTS 2017-2021, "
+            "BraTS-<challenge>-<id>-<tp>-t2f.nii.gz files of BraTS 2023-2025, "
+            "and an MSD dataset.json with imagesTr/)"
         )
     raise DataError(
         f"{root}: several layouts found ({', '.join(found)}); point at one of them or pass layout="
     )
 
 # %% ../../nbs/01_data.io.ipynb #c062
+def _check_ped(root: Path, dirs: list) -> None:
+    "A `DataError` when BraTS-PED cases are read without an explicit label scheme."
+    is_ped = lambda p: (m := _B23_RE.fullmatch(p.name)) is not None and m['challenge'].upper() == 'PED'
+    peds = [d.name for d in dirs if any(is_ped(p) for p in d.iterdir())]
+    if peds:
+        raise _ped_ambiguous(f"{root} ({len(peds)} BraTS-PED cases, e.g. {peds[0]})")
+
+
 def find_brats(
     root,  # data set folder
-    layout: str = 'auto',  # 'auto', 'vsd', 'nifti' or 'msd'
+    layout: str = 'auto',  # 'auto', 'vsd', 'nifti', 'brats2023' or 'msd'
     require_label: bool = True,  # skip cases without a label map
+    label_scheme: str = 'auto',  # 'auto' (by layout, challenge) or a name in `LABEL_SCHEMES` (not MSD)
 ) -> tuple:  # (list of CaseRef, list of (case, reason) skipped)
-    "Cases of a BraTS 2015-2021 or MSD Task01 folder: (list of `CaseRef`, list of (case, reason) skipped)."
+    "Cases of a BraTS 2015-2025 or MSD Task01 folder: (list of `CaseRef`, list of (case, reason) skipped)."
     root = Path(root)
+    if label_scheme != 'auto' and label_scheme not in LABEL_SCHEMES:
+        raise ValueError(
+            f"label_scheme={label_scheme!r}: expected 'auto' or one of {', '.join(LABEL_SCHEMES)}"
+        )
     layout = detect_brats_layout(root) if layout == 'auto' else layout
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout={layout!r}: expected 'auto' or one of {', '.join(_LAYOUTS)}")
     if layout == 'msd':
+        if label_scheme != 'auto':
+            raise ValueError(
+                f"label_scheme={label_scheme!r}: MSD labels are named in dataset.json; expected 'auto'"
+            )
         refs, skipped = [], []
         for d in _msd_dirs(root):
             r, s = _msd_cases(d, require_label)
             refs += r
             skipped += s
         return refs, skipped
-    if layout not in ('vsd', 'nifti'):
-        raise ValueError(f"layout={layout!r}: expected 'auto', 'vsd', 'nifti' or 'msd'")
-    make, dirs = (_vsd_case, _vsd_dirs(root)) if layout == 'vsd' else (_nifti_case, _nifti_dirs(root))
+    make, list_dirs = {
+        'vsd': (_vsd_case, _vsd_dirs),
+        'nifti': (_nifti_case, _nifti_dirs),
+        'brats2023': (_b23_case, _b23_dirs),
+    }[layout]
+    dirs = list_dirs(root)
+    if layout == 'brats2023' and label_scheme == 'auto':
+        _check_ped(root, dirs)
     grades = _name_mapping_grades(root) if layout == 'nifti' else {}
     refs, skipped = [], []
     for d in dirs:
         try:
-            refs.append(make(d, _grade(d, root) or grades.get(d.name), require_label))
+            refs.append(make(d, _grade(d, root) or grades.get(d.name), require_label, label_scheme))
         except DataError as e:
             skipped.append((d.name, str(e)))
     return refs, skipped
@@ -736,14 +1163,17 @@ def find_brats(
 def brats_case_ref(
     case_dir,  # one case folder
     require_label: bool = True,  # a missing label map is an error
+    label_scheme: str = 'auto',  # 'auto' or a name in `LABEL_SCHEMES`
 ) -> CaseRef:
-    "`CaseRef` of a single BraTS case folder (VSD or NIfTI layout), grade from its parent folder."
+    "`CaseRef` of a single BraTS case folder (VSD, 2017-2021 or 2023+ naming), grade from its parent folder."
     case_dir = Path(case_dir)
     if not case_dir.is_dir():
         raise DataError(f"{case_dir}: case folder not found")
     grade = case_dir.parent.name.upper() if case_dir.parent.name.upper() in ('HGG', 'LGG') else None
     vsd = any(_VSD_RE.search(p.name + '.') for p in case_dir.iterdir() if p.is_dir())
-    return (_vsd_case if vsd else _nifti_case)(case_dir, grade, require_label)
+    b23 = any(_B23_RE.fullmatch(p.name) for p in case_dir.iterdir())
+    make = _vsd_case if vsd else _b23_case if b23 else _nifti_case
+    return make(case_dir, grade, require_label, label_scheme)
 
 # %% ../../nbs/01_data.io.ipynb #c064
 def _check_grid(metas: dict, ref: CaseRef) -> None:
@@ -802,10 +1232,11 @@ def remap_labels(
 # %% ../../nbs/01_data.io.ipynb #c067
 def load_brats_case(
     ref,  # a CaseRef from `find_brats`, or a case folder
+    label_scheme: str = 'auto',  # for a case folder: 'auto' or a name in `LABEL_SCHEMES`
 ) -> BrainCase:
     "Read one case (a `CaseRef` or a case folder) into a validated `BrainCase`."
     if not isinstance(ref, CaseRef):
-        ref = brats_case_ref(ref)
+        ref = brats_case_ref(ref, label_scheme=label_scheme)
     images, metas = _read_sequences(ref)
     _check_grid(metas, ref)
     label = None
@@ -826,7 +1257,18 @@ def load_brats_case(
             **{k: v for k, v in ref.paths.items() if k == 'label'},
         }
     )
-    return BrainCase(ref.case_id, ref.grade, images, label, paths, ref.layout, metas['T1']['spacing'])
+    coding = {int(v): int(ref.label_map.get(v, v)) for v in ref.allowed_labels}
+    return BrainCase(
+        ref.case_id,
+        ref.grade,
+        images,
+        label,
+        paths,
+        ref.layout,
+        metas['T1']['spacing'],
+        ref.label_scheme,
+        coding,
+    )
 
 # %% ../../nbs/01_data.io.ipynb #c068
 def iter_brats_cases(
@@ -847,10 +1289,11 @@ def iter_brats_cases(
 def load_brats(
     root,  # data set folder
     max_cases: int | None = None,  # read at most this many cases (in discovery order)
-    layout: str = 'auto',  # 'auto', 'vsd', 'nifti' or 'msd'
+    layout: str = 'auto',  # 'auto', 'vsd', 'nifti', 'brats2023' or 'msd'
     require_label: bool = True,  # skip cases without a label map
     progress: bool = True,  # show a progress bar
+    label_scheme: str = 'auto',  # 'auto' or a name in `LABEL_SCHEMES` (see `find_brats`)
 ) -> tuple:  # (list of BrainCase, list of (case, reason) skipped)
     "Find and read the cases under `root`, reporting the ones that fail instead of stopping."
-    refs, skipped = find_brats(root, layout, require_label)
+    refs, skipped = find_brats(root, layout, require_label, label_scheme)
     return list(iter_brats_cases(refs[:max_cases], skipped, progress)), skipped

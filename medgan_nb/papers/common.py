@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['PROFILES', 'BRAIN_COUNTS', 'profiles_dir', 'read_profiles', 'load_profile', 'default_data_dir',
-           'phantom_subjects_for', 'ensure_default_data', 'resolve_data_dir', 'dataset_name', 'train_or_load',
-           'reuse_earlier_run', 'curves_figure', 'caption']
+           'phantom_subjects_for', 'ensure_default_data', 'resolve_data_dir', 'dataset_name', 'brain_grades',
+           'train_or_load', 'reuse_earlier_run', 'curves_figure', 'caption']
 
 # %% ../../nbs/50_papers.common.ipynb #c002
 import math, os, shutil, time
@@ -163,6 +163,20 @@ def dataset_name(
         if kind == 'embedded default'
         else f"user data (folder '{Path(folder).name}')"
     )
+
+# %% ../../nbs/50_papers.common.ipynb #c020b
+def brain_grades(
+    grades,  # the profile's `grades` after overrides: a list such as ['HGG'], or 'all'
+    paper=('HGG',),  # the paper's grades, named in the note
+) -> tuple:  # (tuple of grades, or None for every case; note appended to the data set's name)
+    "The `grades` parameter as `medgan_nb.data.prep.brain.iter_brats` takes it (None for its `ALL_GRADES`), and the caption note."
+    if grades == 'all':
+        return None, f", every case whatever its grade (grades='all'; the paper: {'/'.join(paper)} only)"
+    if isinstance(grades, str) or not grades or not all(isinstance(g, str) for g in grades):
+        raise ValueError(
+            f"grades={grades!r}: expected a list of tumour grades such as ['HGG'], or 'all' for every case"
+        )
+    return tuple(grades), ''
 
 # %% ../../nbs/50_papers.common.ipynb #c022
 def train_or_load(
