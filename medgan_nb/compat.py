@@ -37,7 +37,7 @@ def _op_exists(name):
 
 # %% ../nbs/00a_compat.ipynb #c005
 def ensure_torchvision():
-    "Import torchvision, declaring its missing op schemas first only if the plain import fails; returns the module."
+    "Import and return torchvision; if the plain import fails, declare its missing op schemas and retry."
     try:
         return importlib.import_module("torchvision")
     except RuntimeError as e:

@@ -9,7 +9,8 @@ __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'ENV_PACKAGES', 'RUN_SUBDIRS'
            'environment_info', 'RunFinishedError', 'new_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
-import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, secrets, subprocess, sys, tempfile
+import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, secrets
+import subprocess, sys, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,7 +42,7 @@ def package_root() -> Path:
 def find_settings(
     start: Path | None = None,  # folder to search upwards from (default: cwd)
 ) -> Path | None:  # the nearest settings.ini, or None
-    "Find `settings.ini`: `$MEDGAN_SETTINGS`, else the nearest one from `start` upwards, else the package's repo."
+    "Find `settings.ini`: `$MEDGAN_SETTINGS`, else the nearest from `start` upwards, else the package's repo."
     if os.environ.get('MEDGAN_SETTINGS'):
         return Path(os.environ['MEDGAN_SETTINGS'])
     start = Path(start or Path.cwd()).resolve()
@@ -435,7 +436,8 @@ def start_run(
             )
         if not resume:
             raise FileExistsError(
-                f"{run.dir} exists and is unfinished; pass resume=True to continue it, or choose another run_id."
+                f"{run.dir} exists and is unfinished; pass resume=True to continue it, "
+                "or choose another run_id."
             )
         old = (
             yaml.safe_load((run.dir / 'config.yaml').read_text())

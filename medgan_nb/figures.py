@@ -67,8 +67,7 @@ def _as_images(images) -> np.ndarray:
 def image_grid(
     images,  # N×H×W array/tensor (or N×C×H×W, C = 1 or 3), or a list of H×W images
     ncols: int = 8,  # columns
-    window: tuple
-    | None = None,  # (low, high) display window for all panels; None: 0.5/99.5 percentiles of all
+    window: tuple | None = None,  # (low, high) window for all panels; None: 0.5/99.5 percentiles of all
     titles: list | None = None,  # one title per image
     cell: float = 1.4,  # inches per panel
     suptitle: str | None = None,  # title over the grid
@@ -158,7 +157,7 @@ def paper_table(
     caption: str,  # names data set, profile and seed
     digits: int = 3,  # decimals in the Markdown rendering
 ) -> pd.DataFrame:  # keys, then `<col> (paper)` and `<col> (ours)` for every value column
-    "Join our results with the paper's so each value column appears as a (paper, ours) pair; caption in `.attrs`."
+    "Join our results with the paper's, each value column as a (paper, ours) pair; caption in `.attrs`."
     missing = [k for k in keys if k not in ours.columns or k not in paper.columns]
     if missing:
         raise KeyError(f"paper_table: key column(s) {missing} missing from ours or paper")

@@ -210,7 +210,7 @@ def _toy_notebook(path: Path, body: str):
 
 # %% ../nbs/90_reproduce.ipynb #c022
 def print_summary(state: dict, file=None):
-    "A plain summary: one line per paper with status, wall time and where its outputs are (to `file`, default stdout)."
+    "A plain summary to `file` (default stdout): a line per paper with status, wall time and outputs folder."
     file = file or sys.stdout  # looked up at call time, so redirected or captured stdout gets it
     print(f"medgan-reproduce, profile {state['profile']}:", file=file)
     for k, v in state['papers'].items():
@@ -231,7 +231,7 @@ def print_summary(state: dict, file=None):
 
 # %% ../nbs/90_reproduce.ipynb #c023
 def main(argv: list | None = None) -> int:
-    "Command line: `medgan-reproduce --profile quick --papers all -p key=value --params-file f.yaml --data-dir DIR`."
+    "CLI: `medgan-reproduce --profile quick --papers all -p key=value --params-file f.yaml --data-dir DIR`."
     ap = argparse.ArgumentParser(prog='medgan-reproduce', description=main.__doc__)
     ap.add_argument(
         '--profile',
@@ -244,7 +244,8 @@ def main(argv: list | None = None) -> int:
     ap.add_argument(
         '--data-dir',
         default=None,
-        help=f"folder with {', '.join(sorted(set(DATA_SUBFOLDERS.values())))} subfolders (user data); default: the embedded default data",
+        help=f"folder with {', '.join(sorted(set(DATA_SUBFOLDERS.values())))} subfolders (user data); "
+        "default: the embedded default data",
     )
     ap.add_argument(
         '-p', '--param', action='append', default=[], help='parameter override key=value (YAML value)'
@@ -258,7 +259,8 @@ def main(argv: list | None = None) -> int:
     nbs = paper_notebooks()
     if not nbs:
         print(
-            f"medgan-reproduce: no paper notebooks in {package_root() / 'nbs' / 'papers'} yet; nothing to run."
+            f"medgan-reproduce: no paper notebooks in {package_root() / 'nbs' / 'papers'} yet; "
+            "nothing to run."
         )
         return 0
     ov, skip = parse_overrides(a.param, a.params_file), {}

@@ -41,9 +41,7 @@ class TrainConfig:
     seed: int = 0  # seeds the weights, the data order and all noise
     deterministic: bool = False  # deterministic kernels (CPU resume test; slower on GPU)
     amp: bool = True  # bf16 autocast where `bf16_supported` (no loss scaling needed for bf16)
-    channels_last: bool | None = (
-        None  # channels_last format for nets and batches; None = on CUDA only (see above)
-    )
+    channels_last: bool | None = None  # channels_last for nets and batches; None = on CUDA only (see above)
     compile: bool = False  # torch.compile the forward passes
     phase_kimg: float = 600.0  # progressive: images per stable phase
     fade_kimg: float = 600.0  # progressive: images per fade-in
@@ -126,8 +124,8 @@ class ImageData:
         labels=None,  # class labels (N,), or None
         *,
         seed: int = 0,  # seeds the order of every epoch
-        device='cpu',
-    ):  # where the images are kept
+        device='cpu',  # where the images are kept
+    ):
         images = torch.as_tensor(images)
         if images.ndim != 4:
             raise ValueError(f"ImageData: images have shape {tuple(images.shape)}; expected (N, C, H, W)")

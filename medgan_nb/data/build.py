@@ -20,7 +20,9 @@ FOLDERS = {
     'mammo': 'mammo_phantom',
     'breast': 'breast_dce_phantom',
 }  # part -> folder in data_dir
-PROFILE_SIZES = {  # part -> generator arguments per profile (mammo shapes as korkinof2021.yaml's phantom_shape); paper brain: 291 subjects hold ≥ 220 HGG (Han 2018/2019 use 220 HGG patients)
+# part -> generator arguments per profile (mammo shapes as korkinof2021.yaml's phantom_shape);
+# paper brain: 291 subjects hold ≥ 220 HGG (Han 2018/2019 use 220 HGG patients)
+PROFILE_SIZES = {
     'smoke': {
         'brain': dict(n=4),
         'mammo': dict(n_patients=2, shape=(200, 160)),
@@ -112,7 +114,8 @@ def build_part(
         )
     if folder.exists() and any(folder.iterdir()) and not (folder / 'manifest.json').exists():
         raise DataError(
-            f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; expected an empty or generated folder (move it, or set another data_dir)"
+            f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; "
+            "expected an empty or generated folder (move it, or set another data_dir)"
         )
     tmp = folder.with_name(f'.{folder.name}.building')
     if tmp.exists():

@@ -118,7 +118,7 @@ def korkinof2021_data(folder, cache_dir=None, **kw) -> tuple:  # (MammoSet, stat
 
 
 def haarburger2019_data(root, cache_dir=None, max_cases: int = None, **kw) -> tuple:  # (PatchSet, status)
-    "Haarburger 2019 data set (cached); `kw` go to `haarburger2019_patches` (grid, size, clear, channels, healthy_per_patient, seed)."
+    "Haarburger 2019 data set (cached); `kw` (grid, size, channels, seed...) go to `haarburger2019_patches`."
     from medgan_nb.data.prep.breast import iter_breast_dce, haarburger2019_patches
 
     skipped = []

@@ -40,7 +40,8 @@ def brain_gallery(
         window=(0, 1),
         titles=titles,
         suptitle='Brain MRI phantoms (BraTS layout)',
-        caption=f'{Path(root).name}: axial slice through the tumour; each image scaled by its 99.5th percentile; seg: 1 necrosis, 2 oedema, 4 enhancing',
+        caption=f'{Path(root).name}: axial slice through the tumour; '
+        'each image scaled by its 99.5th percentile; seg: 1 necrosis, 2 oedema, 4 enhancing',
     )
 
 # %% ../../nbs/18_data.gallery.ipynb #c005
@@ -67,7 +68,8 @@ def mammo_gallery(
         window=(0, 1),
         titles=titles,
         suptitle='Mammograms: phantoms (top) and real CBIS-DDSM (bottom)',
-        caption='default windowing of each DICOM (VOI window, MONOCHROME1 inverted), aspect-preserving resize',
+        caption='default windowing of each DICOM (VOI window, MONOCHROME1 inverted), '
+        'aspect-preserving resize',
     )
 
 # %% ../../nbs/18_data.gallery.ipynb #c006
@@ -100,7 +102,8 @@ def breast_gallery(
         window=(0, 1),
         titles=titles,
         suptitle='Breast DCE-MRI phantoms',
-        caption=f'{Path(root).name}: axial slice through a lesion; T1 series on one shared scale; Sub = T1post1 − T1pre (×2)',
+        caption=f'{Path(root).name}: axial slice through a lesion; T1 series on one shared scale; '
+        'Sub = T1post1 − T1pre (×2)',
     )
 
 # %% ../../nbs/18_data.gallery.ipynb #c007

@@ -25,7 +25,7 @@ __all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'MAMMO_LAYOUTS', 'SEQUENCES', 'BRA
 
 # %% ../../nbs/01_data.io.ipynb #c007
 class DataError(ValueError):
-    "A data file is missing, unreadable or inconsistent; the message starts with the file and names the problem."
+    "A data file is missing, unreadable or inconsistent; the message names the file first, then the problem."
 
 
 def _short(e: Exception, n: int = 200) -> str:
@@ -134,7 +134,7 @@ _LPS2RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 def read_mha(
     path,  # .mha file, or .mhd header with its pixel file
 ) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
-    "Read a MetaImage (.mha/.mhd) as (float32 array in canonical RAS (x, y, z) order, meta), like `read_nifti`."
+    "Read a MetaImage (.mha/.mhd) like `read_nifti`: (float32 array in canonical RAS (x, y, z) order, meta)."
     path = check_file(path, 'MetaImage')
     rdr = sitk.ImageFileReader()
     rdr.SetFileName(str(path))
@@ -301,12 +301,14 @@ def _pixels(ds: Dataset, path) -> np.ndarray:
         )
     if int(ds.get('SamplesPerPixel', 1)) != 1:
         raise DataError(
-            f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), expected grayscale (1)"
+            f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), "
+            "expected grayscale (1)"
         )
     photometric = str(ds.get('PhotometricInterpretation', 'MONOCHROME2'))
     if photometric not in ('MONOCHROME1', 'MONOCHROME2'):
         raise DataError(
-            f"{path}: PhotometricInterpretation {photometric}, expected MONOCHROME1 or MONOCHROME2 (grayscale)"
+            f"{path}: PhotometricInterpretation {photometric}, "
+            "expected MONOCHROME1 or MONOCHROME2 (grayscale)"
         )
     try:
         return ds.pixel_array
@@ -319,7 +321,8 @@ def _pixels(ds: Dataset, path) -> np.ndarray:
             else ''
         )
         raise DataError(
-            f"{path}: pixel data missing or undecodable (transfer syntax {getattr(ts, 'name', ts)}; {_short(e)}{hint})"
+            f"{path}: pixel data missing or undecodable "
+            f"(transfer syntax {getattr(ts, 'name', ts)}; {_short(e)}{hint})"
         ) from e
 
 # %% ../../nbs/01_data.io.ipynb #c032
@@ -392,7 +395,8 @@ def write_dicom_mg(
     pixels = np.asarray(pixels_uint16)
     if pixels.dtype != np.uint16 or pixels.ndim != 2:
         raise ValueError(
-            f"write_dicom_mg: pixels_uint16 has dtype {pixels.dtype} and shape {pixels.shape}, expected 2-D uint16"
+            f"write_dicom_mg: pixels_uint16 has dtype {pixels.dtype} and shape {pixels.shape}, "
+            "expected 2-D uint16"
         )
     if view not in MG_VIEWS:
         raise ValueError(f"write_dicom_mg: view={view!r}, expected one of {MG_VIEWS}")
@@ -447,7 +451,8 @@ def _mammo_ref(path: Path, modality: str | None, include_derived: bool) -> Mammo
     ds = _read_dicom_header(path, stop_before_pixels=True)
     if 'Rows' not in ds or 'Columns' not in ds:
         raise DataError(
-            f"{path}: not an image DICOM (no Rows/Columns; SOP class {getattr(ds.get('SOPClassUID'), 'name', None)})"
+            f"{path}: not an image DICOM "
+            f"(no Rows/Columns; SOP class {getattr(ds.get('SOPClassUID'), 'name', None)})"
         )
     if modality and str(ds.get('Modality', '')) != modality:
         raise DataError(f"{path}: Modality {ds.get('Modality')!r}, expected {modality!r}")
@@ -470,7 +475,7 @@ def find_mammograms(
     modality: str | None = 'MG',  # Modality to keep; None keeps every image DICOM
     include_derived: bool = False,  # keep CBIS-DDSM 'ROI mask' and 'cropped' series
 ) -> tuple:  # (list of MammogramRef, list of (file, reason) skipped)
-    "Mammogram DICOMs under `folder` (headers only): (list of `MammogramRef`, list of (file, reason) skipped)."
+    "Mammogram DICOMs under `folder`, headers only: (list of `MammogramRef`, list of (file, reason) skipped)."
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"{folder}: mammogram folder not found")
@@ -526,7 +531,7 @@ def _mammo_layouts(root: Path) -> list:
 def detect_mammo_layout(
     root,  # mammogram data set folder
 ) -> str:  # one of `MAMMO_LAYOUTS`
-    "Which public mammogram layout `root` holds, by its tables or names; 'dicom' for any other folder of DICOMs."
+    "Which public mammogram layout `root` holds, by tables or names; 'dicom' for any other DICOM folder."
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: mammogram folder not found")
@@ -614,7 +619,7 @@ def _box(row: dict) -> tuple | None:
 
 
 def _vindr_table(root: Path, skipped: list) -> dict:
-    "{image_id: record} from VinDr-Mammo's breast-level_annotations.csv, with finding_annotations.csv's findings."
+    "{image_id: record} from VinDr-Mammo's breast-level_annotations.csv, with its finding annotations."
     path, recs = _first_file(root, 'breast-level_annotations.csv'), {}
     for line, row in _table_rows(path) if path else []:
         try:
@@ -714,7 +719,7 @@ _TAGS = ('ViewPosition', 'ViewCodeSequence', 'ImageLaterality', 'Laterality')  #
 
 
 def _apply_record(ref: MammogramRef, rec: dict, table: bool) -> str | None:
-    "Put a table row (or the name's facts, filling gaps only) into `ref`; the reason if it contradicts a DICOM tag."
+    "Put a table row (or the name's facts, gaps only) into `ref`; the reason if it contradicts a DICOM tag."
     for name in ('view', 'laterality'):
         new, old, src = rec.get(name), getattr(ref, name), getattr(ref, f'{name}_source')
         if not new:
@@ -809,9 +814,7 @@ class BrainCase:
     case_id: str  # case folder name (or image file stem for MSD)
     grade: str | None  # 'HGG', 'LGG' or None when unknown
     images: dict  # sequence name in `SEQUENCES` -> float32 array (x, y, z)
-    label: (
-        np.ndarray | None
-    )  # uint8 (x, y, z) with values in `BRATS_LABELS`; None for cases without a label map
+    label: np.ndarray | None  # uint8 (x, y, z) with values in `BRATS_LABELS`; None: no label map
     paths: dict  # sequence name or 'label' -> file read
     layout: str = ''  # 'vsd', 'nifti', 'brats2023' or 'msd'
     spacing: tuple = (1.0, 1.0, 1.0)  # voxel size in mm
@@ -878,7 +881,7 @@ _NII_RE = re.compile(r'.+_(?P<seq>t1|t1ce|t2|flair|seg)\.nii(\.gz)?', re.I)
 
 
 def _files_case(case_dir: Path, pattern, keys: dict, example: str, require_label: bool) -> tuple:
-    "({key: file}, regex matches) of a one-file-per-sequence case folder; a `DataError` names what is missing."
+    "({key: file}, regex matches) of a one-file-per-sequence case; a `DataError` names what is missing."
     found, matches = {}, []
     for p in sorted(case_dir.iterdir()):
         m = pattern.fullmatch(p.name)
@@ -892,7 +895,8 @@ def _files_case(case_dir: Path, pattern, keys: dict, example: str, require_label
         if key in found:
             continue
         what = 'label map' if key == 'label' else f"sequence {key}"
-        other = sorted(p.name for p in case_dir.iterdir() if '.nii' in p.name and p not in found.values())
+        nii = [p for p in case_dir.iterdir() if '.nii' in p.name and p not in found.values()]
+        other = sorted(p.name for p in nii)
         seen = f"; other NIfTI files here: {', '.join(other)}" if other else ''
         name = example.format(dict(map(reversed, keys.items()))[key])
         raise DataError(f"{case_dir}: missing {what} (expected {name}{seen})")
@@ -1008,7 +1012,8 @@ def _msd_spec(task_dir: Path) -> tuple:
     label_map = {int(k): _msd_label_value(v, js) for k, v in spec.get('labels', {}).items()}
     if sorted(label_map.values()) != list(BRATS_LABELS):
         raise DataError(
-            f"{js}: labels {spec.get('labels')} do not name background, edema, non-enhancing and enhancing tumour"
+            f"{js}: labels {spec.get('labels')} do not name background, edema, "
+            "non-enhancing and enhancing tumour"
         )
     return {s: channels[s] for s in SEQUENCES}, label_map, spec
 
@@ -1050,7 +1055,7 @@ def _msd_cases(task_dir: Path, require_label: bool = True) -> tuple:
 
 # %% ../../nbs/01_data.io.ipynb #c060
 def _msd_dirs(root: Path) -> list:
-    "Folders at or just below `root` holding an MSD brain-tumour task (dataset.json naming FLAIR, and imagesTr)."
+    "Folders at or just below `root` with an MSD brain-tumour task (dataset.json naming FLAIR, and imagesTr)."
     cands = [root, *sorted(p for p in root.iterdir() if p.is_dir())]
     return [
         d
@@ -1182,11 +1187,13 @@ def _check_grid(metas: dict, ref: CaseRef) -> None:
     for name, m in metas.items():
         if m['shape'][:3] != t1['shape'][:3]:
             raise DataError(
-                f"{m['path']}: shape {m['shape'][:3]} of {name} differs from shape {t1['shape'][:3]} of T1 ({t1['path']})"
+                f"{m['path']}: shape {m['shape'][:3]} of {name} differs from "
+                f"shape {t1['shape'][:3]} of T1 ({t1['path']})"
             )
         if not np.allclose(m['spacing'], t1['spacing'], atol=1e-3):
             raise DataError(
-                f"{m['path']}: spacing {m['spacing']} of {name} differs from spacing {t1['spacing']} of T1 ({t1['path']})"
+                f"{m['path']}: spacing {m['spacing']} of {name} differs from "
+                f"spacing {t1['spacing']} of T1 ({t1['path']})"
             )
 
 
@@ -1196,7 +1203,8 @@ def _read_sequences(ref: CaseRef) -> tuple:
         arr, meta = read_nifti(ref.paths['image'])
         if arr.ndim != 4 or arr.shape[3] <= max(ref.channels.values()):
             raise DataError(
-                f"{meta['path']}: shape {arr.shape}, expected 4-D (x, y, z, channel) with channels {ref.channels}"
+                f"{meta['path']}: shape {arr.shape}, "
+                f"expected 4-D (x, y, z, channel) with channels {ref.channels}"
             )
         return {s: np.ascontiguousarray(arr[..., c]) for s, c in ref.channels.items()}, {
             s: meta for s in SEQUENCES
@@ -1246,7 +1254,8 @@ def load_brats_case(
             arr = arr[..., 0]
         if arr.shape != images['T1'].shape:
             raise DataError(
-                f"{meta['path']}: shape {arr.shape} of the label map differs from shape {images['T1'].shape} of the images"
+                f"{meta['path']}: shape {arr.shape} of the label map differs from "
+                f"shape {images['T1'].shape} of the images"
             )
         label = remap_labels(arr, ref.label_map, meta['path'], ref.allowed_labels)
     paths = (

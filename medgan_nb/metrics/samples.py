@@ -255,7 +255,7 @@ def c2st(
     seed: int = 0,
     device='cpu',
 ) -> dict:  # accuracy, acc_real, acc_fake, ci_low, ci_high, p_value, n, folds, prob_fake, pred_fake, is_fake
-    "Classifier two-sample test: out-of-fold real/synthetic accuracy of a small CNN, exact CI, binomial p-value."
+    "Classifier two-sample test: out-of-fold real/fake accuracy of a small CNN, exact CI, binomial p-value."
     xr, xf = to_unit_range(real, window), to_unit_range(fake, window)
     if xr.shape[1:] != xf.shape[1:]:
         raise ValueError(f"real images {tuple(xr.shape[1:])} vs fake {tuple(xf.shape[1:])}")

@@ -75,7 +75,7 @@ def _act(name):
 
 
 def _up(cin, cout, cfg: DCGANConfig, bias=False) -> nn.Module:
-    "A ×2 upsampling convolution: transposed (`kernel`, stride 2) or resize-convolution (nearest ×2, odd kernel)."
+    "×2 upsampling convolution: transposed (`kernel`, stride 2) or resize-convolution (nearest, odd kernel)."
     k = cfg.kernel
     if cfg.upsample == 'transposed':
         return nn.ConvTranspose2d(cin, cout, k, 2, padding=(k - 1) // 2, output_padding=k % 2, bias=bias)

@@ -49,7 +49,7 @@ def conv2d_gradfix(
     b: torch.Tensor | None,  # (Cout,) or None
     pad: int,  # zeros each side (k // 2 keeps the size)
 ) -> torch.Tensor:  # (N, Cout, H, W): F.conv2d(x, w, b, padding=pad)
-    "`F.conv2d` (stride 1) with a backward that autograd can differentiate again at the cost of ordinary convolutions."
+    "`F.conv2d` (stride 1) whose backward autograd can differentiate again at the cost of plain convolutions."
     return _Conv2dSame.apply(x, w, b, pad)
 
 # %% ../../nbs/21_models.pggan.ipynb #c008
@@ -270,11 +270,12 @@ def stage_reals(
     shape: tuple,  # (H, W) of the current stage
     alpha: float = 1.0,  # fade-in weight of the current stage
 ) -> torch.Tensor:
-    "Reals as D sees them at a stage: average-pooled to `shape`, blended with their ×2-coarser version while fading in."
+    "Reals as D sees them at a stage: average-pooled to `shape`, blended with ×2-coarser reals in a fade-in."
     f = x.shape[-2] // shape[0]
     if x.shape[-2] != f * shape[0] or x.shape[-1] != f * shape[1] or f & (f - 1):
         raise ValueError(
-            f"stage_reals: images {tuple(x.shape[-2:])} are not a power-of-two multiple of the stage shape {tuple(shape)}"
+            f"stage_reals: images {tuple(x.shape[-2:])} are not a power-of-two multiple "
+            f"of the stage shape {tuple(shape)}"
         )
     if f > 1:
         x = F.avg_pool2d(x, f)

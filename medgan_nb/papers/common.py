@@ -40,13 +40,15 @@ def read_profiles(
     profs = yaml.safe_load(path.read_text())
     if not isinstance(profs, dict) or sorted(profs) != sorted(PROFILES):
         raise ValueError(
-            f"{path}: top-level keys {sorted(profs) if isinstance(profs, dict) else type(profs).__name__}; expected {list(PROFILES)}"
+            f"{path}: top-level keys {sorted(profs) if isinstance(profs, dict) else type(profs).__name__}; "
+            f"expected {list(PROFILES)}"
         )
     keys = set(profs['paper'])
     for name, p in profs.items():
         if set(p) != keys:
             raise ValueError(
-                f"{path}: profile {name!r} keys differ from 'paper': missing {sorted(keys - set(p))}, extra {sorted(set(p) - keys)}"
+                f"{path}: profile {name!r} keys differ from 'paper': "
+                f"missing {sorted(keys - set(p))}, extra {sorted(set(p) - keys)}"
             )
     return profs
 
@@ -65,14 +67,15 @@ def load_profile(
     bad = sorted(set(overrides or {}) - set(out))
     if bad:
         raise KeyError(
-            f"{paper} profile {profile!r}: unknown parameter(s) {', '.join(bad)}; expected one of {', '.join(sorted(out))}"
+            f"{paper} profile {profile!r}: unknown parameter(s) {', '.join(bad)}; "
+            f"expected one of {', '.join(sorted(out))}"
         )
     out.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return out
 
 # %% ../../nbs/50_papers.common.ipynb #c011
 def default_data_dir(name: str = 'brats_phantom') -> Path:
-    "Where the embedded default data set `name` (a folder of `medgan_nb.data.build.FOLDERS`) lives: `<settings data_dir>/<name>`."
+    "Folder of the default data set `name` (in `medgan_nb.data.build.FOLDERS`): `<settings data_dir>/<name>`."
     return load_settings().paths.data_dir / name
 
 
@@ -107,7 +110,7 @@ def ensure_default_data(
     progress: bool = True,  # progress bars while building
     count: str = 'HGG',  # brain only: `need` counts 'HGG' cases or 'all' subjects (HGG and LGG)
 ) -> dict:  # build_part's report: part, folder, status ('built'/'skipped'), files, seconds, reason
-    "The embedded default part, built by `medgan_nb.data.build.build_part` unless an intact one of the same data-set seed and generator version already holds `need`."
+    "The embedded default part, built unless an intact one (same data seed, generator version) holds `need`."
     from medgan_nb.data.build import build_part, is_intact, default_data_paths, GENERATOR_VERSION
 
     if count not in BRAIN_COUNTS:
@@ -139,7 +142,7 @@ def ensure_default_data(
 # %% ../../nbs/50_papers.common.ipynb #c019
 def resolve_data_dir(
     data_dir: str | Path | None,  # the notebook's `data_dir` parameter
-    name: str = 'brats_phantom',  # the embedded default folder (`medgan_nb.data.build.FOLDERS`) used when `data_dir` is None
+    name: str = 'brats_phantom',  # default folder (`medgan_nb.data.build.FOLDERS`) if `data_dir` is None
 ) -> tuple:  # (folder, 'embedded default' or 'user data')
     "The data folder a paper notebook reads: the user's (must exist) or the embedded default's."
     if data_dir is None:
@@ -147,7 +150,8 @@ def resolve_data_dir(
     p = Path(data_dir).expanduser()
     if not p.is_dir():
         raise FileNotFoundError(
-            f"data_dir={str(data_dir)!r}: folder not found; expected a data folder, or None for the embedded default"
+            f"data_dir={str(data_dir)!r}: folder not found; "
+            "expected a data folder, or None for the embedded default"
         )
     return p, 'user data'
 
@@ -157,7 +161,7 @@ def dataset_name(
     kind: str,  # 'embedded default' or 'user data'
     description: str,  # what the data is, e.g. 'BraTS-layout brain phantoms'
 ) -> str:  # e.g. 'BraTS-layout brain phantoms (embedded default)' or "user data (folder 'brats2016')"
-    "How captions name a data set: its description for the embedded default, the folder name only for user data."
+    "How captions name a data set: the description for the embedded default, the folder name for user data."
     return (
         f"{description} (embedded default)"
         if kind == 'embedded default'
@@ -169,7 +173,7 @@ def brain_grades(
     grades,  # the profile's `grades` after overrides: a list such as ['HGG'], or 'all'
     paper=('HGG',),  # the paper's grades, named in the note
 ) -> tuple:  # (tuple of grades, or None for every case; note appended to the data set's name)
-    "The `grades` parameter as `medgan_nb.data.prep.brain.iter_brats` takes it (None for its `ALL_GRADES`), and the caption note."
+    "`grades` as `data.prep.brain.iter_brats` takes it (None: `ALL_GRADES`), and the caption note."
     if grades == 'all':
         return None, f", every case whatever its grade (grades='all'; the paper: {'/'.join(paper)} only)"
     if isinstance(grades, str) or not grades or not all(isinstance(g, str) for g in grades):
@@ -190,8 +194,8 @@ def train_or_load(
     progress: bool = True,  # progress bar
     labels=None,  # class indices (N,) for a conditional model; None: unconditional
     metric_fn=None,  # `train`'s metric hook (e.g. class FID), run at every checkpoint
-) -> dict:  # G (eval; the EMA generator when `cfg.ema_kimg` is set), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
-    "Train a model unless `folder/final.pt` says it finished; continue an interrupted one from its checkpoint."
+) -> dict:  # G (eval; EMA if `cfg.ema_kimg`), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
+    "Train a model unless `folder/final.pt` says it finished; resume an interrupted one from its checkpoint."
     from medgan_nb.train import train
 
     folder, final = Path(folder), Path(folder) / 'final.pt'
@@ -233,7 +237,7 @@ def reuse_earlier_run(
     params: dict,  # this run's resolved profile values; the earlier config.yaml must agree on each
     extra=(),  # further subfolders copied whole (e.g. 'review', or 'checkpoints' with classifier runs)
 ) -> list:  # names of the models copied
-    "Copy an earlier run's finished models and kits into `run`, refusing a run made with other profile values."
+    "Copy an earlier run's finished models and kits into `run`; refuse a run made with other profile values."
     src = Path(src)
     if not (src / 'config.yaml').is_file():
         raise FileNotFoundError(
@@ -243,7 +247,8 @@ def reuse_earlier_run(
     bad = sorted(k for k in params if old.get(k) != params[k])
     if bad:
         raise ValueError(
-            f"reuse_run={str(src)!r}: its config.yaml differs in {', '.join(bad)}; expected the same profile values"
+            f"reuse_run={str(src)!r}: its config.yaml differs in {', '.join(bad)}; "
+            "expected the same profile values"
         )
     names = []
     for f in sorted(src.glob('checkpoints/*/final.pt')):

@@ -218,9 +218,7 @@ class ClassifierConfig:
     patience: int = 10  # early stopping on the validation loss (paper: 10 epochs)
     epoch_images: int | None = None  # images per epoch (None: a full pass)
     balanced: bool = False  # draw half of each epoch from each class (paper: off)
-    bn_images: int | None = (
-        None  # re-estimate batch-norm statistics on this many training images before each validation (paper: off)
-    )
+    bn_images: int | None = None  # training images for BN re-estimation before each validation (paper: off)
     amp: bool = True  # bf16 autocast where supported
     seed: int = 0
 
@@ -295,7 +293,7 @@ def recalibrate_bn(
     g: torch.Generator,
     device='cpu',
 ):
-    "Re-estimate every batch-norm layer's running statistics as the average over `cfg.bn_images` random training images."
+    "Set each batch-norm layer's running statistics to the mean over `cfg.bn_images` random training images."
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     moms = [m.momentum for m in bns]
     for m in bns:

@@ -159,7 +159,7 @@ def collapse_check(
     fake,  # N1 / N2 images (N×1×H×W or N×H×W), the same value range
     k: int = 3,  # neighbours that set each real image's ball (coverage)
 ) -> dict:  # diversity_real, diversity_synthetic, diversity_ratio, coverage, k
-    "Mode-collapse numbers: synthetic over real mean pairwise distance, and the real images' coverage by the synthetic ones."
+    "Mode-collapse numbers: synthetic/real mean pairwise distance and real images' coverage by the synthetic."
     from medgan_nb.train import diversity
     from medgan_nb.metrics.samples import density_coverage
 
@@ -169,7 +169,8 @@ def collapse_check(
     )
     if len(r) <= k or len(f) < 2:
         raise ValueError(
-            f"collapse_check: {len(r)} real and {len(f)} synthetic images; expected more than k={k} real and at least 2 synthetic"
+            f"collapse_check: {len(r)} real and {len(f)} synthetic images; "
+            f"expected more than k={k} real and at least 2 synthetic"
         )
     dr, df = diversity(r), diversity(f)
     return dict(
@@ -193,12 +194,14 @@ def kit_synthetic(
     missing = [i for i in ids if i not in flags]
     if missing:
         raise ValueError(
-            f"kit_synthetic: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, e.g. {missing[:3]}; expected a review of every image"
+            f"kit_synthetic: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, "
+            f"e.g. {missing[:3]}; expected a review of every image"
         )
     ok = [i for i in ids if not flags[i]]
     if not ok:
         raise ValueError(
-            f"kit_synthetic: all {len(ids)} images {prefix!r}… were flagged as artefacts; nothing is left for the kit"
+            f"kit_synthetic: all {len(ids)} images {prefix!r}… were flagged as artefacts; "
+            "nothing is left for the kit"
         )
     return [ok[j] for j in np.random.default_rng(seed).choice(len(ok), n, replace=len(ok) < n)]
 

@@ -27,7 +27,7 @@ def _data_uri(path) -> str:
 
 
 def kit_payload(kit: Kit, ask_confidence=False) -> dict:
-    "Everything the page needs, images inlined: kit id, questions, warm-up items (with truth) and test items (without)."
+    "All the page needs, images inlined: kit id, questions, warm-up items (with truth), test items (without)."
     item = lambda r, truth: dict(
         item_id=r['item_id'],
         images=[_data_uri(kit.image_path(n)) for n in r['images']],
@@ -49,8 +49,10 @@ def kit_payload(kit: Kit, ask_confidence=False) -> dict:
 
 # %% ../../nbs/42_reader.html.ipynb #c007
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:0;padding:12px;background:#111;color:#eee;touch-action:manipulation}
-button{font-size:1.2em;padding:.6em 1.2em;margin:.3em;border-radius:8px;border:1px solid #888;background:#333;color:#eee;min-width:6em}
+body{font-family:system-ui,sans-serif;margin:0;padding:12px;background:#111;color:#eee;
+  touch-action:manipulation}
+button{font-size:1.2em;padding:.6em 1.2em;margin:.3em;border-radius:8px;border:1px solid #888;background:#333;
+  color:#eee;min-width:6em}
 button.sel{background:#2a6}
 input,select{font-size:1.1em;padding:.4em;margin:.3em}
 #frame{overflow:auto;max-width:100%;max-height:75vh;touch-action:pan-x pan-y pinch-zoom;border:1px solid #444}
@@ -77,7 +79,8 @@ _BODY = """
   <div id="feedback"></div>
 </div>
 <div id="finished" class="hidden"><p>Thank you, the study is finished. Please export your responses.</p></div>
-<p><button id="export" class="hidden">Export responses</button><button id="again" class="hidden">Take the test again</button></p>
+<p><button id="export" class="hidden">Export responses</button><button
+  id="again" class="hidden">Take the test again</button></p>
 """
 
 # %% ../../nbs/42_reader.html.ipynb #c009
@@ -87,8 +90,17 @@ const STORE = 'medgan_nb:' + KIT.kit_id;
 const $ = id => document.getElementById(id);
 let S = null, pending = {}, confidence = null, shownAt = 0, zoom = 0;
 const ZOOMS = [1, 1.5, 2, 3, 4];
-function save() { localStorage.setItem(STORE + ':' + S.header.reader_id, JSON.stringify(S)); localStorage.setItem(STORE + ':last', S.header.reader_id); }
-function shuffle(a) { for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(Math.random() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; } return a; }
+function save() {
+  localStorage.setItem(STORE + ':' + S.header.reader_id, JSON.stringify(S));
+  localStorage.setItem(STORE + ':last', S.header.reader_id);
+}
+function shuffle(a) {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
 function begin(reader, group, attempt) {
   const old = localStorage.getItem(STORE + ':' + reader);
   if (old && !attempt) { S = JSON.parse(old); }
@@ -103,7 +115,10 @@ function begin(reader, group, attempt) {
   }
   save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden'); show();
 }
-function current() { const done = new Set(S.responses.map(r => r.item_id)); return S.order.find(([i, p]) => !done.has(i)); }
+function current() {
+  const done = new Set(S.responses.map(r => r.item_id));
+  return S.order.find(([i, p]) => !done.has(i));
+}
 function itemById(id) { return KIT.items.concat(KIT.warmup).find(it => it.item_id === id); }
 """
 
@@ -111,28 +126,50 @@ function itemById(id) { return KIT.items.concat(KIT.warmup).find(it => it.item_i
 _JS_VIEW = r"""
 function show() {
   pending = {}; confidence = null; const cur = current();
-  $('feedback').textContent = S.truth ? 'Previous warm-up item was: ' + Object.values(S.truth).join(', ') : '';
+  $('feedback').textContent =
+    S.truth ? 'Previous warm-up item was: ' + Object.values(S.truth).join(', ') : '';
   $('again').classList.toggle('hidden', !(!cur && S.exported));
   if (!cur) { $('study').classList.add('hidden'); $('finished').classList.remove('hidden'); return; }
   $('study').classList.remove('hidden'); $('finished').classList.add('hidden');
   const [id, phase] = cur, seq = S.order.filter(o => o[1] === phase);
-  $('progress').textContent = (phase === 'warmup' ? 'warm-up ' : 'item ') + (seq.findIndex(o => o[0] === id) + 1) + ' of ' + seq.length;
+  $('progress').textContent =
+    (phase === 'warmup' ? 'warm-up ' : 'item ') + (seq.findIndex(o => o[0] === id) + 1) + ' of ' + seq.length;
   $('panels').innerHTML = '';
   itemById(id).images.forEach((src, k) => {
-    const f = document.createElement('figure'), im = document.createElement('img'), c = document.createElement('figcaption');
-    im.src = src; im.alt = 'panel ' + (k + 1); im.onload = () => sizeImages(); c.textContent = KIT.panel_names[k] || '';
+    const f = document.createElement('figure'), im = document.createElement('img'),
+      c = document.createElement('figcaption');
+    im.src = src;
+    im.alt = 'panel ' + (k + 1);
+    im.onload = () => sizeImages();
+    c.textContent = KIT.panel_names[k] || '';
     f.append(im, c); $('panels').append(f);
   });
   sizeImages(); drawQuestions(); shownAt = performance.now();
 }
-function sizeImages() { document.querySelectorAll('#panels img').forEach(im => { im.style.width = Math.round(320 * ZOOMS[zoom]) + 'px'; }); }
+function sizeImages() {
+  document.querySelectorAll('#panels img').forEach(im => {
+    im.style.width = Math.round(320 * ZOOMS[zoom]) + 'px';
+  });
+}
 function drawQuestions() {
   const box = $('questions'); box.innerHTML = '';
-  const rows = KIT.questions.map(q => [q.prompt, q.choices.map((c, k) => [c + ' [' + q.keys[k] + ']', () => choose(q.name, c), pending[q.name] === c])]);
-  if (KIT.ask_confidence) rows.push(['Confidence (1 = guess, 5 = sure)', KIT.confidence.map(c => [String(c), () => setConfidence(c), confidence === c])]);
+  const rows = KIT.questions.map(q => [
+    q.prompt,
+    q.choices.map((c, k) => [c + ' [' + q.keys[k] + ']', () => choose(q.name, c), pending[q.name] === c])
+  ]);
+  if (KIT.ask_confidence) rows.push([
+    'Confidence (1 = guess, 5 = sure)',
+    KIT.confidence.map(c => [String(c), () => setConfidence(c), confidence === c])
+  ]);
   rows.forEach(([prompt, btns]) => {
     const row = document.createElement('div'); row.append(prompt + ' ');
-    btns.forEach(([label, fn, sel]) => { const b = document.createElement('button'); b.textContent = label; b.onclick = fn; if (sel) b.className = 'sel'; row.append(b); });
+    btns.forEach(([label, fn, sel]) => {
+      const b = document.createElement('button');
+      b.textContent = label;
+      b.onclick = fn;
+      if (sel) b.className = 'sel';
+      row.append(b);
+    });
     box.append(row);
   });
 }
@@ -143,10 +180,14 @@ _JS_ACT = r"""
 function choose(name, choice) { pending[name] = choice; commit(); }
 function setConfidence(c) { confidence = c; commit(); }
 function commit() {
-  if (Object.keys(pending).length < KIT.questions.length || (KIT.ask_confidence && confidence === null)) { drawQuestions(); return; }
+  if (Object.keys(pending).length < KIT.questions.length || (KIT.ask_confidence && confidence === null)) {
+    drawQuestions();
+    return;
+  }
   const [id, phase] = current();
   S.responses.push({type: 'response', item_id: id, phase: phase, answers: pending, confidence: confidence,
-                    time_s: Math.round(performance.now() - shownAt) / 1000, timestamp: new Date().toISOString(),
+                    time_s: Math.round(performance.now() - shownAt) / 1000,
+                    timestamp: new Date().toISOString(),
                     position: S.responses.filter(r => r.phase === phase).length + 1});
   S.truth = phase === 'warmup' ? itemById(id).truth : null;
   save(); show();
@@ -156,13 +197,18 @@ function press(key) {
   key = key.toLowerCase();
   if (key === '+' || key === '=') { zoom = Math.min(zoom + 1, ZOOMS.length - 1); sizeImages(); return; }
   if (key === '-') { zoom = Math.max(zoom - 1, 0); sizeImages(); return; }
-  for (const q of KIT.questions) { const k = q.keys.indexOf(key); if (!(q.name in pending) && k >= 0) return choose(q.name, q.choices[k]); }
+  for (const q of KIT.questions) {
+    const k = q.keys.indexOf(key);
+    if (!(q.name in pending) && k >= 0) return choose(q.name, q.choices[k]);
+  }
   if (KIT.ask_confidence && KIT.confidence.includes(Number(key))) setConfidence(Number(key));
 }
 function exportResponses() {
-  const blob = new Blob([JSON.stringify({type: 'export', header: S.header, responses: S.responses}, null, 1)], {type: 'application/json'});
+  const blob = new Blob([JSON.stringify({type: 'export', header: S.header, responses: S.responses}, null, 1)],
+                        {type: 'application/json'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
-  a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') + '-attempt' + S.header.attempt + '.json';
+  a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') +
+    '-attempt' + S.header.attempt + '.json';
   document.body.append(a); a.click(); a.remove();
   S.exported = true; save(); show();
 }
@@ -172,10 +218,16 @@ function exportResponses() {
 _JS_INIT = r"""
 $('title').textContent = KIT.title; document.title = KIT.title;
 $('groups').innerHTML = GROUPS.map(g => '<option value="' + g + '">').join('');
-$('begin').onclick = () => { const r = $('reader').value.trim(), g = $('group').value.trim(); if (r && g) begin(r, g); else alert('Please enter a reader id and a group.'); };
+$('begin').onclick = () => {
+  const r = $('reader').value.trim(), g = $('group').value.trim();
+  if (r && g) begin(r, g);
+  else alert('Please enter a reader id and a group.');
+};
 $('zoomin').onclick = () => press('+'); $('zoomout').onclick = () => press('-');
 $('export').onclick = exportResponses;
-$('again').onclick = () => { if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1); };
+$('again').onclick = () => {
+  if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1);
+};
 document.addEventListener('keydown', e => { if (e.target.tagName !== 'INPUT') press(e.key); });
 const last = localStorage.getItem(STORE + ':last');
 if (last && localStorage.getItem(STORE + ':' + last)) begin(last, null);
@@ -196,7 +248,8 @@ def kit_to_html(
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
         f"<title>{_html.escape(kit.title)}</title><style>{_CSS}</style></head><body>{_BODY}\n"
         f"<script type='application/json' id='kit'>{data}</script>\n"
-        f"<script>const GROUPS = {json.dumps(READER_GROUPS)};{_JS_STATE}{_JS_VIEW}{_JS_ACT}{_JS_INIT}</script>\n</body></html>\n"
+        f"<script>const GROUPS = {json.dumps(READER_GROUPS)};"
+        f"{_JS_STATE}{_JS_VIEW}{_JS_ACT}{_JS_INIT}</script>\n</body></html>\n"
     )
     Path(path).write_text(page, encoding='utf-8')
     return Path(path)

@@ -26,8 +26,8 @@ class ReviewLog:
         ids,  # ids of the images under review, in display order (unique strings)
         question: str = 'artefact',  # what a flag means, e.g. 'artefact' or 'discard'
         reviewer: str = '',  # who reviews (a person's id, or '' for an automatic rule)
-        method: str = 'human review',
-    ):  # how: 'human review', or the automatic rule in words
+        method: str = 'human review',  # how: 'human review', or the automatic rule in words
+    ):
         self.path, self.ids = Path(path), [str(i) for i in ids]
         if len(set(self.ids)) != len(self.ids):
             raise ValueError(
@@ -45,7 +45,8 @@ class ReviewLog:
         for field, want in (('ids', self.ids), ('question', self.question)):
             if d.get(field) != want:
                 raise ValueError(
-                    f"{self.path}: field {field!r} is {str(d.get(field))[:80]!r}, expected {str(want)[:80]!r} (a review of other images?)"
+                    f"{self.path}: field {field!r} is {str(d.get(field))[:80]!r}, "
+                    f"expected {str(want)[:80]!r} (a review of other images?)"
                 )
         self.reviewer, self.method, self.flags = (
             d['reviewer'],
@@ -112,7 +113,7 @@ def auto_review(
     question: str = 'artefact',  # what a flag means
     method: str = '',
 ) -> ReviewLog:  # the rule's name in words, e.g. 'critic score'; recorded with the numbers
-    "Flag images automatically by a score; the log's `method` states the rule, so it is never taken for a person's review."
+    "Flag images by a score; the log's `method` names the rule, so it is never taken for a person's review."
     s = np.asarray(scores, dtype=float).ravel()
     ids = [str(i) for i in ids]
     if len(s) != len(ids):
@@ -207,7 +208,8 @@ class ReviewApp:
         self.box = VBox(
             [
                 HTML(
-                    f"<b>Review: flag images showing '{log.question}'</b> (saved to {log.path.name} on every click)"
+                    f"<b>Review: flag images showing '{log.question}'</b> "
+                    f"(saved to {log.path.name} on every click)"
                 ),
                 self.status,
                 self.grid,
@@ -244,8 +246,8 @@ def _cell(self: ReviewApp, k: int):
 def _update_status(self: ReviewApp):
     l = self.log
     self.status.value = (
-        f"page {self.page + 1} of {self.n_pages} · reviewed {len(l.reviewed)} of {len(l.ids)} · flagged {len(l.flagged)}"
-        + (' · complete' if l.complete else '')
+        f"page {self.page + 1} of {self.n_pages} · reviewed {len(l.reviewed)} of {len(l.ids)} "
+        f"· flagged {len(l.flagged)}" + (' · complete' if l.complete else '')
     )
 
 # %% ../../nbs/44_reader.review.ipynb #c020

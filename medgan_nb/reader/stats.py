@@ -18,7 +18,7 @@ def responses_frame(
     paths,  # response logs (.jsonl) or HTML exports (.json), one per reader
     kit: Kit,  # the kit they answer; each file is validated against it
 ) -> pd.DataFrame:  # one row per answer
-    "Load and validate response files into one table: reader, group, reader type, item, phase, position, answers."
+    "Validated response files as one table: reader, group, reader type, item, phase, position, answers."
     rows = []
     for p in [paths] if isinstance(paths, (str, Path)) else paths:
         head, recs = load_responses(p, kit)
@@ -43,7 +43,8 @@ def responses_frame(
     if len(rows) and dup.any():
         r = rows[int(np.argmax(dup))]
         raise ValueError(
-            f"reader {r['reader_id']!r}, attempt {r['attempt']}, appears in more than one response file ({r['file']})"
+            f"reader {r['reader_id']!r}, attempt {r['attempt']}, "
+            f"appears in more than one response file ({r['file']})"
         )
     return pd.DataFrame(rows)
 
@@ -94,7 +95,7 @@ def confusion_table(
 
 # %% ../../nbs/43_reader.stats.ipynb #c015
 def accuracy_table(scored: pd.DataFrame, question='origin', rows='group', cols='source') -> pd.DataFrame:
-    "Fraction correct (%) with readers (or groups) as rows and image sources as columns (Haarburger 2019 Table 3)."
+    "Fraction correct (%): readers (or groups) as rows, image sources as columns (Haarburger 2019 Table 3)."
     return (
         100 * scored.pivot_table(index=rows, columns=cols, values=f'correct_{question}', aggfunc='mean')
     ).round(1)
@@ -113,7 +114,7 @@ def binomial_tests(scored: pd.DataFrame, question='origin', by='reader_id', p=0.
 
 # %% ../../nbs/43_reader.stats.ipynb #c018
 def pool_bins(expected, min_expected=5.0) -> list:
-    "Greedy left-to-right pooling of adjacent bins until each expects at least `min_expected`: list of (first, last)."
+    "Pool adjacent bins greedily, left to right, until each expects ≥ `min_expected`: list of (first, last)."
     bins, start, acc = [], 0, 0.0
     for i, e in enumerate(expected):
         acc += e
@@ -123,7 +124,8 @@ def pool_bins(expected, min_expected=5.0) -> list:
     if start < len(expected):
         if not bins:
             raise ValueError(
-                f"total expected count {sum(expected):.3g} is below min_expected={min_expected}: too few readers for a χ² test"
+                f"total expected count {sum(expected):.3g} is below min_expected={min_expected}: "
+                "too few readers for a χ² test"
             )
         bins[-1] = (bins[-1][0], len(expected) - 1)
     return bins
@@ -217,7 +219,7 @@ def kruskal_by(scored: pd.DataFrame, by='position', question='origin', per_reade
 
 # %% ../../nbs/43_reader.stats.ipynb #c033
 def first_attempts(scored: pd.DataFrame) -> pd.DataFrame:
-    "Only each reader's first attempt (Korkinof's first-attempt analysis; all rows are the all-attempts analysis)."
+    "Each reader's first attempt only (Korkinof's first-attempt analysis; all rows: the all-attempts one)."
     return scored[scored.attempt == scored.groupby('reader_id').attempt.transform('min')]
 
 

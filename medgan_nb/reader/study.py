@@ -150,7 +150,7 @@ KIT_FORMAT, KEY_FORMAT = 'medgan_nb.reader.kit/1', 'medgan_nb.reader.key/1'
 
 
 def _kit_digest(settings, entries) -> str:
-    "A hash of a kit's settings (seed included) and every panel in shown order: the same inputs give the same kit id and names."
+    "A kit's settings (seed included) and panels in shown order, hashed: same inputs, same kit id and names."
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for e in entries:
         for p in e['panels']:
@@ -161,7 +161,7 @@ def _kit_digest(settings, entries) -> str:
 
 
 def _tokens(digest):
-    "Endless 16-hex tokens derived from `digest`: item ids and image names that say nothing about the items (their order is already shuffled)."
+    "Endless 16-hex tokens from `digest`: item ids and image names that say nothing of the (shuffled) items."
     i = 0
     while True:
         yield hashlib.sha256(f"{digest}/{i}".encode()).hexdigest()[:16]
@@ -187,7 +187,7 @@ def _dump_json(obj, path):
 
 
 def default_key_path(folder) -> Path:
-    "Where the answer key of the kit in `folder` goes unless told otherwise: next to the folder, not inside it."
+    "Where the answer key of the kit in `folder` goes by default: next to the folder, not inside it."
     folder = Path(folder).resolve()
     return folder.with_name(folder.name + '.key.json')
 
@@ -364,7 +364,8 @@ def check_header(head: dict, kit: Kit, where: str):
         raise ResponseError(f"{where}: format {head.get('format')!r}, expected {RESPONSES_FORMAT!r}")
     if head.get('kit_id') != kit.kit_id:
         raise ResponseError(
-            f"{where}: foreign response file: kit_id {head.get('kit_id')!r}, expected {kit.kit_id!r} ({kit.folder})"
+            f"{where}: foreign response file: kit_id {head.get('kit_id')!r}, "
+            f"expected {kit.kit_id!r} ({kit.folder})"
         )
     for k in ('reader_id', 'group'):
         if not isinstance(head.get(k), str) or not head[k].strip():
@@ -377,12 +378,13 @@ def check_header(head: dict, kit: Kit, where: str):
         raise ResponseError(f"{where}: reader_type {rt!r}, expected one of {READER_TYPES}")
     if (rt == 'machine') != head['reader_id'].startswith('machine reader'):
         raise ResponseError(
-            f"{where}: reader_id {head['reader_id']!r} with reader_type {rt!r}: machine readers, and only they, are named 'machine reader (...)'"
+            f"{where}: reader_id {head['reader_id']!r} with reader_type {rt!r}: "
+            "machine readers, and only they, are named 'machine reader (...)'"
         )
 
 # %% ../../nbs/40_reader.study.ipynb #c036
 def check_response(rec: dict, kit: Kit, where: str, seen: set):
-    "Raise `ResponseError` unless `rec` answers an item of `kit` not in `seen` (ids already answered); add it."
+    "Raise `ResponseError` unless `rec` answers an item of `kit` not in `seen` (answered ids); add its id."
     if not isinstance(rec, dict) or rec.get('type') != 'response':
         raise ResponseError(f"{where}: expected a response record, got {str(rec)[:80]}")
     iid, phase = rec.get('item_id'), rec.get('phase')

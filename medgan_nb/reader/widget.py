@@ -28,8 +28,8 @@ class StudySession:
         attempt=1,  # 2, 3, ... when the reader takes the kit again (a new log)
         warmup=True,  # show the kit's warm-up items (with the truth) first
         ask_confidence=False,  # also ask for a 1–5 confidence before moving on
-        clock=time.monotonic,
-    ):  # seconds; replaced by a fake clock in tests
+        clock=time.monotonic,  # seconds; replaced by a fake clock in tests
+    ):
         self.kit, self.ask_confidence, self.clock = kit, ask_confidence, clock
         self.log = ResponseLog(log_path, kit, reader_id, group, attempt=attempt)
         warm = [(r['item_id'], 'warmup') for r in kit.warmup] if warmup else []
@@ -70,7 +70,7 @@ def choose(
     question: str,  # question name, e.g. 'origin'
     choice: str,  # one of its choices
 ) -> dict | None:  # the record written once the item is complete, else None
-    "Record a choice for the current item; when every question (and confidence) is answered, log it and move on."
+    "Record a choice for the current item; when it is fully answered (confidence too), log it and move on."
     if self.done:
         raise ResponseError(f"{self.log.path}: the study is finished; no item to answer")
     q = {q.name: q for q in self.kit.questions}.get(question)
@@ -104,7 +104,7 @@ def _commit_if_complete(self: StudySession):
 
 @patch
 def press(self: StudySession, key: str) -> dict | None:
-    "Handle a keyboard shortcut: the first unanswered question with that key, else a confidence digit, else zoom (+/-)."
+    "Handle a key: the first unanswered question with that key, else a confidence digit, else zoom (+/-)."
     key = key.lower()
     if key in '+=-':
         return self.zoom(+1 if key in '+=' else -1)
@@ -139,7 +139,7 @@ def _question_row(app, q):
 
 # %% ../../nbs/41_reader.widget.ipynb #c016
 class StudyApp:
-    "ipywidgets front end of a `StudySession`: panels, answer buttons, shortcuts, progress, zoom, warm-up truth."
+    "ipywidgets UI of a `StudySession`: panels, answer buttons, shortcuts, progress, zoom, warm-up truth."
 
     def __init__(self, session: StudySession, width=320):
         self.session, self.width = session, width

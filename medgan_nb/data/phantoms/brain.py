@@ -35,7 +35,7 @@ def mni_tissues(
     size: tuple = BRATS_SHAPE,  # output grid (x, y, z); BraTS is 240×240×155 at 1 mm
     margin: int = 8,  # voxels (at 1 mm) kept around the brain's bounding box
 ) -> tuple:  # (dict of read-only float32 box volumes T1/GM/WM/CSF/mask/depth, box offset in the grid)
-    "MNI ICBM152 T1, GM, WM, CSF, brain mask and depth inside the mask (mm), over the brain's box in a `size` grid."
+    "MNI ICBM152 T1, GM, WM, CSF, brain mask, depth in the mask (mm) over the brain's box in a `size` grid."
     return _mni_tissues(tuple(int(s) for s in size), int(margin))
 
 
@@ -156,7 +156,7 @@ def tumour_centre(
     min_depth_mm: float = 22.0,  # the centre lies at least this deep inside the brain mask
     min_z_frac: float = 0.4,  # lowest centre height as a fraction of the box (0.4 ≈ above the tentorium)
 ) -> np.ndarray:  # centre (voxel coordinates in the box)
-    "Random tumour centre in cerebral white or grey matter, well inside the brain, supratentorial (like most gliomas)."
+    "Random supratentorial tumour centre (like most gliomas) in white or grey matter, deep inside the brain."
     ok = (tissues['depth'] > min_depth_mm) & (tissues['WM'] + 0.5 * tissues['GM'] > 0.5)
     ok &= (np.arange(ok.shape[2]) >= min_z_frac * ok.shape[2])[None, None, :]
     cand = np.argwhere(ok)
@@ -224,7 +224,7 @@ TISSUE_INTENSITY = {  # relative to T1 white matter; 'necrosis' is label 1 in HG
 
 
 def _soft_labels(lab, grade, sigma):
-    "Partial-volume weights per tumour class over the tumour's bounding box (slices, dict); `sigma` in voxels."
+    "Partial-volume weights per class over the tumour's bounding box (slices, dict); `sigma` in voxels."
     idx = np.argwhere(lab > 0)
     if not len(idx):
         return (slice(0, 0),) * 3, {}

@@ -45,9 +45,7 @@ def breast_anatomy(
     rng: np.random.Generator,  # random source
     shape: tuple = DCE_SHAPE,
     spacing=DCE_SPACING,  # grid and voxel size (mm)
-) -> (
-    dict
-):  # uint8 'tissue' (0 air, 1 fat, 2 muscle, 3 lung, 4 heart), bool 'breast', 'skin', float32 'gland', 'env'
+) -> dict:  # 'tissue' uint8 0–4 (air, fat, muscle, lung, heart), bool 'breast'/'skin', float32 'gland'/'env'
     "Procedural bilateral breast anatomy on an axial grid."
     sx, sy, sz = spacing
     X = (np.arange(shape[0]) - (shape[0] - 1) / 2)[:, None, None] * sx
@@ -148,7 +146,7 @@ DENSITY_SHARE = {
 
 
 def _place_lesions(an, rng, n, spacing, min_sep_mm=25.0):
-    "Random lesion centres deep in the breast (env > 0.5), at least `min_sep_mm` apart, with class and radius."
+    "Random lesion centres deep in the breast (env > 0.5), `min_sep_mm` or more apart, with class and radius."
     cand = np.argwhere(an['env'] > 0.5)
     out = []
     for _ in range(n):

@@ -23,7 +23,8 @@ def sagittal_slices(
     "Sagittal slices `first…last` in display orientation (rows = z from the top, columns = y)."
     if vol.ndim != 3 or not 0 <= first <= last < vol.shape[0]:
         raise ValueError(
-            f"volume of shape {vol.shape}: sagittal slices {first}..{last} out of range; expected 0 <= first <= last < {vol.shape[0] if vol.ndim else 0}"
+            f"volume of shape {vol.shape}: sagittal slices {first}..{last} out of range; "
+            f"expected 0 <= first <= last < {vol.shape[0] if vol.ndim else 0}"
         )
     return np.ascontiguousarray(vol[first : last + 1].transpose(0, 2, 1)[:, ::-1])
 
@@ -36,7 +37,8 @@ def axial_slices(
     "Axial slices `first…last` in display orientation (rows = y from the front, columns = x)."
     if vol.ndim != 3 or not 0 <= first <= last < vol.shape[2]:
         raise ValueError(
-            f"volume of shape {vol.shape}: axial slices {first}..{last} out of range; expected 0 <= first <= last < {vol.shape[2] if vol.ndim else 0}"
+            f"volume of shape {vol.shape}: axial slices {first}..{last} out of range; "
+            f"expected 0 <= first <= last < {vol.shape[2] if vol.ndim else 0}"
         )
     return np.ascontiguousarray(vol[:, :, first : last + 1].transpose(2, 1, 0)[:, ::-1])
 
@@ -79,7 +81,7 @@ def select_grades(
     root='',  # data set folder, for the message
     report: list = None,  # receives (case, reason) for every ungraded case a grade list leaves out
 ) -> list:  # the records kept, in order
-    "The records of the given grades; a `DataError` instead of an empty selection, saying why and what to set."
+    "The records of the given grades; a `DataError` instead of an empty selection, saying what to set."
     from medgan_nb.data.io import DataError
 
     if grades is None or grades == ALL_GRADES:
@@ -95,7 +97,8 @@ def select_grades(
         )
     if refs and not keep:
         raise DataError(
-            f"{root}: no case of grade {', '.join(want)} among its {len(refs)} cases (grades found: {found}); "
+            f"{root}: no case of grade {', '.join(want)} among its {len(refs)} cases "
+            f"(grades found: {found}); "
             f"set grades to grades found, or grades='all' to use every case"
         )
     if report is not None:

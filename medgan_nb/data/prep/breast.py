@@ -69,12 +69,14 @@ def load_breast_case(ref: tuple) -> BreastCase:  # ref: (patient_id, folder, tab
     for name, meta in [*metas.items(), ('lesions', m)]:
         if meta['shape'][:3] != metas['T1pre']['shape'][:3]:
             raise io.DataError(
-                f"{meta['path']}: shape {meta['shape']} of {name} differs from T1pre's {metas['T1pre']['shape']}"
+                f"{meta['path']}: shape {meta['shape']} of {name} "
+                f"differs from T1pre's {metas['T1pre']['shape']}"
             )
     ids_mask, ids_tab = set(np.unique(les).astype(int)) - {0}, set(table.lesion_id.astype(int))
     if ids_mask != ids_tab:
         raise io.DataError(
-            f"{m['path']}: lesion ids {sorted(ids_mask)} in the mask, {sorted(ids_tab)} in lesions.csv for {pid}; expected the same ids"
+            f"{m['path']}: lesion ids {sorted(ids_mask)} in the mask, "
+            f"{sorted(ids_tab)} in lesions.csv for {pid}; expected the same ids"
         )
     bpath = d / f'{pid}_breast.nii.gz'
     breast = io.read_nifti(bpath)[0] > 0.5 if bpath.exists() else None
@@ -82,7 +84,7 @@ def load_breast_case(ref: tuple) -> BreastCase:  # ref: (patient_id, folder, tab
 
 
 def iter_breast_dce(root, report: list = None, max_cases: int = None):
-    "Yield `BreastCase`s one at a time; unreadable patients go to `report` as (patient, reason), or raise without one."
+    "Yield `BreastCase`s one at a time; unreadable patients go to `report` as (patient, reason), else raise."
     refs, skipped = find_breast_dce(root)
     if report is not None:
         report.extend(skipped)
