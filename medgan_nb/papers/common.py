@@ -200,7 +200,7 @@ def train_or_load(
 
     folder, final = Path(folder), Path(folder) / 'final.pt'
     if final.is_file():
-        s = torch.load(final, map_location='cpu', weights_only=False)
+        s = torch.load(final, map_location='cpu', weights_only=True)
         G.load_state_dict(s['G'])
         return dict(G=G.eval(), trained_now=False, **{'metrics': [], **s['info']})
     t0 = time.perf_counter()

@@ -167,7 +167,7 @@ def network_path(train_dir, images: int) -> Path:
 
 def load_generator(G: torch.nn.Module, path) -> torch.nn.Module:
     "G with the weights of a `network-*.pt` file."
-    G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=False)['G'])
+    G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=True)['G'])
     return G
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c023

@@ -79,7 +79,7 @@ def load_critic(
         raise FileNotFoundError(
             f"{p}: no training checkpoint; expected a folder written by medgan_nb.train.train"
         )
-    s = torch.load(p, map_location='cpu', weights_only=False)
+    s = torch.load(p, map_location='cpu', weights_only=True)
     D.load_state_dict(s['D'])
     if hasattr(D, 'set_stage'):
         D.set_stage(s['st']['stage'], s['st']['alpha'])
@@ -361,7 +361,7 @@ def train_or_load_classifier(
     "Train the classifier unless `folder/final.pt` says it finished; store its test predictions."
     final = Path(folder) / 'final.pt'
     if final.is_file():
-        s = torch.load(final, map_location='cpu', weights_only=False)
+        s = torch.load(final, map_location='cpu', weights_only=True)
         if s['cfg'] != asdict(cfg):
             raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
         model = None
@@ -369,7 +369,8 @@ def train_or_load_classifier(
             model = make_model()[0]
             model.load_state_dict(s['state'])
             model.eval()
-        return dict(model=model, trained_now=False, **s['info'])
+        p_test = s['info']['p_test'].numpy()  # stored as a tensor: no pickle
+        return dict(model=model, trained_now=False, **{**s['info'], 'p_test': p_test})
     model, note = make_model()
     t0 = time.perf_counter()
     model, hist = train_classifier(model, train, val, cfg, device, progress)
@@ -388,7 +389,7 @@ def train_or_load_classifier(
     atomic_torch_save(
         dict(
             cfg=asdict(cfg),
-            info=info,
+            info={**info, 'p_test': torch.from_numpy(np.ascontiguousarray(info['p_test']))},
             state={k: v.cpu() for k, v in model.state_dict().items()} if save_weights else None,
         ),
         final,
