@@ -45,8 +45,8 @@ def _close(a, b, tol=1e-5):
 
 def test_two_gloo_ranks_match_one_process(tmp_path):
     _run(tmp_path, 2); _run(tmp_path, 1)
-    r0, r1 = (torch.load(tmp_path/'n2'/f'rank{r}_of2.pt', weights_only=False) for r in (0, 1))
-    one = torch.load(tmp_path/'n1'/'rank0_of1.pt', weights_only=False)
+    r0, r1 = (torch.load(tmp_path/'n2'/f'rank{r}_of2.pt', weights_only=True) for r in (0, 1))
+    one = torch.load(tmp_path/'n1'/'rank0_of1.pt', weights_only=True)
     assert r0['world'] == 2 and one['world'] == 1
     # PGGAN + WGAN-GP (no BatchNorm, fade-in crossed): both ranks hold the 1-process weights (global batch 8 = 2 × 4)
     for key in ('pg_G', 'pg_D', 'pg_ema'):

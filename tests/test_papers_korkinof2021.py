@@ -54,8 +54,8 @@ def test_run_folder(first_run):
     assert col.loc[['CC', 'MLO'], ['diversity_ratio', 'coverage']].notna().all().all() and (col.synthetic == 24).all()
     assert m['ema_kimg'] == 0.01 and 'moving average of G, half-life 0.01 kimg' in (run/'tables'/'collapse_check.md').read_text()
     import torch                                                                    # the TrainConfig got ema_kimg, and the EMA G is the one kept
-    ck = torch.load(run/'checkpoints'/'pggan_mlo'/'checkpoints'/'latest.pt', map_location='cpu', weights_only=False)
-    final = torch.load(run/'checkpoints'/'pggan_mlo'/'final.pt', map_location='cpu', weights_only=False)
+    ck = torch.load(run/'checkpoints'/'pggan_mlo'/'checkpoints'/'latest.pt', map_location='cpu', weights_only=True)
+    final = torch.load(run/'checkpoints'/'pggan_mlo'/'final.pt', map_location='cpu', weights_only=True)
     assert ck['config']['ema_kimg'] == 0.01 and all(torch.equal(v, ck['G_ema'][k]) for k, v in final['G'].items())
     flags = json.loads((run/'review'/'auto_review_moment_outliers.json').read_text())['flags']   # no flagged image in the kit
     assert m['kit']['drawn_from'].startswith('automatic proxy') and len(m['kit']['synthetic_ids']) == 20

@@ -17,6 +17,7 @@ from ..metrics.fid import fid_features, fid_draws, fid_min
 from ..metrics.samples import nn_accuracy
 from ..reader.stats import accuracy_table
 from ..train import sample_images
+from ..core import load_torch
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c005
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default generator channels
@@ -167,7 +168,7 @@ def network_path(train_dir, images: int) -> Path:
 
 def load_generator(G: torch.nn.Module, path) -> torch.nn.Module:
     "G with the weights of a `network-*.pt` file."
-    G.load_state_dict(torch.load(path, map_location=next(G.parameters()).device, weights_only=True)['G'])
+    G.load_state_dict(load_torch(path, map_location=next(G.parameters()).device)['G'])
     return G
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c023

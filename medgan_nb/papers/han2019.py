@@ -14,7 +14,7 @@ import copy, math, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import dataclass, asdict
-from ..core import atomic_torch_save, autocast, seed_everything, tqdm
+from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm
 from ..data.prep.brain import resize_square
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
@@ -79,7 +79,7 @@ def load_critic(
         raise FileNotFoundError(
             f"{p}: no training checkpoint; expected a folder written by medgan_nb.train.train"
         )
-    s = torch.load(p, map_location='cpu', weights_only=True)
+    s = load_torch(p)
     D.load_state_dict(s['D'])
     if hasattr(D, 'set_stage'):
         D.set_stage(s['st']['stage'], s['st']['alpha'])
@@ -182,7 +182,7 @@ def resnet50_classifier(
 
     m = resnet50(weights=None)
     if weights is not None:
-        m.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
+        m.load_state_dict(load_torch(weights))
     m.fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(m.fc.in_features, n_classes))
     return m, (f"ImageNet weights from {Path(weights).name}" if weights is not None else 'from scratch')
 
@@ -361,7 +361,7 @@ def train_or_load_classifier(
     "Train the classifier unless `folder/final.pt` says it finished; store its test predictions."
     final = Path(folder) / 'final.pt'
     if final.is_file():
-        s = torch.load(final, map_location='cpu', weights_only=True)
+        s = load_torch(final)
         if s['cfg'] != asdict(cfg):
             raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
         model = None

@@ -6,7 +6,7 @@
 __all__ = ['ReviewLog', 'auto_review', 'load_review', 'review_rates', 'ReviewApp', 'review_widget']
 
 # %% ../../nbs/44_reader.review.ipynb #c003
-import json, math
+import io, json, math, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import ipywidgets as widgets
