@@ -171,6 +171,37 @@ def test_truncated_dicom(tmp_path):
         fails(lambda: io.read_dicom(f), str(f), 'pixel data', kind=io.DataError)
 
 
+def test_one_bad_mammogram_never_stops_the_set(tmp_path):
+    "Palette colour, multi-frame, non-image and corrupt DICOMs among good ones: each skipped with its reason."
+    import pydicom
+    from medgan_nb.data.prep.mammo import korkinof2021_prep
+    src = tmp_path/'mammo'
+    px = np.random.default_rng(5).integers(0, 65535, size=(32, 24), dtype=np.uint16)
+    for i, view in enumerate(('CC', 'MLO', 'CC')):
+        io.write_dicom_mg(src/f'good{i}.dcm', px, view, 'L')
+    def variant(name, **attrs):
+        ds = pydicom.dcmread(io.write_dicom_mg(src/name, px, 'CC', 'L'))
+        for k, v in attrs.items():
+            setattr(ds, k, v)
+        ds.save_as(src/name)
+    variant('palette.dcm', PhotometricInterpretation='PALETTE COLOR')
+    variant('frames.dcm', NumberOfFrames=2, PixelData=px.tobytes() * 2)
+    ds = pydicom.dcmread(src/'good0.dcm')
+    for k in ('Rows', 'Columns', 'PixelData'):
+        delattr(ds, k)
+    ds.save_as(src/'report.dcm')
+    (src/'broken.dcm').write_bytes(b'\x00' * 200)
+    with nothing_lost(src):
+        out = korkinof2021_prep(src, size=(16, 12))
+    why = dict((Path(f).name, r) for f, r in out.skipped)
+    assert sum(len(v) for v in out.index.values()) == 3, out.index
+    assert set(why) == {'palette.dcm', 'frames.dcm', 'report.dcm', 'broken.dcm'}, why
+    assert 'PhotometricInterpretation PALETTE COLOR' in why['palette.dcm']
+    assert 'NumberOfFrames=2' in why['frames.dcm'] and 'frames.dcm' in why['frames.dcm']
+    assert 'not an image DICOM' in why['report.dcm']
+    fails(lambda: io.read_dicom(src/'frames.dcm'), 'frames.dcm', 'NumberOfFrames=2', kind=io.DataError)
+
+
 # --- parameters ------------------------------------------------------------------------------------------
 @pytest.fixture
 def toy(tmp_path):

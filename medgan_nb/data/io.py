@@ -292,13 +292,8 @@ def _read_dicom_header(path, **kw) -> Dataset:
     return ds
 
 
-def _pixels(ds: Dataset, path) -> np.ndarray:
-    "Decoded stored pixel values, or a `DataError` naming the file when they are missing or undecodable."
-    if not any(k in ds for k in ('PixelData', 'FloatPixelData', 'DoubleFloatPixelData')):
-        raise DataError(
-            f"{path}: pixel data missing (no (7FE0,0010) Pixel Data element; SOP class "
-            f"{getattr(ds.get('SOPClassUID'), 'name', None)})"
-        )
+def _single_grey_image(ds: Dataset, path):
+    "A `DataError` naming the file unless `ds` holds one grayscale frame (colour, palette and multi-frame refused)."
     if int(ds.get('SamplesPerPixel', 1)) != 1:
         raise DataError(
             f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), "
@@ -310,6 +305,22 @@ def _pixels(ds: Dataset, path) -> np.ndarray:
             f"{path}: PhotometricInterpretation {photometric}, "
             "expected MONOCHROME1 or MONOCHROME2 (grayscale)"
         )
+    frames = int(ds.get('NumberOfFrames', 1) or 1)
+    if frames != 1:
+        raise DataError(
+            f"{path}: NumberOfFrames={frames}, expected one image (a multi-frame object such as a "
+            "tomosynthesis volume or a cine series is not a 2-D mammogram)"
+        )
+
+
+def _pixels(ds: Dataset, path) -> np.ndarray:
+    "Decoded stored pixel values, or a `DataError` naming the file when they are missing or undecodable."
+    if not any(k in ds for k in ('PixelData', 'FloatPixelData', 'DoubleFloatPixelData')):
+        raise DataError(
+            f"{path}: pixel data missing (no (7FE0,0010) Pixel Data element; SOP class "
+            f"{getattr(ds.get('SOPClassUID'), 'name', None)})"
+        )
+    _single_grey_image(ds, path)
     try:
         return ds.pixel_array
     except Exception as e:
@@ -456,6 +467,7 @@ def _mammo_ref(path: Path, modality: str | None, include_derived: bool) -> Mammo
         )
     if modality and str(ds.get('Modality', '')) != modality:
         raise DataError(f"{path}: Modality {ds.get('Modality')!r}, expected {modality!r}")
+    _single_grey_image(ds, path)
     desc = str(ds.get('SeriesDescription', ''))
     if not include_derived and any(d in desc.upper() for d in _DERIVED):
         raise DataError(f"{path}: derived series {desc!r} (pass include_derived=True to keep it)")
