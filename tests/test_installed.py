@@ -23,6 +23,7 @@ def _sources(dst:Path) -> Path:
     skip = shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints')
     shutil.copytree(ROOT/'medgan_nb', dst/'medgan_nb', symlinks=True, ignore=skip)   # notebooks: a link
     shutil.copytree(ROOT/'nbs'/'papers', dst/'nbs'/'papers', ignore=skip)
+    shutil.copy2(ROOT/'nbs'/'evaluate.ipynb', dst/'nbs'/'evaluate.ipynb')   # medgan_nb/evaluate.ipynb: a link
     return dst
 
 
@@ -51,6 +52,9 @@ def test_wheel_installed_outside_the_checkout_runs_a_smoke_paper(tmp_path):
     where = subprocess.run(probe, cwd=work, env=env, capture_output=True, text=True, check=True).stdout
     where = where.strip()
     assert Path(where).is_relative_to(site), where      # the installed copy, not the checkout
+    ev = [sys.executable, '-c', 'import medgan_nb.evaluate as e; print(e.evaluate_notebook())']
+    ev = subprocess.run(ev, cwd=work, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(ev).is_relative_to(site) and Path(ev).is_file(), ev   # medgan-evaluate's notebook ships too
     before = _files(site/'medgan_nb')
     cmd = [str(prefix/'bin'/'medgan-reproduce'), '--profile', 'smoke', '--papers', PAPER, '-p', 'threads=2']
     r = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)

@@ -293,7 +293,7 @@ def _read_dicom_header(path, **kw) -> Dataset:
 
 
 def _single_grey_image(ds: Dataset, path):
-    "A `DataError` naming the file unless `ds` holds one grayscale frame (colour, palette and multi-frame refused)."
+    "A `DataError` naming the file unless `ds` is one grayscale frame (colour, palette, multi-frame refused)."
     if int(ds.get('SamplesPerPixel', 1)) != 1:
         raise DataError(
             f"{path}: SamplesPerPixel={ds.SamplesPerPixel} ({ds.get('PhotometricInterpretation')}), "

@@ -47,6 +47,7 @@ def nn_accuracy(
     real,
     fake,  # N1×… and N2×… arrays (pixels or features)
     chunk: int = 1024,  # rows per distance block
+    per_sample: bool = False,  # also return `correct`: 1, ½ (tie) or 0 per sample, real rows first
 ) -> dict:  # acc_real, acc_fake, acc (all samples), n_real, n_fake
     "Leave-one-out 1-NN two-sample accuracy on real and on fake samples (ties count 1/2)."
     r, f = _as_rows(real), _as_rows(fake)
@@ -62,13 +63,14 @@ def nn_accuracy(
         is_real = torch.arange(s, s + len(d)) < nr
         own, other = torch.where(is_real, to_real, to_fake), torch.where(is_real, to_fake, to_real)
         correct[s : s + len(d)] = (own < other).double() + 0.5 * (own == other).double()
-    return dict(
+    out = dict(
         acc_real=correct[:nr].mean().item(),
         acc_fake=correct[nr:].mean().item(),
         acc=correct.mean().item(),
         n_real=nr,
         n_fake=len(f),
     )
+    return dict(out, correct=correct.numpy()) if per_sample else out
 
 # %% ../../nbs/31_metrics.samples.ipynb #c012
 def mmd2_unbiased(x, y) -> float:  # unbiased MMD² estimate, cubic polynomial kernel
@@ -118,21 +120,36 @@ def _inside_counts(query, centres, radii, chunk):
     return out
 
 
-def precision_recall(real_feats, fake_feats, k: int = 3, chunk: int = 1024) -> dict:  # precision, recall, k
+def precision_recall(
+    real_feats,
+    fake_feats,
+    k: int = 3,
+    chunk: int = 1024,
+    per_sample: bool = False,  # also return `fake_in_real` (per fake) and `real_in_fake` (per real)
+) -> dict:  # precision, recall, k
     "Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN balls."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
-    precision = (_inside_counts(f, r, knn_radii(r, k, chunk), chunk) > 0).double().mean().item()
-    recall = (_inside_counts(r, f, knn_radii(f, k, chunk), chunk) > 0).double().mean().item()
-    return dict(precision=precision, recall=recall, k=k)
+    fake_in = (_inside_counts(f, r, knn_radii(r, k, chunk), chunk) > 0).double()
+    real_in = (_inside_counts(r, f, knn_radii(f, k, chunk), chunk) > 0).double()
+    out = dict(precision=fake_in.mean().item(), recall=real_in.mean().item(), k=k)
+    return dict(out, fake_in_real=fake_in.numpy(), real_in_fake=real_in.numpy()) if per_sample else out
 
 
-def density_coverage(real_feats, fake_feats, k: int = 5, chunk: int = 1024) -> dict:  # density, coverage, k
+def density_coverage(
+    real_feats,
+    fake_feats,
+    k: int = 5,
+    chunk: int = 1024,
+    per_sample: bool = False,  # also return `fake_density` (balls per fake / k) and `real_covered` (per real)
+) -> dict:  # density, coverage, k
     "Density and coverage (Naeem et al. 2020) with k-NN balls around the real samples."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
     radii = knn_radii(r, k, chunk)
-    density = (_inside_counts(f, r, radii, chunk).sum() / (k * len(f))).item()
+    fake_density = _inside_counts(f, r, radii, chunk) / k
     nearest_fake = torch.cat([d.min(1).values for _, d in _sq_dist_chunks(r, f, chunk)])
-    return dict(density=density, coverage=(nearest_fake <= radii).double().mean().item(), k=k)
+    covered = (nearest_fake <= radii).double()
+    out = dict(density=(fake_density.sum() / len(f)).item(), coverage=covered.mean().item(), k=k)
+    return dict(out, fake_density=fake_density.numpy(), real_covered=covered.numpy()) if per_sample else out
 
 # %% ../../nbs/31_metrics.samples.ipynb #c019
 def _nearest(query, ref, chunk):
@@ -249,6 +266,7 @@ def c2st(
     fake,  # N1×C×H×W / N2×C×H×W (or N×H×W) images, as for `to_unit_range`
     window=None,  # (lo, hi) grey window; None: integer type range or floats in [0, 1]
     folds: int = 2,  # cross-fitting folds (stratified by source)
+    groups=None,  # N1 patient ids of the real images: a patient's images share a fold (None: per image)
     epochs: int = 20,
     batch_size: int = 32,
     lr: float = 1e-3,
@@ -263,7 +281,16 @@ def c2st(
         raise ValueError(f"{len(xr)} real / {len(xf)} fake images for {folds} folds")
     x, y = torch.cat([xr, xf]), torch.cat([torch.zeros(len(xr)), torch.ones(len(xf))])
     rng = np.random.default_rng(seed)
-    fold = np.concatenate([rng.permutation(len(xr)) % folds, rng.permutation(len(xf)) % folds])
+    if groups is None:
+        fold_real = rng.permutation(len(xr)) % folds
+    else:
+        ids, inv = np.unique(np.asarray(groups), return_inverse=True)
+        if len(inv) != len(xr) or len(ids) < folds:
+            raise ValueError(
+                f"groups: {len(inv)} ids for {len(xr)} real images, {len(ids)} patients for {folds} folds"
+            )
+        fold_real = (rng.permutation(len(ids)) % folds)[inv]
+    fold = np.concatenate([fold_real, rng.permutation(len(xf)) % folds])
     prob = torch.empty(len(x))
     for k in range(folds):
         tr, te = torch.from_numpy(np.flatnonzero(fold != k)), torch.from_numpy(np.flatnonzero(fold == k))

