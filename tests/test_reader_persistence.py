@@ -49,8 +49,8 @@ def test_killed_process_loses_nothing_and_resumes(kit, tmp_path):
 def test_bad_files_rejected(kit, tmp_path):
     log = tmp_path/'r.jsonl'
     s = StudySession(kit, log, 'r1', 'radiologist'); s.press('r')
-    with open(log, 'a') as f: f.write('{"type": "response", "item_')          # torn write
-    with pytest.raises(ResponseError, match=r"r\.jsonl, line 3: not valid JSON.*incomplete last line"):
+    with open(log, 'a') as f: f.write('{"type": "response", "item_\n{"type": "resp')   # a broken line, then more
+    with pytest.raises(ResponseError, match=r"r\.jsonl, line 3: not valid JSON"):
         StudySession(kit, log, 'r1', 'radiologist')
     other = make_kit(tmp_path/'other', _imgs(3, 0.2), _imgs(3, 0.7))
     log2 = tmp_path/'o.jsonl'; ResponseLog(log2, other, 'r1', 'radiologist')
@@ -59,3 +59,40 @@ def test_bad_files_rejected(kit, tmp_path):
     (tmp_path/'x.jsonl').write_text('not json\n')
     with pytest.raises(ResponseError, match=r"x\.jsonl, line 1: not valid JSON"):
         read_responses(tmp_path/'x.jsonl', kit)
+
+
+def test_torn_last_line_dropped_and_reported(kit, tmp_path):
+    "A write torn by a crash costs only the answer being written; the session resumes after the last whole one."
+    log = tmp_path/'r.jsonl'
+    s = StudySession(kit, log, 'r1', 'radiologist'); s.press('r'); s.press('s')
+    with open(log, 'a') as f: f.write('{"type": "response", "item_id": "ab')
+    with pytest.warns(UserWarning, match=r"r\.jsonl, line 4: torn last line dropped"):
+        assert len(read_responses(log, kit)[1]) == 2
+    with pytest.warns(UserWarning, match="torn last line moved to"):
+        s2 = StudySession(kit, log, 'r1', 'radiologist')
+    assert s2.progress == 'item 3 of 10'
+    s2.press('r')
+    assert [r['answers']['origin'] for r in read_responses(log, kit)[1]] == ['real', 'synthetic', 'real']
+    assert (tmp_path/'r.jsonl.torn').read_text().startswith('{"type": "response", "item_id": "ab')
+
+
+def test_two_processes_on_one_log(kit, tmp_path):
+    "Two sessions appending to one log at once (two tabs, two kernels) take turns under the lock."
+    log = tmp_path/'r.jsonl'
+    ResponseLog(log, kit, 'r1', 'radiologist')
+    ids = [r['item_id'] for r in kit.items]
+    script = textwrap.dedent(f"""
+        import sys
+        from medgan_nb.reader.study import Kit, ResponseLog
+        kit = Kit({str(kit.folder)!r})
+        log = ResponseLog({str(log)!r}, kit, 'r1', 'radiologist')
+        for iid in sys.argv[1:]:
+            log.append(iid, {{'origin': 'real'}}, 1.0)
+    """)
+    env = {**os.environ, 'PYTHONPATH': os.getcwd()}
+    procs = [subprocess.Popen([sys.executable, '-c', script, *part], env=env, stderr=subprocess.PIPE)
+             for part in (ids[0::2], ids[1::2])]
+    for p in procs: assert p.wait() == 0, p.stderr.read().decode()
+    head, recs = read_responses(log, kit)
+    assert sorted(r['item_id'] for r in recs) == sorted(ids)
+    assert sorted(r['position'] for r in recs) == list(range(1, 11))
