@@ -6,7 +6,7 @@
 __all__ = ['StudySession', 'StudyApp', 'widget_states']
 
 # %% ../../nbs/41_reader.widget.ipynb #c003
-import time
+import html, time
 from pathlib import Path
 import ipywidgets as widgets
 from ipywidgets import HBox, VBox, Button, Label, HTML, Layout, Text
@@ -144,7 +144,7 @@ class StudyApp:
     def __init__(self, session: StudySession, width=320):
         self.session, self.width = session, width
         k = session.kit
-        self.title, self.progress, self.feedback = HTML(f"<b>{k.title}</b>"), Label(), HTML()
+        self.title, self.progress, self.feedback = HTML(f"<b>{html.escape(k.title)}</b>"), Label(), HTML()
         self.panels = HBox(layout=Layout(overflow='auto', max_width='100%'))
         self.rows = [_question_row(self, q) for q in k.questions]
         if session.ask_confidence:
@@ -177,11 +177,11 @@ class StudyApp:
 # %% ../../nbs/41_reader.widget.ipynb #c017
 @patch
 def act(self: StudyApp, f):
-    "Run a session action and redraw; errors are shown to the reader, never swallowed silently."
+    "Run a session action and redraw; errors (a failed write too) are shown to the reader, never swallowed."
     try:
         f()
-    except (ValueError, ResponseError) as e:
-        self.feedback.value = f"<span style='color:#b00'>{e}</span>"
+    except (ValueError, ResponseError, OSError) as e:
+        self.feedback.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
         raise
     self.render()
 
@@ -219,7 +219,7 @@ def render(self: StudyApp):
     self.feedback.value = (
         'Thank you, the study is finished.'
         if s.done
-        else f"Previous warm-up item was: <b>{', '.join(t.values())}</b>"
+        else f"Previous warm-up item was: <b>{html.escape(', '.join(t.values()))}</b>"
         if t
         else ''
     )
