@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['ORIGIN', 'PAIR', 'KIT_FORMAT', 'KEY_FORMAT', 'RESPONSES_FORMAT', 'READER_TYPES', 'CONFIDENCE', 'Question',
-           'finding_question', 'kit_png', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'ResponseError', 'utc_now',
-           'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export', 'load_responses',
-           'export_kits']
+           'finding_question', 'kit_png', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'balanced_draw',
+           'ResponseError', 'utc_now', 'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export',
+           'load_responses', 'export_kits']
 
 # %% ../../nbs/40_reader.study.ipynb #c003
 import json, os, shutil, hashlib, secrets, struct, time, warnings, zipfile, zlib, datetime as dt
@@ -423,6 +423,18 @@ def load_key(
     if missing:
         raise ValueError(f"{path}: no truth for items {sorted(missing)[:3]}...")
     return key['items']
+
+# %% ../../nbs/40_reader.study.ipynb #c032b
+def balanced_draw(
+    pools: dict,  # {name: pool size}, e.g. {'real': 1200, 'synthetic': 31}
+    n: int,  # images to draw from each pool
+    seed: int = 0,  # seeds the draw
+) -> dict:  # {name: `n` indices into that pool}
+    "`n` images from each pool, repeated (if at all) in the same pattern in every pool."
+    rng, k = np.random.default_rng(seed), min(n, *pools.values())
+    if k < 1:
+        raise ValueError(f"balanced_draw: an empty pool in {pools}")
+    return {name: rng.choice(size, k, replace=False)[rng.permutation(n) % k] for name, size in pools.items()}
 
 # %% ../../nbs/40_reader.study.ipynb #c034
 RESPONSES_FORMAT = 'medgan_nb.reader.responses/1'
