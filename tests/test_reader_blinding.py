@@ -68,7 +68,7 @@ def test_html_page(study):
 
 def test_widget_state_and_log(study):
     kit, key, tmp = study
-    app = StudyApp(StudySession(kit, tmp/'r.jsonl', 'r1', 'radiologist'))
+    app = StudyApp(StudySession(kit, tmp/'r.jsonl', 'r1', 'radiologist', min_view_s=0))
     for _ in range(len(kit.items)):
         iid = app.session.item_id
         for st in widget_states(app.box):

@@ -20,7 +20,7 @@ def _imgs(n, v): return [np.full((16, 16), v + i / 100) for i in range(n)]
 def page_and_kit(tmp_path):
     kit = make_kit(tmp_path/'kit', _imgs(4, 0.2), _imgs(4, 0.7), finding=finding_question(), warmup=1, seed=5,
                    real_findings=['tumour', 'non-tumour'] * 2, synthetic_findings=['tumour'] * 4)
-    html = kit_to_html(kit, tmp_path/'study.html')
+    html = kit_to_html(kit, tmp_path/'study.html', min_view_s=0)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
         ctx = browser.new_context(accept_downloads=True)
@@ -81,7 +81,7 @@ def test_answer_reload_export(page_and_kit):
 def test_tablet_touch_zoom_and_pan(tmp_path):
     "On an emulated tablet (touch, mobile viewport): taps answer, zoom enlarges the images and the frame pans."
     kit = make_kit(tmp_path/'kit', _imgs(3, 0.2), _imgs(3, 0.7), design='2afc', seed=1)
-    html = kit_to_html(kit, tmp_path/'study.html')
+    html = kit_to_html(kit, tmp_path/'study.html', min_view_s=0)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
         ctx = browser.new_context(viewport={'width': 768, 'height': 1024}, has_touch=True, is_mobile=True, device_scale_factor=2)
@@ -114,4 +114,29 @@ def test_tablet_touch_zoom_and_pan(tmp_path):
         scored = score(responses_frame([out, out2], kit), key, kit)
         assert sorted(scored.attempt.unique()) == [1, 2]
         assert len(first_attempts(scored)) == 3 and (first_attempts(scored).attempt == 1).all()
+        browser.close()
+
+
+def test_answer_only_after_looking(tmp_path):
+    "An answer given before the image has been on screen for min_view_s (1 s by default) is refused and not recorded."
+    kit = make_kit(tmp_path/'kit', _imgs(2, 0.2), _imgs(2, 0.7), seed=2)
+    html = kit_to_html(kit, tmp_path/'study.html')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.goto(html.resolve().as_uri())
+        page.fill('#reader', 'r-1'); page.fill('#group', 'layperson'); page.click('#begin')
+        page.keyboard.press('r')                                                     # at once: refused
+        assert page.inner_text('#progress') == 'item 1 of 4'
+        assert 'at least 1 s' in page.inner_text('#feedback')
+        page.wait_for_timeout(1100)
+        page.keyboard.press('s')
+        assert page.inner_text('#progress') == 'item 2 of 4'
+        for _ in range(3): page.wait_for_timeout(1050); page.keyboard.press('r')
+        with page.expect_download() as dl:
+            page.click('#export')
+        out = tmp_path/'export.json'; dl.value.save_as(out)
+        head, recs = load_responses(out, kit)
+        assert [r['answers']['origin'] for r in recs] == ['synthetic', 'real', 'real', 'real']
+        assert all(r['time_s'] >= 1.0 for r in recs), [r['time_s'] for r in recs]
         browser.close()

@@ -26,7 +26,7 @@ def _data_uri(path) -> str:
     return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-def kit_payload(kit: Kit, ask_confidence=False) -> dict:
+def kit_payload(kit: Kit, ask_confidence=False, min_view_s=1.0) -> dict:
     "All the page needs, images inlined: kit id, questions, warm-up items (with truth), test items (without)."
     item = lambda r, truth: dict(
         item_id=r['item_id'],
@@ -42,6 +42,7 @@ def kit_payload(kit: Kit, ask_confidence=False) -> dict:
         panel_names=kit.panel_names,
         items_per_reader=kit.items_per_reader,
         ask_confidence=ask_confidence,
+        min_view_s=min_view_s,
         confidence=list(CONFIDENCE),
         warmup=[item(r, True) for r in kit.warmup],
         items=[item(r, False) for r in kit.items],
@@ -184,6 +185,13 @@ function commit() {
     drawQuestions();
     return;
   }
+  const waited = (performance.now() - shownAt) / 1000;
+  if (waited < KIT.min_view_s) {  // answered before the image could be seen: not recorded
+    pending = {}; confidence = null; drawQuestions();
+    $('feedback').textContent =
+      'Please look at the image for at least ' + KIT.min_view_s + ' s before answering.';
+    return;
+  }
   const [id, phase] = current();
   S.responses.push({type: 'response', item_id: id, phase: phase, answers: pending, confidence: confidence,
                     time_s: Math.round(performance.now() - shownAt) / 1000,
@@ -238,9 +246,10 @@ def kit_to_html(
     kit: Kit,  # the kit to present
     path,  # the HTML file to write
     ask_confidence=False,  # also ask for a 1–5 confidence
+    min_view_s=1.0,  # an answer counts only once the item has been on screen this long (seconds)
 ) -> Path:  # the written file
     "Write a self-contained, offline HTML page that runs the reader study of `kit`."
-    data = json.dumps(kit_payload(kit, ask_confidence)).replace('</', '<\\/')
+    data = json.dumps(kit_payload(kit, ask_confidence, min_view_s)).replace('</', '<\\/')
     page = (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1, user-scalable=yes'>\n"

@@ -28,9 +28,10 @@ class StudySession:
         attempt=1,  # 2, 3, ... when the reader takes the kit again (a new log)
         warmup=True,  # show the kit's warm-up items (with the truth) first
         ask_confidence=False,  # also ask for a 1–5 confidence before moving on
+        min_view_s=1.0,  # an answer counts only once the item has been on screen this long (seconds)
         clock=time.monotonic,  # seconds; replaced by a fake clock in tests
     ):
-        self.kit, self.ask_confidence, self.clock = kit, ask_confidence, clock
+        self.kit, self.ask_confidence, self.clock, self.min_view_s = kit, ask_confidence, clock, min_view_s
         self.log = ResponseLog(log_path, kit, reader_id, group, attempt=attempt)
         warm = [(r['item_id'], 'warmup') for r in kit.warmup] if warmup else []
         self.sequence = warm + [(i, 'test') for i in kit.order_for(reader_id, attempt)]
@@ -76,6 +77,11 @@ def choose(
     q = {q.name: q for q in self.kit.questions}.get(question)
     if q is None or choice not in q.choices:
         raise ValueError(f"choice {question}={choice!r} is not offered by kit {self.kit.kit_id}")
+    waited = self.clock() - self.shown_at
+    if waited < self.min_view_s:
+        raise ValueError(
+            f"answer after looking: item on screen {waited:.1f} s, at least {self.min_view_s:g} s"
+        )
     self.pending[question] = choice
     return self._commit_if_complete()
 
