@@ -139,4 +139,16 @@ def test_answer_only_after_looking(tmp_path):
         head, recs = load_responses(out, kit)
         assert [r['answers']['origin'] for r in recs] == ['synthetic', 'real', 'real', 'real']
         assert all(r['time_s'] >= 1.0 for r in recs), [r['time_s'] for r in recs]
+        with page.expect_download() as dl2:
+            page.click('#export')                                                     # exported again: a new name
+        assert dl2.value.suggested_filename == 'responses-r-1-attempt1-export2.json'
+        page.click('#newreader')                                                      # a shared tablet: the next person
+        assert page.is_visible('#start') and not page.is_visible('#finished') and page.input_value('#reader') == ''
+        page.fill('#reader', 'r-2'); page.fill('#group', 'radiologist'); page.click('#begin')
+        assert page.inner_text('#progress') == 'item 1 of 4'
+        page.reload()                                                                 # resumes the new reader
+        page.wait_for_timeout(1100); page.keyboard.press('r')
+        assert page.inner_text('#progress') == 'item 2 of 4'
+        stored = page.evaluate("Object.keys(localStorage).filter(k => k.endsWith(':r-1') || k.endsWith(':r-2'))")
+        assert len(stored) == 2                                                       # the first reader's answers kept
         browser.close()

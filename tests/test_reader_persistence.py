@@ -53,7 +53,7 @@ def test_bad_files_rejected(kit, tmp_path):
     with pytest.raises(ResponseError, match=r"r\.jsonl, line 3: not valid JSON"):
         StudySession(kit, log, 'r1', 'radiologist', min_view_s=0)
     other = make_kit(tmp_path/'other', _imgs(3, 0.2), _imgs(3, 0.7))
-    log2 = tmp_path/'o.jsonl'; ResponseLog(log2, other, 'r1', 'radiologist', min_view_s=0)
+    log2 = tmp_path/'o.jsonl'; ResponseLog(log2, other, 'r1', 'radiologist')
     with pytest.raises(ResponseError, match=r"o\.jsonl, line 1: foreign response file"):
         StudySession(kit, log2, 'r1', 'radiologist', min_view_s=0)
     (tmp_path/'x.jsonl').write_text('not json\n')
@@ -79,13 +79,13 @@ def test_torn_last_line_dropped_and_reported(kit, tmp_path):
 def test_two_processes_on_one_log(kit, tmp_path):
     "Two sessions appending to one log at once (two tabs, two kernels) take turns under the lock."
     log = tmp_path/'r.jsonl'
-    ResponseLog(log, kit, 'r1', 'radiologist', min_view_s=0)
+    ResponseLog(log, kit, 'r1', 'radiologist')
     ids = [r['item_id'] for r in kit.items]
     script = textwrap.dedent(f"""
         import sys
         from medgan_nb.reader.study import Kit, ResponseLog
         kit = Kit({str(kit.folder)!r})
-        log = ResponseLog({str(log)!r}, kit, 'r1', 'radiologist', min_view_s=0)
+        log = ResponseLog({str(log)!r}, kit, 'r1', 'radiologist')
         for iid in sys.argv[1:]:
             log.append(iid, {{'origin': 'real'}}, 1.0)
     """)

@@ -81,7 +81,8 @@ _BODY = """
 </div>
 <div id="finished" class="hidden"><p>Thank you, the study is finished. Please export your responses.</p></div>
 <p><button id="export" class="hidden">Export responses</button><button
-  id="again" class="hidden">Take the test again</button></p>
+  id="again" class="hidden">Take the test again</button><button
+  id="newreader" class="hidden">New reader</button></p>
 """
 
 # %% ../../nbs/42_reader.html.ipynb #c009
@@ -114,7 +115,8 @@ function begin(reader, group, attempt) {
                   reader_type: 'human', attempt: attempt, created: new Date().toISOString()},
          order: warm.concat(test.map(i => [i, 'test'])), responses: [], truth: null, exported: false};
   }
-  save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden'); show();
+  save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden');
+  $('newreader').classList.remove('hidden'); show();
 }
 function current() {
   const done = new Set(S.responses.map(r => r.item_id));
@@ -215,10 +217,20 @@ function exportResponses() {
   const blob = new Blob([JSON.stringify({type: 'export', header: S.header, responses: S.responses}, null, 1)],
                         {type: 'application/json'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
+  S.exports = (S.exports || 0) + 1;  // a second export of one attempt gets its own name
   a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') +
-    '-attempt' + S.header.attempt + '.json';
+    '-attempt' + S.header.attempt + (S.exports > 1 ? '-export' + S.exports : '') + '.json';
   document.body.append(a); a.click(); a.remove();
   S.exported = true; save(); show();
+}
+function newReader() {  // a shared tablet: the next person starts afresh; earlier ones stay in this browser
+  const msg = 'The answers of ' + (S && S.header.reader_id) +
+    ' are not exported yet (they stay in this browser). ';
+  if (S && !S.exported && !confirm(msg + 'Start a new reader?')) return;
+  localStorage.removeItem(STORE + ':last'); S = null;
+  ['study', 'finished', 'export', 'again', 'newreader'].forEach(id => $(id).classList.add('hidden'));
+  $('reader').value = ''; $('group').value = ''; $('feedback').textContent = '';
+  $('start').classList.remove('hidden');
 }
 """
 
@@ -233,6 +245,7 @@ $('begin').onclick = () => {
 };
 $('zoomin').onclick = () => press('+'); $('zoomout').onclick = () => press('-');
 $('export').onclick = exportResponses;
+$('newreader').onclick = newReader;
 $('again').onclick = () => {
   if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1);
 };
