@@ -57,7 +57,7 @@ button{font-size:1.2em;padding:.6em 1.2em;margin:.3em;border-radius:8px;border:1
 button.sel{background:#2a6}
 input,select{font-size:1.1em;padding:.4em;margin:.3em}
 #frame{overflow:auto;max-width:100%;max-height:75vh;touch-action:pan-x pan-y pinch-zoom;border:1px solid #444}
-#panels{display:flex;gap:8px;width:max-content}
+#panels{display:flex;flex-wrap:wrap;gap:8px}
 #panels figure{margin:0;text-align:center}
 #panels img{image-rendering:crisp-edges;image-rendering:pixelated;display:block}
 .hidden{display:none}
@@ -149,10 +149,24 @@ function show() {
   });
   sizeImages(); drawQuestions(); shownAt = performance.now();
 }
-function sizeImages() {
-  document.querySelectorAll('#panels img').forEach(im => {
-    im.style.width = Math.round(320 * ZOOMS[zoom]) + 'px';
-  });
+function fit(n, aspect, W, H) {  // [columns, panel width] that show all n panels in a W×H frame at once
+  const gap = 8, cap = KIT.panel_names.length ? 24 : 0;
+  let best = [1, 0];
+  for (let c = 1; c <= n; c++) {
+    const rows = Math.ceil(n / c);
+    const w = Math.min((W - gap * (c - 1)) / c, ((H - gap * (rows - 1)) / rows - cap) / aspect);
+    if (w > best[1]) best = [c, w];
+  }
+  return best;
+}
+function sizeImages() {  // a grid that fits the screen at zoom 1; zoom enlarges it and the frame pans
+  const ims = [...document.querySelectorAll('#panels img')];
+  if (!ims.length) return;
+  const aspect = ims[0].naturalWidth ? ims[0].naturalHeight / ims[0].naturalWidth : 1;
+  const [cols, w] = fit(ims.length, aspect, $('frame').clientWidth - 2, 0.75 * innerHeight - 4);
+  const width = Math.max(16, Math.floor(w * ZOOMS[zoom]));
+  ims.forEach(im => { im.style.width = width + 'px'; });
+  $('panels').style.width = (cols * width + 8 * (cols - 1)) + 'px';
 }
 function drawQuestions() {
   const box = $('questions'); box.innerHTML = '';
@@ -246,6 +260,7 @@ $('begin').onclick = () => {
 $('zoomin').onclick = () => press('+'); $('zoomout').onclick = () => press('-');
 $('export').onclick = exportResponses;
 $('newreader').onclick = newReader;
+addEventListener('resize', () => { if (S && current()) sizeImages(); });
 $('again').onclick = () => {
   if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1);
 };
