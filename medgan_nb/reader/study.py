@@ -152,8 +152,8 @@ def _check_alike(entries):
         if _looks(e) != _looks(ref):
             raise ValueError(
                 f"{name(e['truth'])}: {_looks(e)}, but {name(ref['truth'])}: {_looks(ref)}; "
-                "every image of a kit "
-                "must have the same panels, shapes and dtype (resize and convert real and synthetic alike)"
+                "every image of a kit must have the same panels, shapes and dtype "
+                "(resize and convert real and synthetic alike)"
             )
 
 # %% ../../nbs/40_reader.study.ipynb #c015
