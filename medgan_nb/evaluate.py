@@ -564,7 +564,7 @@ def space_metrics(
 
 
 def _floor_records(real_f, synth_f, groups, synth_groups, seed, k: int = 5) -> dict:
-    "The real-vs-real FID floor, and FID of the same real halves against half the synthetic set (same "
+    "The real-vs-real FID floor, and FID of the same real halves against half the synthetic set (same"
     "protocol)."
     real_f, synth_f = np.asarray(real_f), np.asarray(synth_f)
     fl = fid_floor(real_f, groups, k=k, seed=seed)
@@ -829,7 +829,7 @@ def resolve_folder(spec: str, work=None, seed: int = 0) -> Path:  # a folder of 
 
 
 def _match_planes(real: dict, synth: dict, plane: str) -> tuple:  # (real, synth, notes)
-    "Pair the planes of two sets; 2-D images on one side stand for the asked-for plane of the other's "
+    "Pair the planes of two sets; 2-D images on one side stand for the asked-for plane of the other's"
     "volumes."
     notes = []
     for a, b, name in ((real, synth, 'synthetic'), (synth, real, 'real')):

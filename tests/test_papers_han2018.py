@@ -35,6 +35,7 @@ def test_run_folder(first_run):
     assert all(v['kimg'] >= 0.032 and v['img_per_s'] > 0 for v in m['training'].values())
     assert len(m['beyond']) == 12 and all('1-NN acc' in v and 'near-copy share' in v for v in m['beyond'].values())
     assert len(list((run/'kits').glob('*/kit.json'))) == 12 and not list((run/'kits').glob('*/*key*'))  # keys outside kits
+    assert len(list((run/'keys').glob('*.key.json'))) == 12 and not list((run/'kits').glob('*key*'))     # in keys/, beside kits/
     cost = pd.read_csv(run/'tables'/'training_cost.csv')
     assert len(cost) == 12 and (cost.wall_s > 0).all() and (cost.img_per_s > 0).all()
     assert m['dataset'] == 'BraTS-layout brain phantoms (embedded default)'

@@ -12,7 +12,7 @@ def _imgs(n, v, shape=(8, 8)): return [np.full(shape, v + i / 1000) for i in ran
 
 def _take(kit, key, path, reader, group, answer, warmup=True):
     "Take the kit with `answer(truth) -> {question: choice}` through the session class; return the log path."
-    s = StudySession(kit, path, reader, group, warmup=warmup)
+    s = StudySession(kit, path, reader, group, warmup=warmup, min_view_s=0)
     while not s.done:
         for q, c in answer(key[s.item_id]).items(): s.choose(q, c)
     return path
@@ -85,7 +85,7 @@ def test_han2019_two_questions_with_widget(tmp_path):
     kit = make_kit(tmp_path/'d', _imgs(4, 0.2) + _imgs(4, 0.3), _imgs(4, 0.7) + _imgs(4, 0.8), finding=finding_question(),
                    real_findings=['tumour'] * 4 + ['non-tumour'] * 4, synthetic_findings=['tumour'] * 4 + ['non-tumour'] * 4, seed=4)
     key = load_key(default_key_path(kit.folder), kit)
-    app = StudyApp(StudySession(kit, tmp_path/'w.jsonl', 'expert', 'radiologist'))
+    app = StudyApp(StudySession(kit, tmp_path/'w.jsonl', 'expert', 'radiologist', min_view_s=0))
     while not app.session.done:                       # right about the finding, always says 'synthetic'
         app.keys.value = 's' + ('t' if key[app.session.item_id]['finding'] == 'tumour' else 'n')
     scored = rs.score(rs.responses_frame([tmp_path/'w.jsonl'], kit), key, kit)

@@ -20,7 +20,7 @@ def _imgs(n, v): return [np.full((16, 16), v + i / 100) for i in range(n)]
 def page_and_kit(tmp_path):
     kit = make_kit(tmp_path/'kit', _imgs(4, 0.2), _imgs(4, 0.7), finding=finding_question(), warmup=1, seed=5,
                    real_findings=['tumour', 'non-tumour'] * 2, synthetic_findings=['tumour'] * 4)
-    html = kit_to_html(kit, tmp_path/'study.html')
+    html = kit_to_html(kit, tmp_path/'study.html', min_view_s=0)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
         ctx = browser.new_context(accept_downloads=True)
@@ -41,9 +41,10 @@ def test_answer_reload_export(page_and_kit):
     page.keyboard.press('s'); page.keyboard.press('n')
     assert page.inner_text('#progress') == 'item 1 of 6'
     assert 'Previous warm-up item was' in page.inner_text('#feedback')          # truth of the last warm-up item
-    assert page.eval_on_selector('#panels img', 'im => im.style.width') == '320px'
+    w0 = float(page.eval_on_selector('#panels img', 'im => im.style.width')[:-2])
+    assert w0 >= 200                                                                # 16 px images fill the screen
     page.click('#zoomin')
-    assert page.eval_on_selector('#panels img', 'im => im.style.width') == '480px'
+    assert float(page.eval_on_selector('#panels img', 'im => im.style.width')[:-2]) == pytest.approx(1.5 * w0, abs=1)
     page.click('text=real [r]'); page.click('text=tumour [t]')                    # buttons
     assert page.inner_text('#feedback') == ''                                       # no truth in the test phase
     page.keyboard.press('s'); page.keyboard.press('t')                             # shortcuts
@@ -81,7 +82,7 @@ def test_answer_reload_export(page_and_kit):
 def test_tablet_touch_zoom_and_pan(tmp_path):
     "On an emulated tablet (touch, mobile viewport): taps answer, zoom enlarges the images and the frame pans."
     kit = make_kit(tmp_path/'kit', _imgs(3, 0.2), _imgs(3, 0.7), design='2afc', seed=1)
-    html = kit_to_html(kit, tmp_path/'study.html')
+    html = kit_to_html(kit, tmp_path/'study.html', min_view_s=0)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
         ctx = browser.new_context(viewport={'width': 768, 'height': 1024}, has_touch=True, is_mobile=True, device_scale_factor=2)
@@ -114,4 +115,72 @@ def test_tablet_touch_zoom_and_pan(tmp_path):
         scored = score(responses_frame([out, out2], kit), key, kit)
         assert sorted(scored.attempt.unique()) == [1, 2]
         assert len(first_attempts(scored)) == 3 and (first_attempts(scored).attempt == 1).all()
+        browser.close()
+
+
+def test_answer_only_after_looking(tmp_path):
+    "An answer given before the image has been on screen for min_view_s (1 s by default) is refused and not recorded."
+    kit = make_kit(tmp_path/'kit', _imgs(2, 0.2), _imgs(2, 0.7), seed=2)
+    html = kit_to_html(kit, tmp_path/'study.html')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.goto(html.resolve().as_uri())
+        page.fill('#reader', 'r-1'); page.fill('#group', 'layperson'); page.click('#begin')
+        page.keyboard.press('r')                                                     # at once: refused
+        assert page.inner_text('#progress') == 'item 1 of 4'
+        assert 'at least 1 s' in page.inner_text('#feedback')
+        page.wait_for_timeout(1100)
+        page.keyboard.press('s')
+        assert page.inner_text('#progress') == 'item 2 of 4'
+        for _ in range(3): page.wait_for_timeout(1050); page.keyboard.press('r')
+        with page.expect_download() as dl:
+            page.click('#export')
+        out = tmp_path/'export.json'; dl.value.save_as(out)
+        head, recs = load_responses(out, kit)
+        assert [r['answers']['origin'] for r in recs] == ['synthetic', 'real', 'real', 'real']
+        assert all(r['time_s'] >= 1.0 for r in recs), [r['time_s'] for r in recs]
+        with page.expect_download() as dl2:
+            page.click('#export')                                                     # exported again: a new name
+        assert dl2.value.suggested_filename == 'responses-r-1-attempt1-export2.json'
+        page.click('#newreader')                                                      # a shared tablet: the next person
+        assert page.is_visible('#start') and not page.is_visible('#finished') and page.input_value('#reader') == ''
+        page.fill('#reader', 'r-2'); page.fill('#group', 'radiologist'); page.click('#begin')
+        assert page.inner_text('#progress') == 'item 1 of 4'
+        page.reload()                                                                 # resumes the new reader
+        page.wait_for_timeout(1100); page.keyboard.press('r')
+        assert page.inner_text('#progress') == 'item 2 of 4'
+        stored = page.evaluate("Object.keys(localStorage).filter(k => k.endsWith(':r-1') || k.endsWith(':r-2'))")
+        assert len(stored) == 2                                                       # the first reader's answers kept
+        browser.close()
+
+
+def _panel_boxes(page) -> list:
+    "The on-screen boxes (left, top, right, bottom) of the current item's panels."
+    return page.evaluate("[...document.querySelectorAll('#panels img')].map(im => "
+                         "{const r = im.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]})")
+
+
+@pytest.mark.parametrize('viewport,touch', [((1024, 768), True), ((768, 1024), True), ((1440, 900), False)],
+                         ids=['tablet-landscape', 'tablet-portrait', 'desktop'])
+def test_every_panel_on_screen(tmp_path, viewport, touch):
+    "Haarburger's 10-panel items and Korkinof's wide pairs: every panel of an item on screen at once, none tiny."
+    series = lambda v: [np.full((32, 32), v + k / 40) for k in range(10)]
+    multi = make_kit(tmp_path/'multi', [series(0.2)] * 2, [series(0.6)] * 2, panel_names=[f'p{k}' for k in range(10)])
+    pairs = make_kit(tmp_path/'pairs', [np.full((80, 64), 0.2)] * 2, [np.full((80, 64), 0.7)] * 2,
+                     design='2afc')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        ctx = browser.new_context(viewport=dict(zip(('width', 'height'), viewport)), has_touch=touch, is_mobile=touch)
+        for kit, n in ((multi, 10), (pairs, 2)):
+            page = ctx.new_page(); page.goto(kit_to_html(kit, tmp_path/f'{kit.folder.name}.html').resolve().as_uri())
+            page.fill('#reader', 'r'); page.fill('#group', 'radiologist'); page.click('#begin')
+            page.wait_for_function("[...document.querySelectorAll('#panels img')].every(im => im.complete)")
+            boxes = _panel_boxes(page)
+            assert len(boxes) == n
+            for left, top, right, bottom in boxes:
+                assert left >= 0 and top >= 0 and right <= viewport[0] and bottom <= viewport[1], (boxes, viewport)
+                assert right - left >= (60 if n == 10 else 150), boxes               # big enough to judge
+            page.click('#zoomin')
+            assert _panel_boxes(page)[0][2] - _panel_boxes(page)[0][0] > boxes[0][2] - boxes[0][0]
         browser.close()

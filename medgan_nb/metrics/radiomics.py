@@ -125,7 +125,7 @@ def radiomics_features(
 def standardise(
     reference, *others
 ) -> list:  # [reference, *others] as z-scores of the reference's mean and SD
-    "Z-scores with the reference set's mean and SD (constant features left centred), for cross-feature "
+    "Z-scores with the reference set's mean and SD (constant features left centred), for cross-feature"
     "distances."
     ref = np.asarray(reference, np.float64)
     mu, sd = ref.mean(0), ref.std(0)

@@ -30,7 +30,7 @@ def bootstrap_indices(
     n_boot: int,  # resamples
     seed: int = 0,
 ):  # generator of row-index arrays
-    "Row indices of cluster-bootstrap resamples: groups drawn with replacement, every row of a drawn group "
+    "Row indices of cluster-bootstrap resamples: groups drawn with replacement, every row of a drawn group"
     "kept."
     codes, ng = group_codes(groups, n)
     order = np.argsort(codes, kind='stable')

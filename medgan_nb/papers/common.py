@@ -467,8 +467,9 @@ def reuse_earlier_run(
         names.append(dst.name)
         if not (dst / 'final.pt').exists():
             shutil.copytree(f.parent, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns('latest.pt'))
-    if (src / 'kits').is_dir() and not (run.dir / 'kits').exists():
-        shutil.copytree(src / 'kits', run.dir / 'kits')
+    for sub in ('kits', 'keys'):  # the kits and, outside them, their answer keys
+        if (src / sub).is_dir() and not (run.dir / sub).exists():
+            shutil.copytree(src / sub, run.dir / sub)
     for sub in extra:
         if (src / sub).is_dir():
             shutil.copytree(src / sub, run.dir / sub, dirs_exist_ok=True)

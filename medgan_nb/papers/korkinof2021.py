@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['MOMENTS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_TABLE3_NOTE', 'PAPER_TABLE4', 'PAPER_ARTEFACTS',
            'PAPER_READER', 'PAPER_STRATA', 'triangle_frame', 'triangle_matrix', 'overlap_1d', 'overlap_table',
-           'moment_outlier_scores', 'collapse_check', 'kit_synthetic', 'view_rows']
+           'moment_outlier_scores', 'collapse_check', 'kit_pairs', 'view_rows']
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c002
 import numpy as np, pandas as pd, torch
 from scipy import stats
 from ..metrics.moments import MOMENT_NAMES, pair_overlap
+from ..reader.study import balanced_draw
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c005
 MOMENTS = ('M1', 'M2', 'M3', 'M4', 'M5')  # the paper's names for MOMENT_NAMES (mean … hyperskewness)
@@ -182,28 +183,30 @@ def collapse_check(
     )
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c026
-def kit_synthetic(
+def kit_pairs(
     ids,  # ids of the reviewed synthetic images, e.g. 'MLO_0003'
     flags: dict,  # {id: flagged?} of the artefact review (`ReviewLog.flags`)
-    n: int,  # synthetic images the kit needs
+    n_real: int,  # size of the real pool the other side of each pair comes from
+    n: int,  # pairs the kit needs
     prefix: str = '',  # only ids that start with this (the kit's view, e.g. 'MLO_')
     seed: int = 0,  # seeds the draw
-) -> list:  # `n` ids, none of them flagged
-    "The kit's synthetic images: `n` ids drawn from the reviewed ones that the artefact review did not flag."
+) -> tuple:  # (`n` indices into the real pool, `n` synthetic ids, none of them flagged)
+    "The kit's pairs: real images and unflagged synthetic ones, repeated (if at all) alike on both sides."
     ids = [str(i) for i in ids if str(i).startswith(prefix)]
     missing = [i for i in ids if i not in flags]
     if missing:
         raise ValueError(
-            f"kit_synthetic: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, "
+            f"kit_pairs: {len(missing)} of the {len(ids)} images {prefix!r}… were not reviewed, "
             f"e.g. {missing[:3]}; expected a review of every image"
         )
     ok = [i for i in ids if not flags[i]]
     if not ok:
         raise ValueError(
-            f"kit_synthetic: all {len(ids)} images {prefix!r}… were flagged as artefacts; "
+            f"kit_pairs: all {len(ids)} images {prefix!r}… were flagged as artefacts; "
             "nothing is left for the kit"
         )
-    return [ok[j] for j in np.random.default_rng(seed).choice(len(ok), n, replace=len(ok) < n)]
+    drawn = balanced_draw({'real': n_real, 'synthetic': len(ok)}, n, seed)
+    return drawn['real'], [ok[j] for j in drawn['synthetic']]
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c029
 def view_rows(

@@ -26,7 +26,7 @@ def _data_uri(path) -> str:
     return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode()
 
 
-def kit_payload(kit: Kit, ask_confidence=False) -> dict:
+def kit_payload(kit: Kit, ask_confidence=False, min_view_s=1.0) -> dict:
     "All the page needs, images inlined: kit id, questions, warm-up items (with truth), test items (without)."
     item = lambda r, truth: dict(
         item_id=r['item_id'],
@@ -42,6 +42,7 @@ def kit_payload(kit: Kit, ask_confidence=False) -> dict:
         panel_names=kit.panel_names,
         items_per_reader=kit.items_per_reader,
         ask_confidence=ask_confidence,
+        min_view_s=min_view_s,
         confidence=list(CONFIDENCE),
         warmup=[item(r, True) for r in kit.warmup],
         items=[item(r, False) for r in kit.items],
@@ -56,7 +57,7 @@ button{font-size:1.2em;padding:.6em 1.2em;margin:.3em;border-radius:8px;border:1
 button.sel{background:#2a6}
 input,select{font-size:1.1em;padding:.4em;margin:.3em}
 #frame{overflow:auto;max-width:100%;max-height:75vh;touch-action:pan-x pan-y pinch-zoom;border:1px solid #444}
-#panels{display:flex;gap:8px;width:max-content}
+#panels{display:flex;flex-wrap:wrap;gap:8px}
 #panels figure{margin:0;text-align:center}
 #panels img{image-rendering:crisp-edges;image-rendering:pixelated;display:block}
 .hidden{display:none}
@@ -80,7 +81,8 @@ _BODY = """
 </div>
 <div id="finished" class="hidden"><p>Thank you, the study is finished. Please export your responses.</p></div>
 <p><button id="export" class="hidden">Export responses</button><button
-  id="again" class="hidden">Take the test again</button></p>
+  id="again" class="hidden">Take the test again</button><button
+  id="newreader" class="hidden">New reader</button></p>
 """
 
 # %% ../../nbs/42_reader.html.ipynb #c009
@@ -113,7 +115,8 @@ function begin(reader, group, attempt) {
                   reader_type: 'human', attempt: attempt, created: new Date().toISOString()},
          order: warm.concat(test.map(i => [i, 'test'])), responses: [], truth: null, exported: false};
   }
-  save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden'); show();
+  save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden');
+  $('newreader').classList.remove('hidden'); show();
 }
 function current() {
   const done = new Set(S.responses.map(r => r.item_id));
@@ -146,10 +149,24 @@ function show() {
   });
   sizeImages(); drawQuestions(); shownAt = performance.now();
 }
-function sizeImages() {
-  document.querySelectorAll('#panels img').forEach(im => {
-    im.style.width = Math.round(320 * ZOOMS[zoom]) + 'px';
-  });
+function fit(n, aspect, W, H) {  // [columns, panel width] that show all n panels in a W×H frame at once
+  const gap = 8, cap = KIT.panel_names.length ? 24 : 0;
+  let best = [1, 0];
+  for (let c = 1; c <= n; c++) {
+    const rows = Math.ceil(n / c);
+    const w = Math.min((W - gap * (c - 1)) / c, ((H - gap * (rows - 1)) / rows - cap) / aspect);
+    if (w > best[1]) best = [c, w];
+  }
+  return best;
+}
+function sizeImages() {  // a grid that fits the screen at zoom 1; zoom enlarges it and the frame pans
+  const ims = [...document.querySelectorAll('#panels img')];
+  if (!ims.length) return;
+  const aspect = ims[0].naturalWidth ? ims[0].naturalHeight / ims[0].naturalWidth : 1;
+  const [cols, w] = fit(ims.length, aspect, $('frame').clientWidth - 2, 0.75 * innerHeight - 4);
+  const width = Math.max(16, Math.floor(w * ZOOMS[zoom]));
+  ims.forEach(im => { im.style.width = width + 'px'; });
+  $('panels').style.width = (cols * width + 8 * (cols - 1)) + 'px';
 }
 function drawQuestions() {
   const box = $('questions'); box.innerHTML = '';
@@ -184,6 +201,13 @@ function commit() {
     drawQuestions();
     return;
   }
+  const waited = (performance.now() - shownAt) / 1000;
+  if (waited < KIT.min_view_s) {  // answered before the image could be seen: not recorded
+    pending = {}; confidence = null; drawQuestions();
+    $('feedback').textContent =
+      'Please look at the image for at least ' + KIT.min_view_s + ' s before answering.';
+    return;
+  }
   const [id, phase] = current();
   S.responses.push({type: 'response', item_id: id, phase: phase, answers: pending, confidence: confidence,
                     time_s: Math.round(performance.now() - shownAt) / 1000,
@@ -207,10 +231,20 @@ function exportResponses() {
   const blob = new Blob([JSON.stringify({type: 'export', header: S.header, responses: S.responses}, null, 1)],
                         {type: 'application/json'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
+  S.exports = (S.exports || 0) + 1;  // a second export of one attempt gets its own name
   a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') +
-    '-attempt' + S.header.attempt + '.json';
+    '-attempt' + S.header.attempt + (S.exports > 1 ? '-export' + S.exports : '') + '.json';
   document.body.append(a); a.click(); a.remove();
   S.exported = true; save(); show();
+}
+function newReader() {  // a shared tablet: the next person starts afresh; earlier ones stay in this browser
+  const msg = 'The answers of ' + (S && S.header.reader_id) +
+    ' are not exported yet (they stay in this browser). ';
+  if (S && !S.exported && !confirm(msg + 'Start a new reader?')) return;
+  localStorage.removeItem(STORE + ':last'); S = null;
+  ['study', 'finished', 'export', 'again', 'newreader'].forEach(id => $(id).classList.add('hidden'));
+  $('reader').value = ''; $('group').value = ''; $('feedback').textContent = '';
+  $('start').classList.remove('hidden');
 }
 """
 
@@ -225,6 +259,8 @@ $('begin').onclick = () => {
 };
 $('zoomin').onclick = () => press('+'); $('zoomout').onclick = () => press('-');
 $('export').onclick = exportResponses;
+$('newreader').onclick = newReader;
+addEventListener('resize', () => { if (S && current()) sizeImages(); });
 $('again').onclick = () => {
   if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1);
 };
@@ -238,9 +274,10 @@ def kit_to_html(
     kit: Kit,  # the kit to present
     path,  # the HTML file to write
     ask_confidence=False,  # also ask for a 1–5 confidence
+    min_view_s=1.0,  # an answer counts only once the item has been on screen this long (seconds)
 ) -> Path:  # the written file
     "Write a self-contained, offline HTML page that runs the reader study of `kit`."
-    data = json.dumps(kit_payload(kit, ask_confidence)).replace('</', '<\\/')
+    data = json.dumps(kit_payload(kit, ask_confidence, min_view_s)).replace('</', '<\\/')
     page = (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1, user-scalable=yes'>\n"

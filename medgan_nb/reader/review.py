@@ -6,7 +6,7 @@
 __all__ = ['ReviewLog', 'auto_review', 'load_review', 'review_rates', 'ReviewApp', 'review_widget']
 
 # %% ../../nbs/44_reader.review.ipynb #c003
-import io, json, math, tempfile
+import html, io, json, math, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import ipywidgets as widgets
@@ -208,8 +208,8 @@ class ReviewApp:
         self.box = VBox(
             [
                 HTML(
-                    f"<b>Review: flag images showing '{log.question}'</b> "
-                    f"(saved to {log.path.name} on every click)"
+                    f"<b>Review: flag images showing '{html.escape(log.question)}'</b> "
+                    f"(saved to {html.escape(log.path.name)} on every click)"
                 ),
                 self.status,
                 self.grid,

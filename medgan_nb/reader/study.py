@@ -4,17 +4,18 @@
 
 # %% auto #0
 __all__ = ['ORIGIN', 'PAIR', 'KIT_FORMAT', 'KEY_FORMAT', 'RESPONSES_FORMAT', 'READER_TYPES', 'CONFIDENCE', 'Question',
-           'finding_question', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'ResponseError', 'utc_now',
-           'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export', 'load_responses']
+           'finding_question', 'kit_png', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'balanced_draw',
+           'ResponseError', 'utc_now', 'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export',
+           'load_responses', 'export_kits']
 
 # %% ../../nbs/40_reader.study.ipynb #c003
-import json, os, shutil, hashlib, datetime as dt
+import json, os, shutil, hashlib, secrets, struct, time, warnings, zipfile, zlib, datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
+from filelock import FileLock
 from ..core import atomic_write
-from ..figures import to_png
 
 # %% ../../nbs/40_reader.study.ipynb #c006
 def _shortcut_keys(choices):
@@ -56,6 +57,27 @@ def finding_question(
 ) -> Question:  # the second question of a `single` kit (Han 2019)
     "The optional second question of a `single` kit, answered from the image content."
     return Question('finding', prompt, tuple(choices))
+
+# %% ../../nbs/40_reader.study.ipynb #c009a
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    "One PNG chunk: length, type, data, CRC."
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+
+def kit_png(
+    panel,  # a 2-D image
+    window=(0.0, 1.0),  # (lo, hi): lo maps to black, hi to white, values outside are clipped
+) -> bytes:  # an 8-bit grayscale PNG whose size depends only on the panel's shape
+    "A kit image: `panel` through `window` as 8 bits, stored uncompressed, with no chunk but the pixels'."
+    lo, hi = window
+    if not hi > lo:
+        raise ValueError(f"kit_png: window {window} must have hi > lo")
+    u8 = np.round(np.clip((np.asarray(panel, np.float64) - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+    h, w = u8.shape
+    rows = np.concatenate([np.zeros((h, 1), np.uint8), u8], axis=1)  # filter type 0 on every row
+    head = struct.pack('>IIBBBBB', w, h, 8, 0, 0, 0, 0)  # 8-bit grayscale, no interlace
+    idat = zlib.compress(rows.tobytes(), 0)  # stored blocks: the length follows the pixel count only
+    return b'\x89PNG\r\n\x1a\n' + _chunk(b'IHDR', head) + _chunk(b'IDAT', idat) + _chunk(b'IEND', b'')
 
 # %% ../../nbs/40_reader.study.ipynb #c013
 def _panels(img, where):
@@ -107,11 +129,36 @@ def _pool(real, synthetic, real_findings, synthetic_findings, condition):
     ]
     if not reals or not synths:
         raise ValueError(f"need real and synthetic images, got {len(reals)} and {len(synths)}")
+    _check_alike(reals + synths)
     return reals, synths
+
+
+def _looks(e) -> str:
+    "What tells images apart besides their content, e.g. '2 panels 8×8 float, 8×8 float'."
+    kinds = [
+        f"{'×'.join(map(str, p.shape))} {'float' if p.dtype.kind == 'f' else p.dtype}" for p in e['panels']
+    ]
+    return f"{len(kinds)} panel{'s' * (len(kinds) > 1)} " + ', '.join(kinds)
+
+
+def _check_alike(entries):
+    "Refuse images that differ in panels, shape or dtype from the first one, naming both."
+    name = lambda t: (
+        f"{t['origin']} image {t['index']}"
+        + (f" ({t['source']})" if t['source'] not in ('real', 'synthetic') else '')
+    )
+    ref = entries[0]
+    for e in entries[1:]:
+        if _looks(e) != _looks(ref):
+            raise ValueError(
+                f"{name(e['truth'])}: {_looks(e)}, but {name(ref['truth'])}: {_looks(ref)}; "
+                "every image of a kit must have the same panels, shapes and dtype "
+                "(resize and convert real and synthetic alike)"
+            )
 
 # %% ../../nbs/40_reader.study.ipynb #c015
 def _single_items(reals, synths, rng, warmup):
-    "Warm-up and test items of a `single` kit: `warmup` of each origin first, the rest shuffled together."
+    "Warm-up and test items of a `single` kit in seeded order: `warmup` of each origin, the rest together."
     reals, synths = (
         [reals[i] for i in rng.permutation(len(reals))],
         [synths[i] for i in rng.permutation(len(synths))],
@@ -125,32 +172,55 @@ def _single_items(reals, synths, rng, warmup):
 
 
 def _pair_items(reals, synths, rng):
-    "Test items of a `2afc` kit: shuffled real and synthetic images paired, the real one on a random side."
+    "Test items of a `2afc` kit: seeded real and synthetic images paired, real first (sides come later)."
     reals, synths = (
         [reals[i] for i in rng.permutation(len(reals))],
         [synths[i] for i in rng.permutation(len(synths))],
     )
-    items = []
-    for r, s in zip(reals, synths):
-        if len(r['panels']) != 1 or len(s['panels']) != 1:
-            raise ValueError("2afc kits take single-panel images")
-        left = bool(rng.random() < 0.5)
-        t = dict(
-            real_is='left' if left else 'right',
-            source=s['truth']['source'],
-            condition=r['truth']['condition'],
-            real_index=r['truth']['index'],
-            synthetic_index=s['truth']['index'],
+    if len(reals[0]['panels']) != 1:
+        raise ValueError("2afc kits take single-panel images")
+    return [
+        dict(
+            panels=r['panels'] + s['panels'],
+            truth=dict(
+                source=s['truth']['source'],
+                condition=r['truth']['condition'],
+                real_index=r['truth']['index'],
+                synthetic_index=s['truth']['index'],
+            ),
         )
-        items.append(dict(panels=r['panels'] + s['panels'] if left else s['panels'] + r['panels'], truth=t))
-    return items
+        for r, s in zip(reals, synths)
+    ]
+
+# %% ../../nbs/40_reader.study.ipynb #c015b
+def _secret_rng(secret: str) -> np.random.Generator:
+    "The generator of a kit's arrangement, from its secret."
+    return np.random.default_rng(
+        int.from_bytes(hashlib.sha256(f"arrangement/{secret}".encode()).digest(), 'little')
+    )
+
+
+def _arrange(warm, test, design, secret):
+    "Shown order of the warm-up and test items, and the side of the real image of each pair, from `secret`."
+    rng = _secret_rng(secret)
+    warm, test = [warm[i] for i in rng.permutation(len(warm))], [test[i] for i in rng.permutation(len(test))]
+    if design == '2afc':
+        left = rng.random(len(test)) < 0.5
+        test = [
+            dict(
+                panels=e['panels'] if lt else e['panels'][::-1],
+                truth=dict(e['truth'], real_is='left' if lt else 'right'),
+            )
+            for e, lt in zip(test, left)
+        ]
+    return warm, test
 
 # %% ../../nbs/40_reader.study.ipynb #c017
-KIT_FORMAT, KEY_FORMAT = 'medgan_nb.reader.kit/1', 'medgan_nb.reader.key/1'
+KIT_FORMAT, KEY_FORMAT = 'medgan_nb.reader.kit/2', 'medgan_nb.reader.key/2'
 
 
 def _kit_digest(settings, entries) -> str:
-    "A kit's settings (seed included) and panels in shown order, hashed: same inputs, same kit id and names."
+    "A kit's settings (seed included) and panels in canonical order, hashed: same inputs, same kit id."
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
     for e in entries:
         for p in e['panels']:
@@ -175,10 +245,17 @@ def _write_items(entries, img_dir, windows, phase, tokens):
         iid, names = next(tokens), []
         for j, p in enumerate(e['panels']):
             names.append(f"{next(tokens)}.png")
-            to_png(p, img_dir / names[-1], windows[j % len(windows)])
+            (img_dir / names[-1]).write_bytes(kit_png(p, windows[j % len(windows)]))
         recs.append(dict(item_id=iid, images=names))
         key[iid] = dict(phase=phase, **e['truth'])
     return recs, key
+
+
+def _one_mtime(folder: Path):
+    "Give `folder` and everything in it the same modification time (the current second)."
+    t = time.time_ns() // 10**9 * 10**9
+    for p in [*folder.rglob('*'), folder]:
+        os.utime(p, ns=(t, t))
 
 # %% ../../nbs/40_reader.study.ipynb #c018
 def _dump_json(obj, path):
@@ -187,9 +264,10 @@ def _dump_json(obj, path):
 
 
 def default_key_path(folder) -> Path:
-    "Where the answer key of the kit in `folder` goes by default: next to the folder, not inside it."
+    "Where a kit's answer key goes: `keys/<kit>.key.json` beside the `kits/` folder (or beside the kit)."
     folder = Path(folder).resolve()
-    return folder.with_name(folder.name + '.key.json')
+    base = folder.parent.parent if folder.parent.name == 'kits' else folder.parent
+    return base / 'keys' / f"{folder.name}.key.json"
 
 # %% ../../nbs/40_reader.study.ipynb #c019
 def make_kit(
@@ -197,7 +275,7 @@ def make_kit(
     real,  # list of real images (2-D arrays, or panel sequences)
     synthetic,  # list of synthetic images, or dict {source name: list}
     design='single',  # 'single' (real or synthetic?) or '2afc' (which of a pair is real?)
-    seed=0,  # fixes the order of the items and the sides of the pairs
+    seed=0,  # fixes which images are paired and the canonical order; never what the reader sees
     window=(0.0, 1.0),  # intensity window of every panel, or a list of windows, one per panel
     finding: Question = None,  # optional second question of a 'single' kit, e.g. `finding_question()`
     real_findings=None,  # truth of `finding` for each real image
@@ -208,6 +286,7 @@ def make_kit(
     condition='',  # label of this kit's condition in the key, e.g. 'DCGAN T1 128'
     title='Visual Turing test',  # title shown to the reader
     key_path=None,  # answer key file; default `default_key_path(folder)`, never inside the kit
+    secret: str = None,  # arrangement secret; None (always, for a real study): drawn from the OS
 ) -> 'Kit':  # the new kit, loaded back from disk
     "Build a blinded reader-study kit in `folder` and its answer key in a separate file."
     folder, rng = Path(folder), np.random.default_rng(seed)
@@ -220,12 +299,6 @@ def make_kit(
         else ([], _pair_items(reals, synths, rng))
     )
     windows = [tuple(window)] if np.ndim(window) == 1 else [tuple(w) for w in window]
-    stage = folder.with_name(
-        f'.{folder.name}.partial'
-    )  # the kit appears whole or not at all: an interrupted build leaves only this
-    if stage.exists():
-        shutil.rmtree(stage)
-    (stage / 'images').mkdir(parents=True)
     settings = dict(
         seed=seed,
         design=design,
@@ -238,37 +311,42 @@ def make_kit(
         truth=[e['truth'] for e in warm + test],
         n_warm=len(warm),
     )
-    digest = _kit_digest(settings, warm + test)
-    tokens = _tokens(digest)  # a rerun with the same inputs and seed writes the same kit
+    digest = _kit_digest(settings, warm + test)  # the inputs only: the kit id
+    for items in (warm, test):
+        for rank, e in enumerate(items):
+            e['truth'] = dict(e['truth'], rank=rank)  # canonical position: machine readers sort by it
+    secret = secret or secrets.token_hex(16)
+    warm, test = _arrange(warm, test, design, secret)
+    _build(folder, key_path, digest[:16], seed, secret, warm, test, windows, settings, finding)
+    return Kit(folder)
+
+# %% ../../nbs/40_reader.study.ipynb #c019a
+def _build(folder, key_path, kit_id, seed, secret, warm, test, windows, settings, finding):
+    "Write the images, kit.json and the key; the kit appears whole (staged, then renamed) or not at all."
+    stage = folder.with_name(f'.{folder.name}.partial')  # an interrupted build leaves only this
+    if stage.exists():
+        shutil.rmtree(stage)
+    (stage / 'images').mkdir(parents=True)
+    tokens = _tokens(hashlib.sha256(f"names/{secret}/{kit_id}".encode()).hexdigest())
     warm_recs, warm_key = _write_items(warm, stage / 'images', windows, 'warmup', tokens)
     test_recs, test_key = _write_items(test, stage / 'images', windows, 'test', tokens)
     for r in warm_recs:
         r['truth'] = {
             k: warm_key[r['item_id']][k] for k in ('origin', 'finding') if k in warm_key[r['item_id']]
         }
+    design, pn = settings['design'], settings['panel_names']
     questions = [PAIR] if design == '2afc' else [ORIGIN] + ([finding] if finding else [])
-    kit_id = digest[:16]
-    _dump_json(
-        dict(
-            format=KIT_FORMAT,
-            kit_id=kit_id,
-            title=title,
-            design=design,
-            questions=[q.as_dict() for q in questions],
-            panel_names=list(panel_names or (['left', 'right'] if design == '2afc' else [])),
-            items_per_reader=items_per_reader,
-            warmup=warm_recs,
-            items=test_recs,
-        ),
-        stage / 'kit.json',
-    )
-    _dump_json(
-        dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, items={**warm_key, **test_key}), key_path
-    )  # the key first: no kit without its key
+    meta = dict(format=KIT_FORMAT, kit_id=kit_id, title=settings['title'], design=design)
+    meta.update(questions=[q.as_dict() for q in questions])
+    meta.update(panel_names=list(pn or (['left', 'right'] if design == '2afc' else [])))
+    meta.update(items_per_reader=settings['items_per_reader'], warmup=warm_recs, items=test_recs)
+    _dump_json(meta, stage / 'kit.json')
+    _one_mtime(stage)
+    key = dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, secret=secret, items={**warm_key, **test_key})
+    _dump_json(key, key_path)  # the key first: no kit without its key
     if folder.exists():
         folder.rmdir()  # empty (checked above)
     os.replace(stage, folder)
-    return Kit(folder)
 
 # %% ../../nbs/40_reader.study.ipynb #c020
 def _check_new_kit(folder, key_path, design, finding, warmup):
@@ -310,9 +388,14 @@ class Kit:
     def image_path(self, name):
         return self.folder / 'images' / name
 
-    def order_for(self, reader_id, attempt=1):
+    def order_for(
+        self,
+        reader_id: str,  # who reads
+        attempt=1,  # 2, 3, ...: a new subset when the reader takes the kit again
+        ids=None,  # the test item ids to draw from, in this order; default: the kit's (shown) order
+    ) -> list:  # item ids
         "Test item ids in the order `reader_id` sees them (a seeded subset when `items_per_reader` is set)."
-        ids = [r['item_id'] for r in self.items]
+        ids = [r['item_id'] for r in self.items] if ids is None else list(ids)
         if not self.items_per_reader:
             return ids
         tag = f"{self.kit_id}/{reader_id}" + (f"/{attempt}" if attempt != 1 else '')
@@ -340,6 +423,18 @@ def load_key(
     if missing:
         raise ValueError(f"{path}: no truth for items {sorted(missing)[:3]}...")
     return key['items']
+
+# %% ../../nbs/40_reader.study.ipynb #c032b
+def balanced_draw(
+    pools: dict,  # {name: pool size}, e.g. {'real': 1200, 'synthetic': 31}
+    n: int,  # images to draw from each pool
+    seed: int = 0,  # seeds the draw
+) -> dict:  # {name: `n` indices into that pool}
+    "`n` images from each pool, repeated (if at all) in the same pattern in every pool."
+    rng, k = np.random.default_rng(seed), min(n, *pools.values())
+    if k < 1:
+        raise ValueError(f"balanced_draw: an empty pool in {pools}")
+    return {name: rng.choice(size, k, replace=False)[rng.permutation(n) % k] for name, size in pools.items()}
 
 # %% ../../nbs/40_reader.study.ipynb #c034
 RESPONSES_FORMAT = 'medgan_nb.reader.responses/1'
@@ -428,29 +523,37 @@ def _check_count(records, kit, where):
         )
 
 
+def _log_lines(path: Path) -> list:
+    "The complete lines of a log (bytes); a torn last line (no newline, not JSON) is reported and left out."
+    lines = path.read_bytes().split(b'\n')
+    tail = lines.pop()  # b'' when the file ends with a newline
+    if tail:
+        try:
+            json.loads(tail)
+            lines.append(tail)  # complete, only its newline is missing
+        except ValueError:
+            warnings.warn(
+                f"{path}, line {len(lines) + 1}: torn last line dropped ({len(tail)} bytes; was a write "
+                f"interrupted?); the {len(lines)} lines before it are kept"
+            )
+    return lines
+
+
 def read_responses(
     path,  # a reader's JSONL response log
     kit: Kit,  # the kit it must belong to
 ) -> tuple:  # (header dict, list of response dicts)
-    "Read and validate a JSONL response log; errors name the file and line."
+    "Read and validate a JSONL response log; a torn last line is reported and dropped, other errors raise."
     path, recs, seen = Path(path), [], set()
-    text = path.read_text(encoding='utf-8')
-    lines = text.split('\n')
-    if lines and lines[-1] == '':
-        lines.pop()
+    lines = _log_lines(path)
     if not lines:
         raise ResponseError(f"{path}: empty file, expected a response header")
     for n, line in enumerate(lines, 1):
         where = f"{path}, line {n}"
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            tail = (
-                ' (incomplete last line: was a write interrupted?)'
-                if n == len(lines) and not text.endswith('\n')
-                else ''
-            )
-            raise ResponseError(f"{where}: not valid JSON: {e.msg}{tail}") from None
+        except ValueError as e:
+            raise ResponseError(f"{where}: not valid JSON: {getattr(e, 'msg', e)}") from None
         if n == 1:
             check_header(rec, kit, where)
             head = rec
@@ -461,43 +564,76 @@ def read_responses(
     return head, recs
 
 # %% ../../nbs/40_reader.study.ipynb #c038
+def _fsync_path(path: Path):
+    "fsync a file or folder (a folder: so a new or renamed entry in it is durable)."
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class ResponseLog:
-    "Append-only, fsynced JSONL log of one reader's answers to one kit; reopening resumes it."
+    "Append-only, fsynced, locked JSONL log of one reader's answers to one kit; reopening resumes it."
 
     def __init__(self, path, kit: Kit, reader_id: str, group: str, reader_type='human', attempt=1):
         self.path, self.kit = Path(path), kit
         head = dict(
-            type='header',
-            format=RESPONSES_FORMAT,
-            kit_id=kit.kit_id,
-            reader_id=reader_id,
-            group=group,
-            reader_type=reader_type,
-            attempt=attempt,
-            created=utc_now(),
+            type='header', format=RESPONSES_FORMAT, kit_id=kit.kit_id, reader_id=reader_id, group=group
         )
+        head.update(reader_type=reader_type, attempt=attempt, created=utc_now())
         check_header(head, kit, f"{self.path} (new header)")
-        if self.path.exists():
-            self.header, self.records = read_responses(self.path, kit)
-            for k in ('reader_id', 'group', 'reader_type', 'attempt'):
-                if self.header.get(k, 1) != head[k]:
-                    raise ResponseError(f"{self.path}: log of {k}={self.header[k]!r}, not {head[k]!r}")
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.header, self.records = head, []
-            self._write(head, 'x')
-            dfd = os.open(self.path.parent, os.O_RDONLY)  # make the new file's directory entry durable too
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        self.answered = {r['item_id'] for r in self.records}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(self.path.with_name(f".{self.path.name}.lock"))
+        with self.lock:
+            if self.path.exists() and self.path.stat().st_size:
+                self._load()
+                for k in ('reader_id', 'group', 'reader_type', 'attempt'):
+                    if self.header.get(k, 1) != head[k]:
+                        raise ResponseError(f"{self.path}: log of {k}={self.header[k]!r}, not {head[k]!r}")
+            else:
+                self.header, self.records, self.answered = head, [], set()
+                self._write(head, 'w')
+                _fsync_path(self.path.parent)  # the new file's directory entry is durable too
 
     def _write(self, rec, mode='a'):
         with open(self.path, mode, encoding='utf-8') as f:
             f.write(json.dumps(rec) + '\n')
             f.flush()
             os.fsync(f.fileno())
+        self.size = self.path.stat().st_size
+
+# %% ../../nbs/40_reader.study.ipynb #c038a
+@patch
+def _load(self: ResponseLog):
+    "Read the log (another writer may have added to it), first setting a torn last line aside."
+    data = self.path.read_bytes()
+    cut = data.rfind(b'\n') + 1
+    if cut < len(data) and not _complete(data[cut:]):
+        torn = self.path.with_name(self.path.name + '.torn')
+        with open(torn, 'ab') as f:
+            f.write(data[cut:] + b'\n')
+            f.flush()
+            os.fsync(f.fileno())
+        with open(self.path, 'r+b') as f:
+            f.truncate(cut)
+            os.fsync(f.fileno())
+        warnings.warn(f"{self.path}: torn last line moved to {torn}; the answers before it are kept")
+    elif cut < len(data):
+        with open(self.path, 'ab') as f:  # a complete last line whose newline was lost
+            f.write(b'\n')
+            os.fsync(f.fileno())
+    self.header, self.records = read_responses(self.path, self.kit)
+    self.answered, self.size = {r['item_id'] for r in self.records}, self.path.stat().st_size
+
+
+def _complete(line: bytes) -> bool:
+    "Whether `line` is a whole JSON record."
+    try:
+        json.loads(line)
+        return True
+    except ValueError:
+        return False
 
 # %% ../../nbs/40_reader.study.ipynb #c039
 @patch
@@ -509,20 +645,23 @@ def append(
     confidence=None,  # optional 1–5
     phase='test',  # 'test' or 'warmup'
 ) -> dict:  # the record written
-    "Validate one answer, append it to the log and fsync before returning."
-    rec = dict(
-        type='response',
-        item_id=item_id,
-        phase=phase,
-        answers=dict(answers),
-        confidence=confidence,
-        time_s=round(float(time_s), 3),
-        timestamp=utc_now(),
-        position=1 + sum(r['phase'] == phase for r in self.records),
-    )
-    check_response(rec, self.kit, f"{self.path} (new answer)", set(self.answered))
-    _check_count(self.records + [rec], self.kit, str(self.path))
-    self._write(rec)
+    "Validate one answer, append it under the log's lock and fsync before returning; a failed write raises."
+    with self.lock:
+        if not self.path.exists() or self.path.stat().st_size != self.size:
+            self._load()  # another session wrote to it (or a write was torn)
+        rec = dict(
+            type='response', item_id=item_id, phase=phase, answers=dict(answers), confidence=confidence
+        )
+        rec.update(time_s=round(float(time_s), 3), timestamp=utc_now())
+        rec.update(position=1 + sum(r['phase'] == phase for r in self.records))
+        check_response(rec, self.kit, f"{self.path} (new answer)", set(self.answered))
+        _check_count(self.records + [rec], self.kit, str(self.path))
+        try:
+            self._write(rec)
+        except OSError as e:
+            raise OSError(
+                f"{self.path}: the answer to item {item_id} was NOT saved ({e}); answer it again"
+            ) from e
     self.records.append(rec)
     self.answered.add(item_id)
     return rec
@@ -557,3 +696,43 @@ def read_export(
 def load_responses(path, kit: Kit) -> tuple:
     "Read a JSONL log or a JSON export of one reader, validated against `kit`: (header, responses)."
     return read_export(path, kit) if Path(path).suffix == '.json' else read_responses(path, kit)
+
+# %% ../../nbs/40_reader.study.ipynb #c051
+def _kit_files(kit: Kit) -> list:
+    "(name in the archive, path) of a kit's kit.json and images; raise on any other file in its folder."
+    shown = {n for r in kit.items + kit.warmup for n in r['images']}
+    out = []
+    for p in sorted(kit.folder.rglob('*')):
+        rel = p.relative_to(kit.folder).as_posix()
+        if p.is_dir() and rel == 'images':
+            continue
+        if rel != 'kit.json' and not (rel.startswith('images/') and p.name in shown and p.is_file()):
+            raise ValueError(
+                f"{p}: not part of kit {kit.kit_id} (a kit folder holds kit.json and images/ only); "
+                "move it out"
+            )
+        out.append((f"{kit.folder.name}/{rel}", p))
+    return out
+
+
+def export_kits(
+    kits,  # kit folders or `Kit`s
+    archive,  # the new .zip file
+) -> Path:  # the archive
+    "A share-only zip of kits: their kit.json and images, no key and nothing derived from one."
+    archive, entries = Path(archive), []
+    if archive.exists():
+        raise FileExistsError(f"{archive} exists; choose a new archive name")
+    for k in kits:
+        entries += _kit_files(k if isinstance(k, Kit) else Kit(k))
+    names = [n for n, _ in entries]
+    if len(set(names)) < len(names):
+        raise ValueError(
+            f"export_kits: two kits share a folder name in {sorted(set(n.split('/')[0] for n in names))}"
+        )
+    part = archive.with_name(archive.name + '.partial')
+    with zipfile.ZipFile(part, 'w', zipfile.ZIP_STORED) as z:
+        for name, p in entries:
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), p.read_bytes())
+    os.replace(part, archive)
+    return archive

@@ -6,7 +6,7 @@
 __all__ = ['StudySession', 'StudyApp', 'widget_states']
 
 # %% ../../nbs/41_reader.widget.ipynb #c003
-import time
+import html, time
 from pathlib import Path
 import ipywidgets as widgets
 from ipywidgets import HBox, VBox, Button, Label, HTML, Layout, Text
@@ -28,9 +28,10 @@ class StudySession:
         attempt=1,  # 2, 3, ... when the reader takes the kit again (a new log)
         warmup=True,  # show the kit's warm-up items (with the truth) first
         ask_confidence=False,  # also ask for a 1–5 confidence before moving on
+        min_view_s=1.0,  # an answer counts only once the item has been on screen this long (seconds)
         clock=time.monotonic,  # seconds; replaced by a fake clock in tests
     ):
-        self.kit, self.ask_confidence, self.clock = kit, ask_confidence, clock
+        self.kit, self.ask_confidence, self.clock, self.min_view_s = kit, ask_confidence, clock, min_view_s
         self.log = ResponseLog(log_path, kit, reader_id, group, attempt=attempt)
         warm = [(r['item_id'], 'warmup') for r in kit.warmup] if warmup else []
         self.sequence = warm + [(i, 'test') for i in kit.order_for(reader_id, attempt)]
@@ -76,6 +77,11 @@ def choose(
     q = {q.name: q for q in self.kit.questions}.get(question)
     if q is None or choice not in q.choices:
         raise ValueError(f"choice {question}={choice!r} is not offered by kit {self.kit.kit_id}")
+    waited = self.clock() - self.shown_at
+    if waited < self.min_view_s:
+        raise ValueError(
+            f"answer after looking: item on screen {waited:.1f} s, at least {self.min_view_s:g} s"
+        )
     self.pending[question] = choice
     return self._commit_if_complete()
 
@@ -144,7 +150,7 @@ class StudyApp:
     def __init__(self, session: StudySession, width=320):
         self.session, self.width = session, width
         k = session.kit
-        self.title, self.progress, self.feedback = HTML(f"<b>{k.title}</b>"), Label(), HTML()
+        self.title, self.progress, self.feedback = HTML(f"<b>{html.escape(k.title)}</b>"), Label(), HTML()
         self.panels = HBox(layout=Layout(overflow='auto', max_width='100%'))
         self.rows = [_question_row(self, q) for q in k.questions]
         if session.ask_confidence:
@@ -177,11 +183,11 @@ class StudyApp:
 # %% ../../nbs/41_reader.widget.ipynb #c017
 @patch
 def act(self: StudyApp, f):
-    "Run a session action and redraw; errors are shown to the reader, never swallowed silently."
+    "Run a session action and redraw; errors (a failed write too) are shown to the reader, never swallowed."
     try:
         f()
-    except (ValueError, ResponseError) as e:
-        self.feedback.value = f"<span style='color:#b00'>{e}</span>"
+    except (ValueError, ResponseError, OSError) as e:
+        self.feedback.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
         raise
     self.render()
 
@@ -219,7 +225,7 @@ def render(self: StudyApp):
     self.feedback.value = (
         'Thank you, the study is finished.'
         if s.done
-        else f"Previous warm-up item was: <b>{', '.join(t.values())}</b>"
+        else f"Previous warm-up item was: <b>{html.escape(', '.join(t.values()))}</b>"
         if t
         else ''
     )
