@@ -6,9 +6,9 @@
   shared temporary folder).
 - `make test` runs pytest-xdist with `-n 2 --dist loadscope --no-loadscope-reorder`; with `loadscope` each test module
   is one unit of work here (its module fixtures are built once, a paper module's tests run in order on one copy of
-  its run folder) and each library notebook another. Units go out in collection order, which puts first the paper
-  module with the most tests (its worker runs the runner pass while the other works through the notebooks and the
-  other tests) and the remaining paper modules last."""
+  its run folder) and each library notebook another. Units go out in collection order, which puts first the
+  longest paper module (its worker runs the runner pass while the other works through the other tests and the
+  notebooks, longest first) and the remaining paper modules last, longest first."""
 import json, os, shutil, sys
 from pathlib import Path
 import pytest
@@ -64,9 +64,26 @@ def pytest_collection_modifyitems(config, items):
             items[:] = [item for item in items if not item.get_closest_marker('slow')]
     modules = {}
     for item in items: modules.setdefault(item.path, []).append(item)
-    papers = sorted((m for m in modules.values() if _is_paper_module(m)), key=len, reverse=True)
-    rest = sorted((m for m in modules.values() if not _is_paper_module(m)), key=lambda m: m[0].path.name != NOTEBOOKS)
-    items[:] = [i for m in papers[:1] + rest + papers[1:] for i in m]     # notebooks first among the rest: the bulk
+    papers = sorted((m for m in modules.values() if _is_paper_module(m)), key=_cost, reverse=True)
+    rest = sorted((m for m in modules.values() if not _is_paper_module(m)), key=_cost, reverse=True)
+    for m in rest:
+        if m[0].path.name == NOTEBOOKS: m.sort(key=lambda i: -NOTEBOOK_COST.get(i.name.partition('[')[2][:-1], 0))
+    items[:] = [i for m in papers[:1] + rest + papers[1:] for i in m]
+
+# Seconds a module's tests took on the 2-core machine (pytest --durations, one process, 2026-12-04), rounded: units
+# go out longest first (within the paper modules and within the rest), so that short ones fill the end of the run.
+# A module not listed counts as short; the notebooks, one unit each, come right after the listed modules.
+COST = {'test_papers_han2019.py': 160, 'test_papers_korkinof2021.py': 120, 'test_papers_brain_grades.py': 120,
+        'test_papers_han2018.py': 95, 'test_reproduce.py': 90, 'test_papers_han2019_review.py': 60,
+        'test_papers_korkinof2021_review.py': 60, 'test_papers_haarburger2019.py': 50, 'test_data_build.py': 50,
+        'test_foundation.py': 50, 'test_metrics_fid.py': 40, 'test_gan_ddp.py': 35, 'test_gan_resume.py': 30}
+
+NOTEBOOK_COST = {'54_papers.han2019': 39, '32_metrics.moments': 36, '30_metrics.fid': 26, '31_metrics.samples': 24,
+                 '18_data.gallery': 12}   # the longest library notebooks (same run), seconds
+
+def _cost(module_items:list) -> float:
+    "A module's expected seconds (COST; a little under the listed ones for the notebooks, 1 for the rest)."
+    return COST.get(module_items[0].path.name, 20 if module_items[0].path.name == NOTEBOOKS else 1)
 
 NOTEBOOKS = 'test_notebooks.py'
 try: from xdist.scheduler import LoadScopeScheduling
