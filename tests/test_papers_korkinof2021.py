@@ -62,7 +62,7 @@ def test_run_folder(first_run):
     flagged_mlo = {i for i, f in flags.items() if f and i.startswith('MLO')}
     assert m['kit']['all_flagged'] and len(flagged_mlo) == 12      # smoke: the proxy flags all 12 MLO review images of the untrained G,
     assert 'so none could be left out' in (run/'tables'/'reader_kit.md').read_text()   # so the kit cannot leave them out, and says so
-    # (a kit drawn only from unflagged images: test_kit_redrawn_from_a_persons_review)
+    # (a kit drawn only from unflagged images: test_papers_korkinof2021_review.py)
     assert 'automatic proxy' in (run/'tables'/'reader_kit.md').read_text()
 
 
@@ -101,22 +101,6 @@ def test_people_replace_the_machine(first_run):
     assert m['artefacts']['review'] == 'human review and automatic proxy'
     tests = pd.read_csv(new/'tables'/'reader_tests.csv')
     assert tests['p (ours)'].notna().all()                                   # χ² and Kruskal–Wallis on 24 people
-
-
-def test_kit_redrawn_from_a_persons_review(first_run):
-    "A person's artefact review given before anyone answered the kit: the kit is drawn again, from the images the person did not flag."
-    from medgan_nb.reader.review import ReviewLog
-    tmp, run = first_run
-    ids = [f'{v}_{i:04d}' for v in ('CC', 'MLO') for i in range(12)]
-    review = ReviewLog(tmp/'review_kit.json', ids, 'artefact', reviewer='tester')
-    review.mark_seen(ids)
-    for i in ids[12:22]: review.flag(i)                                      # 10 of the 12 MLO images flagged
-    _run(tmp, 'run5.ipynb', run_id='reviewed', reuse_run=str(run), artefact_review=str(tmp/'review_kit.json'))
-    m = json.loads((tmp/'out'/KEY/'reviewed'/'metrics.json').read_text())
-    assert m['kit']['drawn_from'] == 'human review (tester)' and len(m['kit']['synthetic_ids']) == 20
-    assert set(m['kit']['synthetic_ids']) <= {'MLO_0010', 'MLO_0011'} and len(m['kit']['flagged_left_out']) == 10 and not m['kit']['all_flagged']
-    old_kit = json.loads((run/'kits'/'reader_study_2afc'/'kit.json').read_text())['kit_id']
-    assert json.loads((tmp/'out'/KEY/'reviewed'/'kits'/'reader_study_2afc'/'kit.json').read_text())['kit_id'] != old_kit
 
 
 def test_parameters_cell_parses():

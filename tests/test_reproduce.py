@@ -9,7 +9,7 @@ pm = pytest.importorskip('papermill')
 from _papers import ROOT, RUN_ID, REQUESTED
 REQUESTED.add('*')   # the runner's pass covers every paper notebook
 from conftest import BROKEN
-from medgan_nb.reproduce import paper_notebooks, run_papers, main
+from medgan_nb.reproduce import paper_notebooks, run_papers, main, papermill_options
 from medgan_nb.report import write_report, latest_runs
 PAPERS = list(paper_notebooks())
 
@@ -49,7 +49,7 @@ def test_summary_notebook_shows_every_table(smoke_all):
     tmp, state = smoke_all
     nb = ROOT/'nbs'/'papers'/'summary.ipynb'
     out = pm.execute_notebook(str(nb), str(tmp/'summary.ipynb'), parameters=dict(profile='smoke', outputs_dir=str(tmp/'out')),
-                              cwd=str(nb.parent), progress_bar=False, kernel_name='python3')
+                              cwd=str(nb.parent), progress_bar=False, kernel_name='python3', **papermill_options())
     shown = json.dumps([o for c in out['cells'] for o in c.get('outputs', [])])
     for k, run in latest_runs(tmp/'out', 'smoke').items():
         for t in (run/'tables').glob('*.md'): assert t.stem in shown, (k, t.stem)

@@ -127,6 +127,66 @@ def read_nifti(
     arr, meta = _canonical(img, path)
     return check_finite(arr, path), meta
 
+# %% ../../nbs/01_data.io.ipynb #c017a
+_MET_BYTES = {
+    'MET_CHAR': 1,
+    'MET_UCHAR': 1,
+    'MET_SHORT': 2,
+    'MET_USHORT': 2,
+    'MET_INT': 4,
+    'MET_UINT': 4,
+    'MET_LONG_LONG': 8,
+    'MET_ULONG_LONG': 8,
+    'MET_FLOAT': 4,
+    'MET_DOUBLE': 8,
+}
+
+
+def _mha_fields(path: Path) -> tuple:
+    "The `Key = value` fields of a MetaImage header (up to `ElementDataFile`) and the header's size in bytes."
+    with open(path, 'rb') as f:
+        head = f.read(1 << 16)
+    fields, end = {}, 0
+    for line in head.split(b'\n')[:-1]:
+        end += len(line) + 1
+        key, eq, value = line.decode('latin-1').partition('=')
+        if not eq:
+            raise DataError(f"{path}: unreadable MetaImage header (line {line[:40]!r})")
+        fields[key.strip()] = value.strip()
+        if key.strip() == 'ElementDataFile':
+            return fields, end
+    raise DataError(f"{path}: unreadable MetaImage header (no ElementDataFile line in its first 64 KiB)")
+
+
+def _mha_data_bytes(f: dict, dims: list) -> int:
+    "Bytes of pixel data a header promises (0 when compressed without `CompressedDataSize`)."
+    if f.get('CompressedData', '').lower() != 'true':
+        channels = int(f.get('ElementNumberOfChannels', '1'))
+        return int(np.prod([int(d) for d in dims])) * channels * _MET_BYTES[f['ElementType']]
+    size = f.get('CompressedDataSize', '')
+    return int(size) if size.isdigit() else 0
+
+
+def _check_mha(path: Path):
+    "Check a MetaImage header and its pixel data size before ITK reads it (MetaIO prints errors to stderr)."
+    f, end = _mha_fields(path)
+    nd, dims, data = f.get('NDims', ''), f.get('DimSize', '').split(), f['ElementDataFile']
+    bad = lambda why: DataError(f"{path}: unreadable MetaImage header ({why})")
+    if not nd.isdigit() or int(nd) < 1:
+        raise bad(f"NDims = {nd!r}, expected a positive integer")
+    if len(dims) != int(nd) or not all(d.isdigit() for d in dims):
+        raise bad(f"DimSize = {' '.join(dims)!r}, expected {nd} integers")
+    binary = f.get('BinaryData', '').lower() == 'true' and f.get('HeaderSize', '0') == '0'
+    one_file = ' ' not in data and '%' not in data and data.upper() != 'LIST'
+    if not (binary and one_file and f.get('ElementType') in _MET_BYTES):
+        return  # other layouts: left to ITK
+    pixels = path if data.upper() == 'LOCAL' else path.parent / data
+    if not pixels.is_file():
+        raise DataError(f"{path}: pixel data missing or unreadable ({pixels} not found)")
+    have, need = pixels.stat().st_size - (end if pixels == path else 0), _mha_data_bytes(f, dims)
+    if have < need:
+        raise DataError(f"{path}: pixel data missing or unreadable ({pixels.name}: {have} of {need} bytes)")
+
 # %% ../../nbs/01_data.io.ipynb #c018
 _LPS2RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -136,6 +196,7 @@ def read_mha(
 ) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a MetaImage (.mha/.mhd) like `read_nifti`: (float32 array in canonical RAS (x, y, z) order, meta)."
     path = check_file(path, 'MetaImage')
+    _check_mha(path)
     rdr = sitk.ImageFileReader()
     rdr.SetFileName(str(path))
     try:

@@ -61,10 +61,10 @@ def split_sets(
     "Images and 0/1 labels per patient split."
     out = {}
     for s in ('train', 'val', 'test'):
-        m = (index.split == s).to_numpy()
+        m = (index.split == s).to_numpy()  # read-only under pandas copy-on-write: torch.tensor copies it
         out[s] = (
-            images[torch.from_numpy(m)],
-            torch.as_tensor((index.label[m] == 'tumour').to_numpy(), dtype=torch.long),
+            images[torch.tensor(m)],
+            torch.tensor((index.label[m] == 'tumour').to_numpy(), dtype=torch.long),
         )
     return out
 
