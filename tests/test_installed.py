@@ -39,8 +39,12 @@ def test_wheel_installed_outside_the_checkout_runs_a_smoke_paper(tmp_path):
     subprocess.run(build, check=True, capture_output=True, timeout=300)
     wheel = next((tmp_path/'wheel').glob('medgan_nb-*.whl'))
     prefix = tmp_path/'prefix'
-    install = [*pip, 'install', '--no-deps', '--no-index', '--prefix', str(prefix), str(wheel)]
+    # --ignore-installed: without it pip uninstalls the checkout's own (editable) install from the running venv
+    install = [*pip, 'install', '--no-deps', '--no-index', '--ignore-installed', '--prefix', str(prefix), str(wheel)]
+    own = [sys.executable, '-c', "import importlib.metadata as m; print(m.distribution('medgan_nb').files[0])"]
+    mine = subprocess.run(own, capture_output=True, text=True, cwd=tmp_path).stdout
     subprocess.run(install, check=True, capture_output=True, timeout=300)
+    assert subprocess.run(own, capture_output=True, text=True, cwd=tmp_path).stdout == mine   # venv's install kept
     site = Path(sysconfig.get_path('purelib', vars={'base': str(prefix), 'platbase': str(prefix)}))
     shipped = {p.name for p in (site/'medgan_nb'/'notebooks').glob('*.ipynb')}
     assert shipped >= {f'{PAPER}.ipynb', 'summary.ipynb'}

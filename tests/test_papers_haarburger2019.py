@@ -17,7 +17,7 @@ def test_run_folder(first_run):
     tmp, run = first_run
     for f in ('config.yaml', 'env.json', 'inputs.json', 'metrics.json', 'FINISHED'): assert (run/f).is_file(), f
     assert (tmp/'data'/'breast_dce_phantom'/'manifest.json').is_file()         # embedded default built on first use
-    assert len(list((tmp/'data'/'cache'/'haarburger2019').glob('*.pt'))) == 1   # patches cached for the next run
+    assert len(list((tmp/'data'/'cache'/'haarburger2019').glob('*.npz'))) == 1  # patches cached for the next run
     figs = {p.name for p in (run/'figures').iterdir()}
     for stem in ('fig1_contrasts', 'fig2_dcgan_malignant_t1', 'fig3_wgan_malignant_t1', 'fig4_dcgan_series', 'fig5_wgan_series',
                  'training_curves'):
