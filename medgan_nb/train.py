@@ -34,7 +34,7 @@ class TrainConfig:
     lr_g: float = 2e-4  # G learning rate
     lr_d: float = 2e-4  # D learning rate
     betas: tuple = (0.5, 0.999)  # Adam betas (PGGAN: (0.0, 0.99))
-    ema_kimg: float | None = None  # EMA of G with this half-life in kimg (PGGAN: 10); None = no EMA
+    ema_kimg: float | None = None  # EMA of G with this half-life in kimg (StyleGAN: 10); None = no EMA
     log_every: int = 25  # steps between host syncs (log line, progress bar, non-finite check)
     ckpt_kimg: float = 5.0  # full checkpoint every this many kimg (and at the end)
     ckpt_minutes: float = 15.0  # also save the resume state every this many minutes of wall clock (0: off)

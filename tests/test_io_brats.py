@@ -280,3 +280,39 @@ def test_no_layout_names_every_layout(tmp_path):
     write_nifti(tmp_path/'BraTS-MEN-RT-0000-1'/'BraTS-MEN-RT-0000-1_t1c.nii.gz', np.zeros(TINY))   # MEN-RT: T1c only
     with pytest.raises(DataError, match=r"no brain data set found .*BraTS 2015/2016.*BraTS 2017-2021.*BraTS 2023-2025.*MSD"):
         find_brats(tmp_path)
+
+
+def test_han2018_takes_the_files_slices_80_to_149(tmp_path):
+    """Han 2018's sagittal slices #80-#149 are the BRATS 2015/2016 files' slices, whatever the reader's turn to RAS.
+
+    Each of the file's 240 sagittal slices (its first axis, as ITK stores it) holds its own random 0/100 pattern, so
+    every output image names the file slice it came from; the RAS reader reverses x (and y), which without native
+    numbering would shift the window to the files' slices 90-159."""
+    from medgan_nb.data.prep.brain import han2018_slices, iter_brats, ras_slice_numbers
+    rng = np.random.default_rng(3)
+    native = (rng.random((240, 16, 16)) < 0.5).astype(np.int16) * 100         # the file's (x, y, z) array
+    native[:, 0, 0] = 100                                                       # no empty slice
+    case = tmp_path/'BRATS2016_Training'/'HGG'/'brats_tcia_pat123_0001'
+    for i, s in enumerate(('Flair', 'T1', 'T1c', 'T2')):
+        name = f"VSD.Brain.XX.O.MR_{s}.{1000 + i}"
+        mha(case/name/f"{name}.mha", native[::-1, ::-1])                        # `mha` reverses x and y back: the file holds `native`
+    name = 'VSD.Brain_3more.XX.O.OT.1005'
+    mha(case/name/f"{name}.mha", np.zeros(native.shape, np.uint8))
+    stored = sitk.GetArrayFromImage(sitk.ReadImage(str(next((case/'VSD.Brain.XX.O.MR_T1.1001').glob('*.mha')))))
+    np.testing.assert_array_equal(stored.transpose(2, 1, 0), native)           # file slice n is native[n]
+    loaded = next(iter_brats(tmp_path/'BRATS2016_Training'))
+    assert loaded.native_axes[0] == (0, True, 240)                              # RAS x is the file's x reversed
+    np.testing.assert_array_equal(loaded.images['T1'][ras_slice_numbers(loaded.native_axes, 80, 149)][:, ::-1], native[80:150])
+
+    def source(img, window):                                                    # the file slice an image shows (any in-plane flip)
+        views = lambda a: [a, a[::-1], a[:, ::-1], a[::-1, ::-1]]
+        hits = [n for n in window if any(np.array_equal(img, v) for v in views((native[n].T > 0).astype(np.uint8) * 255))]
+        assert len(hits) == 1, hits
+        return hits[0]
+
+    for slice_index, want in (('native', range(80, 150)), ('ras', range(159, 89, -1))):
+        ds = han2018_slices(iter_brats(tmp_path/'BRATS2016_Training'), sizes=(16,), first=80, last=149,
+                            aspect='stretch', sequences=('T1',), slice_index=slice_index)
+        assert ds.index.slice.tolist() == list(range(80, 150))
+        got = [source(ds.images[16, 'T1'][k, 0].numpy(), range(240)) for k in range(70)]
+        assert got == list(want), (slice_index, got[:5])

@@ -13,15 +13,19 @@ NB, _run, first_run, _, _ = paper_tests(KEY, threads=1)
 
 
 def test_hand_review_discards_flagged(first_run):
-    "With discard='review' the hand review's flags (here written beforehand, as the widget writes them) decide what is discarded."
+    "discard='review' stops the run with instructions until the review is done; then its flags decide what is discarded."
     from medgan_nb.reader.review import ReviewLog
     tmp, _ = first_run
     new = tmp/'out'/KEY/'hand'
+    with pytest.raises(pm.PapermillExecutionError, match='needs every synthetic candidate reviewed') as stop:
+        _run(tmp, 'run5a.ipynb', run_id='hand', discard='review')
+    assert "-p run_id hand" in str(stop.value) and "discard='auto'" in str(stop.value)
     for cls, k in (('tumour', 3), ('non-tumour', 2)):   # smoke: 16 candidates per class, the first k flagged
+        (new/'review'/f'{cls}.json').unlink()              # the empty review the widget started
         log = ReviewLog(new/'review'/f'{cls}.json', [f'{cls}_{i:06d}' for i in range(16)], question='discard', reviewer='tester')
         for i in range(16): log.flags[f'{cls}_{i:06d}'] = i < k
         log.save()
-    _run(tmp, 'run5.ipynb', run_id='hand', discard='review')
+    _run(tmp, 'run5.ipynb', run_id='hand', discard='review', resume=True)
     rates = pd.read_csv(new/'tables'/'discard_rates.csv').set_index('group')
     assert rates.loc['tumour', 'flagged'] == 3 and rates.loc['non-tumour', 'flagged'] == 2 and rates.loc['all', 'reviewed'] == 32
     m = json.loads((new/'metrics.json').read_text())

@@ -32,7 +32,7 @@ def test_run_folder(first_run):
     assert len(t3) == 45 and t3.set_index(['a', 'b']).loc[(1, 4), 'p (paper)'] == 0.067
     t4 = pd.read_csv(run/'tables'/'table4_success_rates.csv').set_index('group')
     assert t4.loc['All participants', 'mean (paper)'] == 0.492
-    assert t4.loc[['machine reader (C2ST)', 'machine reader (moments)'], 'readers (ours)'].tolist() == [10, 10]
+    assert t4.loc[['machine reader (C2ST)', 'machine reader (moments)'], 'attempts (ours)'].tolist() == [10, 10]
     art = pd.read_csv(run/'tables'/'artefact_rates.csv').set_index('view')
     assert art.loc['MLO', 'rate (paper)'] == 13.6 and art.loc['CC', 'rate (paper)'] == 6.4
     assert art['review (ours)'].str.contains('proxy, not a person').all()
@@ -93,7 +93,7 @@ def test_people_replace_the_machine(first_run):
     assert m['reader'] == 'human readers (n = 24)'
     t4 = pd.read_csv(new/'tables'/'table4_success_rates.csv').set_index('group')
     for g, rates in expected.items():
-        assert t4.loc[g, 'readers (ours)'] == 12 and abs(t4.loc[g, 'mean (ours)'] - sum(rates) / 12) < 1e-9, g
+        assert t4.loc[g, 'attempts (ours)'] == 12 and abs(t4.loc[g, 'mean (ours)'] - sum(rates) / 12) < 1e-9, g
     assert not t4.index.str.startswith('machine').any()
     art = pd.read_csv(new/'tables'/'artefact_rates.csv')
     hum = art[art['review (ours)'] == 'human review (tester)'].set_index('view')

@@ -105,12 +105,21 @@ def _canonical(img, path) -> tuple:
         arr = np.asarray(canon.dataobj, dtype=np.float32)
     except Exception as e:
         raise DataError(f"{path}: pixel data missing or unreadable ({_short(e)})") from e
-    return arr, dict(
-        path=Path(path),
-        affine=canon.affine,
-        spacing=tuple(float(z) for z in canon.header.get_zooms()[:3]),
-        shape=arr.shape,
-        orientation='RAS',
+    ornt = nib.io_orientation(img.affine)  # per file axis: (RAS axis, ±1)
+    native = tuple(
+        (j, bool(ornt[j, 1] < 0), int(img.shape[j]))
+        for j in (int(np.flatnonzero(ornt[:, 0] == a)[0]) for a in range(3))
+    )
+    return (
+        arr,
+        dict(
+            path=Path(path),
+            affine=canon.affine,
+            spacing=tuple(float(z) for z in canon.header.get_zooms()[:3]),
+            shape=arr.shape,
+            orientation='RAS',
+            native_axes=native,  # per RAS axis: (the file's axis, reversed?, its length)
+        ),
     )
 
 
@@ -510,6 +519,7 @@ class MammogramRef:
         ''  # layout it was found in by `find_mammo_dataset` ('cbis-ddsm', 'vindr', 'inbreast', 'dicom')
     )
     study_id: str = ''  # the exam it belongs to (CBIS-DDSM subject folder, VinDr study, INbreast image id)
+    implant: str = ''  # Breast Implant Present tag (0028,1300): 'YES', 'NO', or '' when the file has none
     labels: dict = field(
         default_factory=dict
     )  # its table's findings: pathology, BI-RADS, density, split, ...
@@ -539,6 +549,7 @@ def _mammo_ref(path: Path, modality: str | None, include_derived: bool) -> Mammo
         shape=(int(ds.Rows), int(ds.Columns)),
         modality=str(ds.get('Modality', '')),
         series_description=desc,
+        implant=str(ds.get('BreastImplantPresent', '')).strip().upper(),
         **mammo_view(ds),
     )
 
@@ -893,6 +904,7 @@ class BrainCase:
     spacing: tuple = (1.0, 1.0, 1.0)  # voxel size in mm
     label_scheme: str = ''  # the codes on disk: a name in `LABEL_SCHEMES`, or 'msd' (from dataset.json)
     label_map: dict = field(default_factory=dict)  # label value on disk -> value in `label`
+    native_axes: tuple = ()  # per RAS axis: (the files' axis, reversed?, length); () when unknown
 
     @property
     def shape(self) -> tuple:
@@ -1350,6 +1362,7 @@ def load_brats_case(
         metas['T1']['spacing'],
         ref.label_scheme,
         coding,
+        metas['T1'].get('native_axes', ()),
     )
 
 # %% ../../nbs/01_data.io.ipynb #c068

@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'to_side',
-           'split_sets', 'load_critic', 'critic_scores', 'classical_transform', 'classical_da', 'assemble',
-           'imagenet_weights_file', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig', 'predict_proba',
-           'epoch_indices', 'recalibrate_bn', 'val_loss', 'train_classifier', 'train_or_load_classifier',
-           'binary_metrics', 'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
+           'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform', 'classical_da',
+           'assemble', 'imagenet_weights_file', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig',
+           'predict_proba', 'epoch_indices', 'recalibrate_bn', 'val_loss', 'train_classifier',
+           'train_or_load_classifier', 'binary_metrics', 'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
-import copy, math, time
+import copy, math, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import dataclass, asdict
@@ -100,6 +100,32 @@ def critic_scores(
             for i in range(0, len(images), batch)
         ]
     ).numpy()
+
+# %% ../../nbs/54_papers.han2019.ipynb #c013b
+def hand_reviews(
+    paths: dict,  # {class: review JSON} as the review widget writes it
+    ids: dict,  # {class: candidate ids every review must cover}
+    run_id: str = '<run_id>',  # the run to continue (named in the instructions)
+) -> dict:  # {class: ReviewLog}, every candidate reviewed
+    "The finished hand reviews of the discard; stops the run with instructions while one is unfinished."
+    from medgan_nb.reader.review import load_review
+
+    problems = []
+    for c, p in paths.items():
+        try:
+            load_review(p, ids[c])
+        except (FileNotFoundError, ValueError) as e:  # reported below with what to do, not swallowed
+            problems.append(str(e))
+    if problems:
+        raise RuntimeError(
+            "discard='review' (the paper's discard by hand, Sec. 3.3) "
+            "needs every synthetic candidate reviewed: "
+            + '; '.join(problems)
+            + ". Open the run's notebook in JupyterLab (papermill: rerun with -p resume True -p run_id "
+            f"{run_id}), flag the images to discard in the review grids, page through to the last image, "
+            "then run the rest. Or name discard='auto' (the critic's score; not the paper's method)."
+        )
+    return {c: load_review(p, ids[c]) for c, p in paths.items()}
 
 # %% ../../nbs/54_papers.han2019.ipynb #c015
 def classical_transform(
@@ -421,12 +447,23 @@ def bootstrap_ci(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    groups=None,  # (N,) patient of each image: resample patients (cluster bootstrap); None: resample images
 ) -> pd.DataFrame:  # metric, value (seed mean), low, high
-    "Percentile bootstrap intervals over test images of the seed-mean metrics."
+    "Percentile bootstrap intervals of the seed-mean metrics, resampling patients (`groups`) or images."
     y, P = np.asarray(y), np.atleast_2d(np.asarray(probs))
     rng = np.random.default_rng(seed)
     mean = lambda idx: pd.DataFrame([binary_metrics(y[idx], p[idx]) for p in P]).mean()
-    boots = pd.DataFrame([mean(rng.integers(0, len(y), len(y))) for _ in range(n_boot)])
+    draw = lambda: rng.integers(0, len(y), len(y))
+    if groups is not None:
+        g = np.asarray(groups)
+        members = [np.flatnonzero(g == u) for u in pd.unique(g)]
+        if len(members) < 5:
+            warnings.warn(
+                f"bootstrap_ci: {len(members)} patients in the test set; "
+                "an interval from fewer than 5 means little"
+            )
+        draw = lambda: np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
+    boots = pd.DataFrame([mean(draw()) for _ in range(n_boot)])
     lo, hi = boots.quantile((1 - level) / 2), boots.quantile(1 - (1 - level) / 2)
     return (
         pd.DataFrame(dict(value=mean(np.arange(len(y))), low=lo, high=hi)).rename_axis('metric').reset_index()

@@ -51,7 +51,7 @@ PAPER_TABLE4 = pd.DataFrame(
         ('Screening radiologist', 35, 0.460, 0.152),
         ('Repeated efforts', 16, 0.475, 0.192),
     ],
-    columns=['group', 'readers', 'mean', 'sd'],
+    columns=['group', 'attempts', 'mean', 'sd'],  # the paper's "No. of Attempts": 133 by 117 readers
 )
 PAPER_ARTEFACTS = pd.DataFrame(
     [('MLO', 1000, 136), ('CC', 1000, 64)], columns=['view', 'n', 'flagged']

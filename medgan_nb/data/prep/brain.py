@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ALL_GRADES', 'HAN2018_IMAGES', 'HAN2019_SPLIT', 'HAN2019_COUNTS', 'sagittal_slices', 'axial_slices',
-           'normalise_uint8', 'resize_square', 'select_grades', 'iter_brats', 'SliceSet', 'han2018_slices',
-           'slice_labels', 'patient_split', 'pad_to', 'han2019_slices']
+           'normalise_uint8', 'resize_square', 'select_grades', 'iter_brats', 'ras_slice_numbers', 'SliceSet',
+           'han2018_slices', 'slice_labels', 'patient_split', 'pad_to', 'han2019_slices']
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c003
 from dataclasses import dataclass, field
@@ -137,6 +137,20 @@ def iter_brats(
                 raise
             report.append((ref.case_id, str(e)))
 
+# %% ../../../nbs/13_data.prep.brain.ipynb #c016b
+def ras_slice_numbers(
+    native_axes: tuple,  # `BrainCase.native_axes`: per RAS axis (files' axis, reversed?, length); () unknown
+    first: int,
+    last: int,  # the files' slice numbers, inclusive
+    axis: int = 0,  # RAS axis the slices cut (0: sagittal)
+) -> np.ndarray:  # RAS indices of the files' slices first…last, in that order
+    "RAS indices of the files' slices `first…last` along `axis` (unchanged when the orientation is unknown)."
+    idx = np.arange(first, last + 1)
+    if not native_axes:
+        return idx
+    _, reversed_, n = native_axes[axis]
+    return n - 1 - idx if reversed_ else idx
+
 # %% ../../../nbs/13_data.prep.brain.ipynb #c017
 HAN2018_IMAGES = {
     'T1': 15400,
@@ -161,14 +175,22 @@ def han2018_slices(
     sizes=(64, 128),  # output sides
     first: int = 80,
     last: int = 149,  # sagittal slice range (inclusive, 0-based)
-    aspect: str = 'pad',  # how 240×155 becomes a square: 'pad' or 'stretch'
+    aspect: str = 'stretch',  # how 240×155 becomes a square: 'stretch' (the paper's direct resize) or 'pad'
     sequences=('T1', 'T1c', 'T2', 'FLAIR'),  # sequences kept
+    slice_index: str = 'native',  # slice numbers: the files' ('native', the paper's) or along RAS x ('ras')
 ) -> SliceSet:  # images[(size, seq)] and images[(size, 'Concat')] (all sequences pooled)
     "Han 2018 preprocessing: sagittal slices per sequence, per-image normalisation, square resize."
     acc, rows = {(s, q): [] for s in sizes for q in sequences}, []
     for case in cases:
+        ras = (
+            ras_slice_numbers(getattr(case, 'native_axes', ()), first, last)
+            if slice_index == 'native'
+            else None
+        )
+        lo, hi = (first, last) if ras is None else (int(ras.min()), int(ras.max()))
         for q in sequences:
-            sl = sagittal_slices(np.asarray(case.images[q], np.float32), first, last)
+            sl = sagittal_slices(np.asarray(case.images[q], np.float32), lo, hi)
+            sl = sl[::-1] if ras is not None and ras[0] > ras[-1] else sl  # in the files' order first…last
             for s in sizes:
                 acc[s, q].append(normalise_uint8(resize_square(sl, s, aspect)))
         rows += [dict(case_id=case.case_id, grade=case.grade, slice=i) for i in range(first, last + 1)]

@@ -101,15 +101,18 @@ def rescale_1023(
     vols: dict,  # name -> float32 volume
     joint=('T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4'),  # rescaled with one shared scale
     pct: float = 99.9,  # percentile (of non-zero voxels) mapped to 1023
+    method: str = 'percentile',  # 'percentile' (robust: `pct` → 1023, clipped) or 'max' (the maximum → 1023)
 ) -> dict:  # name -> float32 volume in [0, 1023]
     "Rescale intensities to [0, 1023]: the dynamic series jointly, every other volume on its own."
+    if method not in ('percentile', 'max'):
+        raise ValueError(f"rescale_1023: method={method!r}; expected 'percentile' or 'max'")
     groups = [[v for v in joint if v in vols]] + [[v] for v in vols if v not in joint]
     out = {}
     for g in filter(None, groups):
         vals = np.concatenate([vols[v][vols[v] > 0][::7] for v in g])
-        hi = np.percentile(vals, pct) if len(vals) else 1.0
+        top = (np.percentile(vals, pct) if method == 'percentile' else vals.max()) if len(vals) else 1.0
         for v in g:
-            out[v] = np.clip(vols[v] / max(hi, 1e-6) * 1023, 0, 1023).astype(np.float32)
+            out[v] = np.clip(vols[v] / max(top, 1e-6) * 1023, 0, 1023).astype(np.float32)
     return out
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c012
@@ -259,12 +262,13 @@ def haarburger2019_patches(
     channels=CHANNELS,  # channel order
     healthy_per_patient: int = 64,  # healthy patches drawn per patient
     seed: int = 0,  # healthy-centre seed
+    rescale: str = 'percentile',  # to [0, 1023] by `rescale_1023`'s method (the paper does not say how)
 ) -> PatchSet:  # patches, labels, index and counts
     "Haarburger 2019 preprocessing: rescale, resample, lesion and healthy patches with stacked channels."
     rng = np.random.default_rng(seed)
     chunks, rows = [], []
     for case in cases:
-        vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes).items()}
+        vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes, method=rescale).items()}
         les = resample_labels(case.lesions, grid)
         region = (
             resample(case.breast.astype(np.uint8), grid, nearest=True) > 0

@@ -44,7 +44,7 @@ class MammoSet:
 
     images: dict  # view ('CC', 'MLO') -> float16 tensor in [0, 1]
     index: dict  # view -> DataFrame (path, patient_id, laterality, photometric, rows, cols, scale, flipped)
-    counts: pd.DataFrame  # images and patients per view
+    counts: pd.DataFrame  # images, patients and images excluded (implants, listed ids) per view
     skipped: list  # (file, reason) for every file not used
 
 
@@ -62,13 +62,28 @@ def korkinof2021_prep(
     views=('CC', 'MLO'),  # views kept, each in its own set
     align_left: bool = True,  # mirror so the chest wall is at the left edge
     max_images: int = None,  # stop after this many images
+    exclude_implants: bool = True,  # leave out images tagged Breast Implant Present YES (the paper's rule)
+    exclude=(),  # images a person excluded (clips, pacemakers, foreign bodies): file name, stem or path
 ) -> MammoSet:  # images per view, index, counts and skipped files
-    "Korkinof 2021 preprocessing: default windowing, aspect-preserving resize, views kept apart."
+    "Korkinof 2021 preprocessing: exclusions, default windowing, aspect-preserving resize, views kept apart."
     refs, skipped = io.find_mammograms(source) if isinstance(source, (str, Path)) else (list(source), [])
     acc, rows = {v: [] for v in views}, {v: [] for v in views}
+    excluded, listed = {v: 0 for v in views}, {str(i) for i in exclude}
     for ref in refs[:max_images]:
         if ref.view not in views:
             skipped.append((str(ref.path), f"view {ref.view!r} not in {views}"))
+            continue
+        p = Path(ref.path)
+        why = (
+            'Breast Implant Present is YES (exclude_implants)'
+            if exclude_implants and ref.implant == 'YES'
+            else 'listed in exclude (a reviewer excluded it)'
+            if listed & {p.name, p.stem, str(p)}
+            else None
+        )
+        if why:
+            skipped.append((str(ref.path), f"excluded: {why}"))
+            excluded[ref.view] += 1
             continue
         try:
             img, meta = io.read_dicom(ref.path)
@@ -102,6 +117,9 @@ def korkinof2021_prep(
         for v, r in rows.items()
     }
     counts = pd.DataFrame(
-        [dict(view=v, images=len(index[v]), patients=index[v].patient_id.nunique()) for v in views]
+        [
+            dict(view=v, images=len(index[v]), patients=index[v].patient_id.nunique(), excluded=excluded[v])
+            for v in views
+        ]
     )
     return MammoSet(images, index, counts, skipped)
