@@ -161,7 +161,7 @@ def test_korkinof_prep_takes_the_refs(inbreast):
     from medgan_nb.data.prep.mammo import korkinof2021_prep
     refs, _ = find_mammo_dataset(inbreast)
     ms = korkinof2021_prep(refs, size=(32, 24))
-    assert ms.counts.set_index('view').to_dict('index') == {'CC': {'images': 2, 'patients': 2}, 'MLO': {'images': 2, 'patients': 2}}
+    assert ms.counts.set_index('view').to_dict('index') == {'CC': {'images': 2, 'patients': 2, 'excluded': 0}, 'MLO': {'images': 2, 'patients': 2, 'excluded': 0}}
 
 def test_two_layouts_refused(tmp_path, inbreast):
     (inbreast/'breast-level_annotations.csv').write_text(VINDR_HEAD)
