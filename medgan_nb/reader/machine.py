@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
-from ..core import save_json, load_json
+from ..core import save_json, load_json, _fsync_dir
 from .study import Kit, ResponseLog
 from .stats import responses_frame, score
 from ..metrics.samples import c2st
@@ -25,15 +25,6 @@ def item_arrays(kit: Kit, phase='test') -> dict:
     return {r['item_id']: [read(n) for n in r['images']] for r in recs}
 
 # %% ../../nbs/45_reader.machine.ipynb #c011
-def _fsync_dir(folder: Path):
-    "Make a rename inside `folder` durable."
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def machine_reader_log(
     kit: Kit,  # the kit the machine answers
     predictions: dict,  # {item_id: P(real) or P(left is real)}, or {item_id: answers}

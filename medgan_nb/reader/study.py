@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from filelock import FileLock
-from ..core import atomic_write
+from ..core import atomic_write, _fsync_dir
 
 # %% ../../nbs/40_reader.study.ipynb #c006
 def _shortcut_keys(choices):
@@ -564,15 +564,6 @@ def read_responses(
     return head, recs
 
 # %% ../../nbs/40_reader.study.ipynb #c038
-def _fsync_path(path: Path):
-    "fsync a file or folder (a folder: so a new or renamed entry in it is durable)."
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class ResponseLog:
     "Append-only, fsynced, locked JSONL log of one reader's answers to one kit; reopening resumes it."
 
@@ -594,7 +585,7 @@ class ResponseLog:
             else:
                 self.header, self.records, self.answered = head, [], set()
                 self._write(head, 'w')
-                _fsync_path(self.path.parent)  # the new file's directory entry is durable too
+                _fsync_dir(self.path.parent)  # the new file's directory entry is durable too
 
     def _write(self, rec, mode='a'):
         with open(self.path, mode, encoding='utf-8') as f:
