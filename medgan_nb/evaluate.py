@@ -27,7 +27,7 @@ from medgan_nb.core import (
     environment_info,
     tqdm,
 )
-from .data.io import DataError, read_dicom, read_nifti, read_mha, check_file
+from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, check_file
 from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _file_digest
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
 from .metrics.moments import MOMENT_NAMES, image_moments, pair_overlap, ross_mi
@@ -157,12 +157,7 @@ def _read_volume(path, kind) -> tuple:  # (array, 'image' | 'volume')
         if len(shape) == 2:
             return np.asarray(img.dataobj).reshape(shape).T, 'image'
         return read_nifti(path)[0], 'volume'
-    rdr = sitk.ImageFileReader()
-    rdr.SetFileName(str(path))
-    try:
-        rdr.ReadImageInformation()
-    except RuntimeError as e:
-        raise DataError(f"{path}: unreadable MetaImage header ({e})") from e
+    rdr = mha_header(path)
     if rdr.GetDimension() == 2 or 1 in rdr.GetSize():
         return np.squeeze(sitk.GetArrayFromImage(rdr.Execute())), 'image'
     return read_mha(path)[0], 'volume'

@@ -18,10 +18,10 @@ from ..core import tqdm
 
 # %% auto #0
 __all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'MAMMO_LAYOUTS', 'SEQUENCES', 'BRATS_LABELS', 'LABEL_SCHEMES', 'DataError',
-           'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'read_mha', 'write_mha', 'read_image',
-           'mammo_view', 'read_dicom', 'write_dicom_mg', 'MammogramRef', 'find_mammograms', 'detect_mammo_layout',
-           'find_mammo_dataset', 'BrainCase', 'CaseRef', 'detect_brats_layout', 'find_brats', 'brats_case_ref',
-           'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
+           'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'mha_header', 'read_mha', 'write_mha',
+           'read_image', 'mammo_view', 'read_dicom', 'write_dicom_mg', 'MammogramRef', 'find_mammograms',
+           'detect_mammo_layout', 'find_mammo_dataset', 'BrainCase', 'CaseRef', 'detect_brats_layout', 'find_brats',
+           'brats_case_ref', 'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
 
 # %% ../../nbs/01_data.io.ipynb #c007
 class DataError(ValueError):
@@ -200,18 +200,26 @@ def _check_mha(path: Path):
 _LPS2RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
-def read_mha(
-    path,  # .mha file, or .mhd header with its pixel file
-) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
-    "Read a MetaImage (.mha/.mhd) like `read_nifti`: (float32 array in canonical RAS (x, y, z) order, meta)."
-    path = check_file(path, 'MetaImage')
-    _check_mha(path)
+def mha_header(
+    path,  # .mha file, or .mhd header
+) -> sitk.ImageFileReader:  # with the image information read, ready to `Execute`
+    "A SimpleITK reader of `path` with its header read, or a `DataError` naming the file."
     rdr = sitk.ImageFileReader()
     rdr.SetFileName(str(path))
     try:
         rdr.ReadImageInformation()
     except RuntimeError as e:
         raise DataError(f"{path}: unreadable MetaImage header ({_short(e)})") from e
+    return rdr
+
+
+def read_mha(
+    path,  # .mha file, or .mhd header with its pixel file
+) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
+    "Read a MetaImage (.mha/.mhd) like `read_nifti`: (float32 array in canonical RAS (x, y, z) order, meta)."
+    path = check_file(path, 'MetaImage')
+    _check_mha(path)
+    rdr = mha_header(path)
     if rdr.GetDimension() != 3:
         raise DataError(f"{path}: {rdr.GetDimension()}-D image, expected a 3-D volume")
     try:
