@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _papers
 from _papers import ROOT, RUN_ID
 
-ONE_THREAD_SET = 'MEDGAN_TEST_ONE_THREAD_SET'   # names the thread variables pytest_configure set (workers inherit it)
+BLAS_THREADS = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
 BROKEN = 'aaa_broken_on_purpose'   # sorts first: the real papers must still run after it fails
 
 @pytest.fixture(scope='session')
@@ -39,11 +39,12 @@ def smoke_all(tmp_path_factory):
             every = '*' in _papers.REQUESTED or not _papers.REQUESTED      # the runner's tests need all papers
             if every: _toy_notebook(folder/f'{BROKEN}.ipynb', "x = 1\nraise ValueError('broken on purpose')")
             papers = 'all' if every else ','.join(sorted(_papers.REQUESTED))
-            # 2 torch threads and BLAS's own thread count even beside another worker, as the stored smoke tables were
-            # written (store_smoke_tables.py): other splits of a float reduction change last digits (Haarburger's FIDs)
+            # 1 torch thread and 1 BLAS thread, as the stored smoke tables were written (store_smoke_tables.py): one
+            # thread a kernel keeps the results independent of what the other worker runs, and two threads beside a
+            # busy worker only oversubscribe the two cores
             with pytest.MonkeyPatch.context() as blas:
-                for var in os.environ.get(ONE_THREAD_SET, '').split(): blas.delenv(var, raising=False)
-                state = run_papers('smoke', papers, tmp/'out', {'*': {'threads': 2}}, folder=folder,
+                for var in BLAS_THREADS: blas.setenv(var, '1')
+                state = run_papers('smoke', papers, tmp/'out', {'*': {'threads': 1}}, folder=folder,
                                    progress=False, run_id=RUN_ID)
             (tmp/'state.json').write_text(json.dumps(state))
     yield tmp, json.loads((tmp/'state.json').read_text())
@@ -56,10 +57,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: minutes on a CPU; deselected unless --runslow or MEDGAN_SLOW=1')
     if (getattr(config.option, 'numprocesses', None) or 0) > 1 or int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
-        for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):   # one thread per worker, one worker
-            if var not in os.environ:                                                 # per core (set before they start)
-                os.environ[var] = '1'
-                os.environ[ONE_THREAD_SET] = f"{os.environ.get(ONE_THREAD_SET, '')} {var}"   # set here, not by the user
+        for var in BLAS_THREADS:               # one thread per worker, one worker per core (set before they start)
+            os.environ.setdefault(var, '1')
 
 def _is_paper_module(items:list) -> bool: return any('smoke_all' in i.fixturenames for i in items)
 

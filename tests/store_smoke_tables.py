@@ -10,14 +10,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _papers import ROOT, RUN_ID
 from test_smoke_tables import STORED, cpu_kind
+from conftest import BLAS_THREADS
 
 
 def main():
     tmp = Path(tempfile.mkdtemp(prefix='smoke_tables_'))
     shutil.copytree(ROOT/'nbs'/'papers', tmp/'papers')
     os.environ.update(PYTHONPATH=str(ROOT), MEDGAN_PATHS_DATA_DIR=str(tmp/'data'), MEDGAN_PROGRESS='text')
+    os.environ.update({var: '1' for var in BLAS_THREADS})   # as `smoke_all` runs them: 1 BLAS and 1 torch thread
     from medgan_nb.reproduce import run_papers
-    state = run_papers('smoke', 'all', tmp/'out', {'*': {'threads': 2}}, folder=tmp/'papers', progress=False,
+    state = run_papers('smoke', 'all', tmp/'out', {'*': {'threads': 1}}, folder=tmp/'papers', progress=False,
                        run_id=RUN_ID)
     papers = {}
     for key, rec in state['papers'].items():

@@ -60,7 +60,7 @@ def test_wheel_installed_outside_the_checkout_runs_a_smoke_paper(tmp_path):
     ev = subprocess.run(ev, cwd=work, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(ev).is_relative_to(site) and Path(ev).is_file(), ev   # medgan-evaluate's notebook ships too
     before = _files(site/'medgan_nb')
-    cmd = [str(prefix/'bin'/'medgan-reproduce'), '--profile', 'smoke', '--papers', PAPER, '-p', 'threads=2']
+    cmd = [str(prefix/'bin'/'medgan-reproduce'), '--profile', 'smoke', '--papers', PAPER, '-p', 'threads=1']
     r = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     runs = [d for d in (work/'outputs'/PAPER).iterdir() if (d/'FINISHED').is_file()]

@@ -69,7 +69,7 @@ def test_interrupted_run_is_continued(smoke_all):
     st['papers'][key]['status'] = 'running'; (out/'reproduce_smoke.json').write_text(json.dumps(st))
     (run/'FINISHED').unlink(); (run/'metrics.json').unlink()
     before = (out/other/RUN_ID/'metrics.json').read_bytes()
-    s2 = run_papers('smoke', f'{key},{other}', out, {'*': {'threads': 2}}, folder=tmp/'papers', progress=False)
+    s2 = run_papers('smoke', f'{key},{other}', out, {'*': {'threads': 1}}, folder=tmp/'papers', progress=False)
     rec = s2['papers'][key]
     assert (rec['status'], rec['run_id'], rec['resumed']) == ('ok', RUN_ID, True), rec
     assert (run/'FINISHED').exists() and {p: p.stat().st_mtime_ns for p in finals} == finals   # nothing retrained
