@@ -61,6 +61,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `92_map` | `medgan_nb.map` | The modules, their notebooks and imports, the path of the data, and README.md from nbs/index.ipynb. |"""
 
 __version__ = "0.1.0"
-# The only hand-written module: make `import torchvision` work on the CPU torch (see nbs/00a_compat.ipynb).
-from .compat import ensure_torchvision as _ensure_torchvision
-_ensure_torchvision()
+# The only hand-written module: make `import torchvision` work on the CPU torch when something first imports it
+# (see nbs/00a_compat.ipynb).
+from .compat import fix_torchvision_on_import as _fix_torchvision_on_import
+_fix_torchvision_on_import()
