@@ -327,13 +327,14 @@ def make_brain_phantoms(
     hgg_fraction: float = 0.75,  # share of high-grade subjects
     prefix: str = 'Phantom',  # case ids are f'{prefix}_{grade}_{i:04d}'
     progress: bool = True,  # show a progress bar
+    start: int = 0,  # first subject to generate (0..start-1 are written already: a data set grown to `n`)
 ) -> list:  # case folders written
-    "Generate `n` synthetic BraTS subjects into `root/{HGG,LGG}/<case>/`."
+    "Generate synthetic BraTS subjects `start`..`n`-1 into `root/{HGG,LGG}/<case>/`."
     from medgan_nb.core import tqdm
 
     spacing = tuple(b / s for b, s in zip(BRATS_SHAPE, size))
     folders = []
-    for i in tqdm(range(n), desc='brain phantoms', disable=not progress):
+    for i in tqdm(range(start, n), desc='brain phantoms', disable=not progress):
         rng = np.random.default_rng([seed, i])
         grade = 'HGG' if rng.random() < hgg_fraction else 'LGG'
         imgs, lab = brain_subject(rng, grade, size)
