@@ -2,8 +2,9 @@
 
 Run it only when a change is meant to change results, and say why in the commit:
     PYTHONPATH=. .venv/bin/python tests/store_smoke_tables.py
-The stored copy of 2026-12-04 was written by commit 0bdfcb8 (before the restructuring of issue 16), with the
-paper keys of that commit mapped to today's."""
+The first stored copy was written by commit 0bdfcb8 (before the restructuring of issue 16, its paper keys mapped to
+today's); it was re-stored by 6b3cd18, when the kernels went from 2 torch threads to 1 torch + 1 BLAS thread (last
+digits of training-dependent values moved), the restructured code giving the 0bdfcb8 values before that."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 

@@ -1,7 +1,7 @@
 """Behaviour guard: every paper's smoke-profile tables equal, seed for seed, the stored copy in tests/data/smoke_tables.
 
-The stored copy was written by the code before the restructuring of issue 16 (commit in its manifest.json), run the way
-`smoke_all` runs the papers. Timing columns (wall time, images per second) and `trained_now` are left out. Floating-point results of
+The stored copy was first written by the code before the restructuring of issue 16 (0bdfcb8), and re-stored when the
+smoke pass went to one thread a kernel (the commit is in its manifest.json), run the way `smoke_all` runs the papers. Timing columns (wall time, images per second) and `trained_now` are left out. Floating-point results of
 training depend on the CPU's kernels (bf16 / AVX-512 or not), so the values are compared exactly only on a CPU of the
 stored kind; elsewhere the tables' columns, rows and non-numeric cells are compared and the test says so."""
 import json, platform, re
