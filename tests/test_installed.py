@@ -6,7 +6,7 @@ import json, os, shutil, subprocess, sys, sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER = 'han2018'
+PAPER = 'korkinof2021'   # the quickest smoke paper (its data part, two mammography patients, builds in seconds)
 
 
 def test_nothing_to_run_is_an_error(tmp_path, monkeypatch, capsys):
@@ -68,7 +68,7 @@ def test_wheel_installed_outside_the_checkout_runs_a_smoke_paper(tmp_path):
     rec = json.loads((runs[0]/'runner.json').read_text())
     assert Path(rec['notebook']).is_relative_to(site)
     assert rec['resolved']['settings']['data_dir'] == str(work/'data')
-    assert (work/'data'/'brats_phantom'/'manifest.json').is_file() and (work/'outputs'/'REPORT.md').is_file()
+    assert (work/'data'/'mammo_phantom'/'manifest.json').is_file() and (work/'outputs'/'REPORT.md').is_file()
     assert _files(site/'medgan_nb') == before           # nothing written into the installed package
     again = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and 'already finished' in again.stdout, again.stdout[-2000:]   # the same run
