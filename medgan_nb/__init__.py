@@ -50,6 +50,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `43_reader.stats` | `medgan_nb.reader.stats` | Accuracy, confusion counts, binomial, χ², Kruskal–Wallis + Conover, success rates by group. |
 | `44_reader.review` | `medgan_nb.reader.review` | Flag synthetic images in a grid, by hand or by a stated automatic score, saved on every click. |
 | `45_reader.machine` | `medgan_nb.reader.machine` | Kits answered by classifiers until people have: one entry point, whole logs, human-or-machine choice. |
+| `46_reader.audit` | `medgan_nb.reader.audit` | A motivated reader's attacks on a kit, from what it ships alone: file sizes, bytes, chunks, shapes, times, names, order, repeats. |
 | `50_papers.common` | `medgan_nb.papers.common` | What two or more paper notebooks share: profiles, default data, resumable training, captions. |
 | `51_papers.han2018` | `medgan_nb.papers.han2018` | Han et al. 2018 (ISBI), GAN-based synthetic brain MR images: the paper's Table 1. |
 | `52_papers.haarburger2019` | `medgan_nb.papers.haarburger2019` | Haarburger 2019's tables, FID per class over checkpoints, FIDmin, 1-NN, reader items, figures. |

@@ -5,7 +5,7 @@ two questions: Han 2019) are built through the library calls the paper notebooks
 are smooth, synthetic ones noisy, so a compressed PNG's size would tell them apart; an attacker's accuracy or AUC
 must be consistent with chance (binomial, χ² or Mann-Whitney test, p > 0.01). Content a person can see is out of
 scope: nothing can hide it."""
-import hashlib, json, re, struct
+import hashlib, json, re
 from collections import Counter
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ from PIL import Image
 from scipy import stats
 from medgan_nb.reader.study import make_kit, load_key, default_key_path, finding_question
 from medgan_nb.reader.html import kit_to_html
+from medgan_nb.reader.audit import rank_p, category_p, png_chunks, per_item, kit_truth, audit_kit, METADATA_CHUNKS
 import medgan_nb.papers.korkinof2021 as kk
 
 ALPHA, SEEDS = 0.01, range(1001)
@@ -68,39 +69,13 @@ def kits(tmp_path_factory):
     res = {}
     for design, kit in out.items():
         key = load_key(default_key_path(kit.folder), kit)
-        truth = np.array([(key[r['item_id']]['origin'] == 'real') if design != '2afc'
-                          else key[r['item_id']]['real_is'] == 'left' for r in kit.items], int)
+        truth = kit_truth(kit, key)
         html = kit_to_html(kit, tmp / f'{design}.html').read_text()
         res[design] = (kit, key, html, truth)
     return res
 
 
 DESIGNS = ('single', 'two-question', '2afc')
-
-
-def _auc_p(score, truth) -> float:
-    "Two-sided Mann-Whitney p of a per-item score against the truth (1.0 when the score is constant)."
-    score = np.asarray(score, float)
-    if np.ptp(score) == 0:
-        return 1.0
-    return stats.mannwhitneyu(score[truth == 1], score[truth == 0], alternative='two-sided').pvalue
-
-
-def _independent_p(category, truth) -> float:
-    "χ² p of category × truth (1.0 when every item falls in one category)."
-    cats = sorted(set(category))
-    if len(cats) == 1:
-        return 1.0
-    table = np.array([[sum((c == k) and (t == v) for c, t in zip(category, truth)) for v in (0, 1)] for k in cats])
-    return stats.chi2_contingency(table).pvalue
-
-
-def _per_item(kit, design, f):
-    "A per-item feature: f(image) for single-image items, f(left) - f(right) for pairs."
-    paths = [[kit.image_path(n) for n in r['images']] for r in kit.items]
-    if design == '2afc':
-        return [f(p[0]) - f(p[1]) for p in paths]
-    return [sum(f(q) for q in p) for p in paths]
 
 
 def test_kits_are_large_enough(kits):
@@ -134,19 +109,8 @@ def test_seed_replay(kits, design):
 @pytest.mark.parametrize('design', DESIGNS)
 def test_file_size(kits, design):
     kit, key, html, truth = kits[design]
-    sizes = _per_item(kit, design, lambda p: p.stat().st_size)
-    assert _auc_p(sizes, truth) > ALPHA, f"{design}: file size tells the origin"
-
-
-def _chunks(path) -> tuple:
-    "Chunk types and the IHDR of a PNG file, and its bytes outside the IDAT payload's length."
-    data, i, out = path.read_bytes(), 8, []
-    while i < len(data):
-        n = struct.unpack('>I', data[i:i + 4])[0]
-        kind = data[i + 4:i + 8]
-        out.append(kind.decode(errors='replace') + (data[i + 8:i + 8 + n].hex() if kind == b'IHDR' else ''))
-        i += 12 + n
-    return tuple(out)
+    sizes = per_item(kit, lambda p: p.stat().st_size)
+    assert rank_p(sizes, truth) > ALPHA, f"{design}: file size tells the origin"
 
 
 @pytest.mark.parametrize('design', DESIGNS)
@@ -154,11 +118,11 @@ def test_bytes_and_chunks(kits, design):
     "Chunks, header fields and the compressed stream's header bytes say nothing; no text/time/EXIF chunk at all."
     kit, key, html, truth = kits[design]
     paths = [[kit.image_path(n) for n in r['images']] for r in kit.items]
-    for feature in (_chunks, lambda p: p.read_bytes()[41:43], lambda p: p.read_bytes()[:8]):
+    for feature in (png_chunks, lambda p: p.read_bytes()[41:43], lambda p: p.read_bytes()[:8]):
         cats = [tuple(feature(q) for q in p) for p in paths]
-        assert _independent_p(cats, truth) > ALPHA, f"{design}: {feature} tells the origin"
+        assert category_p(cats, truth) > ALPHA, f"{design}: {feature} tells the origin"
     for p in sum(paths, []):
-        assert not {'tEXt', 'iTXt', 'zTXt', 'eXIf', 'tIME', 'gAMA', 'pHYs'} & {c[:4] for c in _chunks(p)}, p
+        assert not METADATA_CHUNKS & {c[:4] for c in png_chunks(p)}, p
 
 
 @pytest.mark.parametrize('design', DESIGNS)
@@ -166,25 +130,25 @@ def test_dimensions_and_mode(kits, design):
     kit, key, html, truth = kits[design]
     looks = [tuple((im.size, im.mode, im.info.get('bits')) for im in map(Image.open, map(kit.image_path, r['images'])))
              for r in kit.items]
-    assert _independent_p(looks, truth) > ALPHA
+    assert category_p(looks, truth) > ALPHA
     assert len(set(looks)) == 1, f"{design}: images of several shapes or modes {set(looks)}"
 
 
 @pytest.mark.parametrize('design', DESIGNS)
 def test_mtime(kits, design):
     kit, key, html, truth = kits[design]
-    mtimes = _per_item(kit, design, lambda p: p.stat().st_mtime_ns)
-    assert _auc_p(mtimes, truth) > ALPHA, f"{design}: modification times tell the origin"
+    mtimes = per_item(kit, lambda p: p.stat().st_mtime_ns)
+    assert rank_p(mtimes, truth) > ALPHA, f"{design}: modification times tell the origin"
 
 
 @pytest.mark.parametrize('design', DESIGNS)
 def test_file_and_item_names(kits, design):
     kit, key, html, truth = kits[design]
-    names = _per_item(kit, design, lambda p: int(p.stem, 16))
-    assert _auc_p(names, truth) > ALPHA, f"{design}: file names tell the origin"
-    assert _auc_p([int(r['item_id'], 16) for r in kit.items], truth) > ALPHA, f"{design}: item ids tell it"
+    names = per_item(kit, lambda p: int(p.stem, 16))
+    assert rank_p(names, truth) > ALPHA, f"{design}: file names tell the origin"
+    assert rank_p([int(r['item_id'], 16) for r in kit.items], truth) > ALPHA, f"{design}: item ids tell it"
     sorted_pos = {n: i for i, n in enumerate(sorted(n for r in kit.items for n in r['images']))}
-    assert _auc_p(_per_item(kit, design, lambda p: sorted_pos[p.name]), truth) > ALPHA
+    assert rank_p(per_item(kit, lambda p: sorted_pos[p.name]), truth) > ALPHA
 
 
 @pytest.mark.parametrize('design', DESIGNS)
@@ -194,10 +158,10 @@ def test_order_in_kit_and_html(kits, design):
     data = json.loads(re.search(r"id='kit'>(.*?)</script>", html, re.S).group(1).replace('<\\/', '</'))
     pos = {it['item_id']: html.index(it['images'][0]) for it in data['items']}
     where = [pos[r['item_id']] for r in kit.items]
-    assert _auc_p(where, truth) > ALPHA, f"{design}: the order in the HTML source tells the origin"
-    assert _auc_p(np.arange(len(kit)), truth) > ALPHA, f"{design}: the order in kit.json tells the origin"
+    assert rank_p(where, truth) > ALPHA, f"{design}: the order in the HTML source tells the origin"
+    assert rank_p(np.arange(len(kit)), truth) > ALPHA, f"{design}: the order in kit.json tells the origin"
     halves = (np.arange(len(kit)) < len(kit) / 2).astype(int)
-    assert _independent_p(list(halves), truth) > ALPHA
+    assert category_p(list(halves), truth) > ALPHA
 
 
 @pytest.mark.parametrize('design', DESIGNS)
@@ -206,5 +170,13 @@ def test_repeats(kits, design):
     kit, key, html, truth = kits[design]
     pixels = lambda p: hashlib.sha256(np.asarray(Image.open(p)).tobytes()).hexdigest()
     seen = Counter(pixels(kit.image_path(n)) for r in kit.items for n in r['images'])
-    times = _per_item(kit, design, lambda p: seen[pixels(p)])
-    assert _auc_p(times, truth) > ALPHA, f"{design}: repeated images tell the origin"
+    times = per_item(kit, lambda p: seen[pixels(p)])
+    assert rank_p(times, truth) > ALPHA, f"{design}: repeated images tell the origin"
+
+
+@pytest.mark.parametrize('design', DESIGNS)
+def test_audit_finds_nothing(kits, design):
+    "`medgan-audit-kit`'s attacks (the ones above, less the seed replay) agree: no attack beats chance."
+    kit, key, html, truth = kits[design]
+    a = audit_kit(kit, key, html)
+    assert len(a) == 12 and not a.beats_chance.any() and not a.attrs['metadata_chunks'], a.to_string()
