@@ -538,7 +538,9 @@ def _set_speed(self: Trainer, precision: str, memory_format: str):
         net.to(memory_format=fmt)
 
 # %% ../nbs/23_train.ipynb #c031g
-CALIBRATION = dict(warmup=1, steps=3, min_steps=200, margin=0.05)  # steps per option; shorter runs: untimed
+CALIBRATION = dict(
+    warmup=1, steps=3, margin=0.05, share=0.04
+)  # steps per option; time ≤ 4 % of a run's steps
 
 
 @patch
@@ -605,7 +607,8 @@ def _choose_speed(self: Trainer, resumed: bool):
     wanted, t0 = _speed_wanted(self.cfg), time.perf_counter()
     known, seconds = untimed_choice(self.device, *wanted), None
     todo = [k for k, (o, _) in known.items() if o is None]
-    steps, least = math.ceil((self.total - self.st['images']) / self.cfg.batch_size), CALIBRATION['min_steps']
+    c, steps = CALIBRATION, math.ceil((self.total - self.st['images']) / self.cfg.batch_size)
+    timing = 2 ** len(todo) * (c['warmup'] + c['steps'])  # the steps timing would take
     dflt = {k: v[0] for k, v in default_choice(self.device, *wanted).items()}
     if todo and resumed:
         why = (
@@ -614,8 +617,9 @@ def _choose_speed(self: Trainer, resumed: bool):
             else 'as before calibration (the checkpoint records none)'
         )
         known |= {k: ((self.saved_speed or dflt)[k], why) for k in todo}
-    elif todo and steps < least:
-        known |= {k: (dflt[k], f'not timed: a run of {steps} steps (< {least})') for k in todo}
+    elif todo and timing > c['share'] * steps:
+        why = f"not timed: {timing} steps would be over {c['share']:.0%} of the run's {steps}"
+        known |= {k: (dflt[k], why) for k in todo}
     elif todo:
         choice, seconds = self._time_speed(known)
         known |= {k: (choice[k], 'timed') for k in todo}
