@@ -291,7 +291,7 @@ def default_choice(
     precision: str | None = None,  # as in `untimed_choice`
     memory_format: str | None = None,  # as in `untimed_choice`
 ) -> dict:  # {'precision': (option, why), 'memory_format': (option, why)}
-    "`untimed_choice` with the rule before calibration where it would time: bf16 where fast, contiguous on CPU."
+    "`untimed_choice`, with the rule before timing where it would time: bf16 where fast, contiguous on CPU."
     out = untimed_choice(device, precision, memory_format)
     if out['precision'][0] is None:
         out['precision'] = ('bf16', 'bf16 hardware (not timed)')

@@ -504,7 +504,7 @@ def _no_compiler(device: torch.device) -> str | None:
 
 
 class _CompileOrEager:
-    "`torch.compile(net)` where it works; `net` itself, after one warning naming the cause, where it does not."
+    "`torch.compile(net)` where it works, else `net` itself after one warning that names the cause."
 
     def __init__(self, net: nn.Module, device: torch.device):
         self.net, self.fn, self.why = net, None, _no_compiler(device)

@@ -359,7 +359,7 @@ def fid_memory_format(
     device: torch.device,  # where it runs
     n_images: int,  # images about to be embedded: timing only where it costs at most `share` of them
 ) -> tuple[str, str]:  # ('channels_last' or 'contiguous', why)
-    "The memory layout for the FID Inception on `device`: forced, a GPU's, timed once on a CPU, or the default."
+    "The FID Inception's memory layout on `device`: forced, a GPU's, timed once on a CPU, or the default."
     forced, why = forced_speed('memory_format')
     if forced:
         return forced, why
