@@ -317,29 +317,26 @@ def autocast(
 def time_options(
     options: list,  # the options to compare (any hashable values)
     run_step: Callable,  # run_step(option): one step as `option` has it
-    warmup: int = 1,  # untimed steps per option first
-    steps: int = 3,  # timed steps per option
-    reset: Callable | None = None,  # reset(): undo what the steps changed, before each option
+    warmup: int = 1,  # untimed rounds first
+    steps: int = 3,  # timed rounds (≥ 1)
+    reset: Callable | None = None,  # reset(): undo what a step changed, before every step and at the end
     sync: Callable | None = None,  # sync(): wait for the device before the clock is read (CUDA)
-) -> dict:  # {option: median seconds of one step}
-    "The median seconds of a step with each option, each option timed from the same state."
-    out = {}
-    for opt in options:
-        if reset is not None:
-            reset()
-        for _ in range(warmup):
-            run_step(opt)
-        times = []
-        for _ in range(steps):
+) -> dict:  # {option: seconds of its fastest timed step}
+    "The fastest step with each option; the options take turns, so a busy machine slows them alike."
+    times = {opt: [] for opt in options}
+    for rnd in range(warmup + steps):
+        for opt in options:
+            if reset is not None:
+                reset()
             (sync or _noop)()
             t0 = time.perf_counter()
             run_step(opt)
             (sync or _noop)()
-            times.append(time.perf_counter() - t0)
-        out[opt] = float(np.median(times))
+            if rnd >= warmup:
+                times[opt].append(time.perf_counter() - t0)
     if reset is not None:
         reset()
-    return out
+    return {opt: min(t) for opt, t in times.items()}
 
 
 def _noop():
