@@ -1,8 +1,8 @@
 """Throughput of medgan_nb's GAN trainer against minimal baselines, on this machine.
 
-DCGAN 64x64, batch 64, 1 channel: our `train` (channels_last + bf16 autocast where supported, data in memory as
-uint8) vs a faithful minimal copy of PyTorch's examples/dcgan training step (fp32, same architecture: 4x4 filters,
-ngf = ndf = 64, nz = 100, BCE on sigmoid outputs, Adam 2e-4 (0.5, 0.999), one fake batch per step).
+DCGAN 64x64, batch 64, 1 channel: our `train` (precision and memory layout as its calibration chooses them on
+this machine, data in memory as uint8) vs a faithful minimal copy of PyTorch's examples/dcgan training step (fp32,
+same architecture: 4x4 filters, ngf = ndf = 64, nz = 100, BCE on sigmoid outputs, Adam 2e-4 (0.5, 0.999), one fake batch per step).
 
 PGGAN at 128x128 and 256x256 (final stage, stable, WGAN-GP + drift, Adam 1e-3 (0, 0.99)): our `train` vs a minimal
 port of pytorch_GAN_zoo's PGAN step (fp32; separate real/fake forwards, the gradient penalty backpropagated on its
