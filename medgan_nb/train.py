@@ -538,9 +538,8 @@ def _set_speed(self: Trainer, precision: str, memory_format: str):
         net.to(memory_format=fmt)
 
 # %% ../nbs/23_train.ipynb #c031g
-CALIBRATION = dict(
-    warmup=1, steps=3, margin=0.05, share=0.04
-)  # steps per option; time ≤ 4 % of a run's steps
+# steps per option (warmup, then timed), the least gain that switches, the most of a run's steps spent timing
+CALIBRATION = dict(warmup=1, steps=3, margin=0.05, share=0.04)
 
 
 @patch
@@ -602,7 +601,10 @@ def _time_speed(self: Trainer, fixed: dict) -> tuple[dict, dict]:  # (choice, {'
 
 # %% ../nbs/23_train.ipynb #c031j
 @patch
-def _choose_speed(self: Trainer, resumed: bool):
+def _choose_speed(
+    self: Trainer,
+    resumed: bool,  # continuing a checkpoint (`saved_speed`: the choice it records)
+):
     "Precision and memory layout: forced or known, else the resumed run's, else timed (long runs); recorded."
     wanted, t0 = _speed_wanted(self.cfg), time.perf_counter()
     known, seconds = untimed_choice(self.device, *wanted), None
