@@ -11,21 +11,14 @@ between repeats), so both see the same machine load. Peak memory per side is num
 
     python bench/bench_frechet.py --ns 1000,10000,50000 --d 2048 --threads 1
 """
-import argparse, os, platform, subprocess, time, tracemalloc
+import argparse, os, subprocess, time, tracemalloc
 from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 import medgan_nb  # noqa: F401  (declares the torchvision op schemas before pytorch_fid imports torchvision)
+from medgan_nb.core import machine_line
 from medgan_nb.metrics.fid import FeatureStats, frechet_distance, fid_from_features
 from pytorch_fid.fid_score import calculate_frechet_distance
-
-def cpu_facts() -> dict:
-    "CPU model and the flags that decide bf16 / AMX speed."
-    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
-    model = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name')), platform.processor())
-    flags = set(next((l.split(':', 1)[1].split() for l in info.splitlines() if l.startswith('flags')), []))
-    want = ['avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_tile', 'amx_bf16', 'amx_int8']
-    return dict(model=model, cores=os.cpu_count(), flags={f: f in flags for f in want})
 
 def make_features(n:int, d:int, seed:int, shift:float) -> np.ndarray:
     "N×d float32 non-negative correlated features (ReLU of a random linear map), like pool3 activations."
@@ -102,10 +95,8 @@ def main():
     ap.add_argument('--step-n', type=int, default=0, help='also time the (μ, Σ) step alone at this N (0: skip)')
     ap.add_argument('--step-repeats', type=int, default=3, help='alternating repeats of the step-only timing')
     args = ap.parse_args()
-    cpu = cpu_facts()
+    print(machine_line(), flush=True)
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
-    print(f"CPU: {cpu['model']} ({cpu['cores']} logical cores); flags: "
-          + ', '.join(f"{k}={'yes' if v else 'no'}" for k, v in cpu['flags'].items()))
     print(f"numpy {np.__version__}, threads {args.threads}, commit {commit}, load average {os.getloadavg()}")
     hdr = ('| N per side | d | ref stats s | ref sqrtm s | ref total s | ours stats s | ours step s | ours total s '
            '| ratio total | ratio step | fid_from_features s | ratio vs fid_from_features | rel diff | peak MiB ref / ours |')

@@ -1,8 +1,8 @@
 """Throughput of medgan_nb's GAN trainer against minimal baselines, on this machine.
 
-DCGAN 64x64, batch 64, 1 channel: our `train` (channels_last + bf16 autocast where supported, data in memory as
-uint8) vs a faithful minimal copy of PyTorch's examples/dcgan training step (fp32, same architecture: 4x4 filters,
-ngf = ndf = 64, nz = 100, BCE on sigmoid outputs, Adam 2e-4 (0.5, 0.999), one fake batch per step).
+DCGAN 64x64, batch 64, 1 channel: our `train` (precision and memory layout as its calibration chooses them on
+this machine, data in memory as uint8) vs a faithful minimal copy of PyTorch's examples/dcgan training step (fp32,
+same architecture: 4x4 filters, ngf = ndf = 64, nz = 100, BCE on sigmoid outputs, Adam 2e-4 (0.5, 0.999), one fake batch per step).
 
 PGGAN at 128x128 and 256x256 (final stage, stable, WGAN-GP + drift, Adam 1e-3 (0, 0.99)): our `train` vs a minimal
 port of pytorch_GAN_zoo's PGAN step (fp32; separate real/fake forwards, the gradient penalty backpropagated on its
@@ -10,6 +10,8 @@ own, epsilon drift, a fresh latent for G). `--pg-fmap-max` narrows both networks
 
 Each measurement runs in its own process (peak memory = its max RSS, or CUDA max allocated); measurements alternate
 `--repeats` times and the median images/s is reported. Usage: python bench/bench_gan.py [--quick] [--device cpu]
+`--calibrate-only` prints just the precision and memory layout our trainer chooses here, with the seconds per step
+it timed for each option (`medgan_nb.train`'s calibration; MEDGAN_PRECISION / MEDGAN_MEMORY_FORMAT force them).
 """
 import argparse, json, math, os, resource, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -112,6 +114,7 @@ def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None):
     def step(i):
         tr._step()
         if tr.st['step'] % cfg.log_every == 0: tr._flush()                 # exactly what train()'s loop does per step
+    step.speed = tr.speed                                                    # the precision / layout it chose, and why
     return step
 
 def _sync(device):
@@ -138,7 +141,8 @@ def pair(args):
             _sync(device); t[k] += time.perf_counter() - t0; n[k] += args.steps
     ips = {k: batch * n[k] / t[k] for k in fns}
     print(json.dumps({'model': model, 'size': size, 'batch': batch, 'base_img_per_s': ips['base'], 'ours_img_per_s': ips['ours'],
-                      'ratio': ips['ours'] / ips['base'], 'threads': args.threads, 'device': args.device}))
+                      'ratio': ips['ours'] / ips['base'], 'threads': args.threads, 'device': args.device,
+                      'speed': fns['ours'].speed}))
 
 def one(args):
     "Peak memory of one implementation alone (max RSS on CPU, max allocated on CUDA) over a few steps."
@@ -159,17 +163,31 @@ def _sub(args, flag, value, extra=()):
     if out.returncode: raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
+def calibrate(args, pairs):
+    "Only the trainer's choice of precision and memory layout for each model, with the seconds per step it timed."
+    import torch
+    torch.set_num_threads(args.threads)
+    for model, size in pairs:
+        batch = 64 if model == 'dcgan' else args.pg_batch
+        f = ours(model, torch.device(args.device), size, args.pg_fmap_max, batch, tempfile.mkdtemp())
+        print(json.dumps({'model': model, 'size': size, 'batch': batch, 'threads': args.threads, **f.speed}), flush=True)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--device', default='cpu'); ap.add_argument('--threads', type=int, default=1, help='torch threads (1 is steadiest on a shared CPU)')
     ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--steps', type=int, default=3); ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--pg-fmap-max', type=int, default=512); ap.add_argument('--pg-batch', type=int, default=16)
     ap.add_argument('--pg-sizes', default='128,256'); ap.add_argument('--skip-pggan', action='store_true'); ap.add_argument('--skip-memory', action='store_true')
+    ap.add_argument('--calibrate-only', action='store_true', help="only time the trainer's precision / memory-layout options")
     ap.add_argument('--one', default=None, help=argparse.SUPPRESS); ap.add_argument('--pair', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one: return one(args)
     if args.pair: return pair(args)
+    sys.path.insert(0, str(ROOT))
+    from medgan_nb.core import get_device, machine_info, machine_line
+    print(machine_line(machine_info(get_device(args.device))), flush=True)
     pairs = [('dcgan', 64)] + ([] if args.skip_pggan else [('pggan', int(s)) for s in args.pg_sizes.split(',')])
+    if args.calibrate_only: return calibrate(args, pairs)
     print(f"{'model':6} {'size':>5} {'batch':>5} {'baseline img/s':>15} {'ours img/s':>11} {'ratio':>6} {'peak MiB base/ours':>19}", flush=True)
     for model, size in pairs:
         steps = args.steps if model == 'dcgan' else max(1, args.steps // 2)

@@ -26,6 +26,8 @@ import pytorch_fid.inception as pfi, pytorch_fid.fid_score as pfs
 from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
 from medgan_nb.metrics.fid import fid_from_features, frechet_distance, feature_stats, load_fid_inception, fid_features
 from medgan_nb.metrics.moments import pixel_moments
+from medgan_nb.core import machine_line
+print(machine_line(), flush=True)
 torch.set_num_threads(args.threads)
 
 def timed(fn, *a, **k):

@@ -77,14 +77,17 @@ def main():
     ap.add_argument('--out', type=Path, required=True); ap.add_argument('--from-log', type=Path, default=None, help='only tabulate this run folder')
     a = ap.parse_args()
     import torch, yaml
+    from medgan_nb.core import get_device, machine_info, machine_line
+    machine = machine_info(get_device(a.device) if a.from_log is None else 'cpu')
+    print(machine_line(machine), flush=True)
     P = yaml.safe_load((ROOT/'medgan_nb/profiles/korkinof2021.yaml').read_text())[a.profile]
     size = tuple(P['size']); n_all = int(math.log2(size[0] / P['base_shape'][0])) + 1
     n_stages = min(a.stages or n_all, n_all)
     a.out.mkdir(parents=True, exist_ok=True); run_dir = a.from_log or a.out/'pggan'
     ema = (P.get('ema_kimg') if a.ema_kimg is None else a.ema_kimg) or None   # as the notebook: 0 / None mean no EMA
-    info = dict(profile=a.profile, phase_kimg=a.phase_kimg, ema_kimg=ema, n_stages=n_stages, torch=torch.__version__, python=platform.python_version())
+    info = dict(profile=a.profile, phase_kimg=a.phase_kimg, ema_kimg=ema, n_stages=n_stages, torch=torch.__version__, python=platform.python_version(),
+                machine=machine)
     if a.from_log is None:
-        from medgan_nb.core import get_device
         from medgan_nb.losses import GANLoss
         from medgan_nb.models.pggan import pggan
         from medgan_nb.train import train

@@ -41,6 +41,9 @@ print(json.dumps(dict(stage=stage, seconds=round(time.time() - t0, 1), patients=
                       peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))))
 '''
 
+# this machine's `machine_info` and line, from a child process: this one stays free of torch
+MACHINE = 'import json; from medgan_nb.core import machine_info, machine_line; m = machine_info(); print(json.dumps(dict(m, line=machine_line(m))))'
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -53,6 +56,10 @@ def main(argv=None):
     out = [generate(a.root, a.n, a.seed, a.workers, a.hgg_fraction)]
     gen_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out[0]['peak_rss_mb_per_worker'] = round(gen_rss, 1)
+    # after the workers' RSS is read (the child imports torch); still the first line printed
+    machine = json.loads(subprocess.run([sys.executable, '-c', MACHINE], capture_output=True, text=True, check=True).stdout)
+    print(machine.pop('line'), flush=True)
+    out.insert(0, dict(machine=machine))
     root = a.root
     if a.cases and a.cases != a.n:
         src = sorted(p for p in Path(a.root).glob('HGG/Phantom_*'))

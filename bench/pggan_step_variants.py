@@ -55,11 +55,15 @@ def main():
     ap.add_argument('--device', default='cuda')
     a = ap.parse_args()
     import torch, yaml
+    from medgan_nb.core import machine_info, machine_line
     P = yaml.safe_load((ROOT/'medgan_nb/profiles/korkinof2021.yaml').read_text())[a.profile]
     dev = torch.device(a.device)
+    machine = machine_info(dev)
+    print(machine_line(machine), flush=True)
+    print(json.dumps(dict(machine=machine)), flush=True)
     for name in a.variants.split(','):
         tr, batch = trainer(P, a.stage, dev, **VARIANTS[name])
-        print(json.dumps(dict(variant=name, stage=a.stage, batch=batch, img_per_s=round(timed(tr, a.steps, a.warmup), 2))), flush=True)
+        print(json.dumps(dict(variant=name, stage=a.stage, batch=batch, img_per_s=round(timed(tr, a.steps, a.warmup), 2), speed=tr.speed)), flush=True)
         del tr; torch.cuda.empty_cache()
     if a.profile_top:
         tr, _ = trainer(P, a.stage, dev); timed(tr, 2, a.warmup)
