@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'WINDOW_POLICIES', 'PLANES', 'FEATURE_SPACES', 'IMAGENET_STATS', 'EMBEDDED', 'METRIC_NAMES',
            'image_format', 'find_image_files', 'read_any', 'unit_range', 'volume_slices', 'ImageSet',
-           'read_patients_csv', 'load_image_sets', 'resolve_weights', 'load_user_network', 'network_features',
-           'pixel_features', 'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes',
-           'resolve_folder', 'evaluate_folders', 'evaluate_sets', 'image_set', 'card_markdown', 'write_card',
-           'closest_pairs_figure', 'evaluate_notebook', 'main']
+           'read_patients_csv', 'load_image_sets', 'load_user_network', 'network_features', 'pixel_features',
+           'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes', 'resolve_folder',
+           'evaluate_folders', 'evaluate_sets', 'image_set', 'card_markdown', 'write_card', 'closest_pairs_figure',
+           'evaluate_notebook', 'main']
 
 # %% ../nbs/60_evaluate.ipynb #c002
 import argparse, csv, datetime, json, os, sys, zipfile
@@ -28,7 +28,8 @@ from medgan_nb.core import (
     tqdm,
 )
 from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, check_file
-from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _file_digest
+from .metrics.fid import load_fid_inception, fid_features, fid_from_features
+from .core import _sha256, resolve_weights
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
 from .metrics.moments import MOMENT_NAMES, image_moments, pair_overlap, ross_mi
 from .metrics.privacy import nearest_real, closer_to_train, membership_auc, diversity
@@ -366,28 +367,7 @@ def _image_set(rows, info, max_images, seed) -> ImageSet:
     return ImageSet(torch.stack(imgs), list(names), list(files), list(groups), list(splits), dict(info))
 
 # %% ../nbs/60_evaluate.ipynb #c021
-FEATURE_SPACES = ('inception', 'radiomics', 'pixels', 'net')
-
-
-def resolve_weights(
-    path,  # weight file: absolute, or relative to weights_dir
-    sha256: str,  # expected SHA-256 (hex) of the file
-    weights_dir=None,  # default: settings' weights_dir
-) -> Path:  # the verified file
-    "A weight file whose SHA-256 is the expected one; else `FileNotFoundError` / `ValueError` naming both."
-    p = Path(path).expanduser()
-    if not p.is_absolute() and not p.is_file():
-        p = Path(weights_dir if weights_dir is not None else load_settings().paths.weights_dir) / p
-    if not p.is_file():
-        raise FileNotFoundError(
-            f"{p}: weight file not found (give an absolute path or one under weights_dir)"
-        )
-    if not sha256 or len(sha256.strip()) != 64:
-        raise ValueError(f"{p}: expected sha256 must be 64 hex digits, got {sha256!r}")
-    digest = _file_digest(p)
-    if digest != sha256.strip().lower():
-        raise ValueError(f"{p}: sha256 {digest} differs from the expected {sha256.strip().lower()}")
-    return p
+FEATURE_SPACES = ('inception', 'radiomics', 'pixels', 'net')  # `resolve_weights` is medgan_nb.core's
 
 # %% ../nbs/60_evaluate.ipynb #c022
 def _drop_classifier(model: nn.Module) -> nn.Module:
@@ -1073,7 +1053,7 @@ def _card(info, planes, notes, spaces, models, args) -> dict:
     if 'inception' in models:
         src = models['inception'].weights_source
         path = Path(src.split(':', 1)[1])
-        spaces_info['inception'].update(weights=src, sha256=_file_digest(path) if path.is_file() else None)
+        spaces_info['inception'].update(weights=src, sha256=_sha256(path) if path.is_file() else None)
     if 'net' in models:
         spaces_info['net'].update(
             weights=models['net'].weights_source,

@@ -93,5 +93,14 @@ def test_human_responses_fill_table2(first_run):
 
 def test_parameters_cell_parses():
     "Every parameter is visible to papermill and commented."
-    check_parameters_cell('han2019', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'pretrained',
+    check_parameters_cell('han2019', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'responses', 'reuse_run', 'resnet_weights',
             'side', 'input_size', 'da_per_class', 'discard', 'discard_fraction', 'n_seeds', 'tsne_perplexity'})
+
+
+def test_paper_profile_without_imagenet_weights_stops_before_training(tmp_path, monkeypatch):
+    "The paper's ImageNet ResNet-50 is never replaced silently: without the file the run stops before any training."
+    from _papers import run_paper
+    monkeypatch.setenv('MEDGAN_PATHS_WEIGHTS_DIR', str(tmp_path/'weights'))   # kernels inherit it: no weights there
+    with pytest.raises(pm.PapermillExecutionError, match=r"ImageNet ResNet-50 weights: no resnet50-\*\.pth.*download"):
+        run_paper(KEY, tmp_path, 'paper.ipynb', profile='paper', run_id='paper')
+    assert not (tmp_path/'out'/KEY/'paper').exists()    # stopped before the run folder, the data and the training

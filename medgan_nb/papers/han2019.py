@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'to_side',
            'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform', 'classical_da',
-           'assemble', 'imagenet_weights_file', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig',
+           'assemble', 'classifier_weights', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig',
            'predict_proba', 'epoch_indices', 'recalibrate_bn', 'val_loss', 'train_classifier',
            'train_or_load_classifier', 'binary_metrics', 'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import dataclass, asdict
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm
+from ..core import find_weight_file, WEIGHT_FILES
 from ..data.prep.brain import resize_square
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
@@ -191,15 +192,26 @@ def assemble(
     )
 
 # %% ../../nbs/54_papers.han2019.ipynb #c021
-def imagenet_weights_file(weights_dir) -> Path | None:  # the first `resnet50-*.pth` in `weights_dir`, or None
-    "A local torchvision ResNet-50 ImageNet weights file, if the user has one."
-    wd = Path(weights_dir) if weights_dir else None
-    found = sorted(wd.glob('resnet50-*.pth')) if wd and wd.is_dir() else []
-    return found[0] if found else None
+def classifier_weights(
+    spec: str,  # `resnet_weights`: 'imagenet' (a local torchvision file, checked), 'scratch' or a state dict
+    weights_dir=None,  # where 'imagenet' is looked for (default: the settings' weights_dir)
+) -> Path | None:  # the file to initialise from; None: from scratch
+    "The ResNet-50 start `resnet_weights` names; 'imagenet' without its file stops, saying where to get it."
+    if spec == 'scratch':
+        return None
+    if spec == 'imagenet':
+        return find_weight_file('resnet50-imagenet', weights_dir)
+    p = Path(spec).expanduser()
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"resnet_weights={spec!r}: no such file; expected 'imagenet', 'scratch' or a torchvision "
+            "ResNet-50 state-dict file"
+        )
+    return p
 
 
 def resnet50_classifier(
-    weights=None,  # ImageNet state-dict file, or None (from scratch)
+    weights=None,  # state-dict file (`classifier_weights`), or None (from scratch)
     dropout: float = 0.5,  # before the final layer (paper: 0.5)
     n_classes: int = 2,
 ) -> tuple:  # (model, 'ImageNet weights from <file>' | 'from scratch')
@@ -210,7 +222,10 @@ def resnet50_classifier(
     if weights is not None:
         m.load_state_dict(load_torch(weights))
     m.fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(m.fc.in_features, n_classes))
-    return m, (f"ImageNet weights from {Path(weights).name}" if weights is not None else 'from scratch')
+    if weights is None:
+        return m, 'from scratch'
+    imagenet = Path(weights).match(WEIGHT_FILES['resnet50-imagenet']['pattern'])
+    return m, f"{'ImageNet weights' if imagenet else 'weights'} from {Path(weights).name}"
 
 # %% ../../nbs/54_papers.han2019.ipynb #c024
 CROP_FRACTION = 224 / 256
