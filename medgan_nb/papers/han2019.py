@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD', 'to_side',
            'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform', 'classical_da',
-           'assemble', 'classifier_weights', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig',
+           'assemble', 'classifier_weights', 'weights_note', 'resnet50_classifier', 'prepare_input', 'ClassifierConfig',
            'predict_proba', 'epoch_indices', 'recalibrate_bn', 'val_loss', 'train_classifier',
            'train_or_load_classifier', 'binary_metrics', 'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
@@ -210,6 +210,16 @@ def classifier_weights(
     return p
 
 
+def weights_note(
+    weights=None,
+) -> str:  # 'from scratch', 'ImageNet weights from <file>' or 'weights from <file>'
+    "What a caption says of the ResNet-50's start (`classifier_weights`' file, or None)."
+    if weights is None:
+        return 'from scratch'
+    imagenet = Path(weights).match(WEIGHT_FILES['resnet50-imagenet']['pattern'])
+    return f"{'ImageNet weights' if imagenet else 'weights'} from {Path(weights).name}"
+
+
 def resnet50_classifier(
     weights=None,  # state-dict file (`classifier_weights`), or None (from scratch)
     dropout: float = 0.5,  # before the final layer (paper: 0.5)
@@ -222,10 +232,7 @@ def resnet50_classifier(
     if weights is not None:
         m.load_state_dict(load_torch(weights))
     m.fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(m.fc.in_features, n_classes))
-    if weights is None:
-        return m, 'from scratch'
-    imagenet = Path(weights).match(WEIGHT_FILES['resnet50-imagenet']['pattern'])
-    return m, f"{'ImageNet weights' if imagenet else 'weights'} from {Path(weights).name}"
+    return m, weights_note(weights)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c024
 CROP_FRACTION = 224 / 256
