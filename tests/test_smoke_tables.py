@@ -4,8 +4,7 @@ The stored copy was first written by the code before the restructuring of issue 
 smoke pass went to one thread a kernel (the commit is in its manifest.json), run the way `smoke_all` runs the papers. Timing columns (wall time, images per second) and `trained_now` are left out. Floating-point results of
 training depend on the CPU's kernels (bf16 / AVX-512 or not), so the values are compared exactly only on a CPU of the
 stored kind; elsewhere the tables' columns, rows and non-numeric cells are compared and the test says so."""
-import json, platform, re
-from pathlib import Path
+import json, re
 import pandas as pd
 import pytest
 
@@ -19,11 +18,9 @@ TIMING = re.compile(r'wall_s|img_per_s|fid_s|^seconds$|s_per_kimg|^trained_now$'
 def cpu_kind() -> dict:
     "What decides the CPU's floating-point kernels: model name, bf16 / AMX / AVX-512 flags, torch version."
     import torch
-    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
-    name = re.search(r'model name\s*:\s*(.*)', info)
-    flags = set(re.search(r'flags\s*:\s*(.*)', info).group(1).split()) if 'flags' in info else set()
-    return dict(model=name.group(1).strip() if name else platform.processor(), torch=torch.__version__,
-                flags=sorted(flags & {'avx512f', 'avx512_bf16', 'amx_bf16', 'avx2'}))
+    from medgan_nb.core import _cpu_model, _cpu_flags
+    return dict(model=_cpu_model(), torch=torch.__version__,
+                flags=sorted(_cpu_flags() & {'avx512f', 'avx512_bf16', 'amx_bf16', 'avx2'}))
 
 
 def without_timing(df:pd.DataFrame) -> pd.DataFrame:
