@@ -11,6 +11,8 @@ REQUESTED.add('*')   # the runner's pass covers every paper notebook
 from conftest import BROKEN
 from medgan_nb.reproduce import paper_notebooks, run_papers, main, papermill_options
 from medgan_nb.report import write_report, latest_runs
+from medgan_nb.figures import is_count
+import pandas as pd
 PAPERS = list(paper_notebooks())
 
 
@@ -28,6 +30,9 @@ def test_every_paper_ran_and_the_broken_one_is_reported(smoke_all):
     assert saved['papers'][BROKEN]['status'] == 'failed'
 
 
+def _cells(md:Path) -> list: return ['| ' + c.strip() + ' |' for l in md.read_text().splitlines() for c in l.split('|')[1:-1]]
+
+
 def test_report_contains_every_table(smoke_all):
     tmp, state = smoke_all
     md, page = write_report(tmp/'out', 'smoke')
@@ -41,6 +46,10 @@ def test_report_contains_every_table(smoke_all):
             assert f'### {t.stem}' in txt and f'<h3>{t.stem}</h3>' in html, (k, t.stem)
             cap = next(l for l in t.read_text().splitlines() if l.startswith('*'))
             assert cap in txt, (k, t.stem)
+            assert t.read_text().split('\n\n*')[0] in txt, (k, t.stem)   # the run's own .md prints as the report does
+            tab = pd.read_csv(t.with_suffix('.csv'))
+            for c in [c for c in tab.columns if is_count(c) and tab[c].dtype == float and (tab[c].dropna() % 1 == 0).all()]:
+                assert not {f'| {v:.3f} |' for v in tab[c].dropna()} & {*_cells(t)}, (k, t.stem, c)   # 133, not 133.000
         assert f'- **run**: {run.name}' in txt
     assert 'base64' not in html and 'src="http' not in html and (tmp/'out'/'report_files').is_dir()
 
