@@ -48,7 +48,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `41_reader.widget` | `medgan_nb.reader.widget` | A reader session as a plain class, and the ipywidgets app that shows it. |
 | `42_reader.html` | `medgan_nb.reader.html` | A reader study as one offline HTML page: images embedded, answers kept and exported as JSON. |
 | `43_reader.stats` | `medgan_nb.reader.stats` | Accuracy, confusion counts, binomial, χ², Kruskal–Wallis + Conover, success rates by group. |
-| `44_reader.review` | `medgan_nb.reader.review` | Flag synthetic images in a grid, by hand or by a stated automatic score, saved on every click. |
+| `44_reader.review` | `medgan_nb.reader.review` | Flag images in a grid (synthetic ones to discard, real ones to exclude) by hand or by a stated score. |
 | `45_reader.machine` | `medgan_nb.reader.machine` | Kits answered by classifiers until people have: one entry point, whole logs, human-or-machine choice. |
 | `46_reader.audit` | `medgan_nb.reader.audit` | A motivated reader's attacks on a kit, from what it ships alone: file sizes, bytes, chunks, shapes, times, names, order, repeats. |
 | `50_papers.common` | `medgan_nb.papers.common` | What two or more paper notebooks share: profiles, default data, resumable training, captions. |
