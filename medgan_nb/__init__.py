@@ -54,7 +54,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `50_papers.common` | `medgan_nb.papers.common` | What two or more paper notebooks share: profiles, default data, resumable training, captions. |
 | `51_papers.han2018` | `medgan_nb.papers.han2018` | Han et al. 2018 (ISBI), GAN-based synthetic brain MR images: the paper's Table 1. |
 | `52_papers.haarburger2019` | `medgan_nb.papers.haarburger2019` | Haarburger 2019's tables, FID per class over checkpoints, FIDmin, 1-NN, reader items, figures. |
-| `53_papers.korkinof2021` | `medgan_nb.papers.korkinof2021` | Korkinof 2021's tables, moment overlap, 2AFC machine readers, artefact proxy, collapse check. |
+| `53_papers.korkinof2021` | `medgan_nb.papers.korkinof2021` | Korkinof 2021's tables, foreign-body review, moment overlap, 2AFC machine readers, artefact proxy, collapse check. |
 | `54_papers.han2019` | `medgan_nb.papers.han2019` | Han 2019's tables, critic score, classical DA, ResNet-50 classifier, bootstrap CIs, VTT table. |
 | `60_evaluate` | `medgan_nb.evaluate` | `medgan-evaluate REAL SYNTH`: read two folders of medical images in any common format, judge the synthetic set against the real one in several feature spaces with intervals over patients, check memorisation and privacy, and write an evaluation card (`card.json`, `card.md`) beside a rendered notebook. |
 | `90_reproduce` | `medgan_nb.reproduce` | Run the paper notebooks with papermill for one profile; continue interrupted runs; report failures. |
