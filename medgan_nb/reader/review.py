@@ -85,7 +85,8 @@ class ReviewLog:
                     f"{self.path}: field {field!r} is {str(d.get(field))[:80]!r}, "
                     f"expected {str(want)[:80]!r} (a review of other images?)"
                 )
-        self.reviewer, self.method, self.flags, self.why = d['reviewer'], d['method'], d['flags'], d['why']
+        self.method, self.flags, self.why = d['method'], d['flags'], d['why']
+        self.reviewer = d['reviewer'] or self.reviewer  # a review started unnamed takes the name given later
 
 # %% ../../nbs/44_reader.review.ipynb #c007
 @patch
