@@ -155,7 +155,7 @@ def foreign_body_widget(
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c006e
 def foreign_body_exclusions(
-    mode: str,  # 'review': a finished review of `ids` at `path` is applied; 'none': no review (not the paper's)
+    mode: str,  # 'review': the finished review of `ids` at `path` is applied; 'none': no review
     path,  # the review JSON
     ids=None,  # ids every review must cover (`review_ids`); None: no check
     folder='<data_dir>',  # the mammogram folder (named in the instructions)
@@ -170,13 +170,14 @@ def foreign_body_exclusions(
         log = load_review(path, ids, question=FOREIGN_BODY_QUESTION)
     except (FileNotFoundError, ValueError) as e:  # reported with what to do, not swallowed
         raise RuntimeError(
-            "foreign_body_review='review' (the paper excluded images with postoperative clips, pacemakers or "
-            f"implants, Materials and Methods, Data) needs every real mammogram reviewed: {e}. Review file: {path}. "
-            "Open nbs/papers/korkinof2021.ipynb in JupyterLab and run it to the review grid (section Data), or in "
-            "any notebook run `from medgan_nb.papers.korkinof2021 import foreign_body_widget` and "
-            f"`foreign_body_widget({str(folder)!r}, {str(path)!r}, reviewer='<your id>')`; choose the reason under "
-            "every image showing a clip, pacemaker, implant or other foreign body, and page through to the last "
-            f"image. Then run the rest (papermill: -p resume True -p run_id {run_id}). "
+            "foreign_body_review='review' (the paper excluded images with postoperative clips, pacemakers "
+            "or implants, Materials and Methods, Data) needs every real mammogram reviewed: "
+            f"{e}. Review file: {path}. Open nbs/papers/korkinof2021.ipynb in JupyterLab and run it to the "
+            "review grid (section Data), or in any notebook run "
+            "`from medgan_nb.papers.korkinof2021 import foreign_body_widget` and "
+            f"`foreign_body_widget({str(folder)!r}, {str(path)!r}, reviewer='<your id>')`; choose the "
+            "reason under every image showing a clip, pacemaker, implant or other foreign body, and page "
+            f"through to the last image. Then run the rest (papermill: -p resume True -p run_id {run_id}). "
             "Or name foreign_body_review='none' (no review; not the paper's method)."
         ) from e
     out = {i: f'review: {r}' for i, r in log.flagged_why.items()}

@@ -280,7 +280,7 @@ def page_items(self: ReviewApp) -> list:
 
 @patch
 def _flag_control(self: ReviewApp, i: str):
-    "The flag of image `i`: a toggle, or a menu of reasons ('keep' = not flagged) when the review has reasons."
+    "The flag of image `i`: a toggle, or a menu of reasons ('keep' = not flagged) when the review asks why."
     lay = Layout(width=f'{self.width}px')
     if not self.log.reasons:
         t = ToggleButton(

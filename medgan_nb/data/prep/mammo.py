@@ -72,7 +72,7 @@ def korkinof2021_prep(
     align_left: bool = True,  # mirror so the chest wall is at the left edge
     max_images: int = None,  # stop after this many images
     exclude_implants: bool = True,  # leave out images tagged Breast Implant Present YES (the paper's rule)
-    exclude=(),  # images a person excluded (clips, pacemakers...): name, stem, path or path in `source`; or {id: why}
+    exclude=(),  # images a person excluded (clips...): name, stem, path or path in `source`; or {id: why}
 ) -> MammoSet:  # images per view, index, counts and skipped files
     "Korkinof 2021 preprocessing: exclusions, default windowing, aspect-preserving resize, views kept apart."
     refs, skipped = io.find_mammograms(source) if isinstance(source, (str, Path)) else (list(source), [])
