@@ -48,13 +48,13 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `41_reader.widget` | `medgan_nb.reader.widget` | A reader session as a plain class, and the ipywidgets app that shows it. |
 | `42_reader.html` | `medgan_nb.reader.html` | A reader study as one offline HTML page: images embedded, answers kept and exported as JSON. |
 | `43_reader.stats` | `medgan_nb.reader.stats` | Accuracy, confusion counts, binomial, χ², Kruskal–Wallis + Conover, success rates by group. |
-| `44_reader.review` | `medgan_nb.reader.review` | Flag synthetic images in a grid, by hand or by a stated automatic score, saved on every click. |
+| `44_reader.review` | `medgan_nb.reader.review` | Flag images in a grid (synthetic ones to discard, real ones to exclude) by hand or by a stated score. |
 | `45_reader.machine` | `medgan_nb.reader.machine` | Kits answered by classifiers until people have: one entry point, whole logs, human-or-machine choice. |
 | `46_reader.audit` | `medgan_nb.reader.audit` | A motivated reader's attacks on a kit, from what it ships alone: file sizes, bytes, chunks, shapes, times, names, order, repeats. |
 | `50_papers.common` | `medgan_nb.papers.common` | What two or more paper notebooks share: profiles, default data, resumable training, captions. |
 | `51_papers.han2018` | `medgan_nb.papers.han2018` | Han et al. 2018 (ISBI), GAN-based synthetic brain MR images: the paper's Table 1. |
 | `52_papers.haarburger2019` | `medgan_nb.papers.haarburger2019` | Haarburger 2019's tables, FID per class over checkpoints, FIDmin, 1-NN, reader items, figures. |
-| `53_papers.korkinof2021` | `medgan_nb.papers.korkinof2021` | Korkinof 2021's tables, moment overlap, 2AFC machine readers, artefact proxy, collapse check. |
+| `53_papers.korkinof2021` | `medgan_nb.papers.korkinof2021` | Korkinof 2021's tables, foreign-body review, moment overlap, 2AFC machine readers, artefact proxy, collapse check. |
 | `54_papers.han2019` | `medgan_nb.papers.han2019` | Han 2019's tables, critic score, classical DA, ResNet-50 classifier, bootstrap CIs, VTT table. |
 | `60_evaluate` | `medgan_nb.evaluate` | `medgan-evaluate REAL SYNTH`: read two folders of medical images in any common format, judge the synthetic set against the real one in several feature spaces with intervals over patients, check memorisation and privacy, and write an evaluation card (`card.json`, `card.md`) beside a rendered notebook. |
 | `90_reproduce` | `medgan_nb.reproduce` | Run the paper notebooks with papermill for one profile; continue interrupted runs; report failures. |

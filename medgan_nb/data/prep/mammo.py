@@ -46,6 +46,15 @@ class MammoSet:
     index: dict  # view -> DataFrame (path, patient_id, laterality, photometric, rows, cols, scale, flipped)
     counts: pd.DataFrame  # images, patients and images excluded (implants, listed ids) per view
     skipped: list  # (file, reason) for every file not used
+    excluded: pd.DataFrame = None  # one row per image left out by a rule of the paper: path, view, reason
+
+
+def _relative(path: Path, folder) -> str:
+    "`path` relative to `folder`, with '/' (the id of an image in a reviewer's list), or '' when outside it."
+    try:
+        return Path(path).relative_to(folder).as_posix()
+    except ValueError:
+        return ''
 
 
 def _chest_wall_side(img, laterality):
@@ -63,27 +72,37 @@ def korkinof2021_prep(
     align_left: bool = True,  # mirror so the chest wall is at the left edge
     max_images: int = None,  # stop after this many images
     exclude_implants: bool = True,  # leave out images tagged Breast Implant Present YES (the paper's rule)
-    exclude=(),  # images a person excluded (clips, pacemakers, foreign bodies): file name, stem or path
+    exclude=(),  # images a person excluded (clips...): name, stem, path or path in `source`; or {id: why}
 ) -> MammoSet:  # images per view, index, counts and skipped files
     "Korkinof 2021 preprocessing: exclusions, default windowing, aspect-preserving resize, views kept apart."
     refs, skipped = io.find_mammograms(source) if isinstance(source, (str, Path)) else (list(source), [])
     acc, rows = {v: [] for v in views}, {v: [] for v in views}
-    excluded, listed = {v: 0 for v in views}, {str(i) for i in exclude}
+    excluded, gone = {v: 0 for v in views}, []
+    listed = (
+        {str(i): exclude[i] for i in exclude}
+        if isinstance(exclude, dict)
+        else {str(i): None for i in exclude}
+    )
     for ref in refs[:max_images]:
         if ref.view not in views:
             skipped.append((str(ref.path), f"view {ref.view!r} not in {views}"))
             continue
         p = Path(ref.path)
-        why = (
-            'Breast Implant Present is YES (exclude_implants)'
+        names = {p.name, p.stem, str(p)} | (
+            {_relative(p, source)} if isinstance(source, (str, Path)) else set()
+        )
+        hit = next((listed[n] or 'a reviewer excluded it' for n in sorted(names) if n in listed), None)
+        why, reason = (
+            ('Breast Implant Present is YES (exclude_implants)', 'implants tag')
             if exclude_implants and ref.implant == 'YES'
-            else 'listed in exclude (a reviewer excluded it)'
-            if listed & {p.name, p.stem, str(p)}
-            else None
+            else (f'listed in exclude ({hit})', hit)
+            if hit
+            else (None, None)
         )
         if why:
             skipped.append((str(ref.path), f"excluded: {why}"))
             excluded[ref.view] += 1
+            gone.append(dict(path=str(ref.path), view=ref.view, reason=reason))
             continue
         try:
             img, meta = io.read_dicom(ref.path)
@@ -122,4 +141,4 @@ def korkinof2021_prep(
             for v in views
         ]
     )
-    return MammoSet(images, index, counts, skipped)
+    return MammoSet(images, index, counts, skipped, pd.DataFrame(gone, columns=['path', 'view', 'reason']))
