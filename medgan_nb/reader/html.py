@@ -89,7 +89,8 @@ _BODY = """
   id="again" class="hidden">Take the test again</button><button
   id="newreader" class="hidden">New reader</button></p>
 <div id="keep"><div id="unconfirmed"></div>
-  <label>Study lead: code printed by <code>confirm_import</code> <input id="code" autocomplete="off" size="10">
+  <label>Study lead: code printed by <code>confirm_import</code>
+  <input id="code" autocomplete="off" size="10">
   </label><button id="confirm">Confirm import</button><div id="confirmmsg"></div></div>
 <div id="zoomview" class="hidden"><img id="zoomimg" alt=""></div>
 """
