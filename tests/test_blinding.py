@@ -180,3 +180,20 @@ def test_audit_finds_nothing(kits, design):
     kit, key, html, truth = kits[design]
     a = audit_kit(kit, key, html)
     assert len(a) == 12 and not a.beats_chance.any() and not a.attrs['metadata_chunks'], a.to_string()
+
+
+def test_designed_repeats(tmp_path, monkeypatch):
+    "Designed repeats (make_kit repeats=k) are balanced: no attack beats chance; repeats of one origin are caught."
+    _fixed_secret(monkeypatch)
+    rng = np.random.default_rng(3)
+    kit = make_kit(tmp_path/'kits'/'rep', _real(N_REAL, rng), _synthetic(N_SYNTH, rng), seed=0, repeats=40)
+    key = load_key(default_key_path(kit.folder), kit)
+    assert len(kit) == N_REAL + N_SYNTH + 40 and sum('repeat_of' in t for t in key.values()) == 40
+    a = audit_kit(kit, key, kit_to_html(kit, tmp_path/'rep.html').read_text()).set_index('attack')
+    assert not a.beats_chance.any() and not a.attrs['metadata_chunks'], a.to_string()
+    assert a.loc['times an image is shown', 'distinct'] == 2                       # repeats are there ...
+    assert a.loc['times an image is shown', 'p'] > 0.5                             # ... as often real as synthetic
+    synth = _synthetic(N_SYNTH // 2, rng)
+    leaky = make_kit(tmp_path/'kits'/'leaky', _real(N_REAL, rng), synth + synth, seed=0)   # synthetic images twice
+    b = audit_kit(leaky).set_index('attack')
+    assert b.loc['times an image is shown', 'beats_chance'], b.to_string()

@@ -93,3 +93,29 @@ def test_han2019_two_questions_with_widget(tmp_path):
     finding = rs.confusion_table(scored, kit, 'finding', by=('reader_id',)).iloc[0]
     assert origin['cell'] == '50 (0 8 0 8)'
     assert finding['cell'] == '100 (8 0 0 8)'
+
+
+def test_designed_repeats_intra_reader_agreement(tmp_path):
+    "Designed repeats in the JupyterLab app: shown apart, agreement per reader, each image once in the accuracy."
+    kit = make_kit(tmp_path/'rep', _imgs(10, 0.2), _imgs(10, 0.7), repeats=6, seed=4, condition='DCGAN T1')
+    key = load_key(default_key_path(kit.folder), kit)
+    seconds = {i: t['repeat_of'] for i, t in key.items() if 'repeat_of' in t}
+    assert len(kit) == 26 and sorted(key[i]['origin'] for i in seconds) == ['real'] * 3 + ['synthetic'] * 3
+    s = StudySession(kit, tmp_path/'order.jsonl', 'x', 'radiologist', min_view_s=0)
+    order = [i for i, _ in s.sequence]
+    assert all(order.index(i) - order.index(f) >= 20 // 3 for i, f in seconds.items())   # the second showing comes later, apart
+    flip = {'real': 'synthetic', 'synthetic': 'real'}
+    wrong_once = sorted(seconds)[:3]                                                 # changes 3 of 6 answers when shown again
+    logs = [_take(kit, {i: dict(t, item_id=i) for i, t in key.items()}, tmp_path/'a.jsonl', 'steady', 'radiologist',
+                  lambda t: {'origin': t['origin']}, warmup=False),
+            _take(kit, {i: dict(t, item_id=i) for i, t in key.items()}, tmp_path/'b.jsonl', 'fickle', 'layperson',
+                  lambda t: {'origin': flip[t['origin']] if t['item_id'] in wrong_once else t['origin']}, warmup=False)]
+    frame = rs.responses_frame(logs, kit)
+    agree = rs.intra_reader_agreement(frame, key).set_index('reader_id')
+    assert agree.loc['steady', ['pairs', 'agreement', 'kappa']].tolist() == [6, 1.0, 1.0]
+    first = ['real' if key[seconds[i]]['origin'] == 'real' else 'synthetic' for i in sorted(seconds)]
+    second = [flip[f] if i in wrong_once else f for f, i in zip(first, sorted(seconds))]
+    assert agree.loc['fickle', 'agreement'] == pytest.approx(0.5)
+    assert agree.loc['fickle', 'kappa'] == pytest.approx(rs.cohen_kappa(first, second))
+    table = rs.confusion_table(rs.score(frame, key, kit), kit, by=('reader_id',)).set_index('reader_id')
+    assert table.n.tolist() == [20, 20] and table.loc['fickle', 'accuracy'] == 100.0   # the 20 images, each once

@@ -8,7 +8,7 @@ sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright for Pyt
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='no system Chromium (apt-get install chromium); Playwright must not download its own')
 
-from medgan_nb.reader.study import make_kit, finding_question, load_key, default_key_path, load_responses
+from medgan_nb.reader.study import make_kit, finding_question, load_key, default_key_path, load_responses, confirm_import, ResponseError
 from medgan_nb.reader.html import kit_to_html
 from medgan_nb.reader.stats import responses_frame, score, confusion_table, first_attempts
 
@@ -183,4 +183,145 @@ def test_every_panel_on_screen(tmp_path, viewport, touch):
                 assert right - left >= (60 if n == 10 else 150), boxes               # big enough to judge
             page.click('#zoomin')
             assert _panel_boxes(page)[0][2] - _panel_boxes(page)[0][0] > boxes[0][2] - boxes[0][0]
+        browser.close()
+
+
+@pytest.mark.parametrize('viewport,touch', [((1024, 768), True), ((1440, 900), False)], ids=['tablet', 'desktop'])
+def test_zoom_per_panel(tmp_path, viewport, touch):
+    "A tap or click opens one panel over the page (fit to the screen, never below its native size); tap or Esc closes it."
+    series = lambda v: [np.full((32, 32), v + k / 40) for k in range(10)]
+    multi = make_kit(tmp_path/'multi', [series(0.2)] * 2, [series(0.6)] * 2, panel_names=[f'p{k}' for k in range(10)])
+    big = make_kit(tmp_path/'big', [np.full((900, 1500), 0.2)] * 2, [np.full((900, 1500), 0.7)] * 2)
+    vw, vh = viewport
+    zoom_box = "document.querySelector('#zoomimg').getBoundingClientRect().toJSON()"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        ctx = browser.new_context(viewport={'width': vw, 'height': vh}, has_touch=touch, is_mobile=touch,
+                                  accept_downloads=True)
+        page = ctx.new_page(); page.goto(kit_to_html(multi, tmp_path/'multi.html', min_view_s=0).resolve().as_uri())
+        hit = page.tap if touch else page.click
+        page.fill('#reader', 'z'); page.fill('#group', 'radiologist'); hit('#begin')
+        page.wait_for_function("[...document.querySelectorAll('#panels img')].every(im => im.complete)")
+        assert not page.is_visible('#zoomview')
+        hit('#panels figure:nth-child(4) img')                                     # panel p3
+        assert page.is_visible('#zoomview')
+        box = page.evaluate(zoom_box)
+        assert page.get_attribute('#zoomimg', 'src') == page.get_attribute('#panels figure:nth-child(4) img', 'src')
+        assert box['width'] == pytest.approx(min(vw, vh), abs=1) and box['height'] == pytest.approx(min(vw, vh), abs=1)
+        assert box['left'] >= 0 and box['top'] >= 0 and box['right'] <= vw and box['bottom'] <= vh   # fits the screen
+        assert page.eval_on_selector('#zoomimg', 'im => getComputedStyle(im).imageRendering') == 'pixelated'
+        page.keyboard.press('r')                                                   # no answer while zoomed
+        assert page.inner_text('#progress') == 'item 1 of 4' and page.is_visible('#zoomview')
+        page.wait_for_timeout(700)
+        page.keyboard.press('Escape')
+        assert not page.is_visible('#zoomview')
+        hit('#panels figure:nth-child(1) img'); assert page.is_visible('#zoomview')
+        hit('#zoomview', position={'x': 5, 'y': 5})                                # a tap closes it too
+        assert not page.is_visible('#zoomview')
+        page.keyboard.press('r')                                                   # answers work again
+        assert page.inner_text('#progress') == 'item 2 of 4'
+        for key in 'sss': page.keyboard.press(key)
+        with page.expect_download() as dl:
+            hit('#export')
+        out = tmp_path/'zoom.json'; dl.value.save_as(out)
+        head, recs = load_responses(out, multi)
+        assert [r['answers']['origin'] for r in recs] == ['real', 'synthetic', 'synthetic', 'synthetic']
+        assert recs[0]['time_s'] >= 0.7, recs[0]                                    # zoom time counts as viewing
+        page = ctx.new_page(); page.goto(kit_to_html(big, tmp_path/'big.html', min_view_s=0).resolve().as_uri())
+        hit = page.tap if touch else page.click
+        page.fill('#reader', 'z'); page.fill('#group', 'radiologist'); hit('#begin')
+        page.wait_for_function("document.querySelector('#panels img').complete")
+        hit('#panels img')
+        box = page.evaluate(zoom_box)
+        assert (box['width'], box['height']) == (1500, 900)                        # larger than the screen: native size
+        pan = page.eval_on_selector('#zoomview', 'v => [v.scrollWidth, v.clientWidth]')
+        assert pan[0] > pan[1]                                                     # and it pans
+        page.keyboard.press('Escape'); page.keyboard.press('s')
+        assert not page.is_visible('#zoomview') and page.inner_text('#progress') == 'item 2 of 4'
+        browser.close()
+
+
+def _stored(page) -> dict:
+    "{storage key: number of answers} of the page's kept reader states."
+    return page.evaluate("Object.fromEntries(Object.keys(localStorage).filter(k => !k.endsWith(':last'))"
+                         ".map(k => [k.split(':').slice(2).join(':'), JSON.parse(localStorage.getItem(k)).responses.length]))")
+
+
+def test_answers_kept_until_import_confirmed(tmp_path):
+    "Export → confirm_import → the code typed into the page clears that attempt; wrong or partial codes clear nothing."
+    kit = make_kit(tmp_path/'kit', _imgs(2, 0.2), _imgs(2, 0.7), seed=3)
+    html = kit_to_html(kit, tmp_path/'study.html', min_view_s=0)
+    reader = 'Dr. Ünal "ß"'                                                          # non-ASCII and quotes: same digest in JS and Python
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.goto(html.resolve().as_uri())
+
+        def export(name):
+            with page.expect_download() as dl:
+                page.click('#export')
+            out = tmp_path/name; dl.value.save_as(out)
+            return out, dl.value.suggested_filename
+
+        def confirm(code):
+            page.fill('#code', code); page.click('#confirm')
+            return page.inner_text('#confirmmsg')
+
+        page.fill('#reader', reader); page.fill('#group', 'radiologist'); page.click('#begin')
+        page.keyboard.press('r'); page.keyboard.press('s')
+        first, name1 = export('first.json')                                        # midway: 2 of 4 answers
+        for key in 'rs': page.keyboard.press(key)
+        second, name2 = export('second.json')
+        assert (name1, name2) == ('responses-Dr___nal____-attempt1.json', 'responses-Dr___nal____-attempt1-export2.json')
+        exp1, exp2 = json.loads(first.read_text()), json.loads(second.read_text())
+        assert (exp1['export'], exp2['export'], len(exp1['responses']), len(exp2['responses'])) == (1, 2, 2, 4)
+        code1, code2 = confirm_import(first, kit), confirm_import(second, kit)      # the page's digest checks out
+        assert code1 != code2 and len(code2) == 9
+        assert 'not confirmed' in page.inner_text('#unconfirmed') and '(4 answers, exported 2×)' in page.inner_text('#unconfirmed')
+        page.reload()                                                                 # a reload before confirming keeps all
+        assert page.is_visible('#finished') and _stored(page) == {reader: 4}
+        assert '(4 answers, exported 2×)' in page.inner_text('#unconfirmed')
+        # the organiser's side refuses an altered or torn file, naming it
+        altered = dict(exp2, responses=[dict(r, answers={'origin': 'real'}) for r in exp2['responses']])
+        (tmp_path/'altered.json').write_text(json.dumps(altered))
+        with pytest.raises(ResponseError, match='altered.json: digest mismatch'): confirm_import(tmp_path/'altered.json', kit)
+        (tmp_path/'torn.json').write_text(second.read_text()[:-50])
+        with pytest.raises(ResponseError, match='torn.json: not valid JSON'): confirm_import(tmp_path/'torn.json', kit)
+        wrong = 'FFFF-0000' if code2 != 'FFFF-0000' else '0000-FFFF'
+        assert 'matches no export' in confirm(wrong) and _stored(page) == {reader: 4}
+        assert 'holds 2 of its 4 answers' in confirm(code1) and _stored(page) == {reader: 4}   # an earlier, shorter export
+        assert 'Import confirmed' in confirm(code2.lower())
+        assert _stored(page) == {reader: 0} and page.inner_text('#unconfirmed') == ''
+        page.reload()
+        assert page.inner_text('#unconfirmed') == '' and page.is_visible('#again')
+        page.click('#again')                                                          # attempt numbers go on
+        assert page.inner_text('#progress') == 'item 1 of 4'
+        for key in 'rrss': page.keyboard.press(key)
+        third, name3 = export('third.json')
+        assert name3 == 'responses-Dr___nal____-attempt2.json' and load_responses(third, kit)[0]['attempt'] == 2
+        page.click('#again')                                                          # attempt 2 not confirmed: set aside
+        assert _stored(page) == {reader: 0, reader + ':attempt2': 4}
+        assert 'attempt 2 (4 answers, exported 1×)' in page.inner_text('#unconfirmed')
+        assert 'Import confirmed' in confirm(confirm_import(third, kit))
+        assert _stored(page) == {reader: 0} and page.inner_text('#unconfirmed') == ''
+        browser.close()
+
+
+def test_designed_repeats_keep_their_order(tmp_path):
+    "A kit with designed repeats is shown in its own order, so every repeat stays apart from its first showing."
+    kit = make_kit(tmp_path/'kit', _imgs(6, 0.2), _imgs(6, 0.7), repeats=2, seed=1)
+    key = load_key(default_key_path(kit.folder), kit)
+    html = kit_to_html(kit, tmp_path/'study.html', min_view_s=0)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=['--no-sandbox'])
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.goto(html.resolve().as_uri())
+        page.fill('#reader', 'rep'); page.fill('#group', 'radiologist'); page.click('#begin')
+        for _ in range(14): page.keyboard.press('r')
+        with page.expect_download() as dl:
+            page.click('#export')
+        out = tmp_path/'rep.json'; dl.value.save_as(out)
+        head, recs = load_responses(out, kit)
+        assert [r['item_id'] for r in recs] == [r['item_id'] for r in kit.items]
+        assert sum('repeat_of' in key[r['item_id']] for r in recs) == 2
         browser.close()

@@ -40,6 +40,7 @@ def kit_payload(kit: Kit, ask_confidence=False, min_view_s=1.0) -> dict:
         design=kit.design,
         questions=[q.as_dict() for q in kit.questions],
         panel_names=kit.panel_names,
+        fixed_order=bool(kit.meta.get('fixed_order')),  # designed repeats: one order, spaced by make_kit
         items_per_reader=kit.items_per_reader,
         ask_confidence=ask_confidence,
         min_view_s=min_view_s,
@@ -59,7 +60,11 @@ input,select{font-size:1.1em;padding:.4em;margin:.3em}
 #frame{overflow:auto;max-width:100%;max-height:75vh;touch-action:pan-x pan-y pinch-zoom;border:1px solid #444}
 #panels{display:flex;flex-wrap:wrap;gap:8px}
 #panels figure{margin:0;text-align:center}
-#panels img{image-rendering:crisp-edges;image-rendering:pixelated;display:block}
+#panels img{image-rendering:crisp-edges;image-rendering:pixelated;display:block;cursor:zoom-in}
+#zoomview{position:fixed;top:0;left:0;width:100vw;height:100vh;overflow:auto;background:#000;z-index:10;
+  cursor:zoom-out;touch-action:pan-x pan-y pinch-zoom}
+#zoomview img{display:block;margin:0 auto;image-rendering:crisp-edges;image-rendering:pixelated}
+#unconfirmed,#confirmmsg{color:#fc6}
 .hidden{display:none}
 #feedback{min-height:1.5em;color:#fc6}
 """
@@ -83,6 +88,11 @@ _BODY = """
 <p><button id="export" class="hidden">Export responses</button><button
   id="again" class="hidden">Take the test again</button><button
   id="newreader" class="hidden">New reader</button></p>
+<div id="keep"><div id="unconfirmed"></div>
+  <label>Study lead: code printed by <code>confirm_import</code>
+  <input id="code" autocomplete="off" size="10">
+  </label><button id="confirm">Confirm import</button><div id="confirmmsg"></div></div>
+<div id="zoomview" class="hidden"><img id="zoomimg" alt=""></div>
 """
 
 # %% ../../nbs/42_reader.html.ipynb #c009
@@ -90,11 +100,12 @@ _JS_STATE = r"""
 const KIT = JSON.parse(document.getElementById('kit').textContent);
 const STORE = 'medgan_nb:' + KIT.kit_id;
 const $ = id => document.getElementById(id);
-let S = null, pending = {}, confidence = null, shownAt = 0, zoom = 0;
+let S = null, pending = {}, confidence = null, shownAt = 0, zoom = 0, zoomed = null;
 const ZOOMS = [1, 1.5, 2, 3, 4];
 function save() {
   localStorage.setItem(STORE + ':' + S.header.reader_id, JSON.stringify(S));
   localStorage.setItem(STORE + ':last', S.header.reader_id);
+  keptStatus();
 }
 function shuffle(a) {
   for (let i = a.length - 1; i > 0; i--) {
@@ -107,13 +118,17 @@ function begin(reader, group, attempt) {
   const old = localStorage.getItem(STORE + ':' + reader);
   if (old && !attempt) { S = JSON.parse(old); }
   else {
+    if (old && JSON.parse(old).responses.length)  // unconfirmed: set aside, never overwritten
+      localStorage.setItem(STORE + ':' + reader + ':attempt' + JSON.parse(old).header.attempt, old);
     attempt = attempt || 1;
-    let test = shuffle(KIT.items.map(it => it.item_id));
+    const ids = KIT.items.map(it => it.item_id);
+    let test = KIT.fixed_order ? ids : shuffle(ids);  // fixed: designed repeats stay apart
     if (KIT.items_per_reader) test = test.slice(0, KIT.items_per_reader);
     const warm = attempt === 1 ? KIT.warmup.map(it => [it.item_id, 'warmup']) : [];
     S = {header: {type: 'header', format: KIT.format, kit_id: KIT.kit_id, reader_id: reader, group: group,
                   reader_type: 'human', attempt: attempt, created: new Date().toISOString()},
-         order: warm.concat(test.map(i => [i, 'test'])), responses: [], truth: null, exported: false};
+         order: warm.concat(test.map(i => [i, 'test'])), responses: [], truth: null, exported: false,
+         exports: []};
   }
   save(); $('start').classList.add('hidden'); $('export').classList.remove('hidden');
   $('newreader').classList.remove('hidden'); show();
@@ -128,7 +143,7 @@ function itemById(id) { return KIT.items.concat(KIT.warmup).find(it => it.item_i
 # %% ../../nbs/42_reader.html.ipynb #c010
 _JS_VIEW = r"""
 function show() {
-  pending = {}; confidence = null; const cur = current();
+  unzoom(); pending = {}; confidence = null; const cur = current();
   $('feedback').textContent =
     S.truth ? 'Previous warm-up item was: ' + Object.values(S.truth).join(', ') : '';
   $('again').classList.toggle('hidden', !(!cur && S.exported));
@@ -144,6 +159,7 @@ function show() {
     im.src = src;
     im.alt = 'panel ' + (k + 1);
     im.onload = () => sizeImages();
+    im.onclick = () => zoomPanel(k);
     c.textContent = KIT.panel_names[k] || '';
     f.append(im, c); $('panels').append(f);
   });
@@ -194,7 +210,7 @@ function drawQuestions() {
 
 # %% ../../nbs/42_reader.html.ipynb #c011
 _JS_ACT = r"""
-function choose(name, choice) { pending[name] = choice; commit(); }
+function choose(name, choice) { if (zoomed === null) { pending[name] = choice; commit(); } }
 function setConfidence(c) { confidence = c; commit(); }
 function commit() {
   if (Object.keys(pending).length < KIT.questions.length || (KIT.ask_confidence && confidence === null)) {
@@ -219,6 +235,7 @@ function commit() {
 function press(key) {
   if (!S || !current()) return;
   key = key.toLowerCase();
+  if (zoomed !== null) { if (key === 'escape') unzoom(); return; }  // no answer while a panel is zoomed
   if (key === '+' || key === '=') { zoom = Math.min(zoom + 1, ZOOMS.length - 1); sizeImages(); return; }
   if (key === '-') { zoom = Math.max(zoom - 1, 0); sizeImages(); return; }
   for (const q of KIT.questions) {
@@ -227,14 +244,17 @@ function press(key) {
   }
   if (KIT.ask_confidence && KIT.confidence.includes(Number(key))) setConfidence(Number(key));
 }
-function exportResponses() {
-  const blob = new Blob([JSON.stringify({type: 'export', header: S.header, responses: S.responses}, null, 1)],
+function exportResponses() {  // a new numbered file each time, with the digest confirm_import checks
+  if (!Array.isArray(S.exports)) S.exports = [];
+  const n = S.exports.length + 1, body = {header: S.header, export: n, responses: S.responses};
+  const digest = sha256(JSON.stringify(body));
+  const blob = new Blob([JSON.stringify(Object.assign({type: 'export'}, body, {digest: digest}), null, 1)],
                         {type: 'application/json'});
   const a = document.createElement('a'); a.href = URL.createObjectURL(blob);
-  S.exports = (S.exports || 0) + 1;  // a second export of one attempt gets its own name
   a.download = 'responses-' + S.header.reader_id.replace(/[^A-Za-z0-9_-]/g, '_') +
-    '-attempt' + S.header.attempt + (S.exports > 1 ? '-export' + S.exports : '') + '.json';
+    '-attempt' + S.header.attempt + (n > 1 ? '-export' + n : '') + '.json';
   document.body.append(a); a.click(); a.remove();
+  S.exports.push({export: n, digest: digest, answers: S.responses.length, at: new Date().toISOString()});
   S.exported = true; save(); show();
 }
 function newReader() {  // a shared tablet: the next person starts afresh; earlier ones stay in this browser
@@ -243,8 +263,100 @@ function newReader() {  // a shared tablet: the next person starts afresh; earli
   if (S && !S.exported && !confirm(msg + 'Start a new reader?')) return;
   localStorage.removeItem(STORE + ':last'); S = null;
   ['study', 'finished', 'export', 'again', 'newreader'].forEach(id => $(id).classList.add('hidden'));
-  $('reader').value = ''; $('group').value = ''; $('feedback').textContent = '';
+  $('reader').value = ''; $('group').value = ''; $('feedback').textContent = ''; keptStatus();
   $('start').classList.remove('hidden');
+}
+"""
+
+# %% ../../nbs/42_reader.html.ipynb #c011b
+_JS_ZOOM = r"""
+function zoomPanel(k) {  // one panel over the page: fit to the screen, never below its native size
+  const src = document.querySelectorAll('#panels img')[k], im = $('zoomimg');
+  const nw = src.naturalWidth || 1, nh = src.naturalHeight || 1;
+  const w = Math.max(nw, Math.floor(Math.min(innerWidth / nw, innerHeight / nh) * nw));
+  im.src = src.src;
+  im.alt = src.alt + ' (zoomed; tap or Esc to close)';
+  im.style.width = w + 'px';
+  im.style.height = Math.round(w * nh / nw) + 'px';
+  zoomed = k; $('zoomview').classList.remove('hidden');
+}
+function unzoom() { zoomed = null; $('zoomview').classList.add('hidden'); }
+"""
+
+# %% ../../nbs/42_reader.html.ipynb #c011d
+_JS_HASH = r"""
+const K256 = [
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2];
+function sha256(text) {  // hex SHA-256 (FIPS 180-4) of the UTF-8 bytes of text
+  const bytes = new TextEncoder().encode(text), m = new Uint8Array((bytes.length + 72) & ~63);
+  m.set(bytes);
+  m[bytes.length] = 0x80;
+  const dv = new DataView(m.buffer), w = new Uint32Array(64), r = (x, n) => (x >>> n) | (x << (32 - n));
+  dv.setUint32(m.length - 8, Math.floor(bytes.length / 0x20000000));
+  dv.setUint32(m.length - 4, (bytes.length * 8) >>> 0);
+  let H = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+  for (let o = 0; o < m.length; o += 64) {
+    for (let t = 0; t < 64; t++) {
+      if (t < 16) { w[t] = dv.getUint32(o + 4 * t); continue; }
+      const a = w[t - 15], b = w[t - 2];
+      w[t] = w[t - 16] + (r(a, 7) ^ r(a, 18) ^ (a >>> 3)) + w[t - 7] + (r(b, 17) ^ r(b, 19) ^ (b >>> 10));
+    }
+    let [a, b, c, d, e, f, g, h] = H;
+    for (let t = 0; t < 64; t++) {
+      const t1 = (h + (r(e, 6) ^ r(e, 11) ^ r(e, 25)) + ((e & f) ^ (~e & g)) + K256[t] + w[t]) | 0;
+      const t2 = ((r(a, 2) ^ r(a, 13) ^ r(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
+    }
+    H = H.map((x, i) => (x + [a, b, c, d, e, f, g, h][i]) | 0);
+  }
+  return H.map(x => (x >>> 0).toString(16).padStart(8, '0')).join('');
+}
+"""
+
+# %% ../../nbs/42_reader.html.ipynb #c011e
+_JS_KEEP = r"""
+function kept() {  // [storage key, state] of every reader and attempt whose answers this browser holds
+  return Object.keys(localStorage).filter(k => k.startsWith(STORE + ':') && k !== STORE + ':last')
+    .map(k => [k, JSON.parse(localStorage.getItem(k))]).filter(([k, st]) => st && st.header && st.responses);
+}
+function keptStatus() {  // a failed or lost download is noticed: its attempt stays listed here
+  const open = kept().filter(([k, st]) => st.responses.length).map(([k, st]) => st.header.reader_id +
+    ' attempt ' + st.header.attempt + ' (' + st.responses.length + ' answers, ' +
+    ((st.exports || []).length ? 'exported ' + st.exports.length + '×' : 'not exported') + ')');
+  $('unconfirmed').textContent =
+    open.length ? 'Kept in this browser, import not confirmed: ' + open.join('; ') : '';
+}
+function confirmImport() {  // the code confirm_import printed for an export: clear the answers it holds
+  const code = $('code').value.trim().toUpperCase();
+  for (const [k, st] of kept()) {
+    const e = (Array.isArray(st.exports) ? st.exports : [])
+      .find(x => (x.digest.slice(0, 4) + '-' + x.digest.slice(4, 8)).toUpperCase() === code);
+    if (!e) continue;
+    const who = st.header.reader_id + ' attempt ' + st.header.attempt;
+    if (e.answers < st.responses.length) {
+      $('confirmmsg').textContent = 'Export ' + e.export + ' of ' + who + ' holds ' + e.answers + ' of its ' +
+        st.responses.length + ' answers: export again and import that file. Nothing cleared.';
+      return;
+    }
+    if (k === STORE + ':' + st.header.reader_id)  // the current attempt: its number stays
+      localStorage.setItem(k, JSON.stringify({header: st.header, order: [], responses: [], truth: null,
+                                              exported: true, exports: st.exports, confirmed: true}));
+    else localStorage.removeItem(k);
+    if (S && k === STORE + ':' + S.header.reader_id) { S = JSON.parse(localStorage.getItem(k)); show(); }
+    $('code').value = '';
+    $('confirmmsg').textContent =
+      'Import confirmed: the answers of ' + who + ' are cleared from this browser.';
+    keptStatus();
+    return;
+  }
+  $('confirmmsg').textContent = 'Code ' + code + ' matches no export kept in this browser: nothing cleared.';
 }
 """
 
@@ -260,11 +372,14 @@ $('begin').onclick = () => {
 $('zoomin').onclick = () => press('+'); $('zoomout').onclick = () => press('-');
 $('export').onclick = exportResponses;
 $('newreader').onclick = newReader;
+$('confirm').onclick = confirmImport;
+$('zoomview').onclick = unzoom;
 addEventListener('resize', () => { if (S && current()) sizeImages(); });
 $('again').onclick = () => {
   if (S.exported) begin(S.header.reader_id, S.header.group, S.header.attempt + 1);
 };
 document.addEventListener('keydown', e => { if (e.target.tagName !== 'INPUT') press(e.key); });
+keptStatus();
 const last = localStorage.getItem(STORE + ':last');
 if (last && localStorage.getItem(STORE + ':' + last)) begin(last, null);
 """
@@ -286,7 +401,7 @@ def kit_to_html(
         f"<title>{_html.escape(kit.title)}</title><style>{_CSS}</style></head><body>{_BODY}\n"
         f"<script type='application/json' id='kit'>{data}</script>\n"
         f"<script>const GROUPS = {json.dumps(READER_GROUPS)};"
-        f"{_JS_STATE}{_JS_VIEW}{_JS_ACT}{_JS_INIT}</script>\n</body></html>\n"
+        f"{_JS_STATE}{_JS_VIEW}{_JS_ACT}{_JS_ZOOM}{_JS_HASH}{_JS_KEEP}{_JS_INIT}</script>\n</body></html>\n"
     )
     Path(path).write_text(page, encoding='utf-8')
     return Path(path)

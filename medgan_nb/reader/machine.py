@@ -56,8 +56,8 @@ def canonical_ids(
     key: dict,  # the kit's answer key
     ids,  # item ids (e.g. a kit's test items, in any order)
 ) -> list:  # `ids` in the kit's canonical order: by `rank`, which the seed fixes and the secret does not
-    "Item ids in canonical order, the one order machine readers use."
-    return sorted(ids, key=lambda i: key[i].get('rank', 0))
+    "Item ids in canonical order, the one order machine readers use (designed repeats' second showings last)."
+    return sorted(ids, key=lambda i: ('repeat_of' in key[i], key[i].get('rank', 0)))
 
 
 def _item_predictions(kit, key, arrays, classify):
@@ -185,7 +185,8 @@ def answer_kit(
         raise ValueError(f"kit {kit.kit_id} also asks {extra}; {reader} answers {q.name}: pass other_answers")
     arrays, classify = item_arrays(kit), classifier or READERS[reader]
     other = other_answers(arrays) if other_answers else {}
-    p, res = _item_predictions(kit, key, arrays, lambda real, fake: classify(real, fake, **kw))
+    once = {i: a for i, a in arrays.items() if 'repeat_of' not in key[i]}  # designed repeats: each image once
+    p, res = _item_predictions(kit, key, once, lambda real, fake: classify(real, fake, **kw))
     ids, first_is_true = list(p), _first_choice_true(kit, key, p)
     cut = dict(zip(ids, balanced_thresholds([p[i] for i in ids], [first_is_true[i] for i in ids])))
     if kit.design != 'single':
@@ -193,6 +194,9 @@ def answer_kit(
     answers = {
         i: {q.name: q.choices[0] if v >= cut[i] else q.choices[1], **other.get(i, {})} for i, v in p.items()
     }
+    answers.update(
+        {i: answers[key[i]['repeat_of']] for i in arrays if i not in once}
+    )  # shown again: same answer
     canon = canonical_ids(key, [r['item_id'] for r in kit.items])
     save_json(dict(scores=p, thresholds=cut, first_is_true=first_is_true), _scores_path(folder, reader))
     for n, path in todo.items():

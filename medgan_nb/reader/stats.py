@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['responses_frame', 'score', 'confusion_table', 'accuracy_table', 'binomial_tests', 'pool_bins', 'chi2_binomial_gof',
-           'conover', 'kruskal_by', 'first_attempts', 'success_rates', 'success_summary', 'success_figure']
+           'conover', 'kruskal_by', 'first_attempts', 'success_rates', 'success_summary', 'success_figure',
+           'cohen_kappa', 'intra_reader_agreement']
 
 # %% ../../nbs/43_reader.stats.ipynb #c003
 from pathlib import Path
@@ -54,10 +55,13 @@ def score(
     key: dict,  # from `medgan_nb.reader.study.load_key`
     kit: Kit,  # the kit (for its questions)
     phase='test',  # keep only this phase ('test'; 'warmup'; None for both)
+    repeats=False,  # keep the second showings of designed repeats (left out by default: one answer an image)
 ) -> pd.DataFrame:  # with truth_<q>, correct_<q>, source, condition
     "Join answers with the truth and mark each answer correct or not."
     df = responses[responses.phase == phase].copy() if phase else responses.copy()
     truth = pd.DataFrame.from_dict(key, orient='index')
+    if not repeats and 'repeat_of' in truth:
+        df = df[~df.item_id.isin(truth.index[truth.repeat_of.notna()])]
     for col in ('source', 'condition'):
         df[col] = df.item_id.map(truth[col])
     for q in kit.questions:
@@ -267,3 +271,44 @@ def success_figure(scored: pd.DataFrame, question='origin', by='group', bw=None)
     ax.set(xlabel=f'correct answers out of {n}', ylabel='readers', xlim=(-0.5, n + 0.5))
     ax.legend(fontsize=8)
     return fig
+
+# %% ../../nbs/43_reader.stats.ipynb #c040
+def cohen_kappa(
+    first,  # the answers at the first showing
+    second,  # the answers to the same items at the second showing
+) -> float:  # κ; NaN when chance agreement is 1 (one answer throughout)
+    "Cohen's kappa of two ratings of the same items."
+    a, b = np.asarray(first), np.asarray(second)
+    if len(a) != len(b) or not len(a):
+        raise ValueError(f"cohen_kappa: {len(a)} and {len(b)} ratings, expected the same number > 0")
+    po = np.mean(a == b)
+    pe = sum(np.mean(a == v) * np.mean(b == v) for v in np.union1d(a, b))
+    return float((po - pe) / (1 - pe)) if pe < 1 else float('nan')
+
+# %% ../../nbs/43_reader.stats.ipynb #c042
+def intra_reader_agreement(
+    responses: pd.DataFrame,  # from `responses_frame` (all answers, repeats included)
+    key: dict,  # the kit's answer key: `repeat_of` names each second showing's first
+    question='origin',  # which question
+) -> pd.DataFrame:  # reader_id, attempt, group, reader_type, pairs, agreement, kappa
+    "Per reader and attempt: pairs answered, raw agreement and Cohen's kappa of the two showings."
+    second = {i: t['repeat_of'] for i, t in key.items() if t.get('repeat_of')}
+    if not second:
+        raise ValueError("intra_reader_agreement: the key has no designed repeats (make_kit(..., repeats=k))")
+    rows = []
+    for (rid, att), g in responses[responses.phase == 'test'].groupby(['reader_id', 'attempt'], sort=True):
+        ans = dict(zip(g.item_id, g[f'answer_{question}']))
+        pairs = [(ans[f], ans[s]) for s, f in second.items() if s in ans and f in ans]
+        a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+        rows.append(
+            dict(
+                reader_id=rid,
+                attempt=att,
+                group=g.group.iloc[0],
+                reader_type=g.reader_type.iloc[0],
+                pairs=len(pairs),
+                agreement=float(np.mean(np.array(a) == np.array(b))) if pairs else np.nan,
+                kappa=cohen_kappa(a, b) if pairs else np.nan,
+            )
+        )
+    return pd.DataFrame(rows)

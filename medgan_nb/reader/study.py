@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['ORIGIN', 'PAIR', 'KIT_FORMAT', 'KEY_FORMAT', 'RESPONSES_FORMAT', 'READER_TYPES', 'CONFIDENCE', 'Question',
            'finding_question', 'kit_png', 'default_key_path', 'make_kit', 'Kit', 'load_key', 'balanced_draw',
-           'ResponseError', 'utc_now', 'check_header', 'check_response', 'read_responses', 'ResponseLog', 'read_export',
-           'load_responses', 'export_kits']
+           'ResponseError', 'utc_now', 'check_header', 'check_response', 'read_responses', 'ResponseLog',
+           'export_digest', 'export_record', 'read_export', 'load_responses', 'confirmation_code', 'confirm_import',
+           'export_kits']
 
 # %% ../../nbs/40_reader.study.ipynb #c003
 import json, os, shutil, hashlib, secrets, struct, time, warnings, zipfile, zlib, datetime as dt
@@ -215,6 +216,58 @@ def _arrange(warm, test, design, secret):
         ]
     return warm, test
 
+# %% ../../nbs/40_reader.study.ipynb #c032e
+def _check_repeats(repeats, design, items_per_reader, test):
+    "Refuse designed repeats that could not be balanced across origins, or placed for every reader alike."
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 0 or repeats % 2:
+        raise ValueError(
+            f"repeats={repeats!r}: expected an even number >= 0 (as many real as synthetic repeats)"
+        )
+    if repeats and items_per_reader:
+        raise ValueError(
+            f"repeats={repeats} with items_per_reader={items_per_reader}: each reader's random subset would "
+            "split the repeats; give one or the other"
+        )
+    real = sum(e['truth'].get('origin') == 'real' for e in test)
+    have = dict(real=real, synthetic=len(test) - real) if design == 'single' else dict(pairs=len(test))
+    need = repeats // 2 if design == 'single' else repeats
+    if need > min(have.values()):
+        raise ValueError(
+            f"repeats={repeats}: needs {need} test items of each origin ({design}), the kit has {have}"
+        )
+
+# %% ../../nbs/40_reader.study.ipynb #c032f
+def _add_repeats(test, repeats, design, secret):
+    "`test` with `repeats` items shown twice: chosen (half of each origin) and placed apart from the secret."
+    if not repeats:
+        return test
+    rng = np.random.default_rng(
+        int.from_bytes(hashlib.sha256(f"repeats/{secret}".encode()).digest(), 'little')
+    )
+    if design == 'single':
+        of = lambda o: [i for i, e in enumerate(test) if e['truth']['origin'] == o]
+        chosen = [i for o in ('real', 'synthetic') for i in rng.permutation(of(o))[: repeats // 2]]
+    else:
+        chosen = list(rng.permutation(len(test))[:repeats])
+    shown, gap = [dict(e) for e in test], max(1, len(test) // 3)
+    for n, i in enumerate(chosen):
+        shown[i]['repeat'] = n
+    for n in range(len(chosen)):  # an insertion never brings two earlier entries closer
+        p = next(k for k, e in enumerate(shown) if e.get('repeat') == n)
+        spots = [q for q in range(len(shown) + 1) if q <= p + 1 - gap or q >= p + gap]
+        shown.insert(int(spots[rng.integers(len(spots))]), dict(shown[p]))
+    return shown
+
+
+def _link_repeats(test, recs, key):
+    "Give the second showing of each repeated item `repeat_of`: the item id of its first showing."
+    first = {}
+    for e, r in zip(test, recs):
+        if 'repeat' in e and e['repeat'] in first:
+            key[r['item_id']]['repeat_of'] = first[e['repeat']]
+        elif 'repeat' in e:
+            first[e['repeat']] = r['item_id']
+
 # %% ../../nbs/40_reader.study.ipynb #c017
 KIT_FORMAT, KEY_FORMAT = 'medgan_nb.reader.kit/2', 'medgan_nb.reader.key/2'
 
@@ -287,6 +340,7 @@ def make_kit(
     title='Visual Turing test',  # title shown to the reader
     key_path=None,  # answer key file; default `default_key_path(folder)`, never inside the kit
     secret: str = None,  # arrangement secret; None (always, for a real study): drawn from the OS
+    repeats: int = 0,  # 'single': show this many test items twice, half real, half synthetic; '2afc': pairs
 ) -> 'Kit':  # the new kit, loaded back from disk
     "Build a blinded reader-study kit in `folder` and its answer key in a separate file."
     folder, rng = Path(folder), np.random.default_rng(seed)
@@ -298,6 +352,7 @@ def make_kit(
         if design == 'single'
         else ([], _pair_items(reals, synths, rng))
     )
+    _check_repeats(repeats, design, items_per_reader, test)
     windows = [tuple(window)] if np.ndim(window) == 1 else [tuple(w) for w in window]
     settings = dict(
         seed=seed,
@@ -310,6 +365,7 @@ def make_kit(
         title=title,
         truth=[e['truth'] for e in warm + test],
         n_warm=len(warm),
+        **({'repeats': repeats} if repeats else {}),  # absent by default: kit ids unchanged
     )
     digest = _kit_digest(settings, warm + test)  # the inputs only: the kit id
     for items in (warm, test):
@@ -317,6 +373,7 @@ def make_kit(
             e['truth'] = dict(e['truth'], rank=rank)  # canonical position: machine readers sort by it
     secret = secret or secrets.token_hex(16)
     warm, test = _arrange(warm, test, design, secret)
+    test = _add_repeats(test, repeats, design, secret)
     _build(folder, key_path, digest[:16], seed, secret, warm, test, windows, settings, finding)
     return Kit(folder)
 
@@ -330,6 +387,7 @@ def _build(folder, key_path, kit_id, seed, secret, warm, test, windows, settings
     tokens = _tokens(hashlib.sha256(f"names/{secret}/{kit_id}".encode()).hexdigest())
     warm_recs, warm_key = _write_items(warm, stage / 'images', windows, 'warmup', tokens)
     test_recs, test_key = _write_items(test, stage / 'images', windows, 'test', tokens)
+    _link_repeats(test, test_recs, test_key)
     for r in warm_recs:
         r['truth'] = {
             k: warm_key[r['item_id']][k] for k in ('origin', 'finding') if k in warm_key[r['item_id']]
@@ -340,6 +398,8 @@ def _build(folder, key_path, kit_id, seed, secret, warm, test, windows, settings
     meta.update(questions=[q.as_dict() for q in questions])
     meta.update(panel_names=list(pn or (['left', 'right'] if design == '2afc' else [])))
     meta.update(items_per_reader=settings['items_per_reader'], warmup=warm_recs, items=test_recs)
+    if settings.get('repeats'):
+        meta['fixed_order'] = True  # every reader sees this order, so repeats stay apart
     _dump_json(meta, stage / 'kit.json')
     _one_mtime(stage)
     key = dict(format=KEY_FORMAT, kit_id=kit_id, seed=seed, secret=secret, items={**warm_key, **test_key})
@@ -658,16 +718,39 @@ def append(
     return rec
 
 # %% ../../nbs/40_reader.study.ipynb #c048
-def read_export(
-    path,  # JSON file exported by the HTML page
-    kit: Kit,  # the kit it must belong to
-) -> tuple:  # (header dict, list of response dicts)
-    "Read and validate responses exported from the HTML page."
+def export_digest(
+    header: dict,  # the export's header
+    export: int,  # the export's number (1, 2, ... for one reader and attempt)
+    responses: list,  # its responses
+) -> str:  # SHA-256, hex
+    "SHA-256 (hex) of `JSON.stringify({header, export, responses})`: the digest the HTML page writes."
+    text = json.dumps(
+        dict(header=header, export=export, responses=responses), separators=(',', ':'), ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def export_record(header: dict, responses: list, export=1) -> dict:
+    "An export as the HTML page writes it (digest included), e.g. to hand a log's answers to `read_export`."
+    return dict(
+        type='export',
+        header=header,
+        export=export,
+        responses=responses,
+        digest=export_digest(header, export, responses),
+    )
+
+
+def _export_data(path, kit) -> dict:
+    "The export object in `path`, whole (its digest checked) and valid for `kit`."
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding='utf-8'))
     except json.JSONDecodeError as e:
-        raise ResponseError(f"{path}: not valid JSON: {e.msg} at line {e.lineno}") from None
+        raise ResponseError(
+            f"{path}: not valid JSON: {e.msg} at line {e.lineno} (a torn or unfinished download?); "
+            "export it again from the page, which keeps the answers until the import is confirmed"
+        ) from None
     if (
         not isinstance(data, dict)
         or data.get('type') != 'export'
@@ -676,17 +759,56 @@ def read_export(
         raise ResponseError(
             f"{path}: expected an export object with 'header' and 'responses', got {str(data)[:80]}"
         )
+    n, digest = data.get('export'), data.get('digest')
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1 or not isinstance(digest, str):
+        raise ResponseError(
+            f"{path}: export number {n!r} and digest {str(digest)[:16]!r}, expected an integer >= 1 "
+            "and a SHA-256; not an export of the HTML page, or altered"
+        )
+    if export_digest(data.get('header'), n, data['responses']) != digest:
+        raise ResponseError(
+            f"{path}: digest mismatch: the file was altered or cut short after the page wrote it; "
+            "export it again from the page, which keeps the answers until the import is confirmed"
+        )
     check_header(data.get('header'), kit, f"{path}, header")
     seen = set()
     for i, rec in enumerate(data['responses'], 1):
         check_response(rec, kit, f"{path}, response {i}", seen)
     _check_count(data['responses'], kit, str(path))
+    return data
+
+
+def read_export(
+    path,  # JSON file exported by the HTML page
+    kit: Kit,  # the kit it must belong to
+) -> tuple:  # (header dict, list of response dicts)
+    "Read and validate responses exported from the HTML page (its digest included)."
+    data = _export_data(path, kit)
     return data['header'], data['responses']
 
 
 def load_responses(path, kit: Kit) -> tuple:
     "Read a JSONL log or a JSON export of one reader, validated against `kit`: (header, responses)."
     return read_export(path, kit) if Path(path).suffix == '.json' else read_responses(path, kit)
+
+# %% ../../nbs/40_reader.study.ipynb #c049b
+def confirmation_code(digest: str) -> str:  # e.g. '3F9A-07C2'
+    "The code an organiser types into the HTML page to confirm the import of the export with this digest."
+    return f"{digest[:4]}-{digest[4:8]}".upper()
+
+
+def confirm_import(
+    path,  # a JSON export of the HTML page
+    kit: Kit,  # the kit it answers
+) -> str:  # the confirmation code to type into the page
+    "Check an export whole (digest included); print the code that lets the page clear the answers it holds."
+    data = _export_data(path, kit)
+    head, code = data['header'], confirmation_code(data['digest'])
+    print(
+        f"{path}: {len(data['responses'])} answers of reader {head['reader_id']!r}, attempt "
+        f"{head.get('attempt', 1)}, export {data['export']}, intact. Confirmation code: {code}"
+    )
+    return code
 
 # %% ../../nbs/40_reader.study.ipynb #c051
 def _kit_files(kit: Kit) -> list:
