@@ -819,6 +819,26 @@ def _table_rows(path: Path, delimiter: str = ',') -> list:
     return [(i, strip(r)) for i, r in enumerate(rows, start=2)]
 
 
+def _xls_text(cell) -> str:
+    "An Excel 97 cell as its CSV twin writes it: whole numbers without '.0', text stripped, empty as ''."
+    if isinstance(cell.value, float) and cell.value.is_integer():
+        return str(int(cell.value))
+    return str(cell.value).strip()
+
+
+def _xls_rows(path: Path) -> list:
+    "(line number, row) of the first sheet of an Excel 97 (.xls) table, as `_table_rows` gives them."
+    import xlrd
+
+    try:
+        sheet = xlrd.open_workbook(str(path), on_demand=True).sheet_by_index(0)
+    except Exception as e:
+        raise DataError(f"{path}: unreadable Excel 97 (.xls) table ({_short(e)})") from e
+    head = [_xls_text(c) for c in sheet.row(0)] if sheet.nrows else []
+    rows = [(i + 1, dict(zip(head, map(_xls_text, sheet.row(i))))) for i in range(1, sheet.nrows)]
+    return [(line, row) for line, row in rows if any(row.values())]  # blank rows left out, as csv does
+
+
 def _field(path: Path, line: int, row: dict, name: str, allowed: tuple) -> str:
     "The upper-cased value of `name` in a table row, or a `DataError` naming table, line, field and value."
     value = row.get(name, '').upper()
@@ -920,17 +940,13 @@ def _vindr_table(root: Path, skipped: list) -> dict:
 
 
 def _inbreast_table(root: Path, skipped: list) -> dict:
-    "{image id: record} from INbreast.csv (semicolon-separated; its Patient ID column reads 'removed')."
-    path, recs = _first_file(root, 'INbreast.csv'), {}
-    if path is None and (xls := _first_file(root, 'INbreast.xls')):
-        skipped.append(
-            (
-                xls.name,
-                f"{xls}: Excel table not read (the release's INbreast.csv holds the same rows); "
-                "view and laterality come from the DICOM tags and file names",
-            )
-        )
-    for line, row in _table_rows(path, ';') if path else []:
+    "{image id: record} from INbreast.csv (semicolon-separated), else INbreast.xls (its Excel 97 twin)."
+    path, recs, rows = _first_file(root, 'INbreast.csv') or _first_file(root, 'INbreast.xls'), {}, []
+    try:
+        rows = (_table_rows(path, ';') if path.suffix.lower() == '.csv' else _xls_rows(path)) if path else []
+    except DataError as e:
+        skipped.append((path.name, f"{e}; view and laterality come from the DICOM tags and file names"))
+    for line, row in rows:
         try:
             side, view = (
                 _field(path, line, row, 'Laterality', ('L', 'R')),
