@@ -622,7 +622,7 @@ def _slice_geometry(dss: list, files: list, folder) -> tuple:
         ):
             raise DataError(
                 f"{f}: ImageOrientationPatient {list(d.ImageOrientationPatient)} differs from "
-                f"{files[0].name}'s {list(dss[0].ImageOrientationPatient)}; expected one orientation per series"
+                f"{files[0].name}'s {list(dss[0].ImageOrientationPatient)}; expected one orientation"
             )
         if (d.Rows, d.Columns) != (dss[0].Rows, dss[0].Columns):
             raise DataError(
@@ -638,8 +638,9 @@ def _slice_geometry(dss: list, files: list, folder) -> tuple:
     if len(gaps) and (gaps.min() < 1e-3 or np.abs(gaps - dz).max() > 0.1 * dz):
         k = int(np.argmax(np.abs(gaps - dz)))
         raise DataError(
-            f"{folder}: slices {files[order[k]].name} and {files[order[k + 1]].name} are {gaps[k]:g} mm apart, "
-            f"the others {dz:g} mm; expected one evenly spaced series (two series in one folder, or a file missing?)"
+            f"{folder}: slices {files[order[k]].name} and {files[order[k + 1]].name} are {gaps[k]:g} mm "
+            f"apart, the others {dz:g} mm; expected one evenly spaced series (two series in one folder, "
+            "or a file missing?)"
         )
     row_mm, col_mm = (float(s) for s in dss[0].PixelSpacing)  # between rows, between columns
     lps = np.eye(4)
