@@ -90,7 +90,7 @@ def _sheet_text(path: Path) -> pd.DataFrame:
     "Every cell of an .xlsx table's first sheet (or of a .csv) as text; whole numbers without '.0'."
     try:
         if path.suffix.lower() == '.xlsx':
-            raw = pd.read_excel(path, header=None, dtype=object, engine='openpyxl')
+            raw = pd.read_excel(path, header=None, dtype=object, engine='openpyxl', na_filter=False)
         else:
             raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding='utf-8-sig')
     except Exception as e:
@@ -290,8 +290,9 @@ def _find_duke(root: Path) -> tuple:
         except io.DataError as e:
             skipped.append((d.name, str(e)))
     for pid in sorted(set(boxes['Patient ID']) | set(bad)):
-        if pid not in seen:
-            skipped.append((pid, f"{table_path}: {pid} is listed but no folder {pid} was found under {root}"))
+        if pid not in seen:  # a bad row names its value; else the folder is missing
+            why = bad.get(pid, f"{table_path}: {pid} is listed but no folder {pid} was found under {root}")
+            skipped.append((pid, why))
     return refs, skipped
 
 
@@ -626,10 +627,12 @@ def check_breast_channels(
     refs: list,  # BreastRefs of one data set (`find_breast_dce`)
     channels,  # the channels asked for (e.g. a paper notebook's `channels` parameter)
     root=None,  # the data folder, for the message
+    needed=(),  # channels the caller cannot do without, asked for or not
+    who: str = '',  # the caller and why it needs them, for the message
 ) -> tuple:  # `channels` as a tuple, when every patient has them all
     "`channels`, or a `DataError` naming the data set, the absent channels and a `channels` value that works."
     have = breast_channels(refs)
-    absent = [c for c in channels if c not in have]
+    absent = [c for c in dict.fromkeys([*channels, *needed]) if c not in have]
     if not refs or not absent:
         return tuple(channels)
     lacking = {c: [r.patient_id for r in refs if c not in breast_channels([r])] for c in absent}
@@ -639,8 +642,13 @@ def check_breast_channels(
         else f"{c} missing in {len(p)} of {len(refs)} patients (e.g. {p[0]})"
         for c, p in lacking.items()
     )
-    raise io.DataError(
-        f"{root or refs[0].folder.parent}: channels {absent} are not in the "
-        f"{DATASET_NAMES[refs[0].layout]} data set "
-        f"({detail}); run with channels={[c for c in channels if c in have]} (the requested channels it has)"
-    )
+    works = [c for c in channels if c in have]
+    name = DATASET_NAMES[refs[0].layout]
+    head = f"{root or refs[0].folder.parent}: channels {absent} are not in the {name} data set"
+    if any(c in absent for c in needed):
+        raise io.DataError(
+            f"{head} ({detail}); {who or 'the caller'} cannot do without {list(needed)}, "
+            "so it cannot run on this data set. The patches alone build with "
+            f"`haarburger2019_patches(..., channels={works})`"
+        )
+    raise io.DataError(f"{head} ({detail}); run with channels={works} (the requested channels it has)")
