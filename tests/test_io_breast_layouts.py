@@ -175,6 +175,15 @@ def test_duke_box_outside_the_image(duke):
         list(iter_breast_dce(duke))
 
 
+def test_layout_named_explicitly(duke):
+    "layout='duke' reads the same refs as 'auto'; a NIfTI reading of a Duke folder names the missing lesions.csv."
+    assert [r.patient_id for r in find_breast_dce(duke, layout='duke')[0]] == ['Breast_MRI_001', 'Breast_MRI_002']
+    with pytest.raises(DataError, match=r"lesions.csv: lesion table file not found"):
+        find_breast_dce(duke, layout='nifti')
+    with pytest.raises(ValueError, match=r"layout='dicom': expected 'auto' or one of nifti, duke"):
+        find_breast_dce(duke, layout='dicom')
+
+
 def test_duke_without_table_and_no_data(tmp_path, duke):
     (duke/'Annotation_Boxes.xlsx').unlink()
     with pytest.raises(DataError, match=r"Duke-Breast-Cancer-MRI patient folders \(Breast_MRI_001, ...\) but no "

@@ -162,6 +162,8 @@ def duke_phase(
 
 def _in_time_order(series: list, where) -> list:
     "Series headers in acquisition time order (else series time, else series number), or a `DataError`."
+    if len(series) < 2:
+        return list(series)
     for key in ('acquisition_time', 'series_time', 'series_number'):
         if all(h[key] is not None for h in series):
             return sorted(series, key=lambda h: h[key])
