@@ -125,7 +125,7 @@ def test_vindr_without_tables(vindr):
         {(f"img0{i}", v, s, 'ViewPosition') for i, (s, v) in enumerate(VIEWS)}
     assert {r.patient_id for r in refs} == {p.name for p in (vindr/'images').iterdir()}
 
-# ---- INbreast: INbreast Release 1.0/AllDICOMs/<image id>_<patient>_MG_<L|R>_<CC|ML>_ANON.dcm, INbreast.csv ----
+# ---- INbreast: INbreast Release 1.0/AllDICOMs/<image id>_<patient>_MG_<L|R>_<CC|ML>_ANON.dcm, INbreast.csv|.xls ----
 INB = [('22678622', '61b13c59bcba149e', 'R', 'CC', 'CC'), ('22678646', '61b13c59bcba149e', 'R', 'ML', 'MLO'),
        ('20586908', '6c613a14b80a8591', 'L', 'CC', 'CC'), ('20586934', '6c613a14b80a8591', 'L', 'ML', 'MLO')]
 
@@ -137,10 +137,16 @@ def inbreast(tmp_path):
     (root/'AllXML').mkdir(); (root/'INbreast.xls').write_bytes(b'\xd0\xcf\x11\xe0 excel')
     return root
 
-def test_inbreast_with_table(inbreast):
+INB_HEAD = 'Patient ID;Patient age;Laterality;View;Acquisition date;File Name;ACR;Bi-Rads\n'
+
+def inbreast_csv(root):
+    "INbreast.csv as the release writes it: semicolons, 'removed' patient fields, ACR padded with blanks when absent."
     lines = [f"removed;removed;{side};{view};201001;{image};{'4' if i else '     '};{'4c' if i == 1 else '2'}\n"
              for i, (image, _, side, _, view) in enumerate(INB)]
-    (inbreast/'INbreast.csv').write_text('Patient ID;Patient age;Laterality;View;Acquisition date;File Name;ACR;Bi-Rads\n' + ''.join(lines))
+    (root/'INbreast.csv').write_text(INB_HEAD + ''.join(lines))
+
+def test_inbreast_with_table(inbreast):
+    inbreast_csv(inbreast)
     assert detect_mammo_layout(inbreast) == 'inbreast'
     refs, skipped = find_mammo_dataset(inbreast)
     assert skipped == []
@@ -148,11 +154,46 @@ def test_inbreast_with_table(inbreast):
     assert got['22678646'] == ('MLO', 'R', '61b13c59bcba149e', {'density': '4', 'birads': '4c'}, 'INbreast.csv')
     assert got['22678622'] == ('CC', 'R', '61b13c59bcba149e', {'density': '', 'birads': '2'}, 'INbreast.csv')
 
-def test_inbreast_without_csv(inbreast):
-    "Only the .xls beside the files: it is named in the report; views from the file names, sides from the tags."
+def write_inbreast_xls(csv_path, xls_path):
+    "The release's Excel 97 twin of INbreast.csv: same header and rows, dates, file names, ACR and BI-RADS as numbers."
+    xlwt = pytest.importorskip('xlwt')
+    book = xlwt.Workbook(); sheet = book.add_sheet('Sheet1')
+    for i, line in enumerate(csv_path.read_text().splitlines()):
+        for j, v in enumerate(line.split(';')):
+            sheet.write(i, j, int(v) if i and v.strip().isdigit() else v)
+    book.save(str(xls_path))
+
+def test_inbreast_xls_gives_the_csv_records(inbreast, tmp_path):
+    "Only INbreast.xls (Excel 97, read with xlrd): the same records as from INbreast.csv, their source naming the .xls."
+    inbreast_csv(inbreast)
+    csv_refs, _ = find_mammo_dataset(inbreast)
+    write_inbreast_xls(inbreast/'INbreast.csv', inbreast/'INbreast.xls')
+    (inbreast/'INbreast.csv').unlink()
+    assert detect_mammo_layout(inbreast) == 'inbreast'
+    xls_refs, skipped = find_mammo_dataset(inbreast)
+    assert skipped == []
+    facts = lambda r: (r.path, r.view, r.laterality, r.patient_id, r.study_id, r.labels, r.dataset)
+    assert sorted(map(facts, xls_refs)) == sorted(map(facts, csv_refs)) and len(xls_refs) == len(INB)
+    assert {(r.view_source, r.laterality_source) for r in xls_refs} == {('INbreast.xls', 'INbreast.xls')}
+    assert {r.study_id: r.labels for r in xls_refs}['22678622'] == {'density': '', 'birads': '2'}   # blank ACR stays ''
+
+def test_inbreast_xls_bad_row_named(inbreast):
+    "A wrong value in the .xls is reported with the file, its row, the field and the value; the other rows stay."
+    inbreast_csv(inbreast)
+    (inbreast/'INbreast.csv').write_text((inbreast/'INbreast.csv').read_text().replace(';R;MLO', ';R;XX', 1))
+    write_inbreast_xls(inbreast/'INbreast.csv', inbreast/'INbreast.xls')
+    (inbreast/'INbreast.csv').unlink()
     refs, skipped = find_mammo_dataset(inbreast)
-    assert skipped == [('INbreast.xls', f"{inbreast/'INbreast.xls'}: Excel table not read (the release's INbreast.csv holds "
-                                         "the same rows); view and laterality come from the DICOM tags and file names")]
+    assert skipped == [('INbreast.xls:3', f"{inbreast/'INbreast.xls'}: line 3: View 'XX', expected one of ('CC', 'MLO')")]
+    assert len(refs) == len(INB)                                                  # the image keeps its file name's view
+    assert {r.study_id: r.view_source for r in refs}['22678646'] == 'file name'
+
+def test_inbreast_without_csv(inbreast):
+    "Only an unreadable .xls beside the files: it is named in the report; views from the file names, sides from the tags."
+    refs, skipped = find_mammo_dataset(inbreast)
+    assert len(skipped) == 1 and skipped[0][0] == 'INbreast.xls'
+    assert skipped[0][1].startswith(f"{inbreast/'INbreast.xls'}: unreadable Excel 97 (.xls) table (XLRDError: ")
+    assert skipped[0][1].endswith('; view and laterality come from the DICOM tags and file names')
     assert sorted((r.study_id, r.view, r.view_source, r.laterality, r.laterality_source) for r in refs) == \
         sorted((i, v, 'file name', s, 'ImageLaterality') for i, _, s, _, v in INB)
 

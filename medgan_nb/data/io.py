@@ -17,9 +17,10 @@ from pydicom.uid import ExplicitVRLittleEndian, RLELossless, generate_uid
 from ..core import tqdm
 
 # %% auto #0
-__all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'MAMMO_LAYOUTS', 'SEQUENCES', 'BRATS_LABELS', 'LABEL_SCHEMES', 'DataError',
-           'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'mha_header', 'read_mha', 'write_mha',
-           'read_image', 'mammo_view', 'read_dicom', 'write_dicom_mg', 'MammogramRef', 'find_mammograms',
+__all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'MR_IMAGE_STORAGE', 'MAMMO_LAYOUTS', 'SEQUENCES', 'BRATS_LABELS', 'LABEL_SCHEMES',
+           'DataError', 'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'mha_header', 'read_mha',
+           'write_mha', 'read_image', 'mammo_view', 'read_dicom', 'write_dicom_mg', 'dicom_series_header',
+           'write_dicom_series', 'read_dicom_series', 'native_to_ras', 'MammogramRef', 'find_mammograms',
            'detect_mammo_layout', 'find_mammo_dataset', 'BrainCase', 'CaseRef', 'detect_brats_layout', 'find_brats',
            'brats_case_ref', 'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
 
@@ -508,6 +509,182 @@ def write_dicom_mg(
         ds.compress(RLELossless, pixels)
     return _atomic_save(path, lambda p: ds.save_as(p, enforce_file_format=True))
 
+# %% ../../nbs/01_data.io.ipynb #c045d
+MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4'  # MR Image Storage SOP class
+
+
+def _dicom_seconds(value) -> float | None:
+    "Seconds after midnight of a DICOM TM value ('HHMMSS.ffffff', 'HHMM', 'HH:MM:SS'), None when empty."
+    s = str(value or '').strip().replace(':', '')
+    if not s:
+        return None
+    try:
+        return int(s[:2]) * 3600 + int(s[2:4] or 0) * 60 + float(s[4:] or 0)
+    except ValueError:
+        return None
+
+
+def _series_files(folder: Path) -> list:
+    "DICOM files of a series folder (.dcm, .dicom or no extension; hidden files left out), sorted by name."
+    keep = lambda p: p.is_file() and not p.name.startswith('.') and p.suffix.lower() in ('.dcm', '.dicom', '')
+    return sorted(p for p in Path(folder).iterdir() if keep(p)) if Path(folder).is_dir() else []
+
+
+def dicom_series_header(
+    folder,  # one series folder (a file per slice)
+) -> dict:  # folder, description, series_number, acquisition_time, series_time (s), patient_id, uids, n_files
+    "Header facts of the DICOM series in `folder`, from its first file (pixels are not read)."
+    files = _series_files(folder)
+    if not files:
+        raise DataError(f"{folder}: no DICOM files (.dcm) in this series folder")
+    ds = _read_dicom_header(files[0], stop_before_pixels=True)
+    number = str(ds.get('SeriesNumber', '') or '').strip()
+    return dict(
+        folder=Path(folder),
+        description=str(ds.get('SeriesDescription', '') or '').strip(),
+        series_number=int(float(number)) if number.replace('.', '', 1).isdigit() else None,
+        acquisition_time=_dicom_seconds(ds.get('AcquisitionTime')),
+        series_time=_dicom_seconds(ds.get('SeriesTime')),
+        patient_id=str(ds.get('PatientID', '')),
+        study_uid=str(ds.get('StudyInstanceUID', '')),
+        series_uid=str(ds.get('SeriesInstanceUID', '')),
+        n_files=len(files),
+    )
+
+# %% ../../nbs/01_data.io.ipynb #c045e
+def write_dicom_series(
+    folder,  # series folder to write (created); files are named 1-001.dcm, 1-002.dcm, ... as TCIA names them
+    pixels: np.ndarray,  # (slices, rows, columns) uint16 or int16 stored values, slice 0 at `origin`
+    description: str = '',  # Series Description
+    spacing=(1.0, 1.0, 1.0),  # (row spacing, column spacing, slice distance) in mm
+    series_number: int = 1,  # Series Number
+    acq_time: str = '',  # Acquisition Time and Series Time (DICOM TM, 'HHMMSS')
+    patient_id: str = 'ANON',  # Patient ID (also used as Patient's Name)
+    study_uid: str | None = None,  # Study Instance UID (None: a new one)
+    orientation=(
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+        1.0,
+        0.0,
+    ),  # Image Orientation (Patient): row then column direction (LPS)
+    origin=(0.0, 0.0, 0.0),  # Image Position (Patient) of slice 0's first pixel (LPS, mm)
+    descending: bool = False,  # number the instances from the last slice position back (as many scanners do)
+) -> list:  # the written files, in Instance Number order
+    "Write a volume as an MR DICOM series, one Explicit VR Little Endian file per slice."
+    pixels = np.asarray(pixels)
+    if pixels.ndim != 3 or pixels.dtype not in (np.uint16, np.int16):
+        raise ValueError(
+            f"write_dicom_series: pixels has dtype {pixels.dtype} and shape {pixels.shape}, "
+            "expected 3-D (slices, rows, columns) uint16 or int16"
+        )
+    iop = np.asarray(orientation, float)
+    step = np.cross(iop[:3], iop[3:]) * float(spacing[2])
+    study_uid, series_uid, paths = study_uid or generate_uid(), generate_uid(), []
+    for k in range(len(pixels)):
+        n = len(pixels) - k if descending else k + 1
+        ds = Dataset()
+        ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = MR_IMAGE_STORAGE, generate_uid(), 'MR'
+        ds.PatientID, ds.PatientName, ds.StudyInstanceUID, ds.SeriesInstanceUID = (
+            patient_id,
+            patient_id,
+            study_uid,
+            series_uid,
+        )
+        ds.SeriesDescription, ds.SeriesNumber, ds.InstanceNumber = description, series_number, n
+        ds.AcquisitionTime = ds.SeriesTime = acq_time
+        ds.ImageOrientationPatient = [f"{v:g}" for v in iop]
+        ds.ImagePositionPatient = [f"{v:.4f}" for v in np.asarray(origin, float) + k * step]
+        ds.PixelSpacing, ds.SliceThickness = [f"{s:g}" for s in spacing[:2]], f"{spacing[2]:g}"
+        ds.Rows, ds.Columns = pixels.shape[1:]
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME2'
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 16, 15
+        ds.PixelRepresentation = int(pixels.dtype == np.int16)
+        ds.PixelData = np.ascontiguousarray(pixels[k]).tobytes()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        path = Path(folder) / f"1-{n:03d}.dcm"
+        paths.append(_atomic_save(path, lambda p, ds=ds: ds.save_as(p, enforce_file_format=True)))
+    return sorted(paths)
+
+# %% ../../nbs/01_data.io.ipynb #c045f
+def _slice_geometry(dss: list, files: list, folder) -> tuple:
+    "(order along the slice normal, 4x4 LPS affine of the (column, row, slice) grid) of a series' headers."
+    for d, f in zip(dss, files):
+        for tag in ('ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing', 'Rows', 'Columns'):
+            if tag not in d:
+                raise DataError(f"{f}: no {tag} tag; a volume needs every slice's geometry")
+        if not np.allclose(
+            np.asarray(d.ImageOrientationPatient, float), dss[0].ImageOrientationPatient, atol=1e-4
+        ):
+            raise DataError(
+                f"{f}: ImageOrientationPatient {list(d.ImageOrientationPatient)} differs from "
+                f"{files[0].name}'s {list(dss[0].ImageOrientationPatient)}; expected one orientation"
+            )
+        if (d.Rows, d.Columns) != (dss[0].Rows, dss[0].Columns):
+            raise DataError(
+                f"{f}: Rows x Columns {d.Rows} x {d.Columns} differ from {files[0].name}'s "
+                f"{dss[0].Rows} x {dss[0].Columns}"
+            )
+    iop = np.asarray(dss[0].ImageOrientationPatient, float)
+    normal = np.cross(iop[:3], iop[3:])
+    pos = np.array([np.asarray(d.ImagePositionPatient, float) for d in dss])
+    order = np.argsort(pos @ normal, kind='stable')
+    gaps = np.diff((pos @ normal)[order])
+    dz = float(np.median(gaps)) if len(gaps) else float(dss[0].get('SliceThickness', 1) or 1)
+    if len(gaps) and (gaps.min() < 1e-3 or np.abs(gaps - dz).max() > 0.1 * dz):
+        k = int(np.argmax(np.abs(gaps - dz)))
+        raise DataError(
+            f"{folder}: slices {files[order[k]].name} and {files[order[k + 1]].name} are {gaps[k]:g} mm "
+            f"apart, the others {dz:g} mm; expected one evenly spaced series (two series in one folder, "
+            "or a file missing?)"
+        )
+    row_mm, col_mm = (float(s) for s in dss[0].PixelSpacing)  # between rows, between columns
+    lps = np.eye(4)
+    lps[:3, 0], lps[:3, 1], lps[:3, 2] = iop[:3] * col_mm, iop[3:] * row_mm, normal * dz
+    lps[:3, 3] = pos[order[0]]
+    return order, lps
+
+
+def read_dicom_series(
+    folder,  # one series folder (a file per slice)
+) -> tuple:  # (float32 array in canonical RAS (x, y, z) order, meta)
+    "Read a DICOM series as a volume like `read_nifti`: slices ordered by position, modality LUT applied."
+    files = _series_files(folder)
+    if not files:
+        raise DataError(f"{folder}: no DICOM files (.dcm) in this series folder")
+    dss = [_read_dicom_header(f) for f in files]
+    uids = sorted({str(d.get('SeriesInstanceUID', '')) for d in dss})
+    if len(uids) > 1:
+        raise DataError(f"{folder}: {len(uids)} SeriesInstanceUIDs in one folder; expected one series")
+    order, lps = _slice_geometry(dss, files, folder)
+    planes = [np.asarray(apply_modality_lut(_pixels(dss[k], files[k]), dss[k]), np.float32) for k in order]
+    native = np.stack(planes, axis=-1).transpose(1, 0, 2)  # (column, row, slice)
+    arr, meta = _canonical(nib.Nifti1Image(native, _LPS2RAS @ lps), folder)
+    inst = [(int(d.get('InstanceNumber', 0) or 0), f.name) for d, f in zip(dss, files)]
+    rank = {i: r + 1 for r, i in enumerate(sorted(range(len(files)), key=lambda i: inst[i]))}
+    meta.update(
+        description=str(dss[0].get('SeriesDescription', '') or '').strip(),
+        patient_id=str(dss[0].get('PatientID', '')),
+        files=[files[k] for k in order],
+        slice_numbers=tuple(
+            rank[int(k)] for k in order
+        ),  # per slice along the normal: its Instance Number rank
+    )
+    return check_finite(arr, folder), meta
+
+
+def native_to_ras(
+    native: np.ndarray,  # (column, row, slice) array on a series' own grid, slices along the normal
+    native_axes: tuple,  # `meta['native_axes']` of `read_dicom_series` (or `read_nifti`)
+) -> np.ndarray:  # the array in the canonical RAS order `read_dicom_series` returns
+    "Reorient an array given on a file's own voxel grid the way the reader reoriented its image."
+    out = np.transpose(native, [j for j, _, _ in native_axes])
+    return np.ascontiguousarray(out[tuple(slice(None, None, -1 if rev else 1) for _, rev, _ in native_axes)])
+
 # %% ../../nbs/01_data.io.ipynb #c047
 @dataclass
 class MammogramRef:
@@ -643,6 +820,26 @@ def _table_rows(path: Path, delimiter: str = ',') -> list:
     return [(i, strip(r)) for i, r in enumerate(rows, start=2)]
 
 
+def _xls_text(cell) -> str:
+    "An Excel 97 cell as its CSV twin writes it: whole numbers without '.0', text stripped, empty as ''."
+    if isinstance(cell.value, float) and cell.value.is_integer():
+        return str(int(cell.value))
+    return str(cell.value).strip()
+
+
+def _xls_rows(path: Path) -> list:
+    "(line number, row) of the first sheet of an Excel 97 (.xls) table, as `_table_rows` gives them."
+    import xlrd
+
+    try:
+        sheet = xlrd.open_workbook(str(path), on_demand=True).sheet_by_index(0)
+    except Exception as e:
+        raise DataError(f"{path}: unreadable Excel 97 (.xls) table ({_short(e)})") from e
+    head = [_xls_text(c) for c in sheet.row(0)] if sheet.nrows else []
+    rows = [(i + 1, dict(zip(head, map(_xls_text, sheet.row(i))))) for i in range(1, sheet.nrows)]
+    return [(line, row) for line, row in rows if any(row.values())]  # blank rows left out, as csv does
+
+
 def _field(path: Path, line: int, row: dict, name: str, allowed: tuple) -> str:
     "The upper-cased value of `name` in a table row, or a `DataError` naming table, line, field and value."
     value = row.get(name, '').upper()
@@ -744,17 +941,13 @@ def _vindr_table(root: Path, skipped: list) -> dict:
 
 
 def _inbreast_table(root: Path, skipped: list) -> dict:
-    "{image id: record} from INbreast.csv (semicolon-separated; its Patient ID column reads 'removed')."
-    path, recs = _first_file(root, 'INbreast.csv'), {}
-    if path is None and (xls := _first_file(root, 'INbreast.xls')):
-        skipped.append(
-            (
-                xls.name,
-                f"{xls}: Excel table not read (the release's INbreast.csv holds the same rows); "
-                "view and laterality come from the DICOM tags and file names",
-            )
-        )
-    for line, row in _table_rows(path, ';') if path else []:
+    "{image id: record} from INbreast.csv (semicolon-separated), else INbreast.xls (its Excel 97 twin)."
+    path, recs, rows = _first_file(root, 'INbreast.csv') or _first_file(root, 'INbreast.xls'), {}, []
+    try:
+        rows = (_table_rows(path, ';') if path.suffix.lower() == '.csv' else _xls_rows(path)) if path else []
+    except DataError as e:
+        skipped.append((path.name, f"{e}; view and laterality come from the DICOM tags and file names"))
+    for line, row in rows:
         try:
             side, view = (
                 _field(path, line, row, 'Laterality', ('L', 'R')),
