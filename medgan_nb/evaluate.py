@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'WINDOW_POLICIES', 'PLANES', 'FEATURE_SPACES', 'IMAGENET_STATS', 'EMBEDDED', 'METRIC_NAMES',
            'image_format', 'find_image_files', 'read_any', 'unit_range', 'volume_slices', 'ImageSet',
-           'read_patients_csv', 'load_image_sets', 'load_user_network', 'network_features', 'pixel_features',
-           'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes', 'resolve_folder',
-           'evaluate_folders', 'evaluate_sets', 'image_set', 'card_markdown', 'write_card', 'closest_pairs_figure',
-           'evaluate_notebook', 'main']
+           'read_patients_csv', 'load_image_sets', 'network_kind', 'load_user_network', 'network_features',
+           'pixel_features', 'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes',
+           'resolve_folder', 'evaluate_folders', 'evaluate_sets', 'image_set', 'card_markdown', 'write_card',
+           'closest_pairs_figure', 'evaluate_notebook', 'main']
 
 # %% ../nbs/60_evaluate.ipynb #c002
-import argparse, csv, datetime, json, os, sys, zipfile
+import argparse, csv, datetime, json, os, sys, warnings, zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from medgan_nb.core import (
     tqdm,
 )
 from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, check_file
-from .metrics.fid import load_fid_inception, fid_features, fid_from_features
+from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _load_torchscript
 from .core import _sha256, resolve_weights
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
 from .metrics.moments import MOMENT_NAMES, image_moments, pair_overlap, ross_mi
@@ -379,33 +379,48 @@ def _drop_classifier(model: nn.Module) -> nn.Module:
     raise ValueError(f"{type(model).__name__}: no fc / classifier / heads attribute to remove")
 
 
+def network_kind(path) -> str:  # 'export', 'torchscript' or 'state_dict'
+    "How a network file was saved: `torch.export.save` (.pt2), TorchScript, or a state dict (`torch.save`)."
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+    if any(n.endswith(('/archive_format', '/models/model.json')) for n in names):
+        return 'export'
+    return 'torchscript' if any(n.endswith('constants.pkl') or '/code/' in n for n in names) else 'state_dict'
+
+
 def load_user_network(
     path,
     sha256: str,  # weight file and its expected sha256 (see `resolve_weights`)
-    arch: str | None = None,  # torchvision architecture for a state dict (e.g. 'resnet50'); None: TorchScript
+    arch: str | None = None,  # torchvision architecture for a state dict (e.g. 'resnet50'); else unused
     weights_dir=None,
-) -> nn.Module:  # eval mode, no gradients, `.weights_source` set
-    "A user's feature network from a verified weight file (TorchScript, or a torchvision state dict)."
+) -> nn.Module:  # no gradients, `.weights_source` set; eval mode (an exported program: as exported)
+    "A user's feature network from a checked file: torch.export (.pt2), TorchScript or a state dict."
     p = resolve_weights(path, sha256, weights_dir)
-    with zipfile.ZipFile(p) as z:
-        scripted = any(n.endswith('constants.pkl') or '/code/' in n for n in z.namelist())
-    if scripted:
-        model = torch.jit.load(str(p), map_location='cpu')
+    kind = network_kind(p)
+    if kind == 'export':  # its graph is fixed in the mode it was exported in (export it in eval mode)
+        model = torch.export.load(str(p)).module()
+    elif kind == 'torchscript':
+        model = _load_torchscript(p).eval()
+        warnings.warn(
+            f"{p}: TorchScript, which PyTorch deprecates; torch.export.save(torch.export.export(net.eval(), "
+            "(x,)), 'net.pt2') keeps the network loadable in later versions",
+            FutureWarning,
+        )
     else:
         import torchvision
 
         if arch is None:
-            raise ValueError(f"{p}: a state dict, not TorchScript: give net_arch (a torchvision model name)")
+            raise ValueError(
+                f"{p}: a state dict, not a whole network: give net_arch (a torchvision model name)"
+            )
         model = getattr(torchvision.models, arch)(weights=None)
         sd = torch.load(p, map_location='cpu', weights_only=True)
         model.load_state_dict(sd.get('state_dict', sd) if isinstance(sd, dict) else sd)
-        model = _drop_classifier(model)
-    model.eval()
+        model = _drop_classifier(model).eval()
     for prm in model.parameters():
         prm.requires_grad_(False)
-    model.weights_source = (
-        f"{p} (sha256 {sha256.strip().lower()[:16]}…, {'TorchScript' if scripted else arch})"
-    )
+    how = {'export': 'torch.export', 'torchscript': 'TorchScript'}.get(kind, arch)
+    model.weights_source = f"{p} (sha256 {sha256.strip().lower()[:16]}…, {how})"
     return model
 
 # %% ../nbs/60_evaluate.ipynb #c023
@@ -1251,7 +1266,10 @@ def _parser() -> argparse.ArgumentParser:
     ):
         ap.add_argument(f'--{name}', type=int, default=default)
     ap.add_argument('--level', type=float, default=0.95, help='interval level')
-    ap.add_argument('--net-weights', help='user feature network: TorchScript file or torchvision state dict')
+    ap.add_argument(
+        '--net-weights',
+        help='user feature network: torch.export .pt2, TorchScript, or a torchvision state dict',
+    )
     ap.add_argument('--net-sha256', help="the network file's expected SHA-256")
     ap.add_argument('--net-arch', help='torchvision architecture of a state dict, e.g. resnet50')
     ap.add_argument('--net-input', type=int, default=224, help='input side of the user network')
