@@ -19,21 +19,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------- baselines (plain fp32 PyTorch)
-def baseline_dcgan(device, batch=64, nz=100, ngf=64, ndf=64, nc=1):
+def baseline_dcgan(device, batch=64, nz=100, ngf=64, ndf=64, nc=1, size=64):
+    "examples/dcgan's networks (at 64x64 exactly; every doubling beyond adds one layer of twice the width)."
     import torch, torch.nn as nn
-    G = nn.Sequential(nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-                      nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-                      nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-                      nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-                      nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()).to(device)
-    D = nn.Sequential(nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),
-                      nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, True),
-                      nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, True),
-                      nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, True),
-                      nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid()).to(device)
+    m = [2 ** k for k in range(int(math.log2(size)) - 3, -1, -1)]            # 64: 8, 4, 2, 1 (the example's)
+    g = [nn.ConvTranspose2d(nz, ngf * m[0], 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * m[0]), nn.ReLU(True)]
+    for a, b in zip(m, m[1:]): g += [nn.ConvTranspose2d(ngf * a, ngf * b, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * b), nn.ReLU(True)]
+    G = nn.Sequential(*g, nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()).to(device)
+    d = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+    for a, b in zip(m[::-1], m[::-1][1:]): d += [nn.Conv2d(ndf * a, ndf * b, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * b), nn.LeakyReLU(0.2, True)]
+    D = nn.Sequential(*d, nn.Conv2d(ndf * m[0], 1, 4, 1, 0, bias=False), nn.Sigmoid()).to(device)
     crit = nn.BCELoss()
     oD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)); oG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    data = torch.rand(1024, nc, 64, 64, device=device) * 2 - 1
+    data = torch.rand(1024, nc, size, size, device=device) * 2 - 1
     def step(i):
         real = data[(i * batch) % 1024:(i * batch) % 1024 + batch]
         D.zero_grad(); label = torch.full((batch,), 1.0, device=device)
@@ -43,39 +41,41 @@ def baseline_dcgan(device, batch=64, nz=100, ngf=64, ndf=64, nc=1):
         G.zero_grad(); label.fill_(1.0)
         errG = crit(D(fake).view(-1), label); errG.backward(); oG.step()
         return errD_real.item() + errD_fake.item(), errG.item()    # the example prints these every step
+    step.nets = (G, D)
     return step
 
-def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1):
+def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1, base=(4, 4)):
+    "GAN zoo's PGAN at its last stage; `size` is the final height, `base` the first stage's (H, W)."
     import torch, torch.nn as nn, torch.nn.functional as F
     class EqC(nn.Module):  # GAN zoo's ConstrainedLayer around a conv / linear
         def __init__(s, mod): super().__init__(); s.m = mod; nn.init.normal_(mod.weight); nn.init.zeros_(mod.bias); s.c = math.sqrt(2 / mod.weight[0].numel())
         def forward(s, x): return s.m(x) * s.c
     pn = lambda x: x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + 1e-8)
-    n_up = int(math.log2(size)) - 2; ch = [min(8192 // 2 ** (s + 1), fmap_max) for s in range(n_up + 1)]
+    bh, bw = base; n_up = int(math.log2(size // bh)); ch = [min(8192 // 2 ** (s + 1), fmap_max) for s in range(n_up + 1)]
     lrelu = nn.LeakyReLU(0.2)
     class Gen(nn.Module):
         def __init__(s):
-            super().__init__(); s.fmt = EqC(nn.Linear(nz, 16 * ch[0])); s.c0 = EqC(nn.Conv2d(ch[0], ch[0], 3, padding=1))
+            super().__init__(); s.fmt = EqC(nn.Linear(nz, bh * bw * ch[0])); s.c0 = EqC(nn.Conv2d(ch[0], ch[0], 3, padding=1))
             s.g = nn.ModuleList([nn.ModuleList([EqC(nn.Conv2d(ch[i], ch[i + 1], 3, padding=1)), EqC(nn.Conv2d(ch[i + 1], ch[i + 1], 3, padding=1))]) for i in range(n_up)])
             s.rgb = EqC(nn.Conv2d(ch[-1], nc, 1))
         def forward(s, z):
-            x = pn(lrelu(s.fmt(pn(z)))).view(-1, ch[0], 4, 4); x = pn(lrelu(s.c0(x)))
+            x = pn(lrelu(s.fmt(pn(z)))).view(-1, ch[0], bh, bw); x = pn(lrelu(s.c0(x)))
             for a, b in s.g: x = F.interpolate(x, scale_factor=2); x = pn(lrelu(a(x))); x = pn(lrelu(b(x)))
             return s.rgb(x)
     class Dis(nn.Module):
         def __init__(s):
             super().__init__(); s.rgb = EqC(nn.Conv2d(nc, ch[-1], 1))
             s.g = nn.ModuleList([nn.ModuleList([EqC(nn.Conv2d(ch[i + 1], ch[i + 1], 3, padding=1)), EqC(nn.Conv2d(ch[i + 1], ch[i], 3, padding=1))]) for i in reversed(range(n_up))])
-            s.c = EqC(nn.Conv2d(ch[0] + 1, ch[0], 3, padding=1)); s.l1 = EqC(nn.Linear(16 * ch[0], ch[0])); s.l2 = EqC(nn.Linear(ch[0], 1))
+            s.c = EqC(nn.Conv2d(ch[0] + 1, ch[0], 3, padding=1)); s.l1 = EqC(nn.Linear(bh * bw * ch[0], ch[0])); s.l2 = EqC(nn.Linear(ch[0], 1))
         def forward(s, x):
             x = lrelu(s.rgb(x))
             for a, b in s.g: x = F.avg_pool2d(lrelu(b(lrelu(a(x)))), 2)
             n = x.shape[0]; g = min(4, n); y = x.view(g, -1, *x.shape[1:])
-            y = torch.sqrt((y - y.mean(0, keepdim=True)).pow(2).mean(0) + 1e-8).mean((1, 2, 3)).view(-1, 1, 1, 1).repeat(g, 1, 4, 4)
+            y = torch.sqrt((y - y.mean(0, keepdim=True)).pow(2).mean(0) + 1e-8).mean((1, 2, 3)).view(-1, 1, 1, 1).repeat(g, 1, bh, bw)
             x = lrelu(s.c(torch.cat([x, y], 1))); return s.l2(lrelu(s.l1(x.flatten(1))))
     G, D = Gen().to(device), Dis().to(device)
     oG = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.99)); oD = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.0, 0.99))
-    data = torch.rand(64, nc, size, size, device=device) * 2 - 1
+    data = torch.rand(64, nc, size, size * bw // bh, device=device) * 2 - 1
     def step(i):
         real = data[(i * batch) % 64:(i * batch) % 64 + batch]
         oD.zero_grad()
@@ -91,30 +91,33 @@ def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1):
         oG.zero_grad(); oD.zero_grad()
         loss_g = -D(G(torch.randn(batch, nz, device=device))).sum(0)[0]; loss_g.backward(); oG.step()
         return loss_d.item(), loss_g.item()                          # GAN zoo logs per step
+    step.nets = (G, D)
     return step
 
 # ---------------------------------------------------------------- ours: medgan_nb.train's own step (and flush)
-def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None):
+def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None, base=(4, 4), nz=None, width=64):
+    "Our trainer's step on the same networks (`width`: DCGAN ngf = ndf; `nz`: latent size, default as the baseline's)."
     import torch
     sys.path.insert(0, str(ROOT))
     from medgan_nb.train import Trainer, TrainConfig
     from medgan_nb.losses import GANLoss
     if kind == 'dcgan':
         from medgan_nb.models.dcgan import dcgan
-        G, D = dcgan('radford', kernel=4, size=64, channels=1)      # = examples/dcgan's architecture
+        G, D = dcgan('radford', kernel=4, size=size, channels=1, ngf=width, ndf=width, nz=nz or 100)   # = examples/dcgan's
         loss, extra = GANLoss('ns'), {}
-        data = (torch.rand(1024, 1, 64, 64) * 255).to(torch.uint8)
+        data = (torch.rand(1024, 1, size, size) * 255).to(torch.uint8)
     else:
         from medgan_nb.models.pggan import pggan
-        G, D = pggan(base_shape=(4, 4), n_stages=int(math.log2(size)) - 1, channels=1, fmap_max=fmap_max)
+        G, D = pggan(base_shape=base, n_stages=int(math.log2(size // base[0])) + 1, channels=1, fmap_max=fmap_max, nz=nz or 512)
         loss, extra = GANLoss('wgan-gp', drift=1e-3), dict(phase_kimg=0, fade_kimg=0, betas=(0.0, 0.99), lr_g=1e-3, lr_d=1e-3)
-        data = (torch.rand(64, 1, size, size) * 255).to(torch.uint8)
+        data = (torch.rand(64, 1, size, size * base[1] // base[0]) * 255).to(torch.uint8)
     cfg = TrainConfig(kimg=1e6, batch_size=batch, log_every=10, n_samples=8, **extra)
     tr = Trainer(G, D, data, tmp, loss=loss, cfg=cfg, device=str(device), progress=False)
     def step(i):
         tr._step()
         if tr.st['step'] % cfg.log_every == 0: tr._flush()                 # exactly what train()'s loop does per step
     step.speed = tr.speed                                                    # the precision / layout it chose, and why
+    step.nets = (tr.G, tr.D)
     return step
 
 def _sync(device):

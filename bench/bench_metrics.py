@@ -27,6 +27,7 @@ from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
 from medgan_nb.metrics.fid import fid_from_features, frechet_distance, feature_stats, load_fid_inception, fid_features
 from medgan_nb.metrics.moments import pixel_moments
 from medgan_nb.core import machine_line
+from _baselines import pytorch_fid_model   # bench/ is on sys.path when this script runs
 print(machine_line(), flush=True)
 torch.set_num_threads(args.threads)
 
@@ -53,12 +54,6 @@ def bench_frechet(n, d=2048, seed=0):
     ref2, t_ref2 = timed(calculate_frechet_distance, *s1, *s2)
     ours2, t_ours2 = timed(frechet_distance, *s1, *s2)
     report(f'Fréchet distance from (mu, sigma) d={d} [N={n}]', t_ref2, t_ours2, f'rel diff {abs(ours2 - ref2) / abs(ref2):.2e}')
-
-def pytorch_fid_model(ours):
-    sd = dict(ours.state_dict(), **{'fc.weight': torch.zeros(1008, 2048), 'fc.bias': torch.zeros(1008)})
-    orig, pfi.load_state_dict_from_url = pfi.load_state_dict_from_url, (lambda *a, **k: sd)
-    try: return pfi.InceptionV3([3]).eval()
-    finally: pfi.load_state_dict_from_url = orig
 
 def bench_features(n, size, channels, model, ref_model, batch):
     from PIL import Image

@@ -4,7 +4,7 @@ from pathlib import Path
 from medgan_nb.core import machine_line
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted((ROOT / 'bench').glob('*.py'))
+SCRIPTS = sorted(p for p in (ROOT / 'bench').rglob('*.py') if not p.name.startswith('_'))   # _*.py: shared helpers
 
 
 def test_every_bench_script_uses_the_shared_machine_line():
