@@ -19,7 +19,15 @@ from fastcore.basics import patch
 from .core import tqdm
 from .core import atomic_torch_save, atomic_write, load_torch, autocast, bf16_supported
 from .core import get_device, seed_everything, code_version
-from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, pick_faster
+from medgan_nb.core import (
+    SPEED_OPTIONS,
+    untimed_choice,
+    default_choice,
+    time_options,
+    pick_faster,
+    forced_threads,
+    thread_options,
+)
 from .figures import to_png
 from .losses import GANLoss
 from .models.pggan import stage_reals
@@ -47,6 +55,7 @@ class TrainConfig:
     precision: str = 'auto'  # 'auto': bf16 autocast where timed faster (see `_choose_speed`); 'fp32', 'bf16'
     channels_last: bool | None = None  # None: on CUDA; on a CPU where timed faster; True / False force
     compile: bool = False  # torch.compile the forward passes (eager, with a warning, where it fails)
+    threads: int | None = None  # CPU threads for the steps; None: timed where the run is long enough
     phase_kimg: float = 600.0  # progressive: images per stable phase
     fade_kimg: float = 600.0  # progressive: images per fade-in
     stage_batch: dict | None = None  # progressive: {stage: global batch}; missing stages use `batch_size`
@@ -372,7 +381,8 @@ def _set_rng_state(gen: torch.Generator, st: dict):
         torch.cuda.set_rng_state_all(st['cuda'])
 
 # %% ../nbs/23_train.ipynb #c025f
-RESUME_IGNORES = ('ckpt_minutes',)  # TrainConfig fields a resumed run may change: they only say when to save
+# TrainConfig fields a resumed run may change: when to save, how many CPU threads do the arithmetic
+RESUME_IGNORES = ('ckpt_minutes', 'threads')
 _CONFIG_DEFAULTS = asdict(TrainConfig())  # what a record written before a field existed had
 
 
@@ -576,10 +586,8 @@ def _agree(seconds: dict, device: torch.device) -> dict:
 
 
 @patch
-def _time_speed(self: Trainer, fixed: dict) -> tuple[dict, dict]:  # (choice, {'precision/layout': s/step})
-    "Time a few steps with each combination of the options `fixed` leaves open; the state stays as it was."
-    cands = [[o] if o else list(SPEED_OPTIONS[k]) for k, (o, _) in fixed.items()]
-    combos = ['/'.join(c) for c in itertools.product(*cands)]  # the first: fp32 and contiguous where open
+def _time(self: Trainer, options: list, apply: Callable) -> dict:  # {option: seconds per step}
+    "Time a few steps with each option (`apply(option)` first); the training state stays as it was."
     snap = self._snapshot()
 
     def reset():
@@ -587,17 +595,52 @@ def _time_speed(self: Trainer, fixed: dict) -> tuple[dict, dict]:  # (choice, {'
         if self.progressive:  # timed where its time goes: the last stage
             self.st['images'] = max(self.st['images'], self.total - 1)
 
-    def step(combo):
-        self._set_speed(*combo.split('/'))
+    def step(option):
+        apply(option)
         self._step()
 
     c, sync = CALIBRATION, (torch.cuda.synchronize if self.device.type == 'cuda' else None)
     try:
-        secs = time_options(combos, step, c['warmup'], c['steps'], reset=reset, sync=sync)
+        secs = time_options(options, step, c['warmup'], c['steps'], reset=reset, sync=sync)
     finally:
         self._restore(snap)
-    secs = _agree(secs, self.device)
-    return dict(zip(fixed, pick_faster(secs, combos[0], c['margin']).split('/'))), secs
+    return _agree(secs, self.device)
+
+
+@patch
+def _time_speed(self: Trainer, fixed: dict) -> tuple[dict, dict]:  # (choice, {'precision/layout': s/step})
+    "Time each combination of the options `fixed` leaves open."
+    cands = [[o] if o else list(SPEED_OPTIONS[k]) for k, (o, _) in fixed.items()]
+    combos = ['/'.join(c) for c in itertools.product(*cands)]  # the first: fp32 and contiguous where open
+    secs = self._time(combos, lambda combo: self._set_speed(*combo.split('/')))
+    return dict(zip(fixed, pick_faster(secs, combos[0], CALIBRATION['margin']).split('/'))), secs
+
+
+@patch
+def _choose_threads(
+    self: Trainer,
+    resumed: bool,  # continuing a checkpoint (`saved_speed`: the choice it records)
+    steps: int,  # steps left in the run
+) -> tuple:  # (threads, why, {threads: s/step} or None)
+    "CPU threads: forced, else the resumed run's, else the fastest of `thread_options` (long runs, on a CPU)."
+    n = torch.get_num_threads()
+    forced, why = forced_threads(self.cfg.threads)
+    if forced is not None:
+        return forced, why, None
+    opts, c = thread_options(n), CALIBRATION
+    if self.device.type != 'cpu' or len(opts) == 1:
+        return n, (f'as set ({self.device.type} run)' if self.device.type != 'cpu' else 'one thread'), None
+    if resumed:
+        saved = (self.saved_speed or {}).get('threads')
+        return (
+            (saved, 'as the run resumed', None)
+            if saved
+            else (n, 'as set (the checkpoint records none)', None)
+        )
+    if len(opts) * (c['warmup'] + c['steps']) > c['share'] * steps:
+        return n, f"as set; not timed: the run's {steps} steps are too few", None
+    secs = self._time(opts, torch.set_num_threads)
+    return pick_faster(secs, n, c['margin']), 'timed', secs
 
 # %% ../nbs/23_train.ipynb #c031j
 @patch
@@ -605,7 +648,7 @@ def _choose_speed(
     self: Trainer,
     resumed: bool,  # continuing a checkpoint (`saved_speed`: the choice it records)
 ):
-    "Precision and memory layout: forced or known, else the resumed run's, else timed (long runs); recorded."
+    "Precision, memory layout and CPU threads: forced or known, else the resumed run's, else timed; recorded."
     wanted, t0 = _speed_wanted(self.cfg), time.perf_counter()
     known, seconds = untimed_choice(self.device, *wanted), None
     todo = [k for k, (o, _) in known.items() if o is None]
@@ -626,8 +669,13 @@ def _choose_speed(
         choice, seconds = self._time_speed(known)
         known |= {k: (choice[k], 'timed') for k in todo}
     self.speed = {k: v[0] for k, v in known.items()} | {'why': {k: v[1] for k, v in known.items()}}
-    self.speed |= {'seconds_per_step': seconds, 'calibration_s': time.perf_counter() - t0}
     self._set_speed(self.speed['precision'], self.speed['memory_format'])
+    self.threads_before = torch.get_num_threads()  # put back when the run ends
+    threads, why, per_thread = self._choose_threads(resumed, steps)
+    torch.set_num_threads(threads)
+    self.speed |= {'threads': threads, 'seconds_per_step': seconds, 'seconds_per_thread_count': per_thread}
+    self.speed['why']['threads'] = why
+    self.speed['calibration_s'] = time.perf_counter() - t0
 
 # %% ../nbs/23_train.ipynb #c029c
 @patch
@@ -921,6 +969,7 @@ def run(self: Trainer) -> TrainResult:
         self._flush()
     finally:
         self.bar.close()
+        torch.set_num_threads(getattr(self, 'threads_before', torch.get_num_threads()))
     st = {**self.st, 'epoch': self.st['images'] / self.data.n}
     return TrainResult(
         self.G, self.D, self.G_ema, self.out_dir, st, self.metrics, {**self.record, 'history': self.history}

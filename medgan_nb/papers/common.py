@@ -6,7 +6,8 @@
 __all__ = ['PROFILES', 'PROFILE_RULES', 'NOTEBOOK_RULES', 'TYPE_WORDS', 'BRAIN_COUNTS', 'profiles_dir', 'read_profiles',
            'ParameterError', 'profile_schema', 'param_schema', 'check_value', 'close_matches', 'check_params',
            'load_profile', 'default_data_dir', 'phantom_subjects_for', 'ensure_default_data', 'resolve_data_dir',
-           'dataset_name', 'brain_grades', 'train_or_load', 'reuse_earlier_run', 'curves_figure', 'caption']
+           'dataset_name', 'brain_grades', 'train_or_load', 'threads_caption', 'reuse_earlier_run', 'curves_figure',
+           'caption']
 
 # %% ../../nbs/50_papers.common.ipynb #c002
 import difflib, math, os, re, shutil, time
@@ -388,7 +389,9 @@ def train_or_load(
     progress: bool = True,  # progress bar
     labels=None,  # class indices (N,) for a conditional model; None: unconditional
     metric_fn=None,  # `train`'s metric hook (e.g. class FID), run at every checkpoint
-) -> dict:  # G (eval; EMA if `cfg.ema_kimg`), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics
+) -> (
+    dict
+):  # G (eval; EMA if `cfg.ema_kimg`), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics, threads
     "Train a model unless `folder/final.pt` says it finished; resume an interrupted one from its checkpoint."
     from medgan_nb.train import train, run_record, record_differences, ImageData
 
@@ -427,12 +430,24 @@ def train_or_load(
         g_iter=r.state['g_iter'],
         epoch=r.state['epoch'],
         metrics=r.metrics,
+        threads=r.run['speed'].get('threads'),  # CPU threads of the steps (timed or fixed: `train`)
     )
     G = r.G_ema if r.G_ema is not None else r.G  # PGGAN samples from its EMA generator
     atomic_torch_save(
         {'G': {k: v.cpu() for k, v in G.state_dict().items()}, 'info': info, 'run': r.run}, final
     )
     return dict(G=G.cpu().eval(), trained_now=True, **info)
+
+# %% ../../nbs/50_papers.common.ipynb #c029t1
+def threads_caption(
+    used: list,  # `train_or_load`'s `threads` per model (None: a model from a run that did not record them)
+) -> str:  # '2 CPU threads', or 'CPU threads per model: 1, 2 (timed)'
+    "The CPU threads the models trained with, for a caption (torch's count now where none is recorded)."
+    known = sorted({t for t in used if t})
+    if len(known) > 1:
+        return f"CPU threads per model: {', '.join(map(str, known))} (timed)"
+    n = known[0] if known else torch.get_num_threads()
+    return f"{n} CPU thread{'s' * (n > 1)}"
 
 # %% ../../nbs/50_papers.common.ipynb #c030
 def reuse_earlier_run(
