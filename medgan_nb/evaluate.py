@@ -1143,7 +1143,7 @@ def record_row(
     space: str,  # its feature space ('images' for `image_metrics`)
     rec: dict,  # the record
     names: dict = METRIC_NAMES,  # what the table calls each key
-) -> dict:  # metric, features, value, CI low, CI high, SD, N real, N synthetic, interval (None: absent)
+) -> dict:  # metric, features, value, CI low, CI high, SD, N real, N synthetic, N held-out, interval
     "One metric record as the cells of a table row: the card's rows and the paper notebooks' metric tables."
     return {
         'metric': names.get(name, name),
@@ -1152,8 +1152,9 @@ def record_row(
         'CI low': rec.get('ci_low'),
         'CI high': rec.get('ci_high'),
         'SD': rec.get('sd'),
-        'N real': rec.get('n_real', rec.get('n')),
+        'N real': rec.get('n_train', rec.get('n_real', rec.get('n'))),  # privacy: the training images used
         'N synthetic': rec.get('n_synth'),
+        'N held-out': rec.get('n_heldout'),
         'interval': rec.get('ci_method'),
     }
 
