@@ -33,7 +33,14 @@ def test_run_folder(first_run):
     m = json.loads((run/'metrics.json').read_text())
     assert m['profile'] == 'smoke' and len(m['training']) == 12 and all(v['trained_now'] for v in m['training'].values())
     assert all(v['kimg'] >= 0.032 and v['img_per_s'] > 0 for v in m['training'].values())
-    assert len(m['beyond']) == 12 and all('1-NN acc' in v and 'near-copy share' in v for v in m['beyond'].values())
+    b = pd.read_csv(run/'tables'/'beyond_objective_metrics.csv')   # medgan_nb.evaluate's records, one row per model and metric
+    assert b.model.nunique() == 12 and (b.groupby('model').size() == 4).all() and len(m['beyond']) == len(b)
+    assert b.metric.str.startswith(('1-NN accuracy', 'near-copy share', 'closer to train', 'membership-inference AUC')).all()
+    assert (b['N synthetic'] == 8).all() and (b['CI low'] <= b['CI high']).all()
+    exact = b[b.interval.str.startswith('exact binomial')]
+    assert len(exact) == 24 and ((exact['CI low'] <= exact.value) & (exact.value <= exact['CI high'])).all()
+    caption = (run/'tables'/'beyond_objective_metrics.md').read_text()
+    assert 'not in the paper' in caption and 'Intervals at 95 %' in caption and 'FID/KID skipped (fid_n = 0)' in caption
     assert len(list((run/'kits').glob('*/kit.json'))) == 12 and not list((run/'kits').glob('*/*key*'))  # keys outside kits
     assert len(list((run/'keys').glob('*.key.json'))) == 12 and not list((run/'kits').glob('*key*'))     # in keys/, beside kits/
     cost = pd.read_csv(run/'tables'/'training_cost.csv')
