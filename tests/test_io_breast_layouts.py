@@ -222,7 +222,8 @@ def test_haarburger_channels_on_duke(duke):
 
 
 def test_haarburger_notebook_stops_clearly_on_duke(duke, tmp_path, monkeypatch):
-    "The paper notebook (default channels) stops in its data cell, naming the data set, T2 and what works, before any prep."
+    """The paper notebook (default channels, FID with T2 as R) stops in its data cell, naming the data set, T2 and values
+    that work (channels and fid_rgb), before any prep; with those values it runs (test_papers_haarburger2019_duke.py)."""
     pm = pytest.importorskip('papermill')
     from _papers import ROOT
     monkeypatch.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp_path/'data'))
@@ -233,7 +234,8 @@ def test_haarburger_notebook_stops_clearly_on_duke(duke, tmp_path, monkeypatch):
                             kernel_name='python3', parameters=dict(profile='smoke', data_dir=str(duke),
                                                                    out_dir=str(tmp_path/'out'), threads=1))
     assert e.value.ename == 'DataError'
-    assert e.value.evalue.startswith(f"{duke}: channels ['T2'] are not in the Duke-Breast-Cancer-MRI data set "
-                                     "(T2 in none of its 2 patients); the Haarburger 2019 notebook")
-    assert "channels=['T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub']" in e.value.evalue
+    assert e.value.evalue == (f"{duke}: channels ['T2'] are not in the Duke-Breast-Cancer-MRI data set (T2 in none of "
+                              "its 2 patients); run with channels=['T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', "
+                              "'Sub'] (the requested channels it has) and fid_rgb=['T1pre', 'T1post1', 'T1post2'] "
+                              "(FID's R, G, B among them)")
     assert not (tmp_path/'data'/'cache').exists()                       # stopped before any preprocessing

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import paper_tests, check_resume_loads_models
+from _papers import paper_tests, check_resume_loads_models, check_parameters_cell
 NB, _run, first_run, _, _finished = paper_tests('haarburger2019', threads=1)
 
 
@@ -74,3 +74,9 @@ def test_progress_bars_render_in_the_output_notebook(first_run):
     assert '100%' in streams and 'kimg' in streams
     widgets = [o for c in nb['cells'] for o in c.get('outputs', []) if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]
     assert not widgets, 'a progress bar was drawn as a widget, which papermill stores at 0 %'
+
+
+def test_parameters_cell_parses():
+    "Every parameter is visible to papermill and commented (fid_rgb: the FID's R, G, B, not in `channels` only)."
+    check_parameters_cell('haarburger2019', {'profile', 'data_dir', 'out_dir', 'run_id', 'resume', 'seed', 'device', 'threads',
+                                             'responses', 'reader_kit', 'reuse_run', 'channels', 'fid_rgb', 'sub_window'})

@@ -4,20 +4,23 @@
 
 # %% auto #0
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'D_CONDITIONING', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3',
-           'READER_PANELS', 'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'class_fid_fn',
-           'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panels', 'reader_windows',
-           'reader_table', 'contrasts_figure', 'series_figure']
+           'FID_RGB', 'NOTEBOOK_NEEDS', 'READER_PANELS', 'suggest_fid_rgb', 'check_channels', 'fid_note',
+           'channels_note', 'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'class_fid_fn',
+           'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panel_names',
+           'reader_panels', 'reader_windows', 'panels_note', 'reader_table', 'contrasts_figure', 'series_figure']
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c002
 import time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
-from ..metrics.fid import fid_features, fid_draws, fid_min
+from ..metrics.fid import fid_features, fid_draws, fid_min, HAARBURGER2019_RGB
 from ..metrics.samples import nn_accuracy
 from ..reader.stats import accuracy_table
 from ..train import sample_images
 from ..core import load_torch
+from ..data.io import DataError
+from ..data.prep.breast import breast_channels, check_breast_channels, DATASET_NAMES
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c005
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default generator channels
@@ -61,6 +64,65 @@ PAPER_TABLE3 = pd.DataFrame(
     [('layperson', 64.6, 62.5, 70.0), ('radiologist', 73.3, 75.0, 76.7)],
     columns=['reader', 'real', 'DCGAN', 'WGAN'],
 )
+
+# %% ../../nbs/52_papers.haarburger2019.ipynb #c006b
+FID_RGB = HAARBURGER2019_RGB  # the paper's FID channels as R, G, B (Sec. 4.1): T2, T1pre, T1post1
+NOTEBOOK_NEEDS = ('T1pre', 'T1post1')  # Fig. 1-3 and the subtraction images
+
+
+def suggest_fid_rgb(
+    fid_rgb,  # the FID channels asked for
+    have,  # the channels there are, in order
+) -> list:  # three of `have`, in its order
+    "`fid_rgb`'s channels that `have` has, filled up with its first other images (subtractions last)."
+    keep = list(dict.fromkeys(c for c in fid_rgb if c in have))
+    spare = [c for c in have if c not in keep]
+    spare = [c for c in spare if not c.startswith('Sub')] + [c for c in spare if c.startswith('Sub')]
+    pick = set(keep + spare[: 3 - len(keep)])
+    return [c for c in have if c in pick]
+
+
+def check_channels(
+    refs: list,  # BreastRefs of the data set (`find_breast_dce`)
+    channels,  # the notebook's `channels`
+    fid_rgb=FID_RGB,  # the notebook's `fid_rgb`
+    root=None,  # the data folder, for messages
+) -> tuple:  # (channels, fid_rgb) as tuples
+    "`channels` and `fid_rgb` if the data have them and the notebook can use them; else an error saying why."
+    works = [c for c in channels if c in breast_channels(refs)] if refs else list(channels)
+    rgb_works = suggest_fid_rgb(fid_rgb, works)
+    try:
+        check_breast_channels(refs, channels, root)
+    except DataError as e:
+        extra = '' if set(fid_rgb) <= set(works) else f" and fid_rgb={rgb_works} (FID's R, G, B among them)"
+        raise DataError(f"{e}{extra}") from None
+    lack = [c for c in NOTEBOOK_NEEDS if c not in channels]
+    if lack:
+        raise ValueError(
+            f"channels={list(channels)} lack {lack}, which the Haarburger 2019 notebook needs (Fig. 1-3, "
+            f"subtraction images); expected e.g. channels={[*lack, *[c for c in channels if c not in lack]]}"
+        )
+    if len(fid_rgb) != 3 or not set(fid_rgb) <= set(channels):
+        name = f" (the {DATASET_NAMES[refs[0].layout]} data set has {list(works)})" if refs else ''
+        raise ValueError(
+            f"fid_rgb={list(fid_rgb)}: expected three of channels={list(channels)}{name}, "
+            f"fed to the FID Inception as R, G, B; e.g. fid_rgb={rgb_works}"
+        )
+    return tuple(channels), tuple(fid_rgb)
+
+# %% ../../nbs/52_papers.haarburger2019.ipynb #c006d
+def fid_note(fid_rgb) -> str:
+    "Caption note on the FID's R, G, B when they are not the paper's; '' when they are."
+    if tuple(fid_rgb) == FID_RGB:
+        return ''
+    return f"FID with {', '.join(fid_rgb)} as R, G, B (fid_rgb; the paper: {', '.join(FID_RGB)})."
+
+
+def channels_note(channels) -> str:
+    "Caption note on the generator channels when they are not the default seven; '' when they are."
+    if tuple(channels) == CHANNELS:
+        return ''
+    return f"Generator channels {', '.join(channels)} (channels; the paper profile's: {', '.join(CHANNELS)})."
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c008
 def dataset_table(
@@ -199,21 +261,43 @@ def class_nn_accuracy(
 READER_PANELS = T1_SERIES + ('Sub1', 'Sub2', 'Sub3', 'Sub4', 'T2')  # panel order of a reader item
 
 
+def reader_panel_names(
+    names=CHANNELS,  # channel names of the patches
+) -> tuple:  # `READER_PANELS` with all seven default channels
+    "Panels of a reader item: the T1 series there is, its subtraction images (Sub<i>), then T2 if there."
+    t1 = [n for n in T1_SERIES if n in names]
+    if 'T1pre' not in t1:
+        raise KeyError(
+            f"reader_panels: channels {list(names)} lack ['T1pre']; every panel set starts with it"
+        )
+    return (*t1, *[f'Sub{n[-1]}' for n in t1[1:]], *[n for n in ('T2',) if n in names])
+
+
 def reader_panels(
     patch,  # C×H×W patch in scanner units
     names=CHANNELS,  # its channel names
-) -> list:  # 10 H×W arrays in `READER_PANELS` order
-    "T1 series, subtraction images (T1post_i − T1pre) and T2 of one patch."
+) -> list:  # H×W arrays in `reader_panel_names(names)` order (10 with the default channels)
+    "T1 series, subtraction images (T1post_i − T1pre) and T2 of one patch, as far as its channels go."
     ch = {n: np.asarray(patch[i], np.float32) for i, n in enumerate(names)}
-    missing = [n for n in T1_SERIES + ('T2',) if n not in ch]
-    if missing:
-        raise KeyError(f"reader_panels: channels {list(names)} lack {missing}")
-    return [ch[n] for n in T1_SERIES] + [ch[n] - ch['T1pre'] for n in T1_SERIES[1:]] + [ch['T2']]
+    sub = lambda p: ch[f'T1post{p[3:]}'] - ch['T1pre']
+    return [sub(p) if p.startswith('Sub') else ch[p] for p in reader_panel_names(names)]
 
 
-def reader_windows(image_window=(0.0, 1023.0), sub_window=(0.0, 1023.0)) -> list:
+def reader_windows(
+    image_window=(0.0, 1023.0),
+    sub_window=(0.0, 1023.0),
+    panels=READER_PANELS,  # panel names (`reader_panel_names`)
+) -> list:
     "Display window of each reader panel: images and subtraction images."
-    return [tuple(image_window)] * 5 + [tuple(sub_window)] * 4 + [tuple(image_window)]
+    return [tuple(sub_window) if p.startswith('Sub') else tuple(image_window) for p in panels]
+
+
+def panels_note(names) -> str:
+    "Caption note on the panels of Fig. 4-5 and the reader items when they are not the paper's ten; '' else."
+    pan = reader_panel_names(names)
+    if pan == READER_PANELS:
+        return ''
+    return f"Panels: {', '.join(pan)} (those the channels give; the paper's ten: {', '.join(READER_PANELS)})."
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c029
 def reader_table(
@@ -255,14 +339,16 @@ def series_figure(
     cell: float = 1.3,
 ) -> plt.Figure:
     "Fig. 4/5: T1 dynamic series and T2 (top), subtraction images T1post_i − T1pre (bottom) of one patch."
-    pan, titles = reader_panels(patch, names), READER_PANELS
-    fig, axes = plt.subplots(2, 6, figsize=(cell * 6, 2 * cell + 0.6))
-    for j, i in enumerate([0, 1, 2, 3, 4, 9]):
-        _panel(axes[0, j], pan[i], image_window, titles[i])
-    for j in range(6):
-        if j < 4:
-            _panel(axes[1, j + 1], pan[5 + j], sub_window, titles[5 + j])
-        if j in (0, 5):
+    titles = reader_panel_names(names)
+    pan = dict(zip(titles, reader_panels(patch, names)))
+    top = [t for t in titles if not t.startswith('Sub')]
+    fig, axes = plt.subplots(2, len(top), figsize=(cell * len(top), 2 * cell + 0.6), squeeze=False)
+    for j, t in enumerate(top):
+        _panel(axes[0, j], pan[t], image_window, t)
+        s = f'Sub{t[6:]}' if t.startswith('T1post') else None
+        if s in pan:
+            _panel(axes[1, j], pan[s], sub_window, s)
+        else:
             axes[1, j].set_axis_off()
     if caption:
         fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
