@@ -124,6 +124,18 @@ def _sync(device):
     import torch
     if device.type == 'cuda': torch.cuda.synchronize()
 
+def alternate(fns, per_step, device, warmup, steps, repeats):
+    "Images per second of each step function: `warmup` untimed calls each, then alternating timed blocks of `steps`."
+    for f in fns.values():
+        for i in range(warmup): f(i)
+    t = dict.fromkeys(fns, 0.0)
+    for rep in range(repeats):
+        for k, f in fns.items():
+            _sync(device); t0 = time.perf_counter()
+            for i in range(steps): f(i)
+            _sync(device); t[k] += time.perf_counter() - t0
+    return {k: per_step * steps * repeats / t[k] for k in fns}
+
 def pair(args):
     "Baseline and ours in one process, alternating blocks of steps so both see the same machine load."
     import torch
@@ -134,15 +146,7 @@ def pair(args):
     else:
         batch = args.pg_batch
         fns = {'base': baseline_pggan(device, size, args.pg_fmap_max, batch), 'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tmp)}
-    t = {k: 0.0 for k in fns}; n = {k: 0 for k in fns}
-    for k, f in fns.items():
-        for i in range(args.warmup): f(i)
-    for rep in range(args.repeats):
-        for k, f in fns.items():
-            _sync(device); t0 = time.perf_counter()
-            for i in range(args.steps): f(i)
-            _sync(device); t[k] += time.perf_counter() - t0; n[k] += args.steps
-    ips = {k: batch * n[k] / t[k] for k in fns}
+    ips = alternate(fns, batch, device, args.warmup, args.steps, args.repeats)
     print(json.dumps({'model': model, 'size': size, 'batch': batch, 'base_img_per_s': ips['base'], 'ours_img_per_s': ips['ours'],
                       'ratio': ips['ours'] / ips['base'], 'threads': args.threads, 'device': args.device,
                       'speed': fns['ours'].speed}))

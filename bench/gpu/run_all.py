@@ -12,7 +12,7 @@ Rows (images per second, baseline and ours, measured in alternating blocks so bo
 - FID Inception features of 50,000 images (64x64x3 uint8, in memory): pytorch-fid's InceptionV3 forward with the
   same weights vs `medgan_nb.metrics.fid.fid_features`; the features must agree to 1e-3 (bf16-free fp32 on both).
 Budget: about 5 minutes on one H100 or H200. Nothing is downloaded: the FID weights come from the suite's files."""
-import argparse, datetime, importlib.util, math, subprocess, sys, tempfile, time
+import argparse, datetime, importlib.util, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
 
@@ -38,31 +38,13 @@ SIZES = {  # the paper sizes, and the smoke sizes CI runs on a CPU
 }
 
 
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-
-
-def alternate(fns: dict, per_step: int, device, warmup: int, steps: int, repeats: int) -> dict:
-    "Images per second of each step function, timed in alternating blocks of `steps` calls after `warmup`."
-    for f in fns.values():
-        for i in range(warmup):
-            f(i)
-    t = dict.fromkeys(fns, 0.0)
-    for _ in range(repeats):
-        for k, f in fns.items():
-            _sync(device)
-            t0 = time.perf_counter()
-            for i in range(steps):
-                f(i)
-            _sync(device)
-            t[k] += time.perf_counter() - t0
-    return {k: per_step * steps * repeats / t[k] for k in fns}
+BG = _bench_gan()
+alternate, _sync = BG.alternate, BG._sync   # one timing loop for every row
 
 
 def gan_rows(s: dict, device) -> list:
     "DCGAN and PGGAN training steps: baseline vs ours."
-    bg, tmp = _bench_gan(), tempfile.mkdtemp()
+    bg, tmp = BG, tempfile.mkdtemp()
     dc = {'base': bg.baseline_dcgan(device, batch=s['dc_batch'], size=s['dc_size'], ngf=s['dc_width'], ndf=s['dc_width']),
           'ours': bg.ours('dcgan', device, size=s['dc_size'], batch=s['dc_batch'], tmp=tmp + '/dc', width=s['dc_width'])}
     rows = [(f"DCGAN {s['dc_size']}x{s['dc_size']} training step, batch {s['dc_batch']}",
