@@ -19,15 +19,8 @@ from fastcore.basics import patch
 from .core import tqdm
 from .core import atomic_torch_save, atomic_write, load_torch, autocast, bf16_supported
 from .core import get_device, seed_everything, code_version
-from medgan_nb.core import (
-    SPEED_OPTIONS,
-    untimed_choice,
-    default_choice,
-    time_options,
-    pick_faster,
-    forced_threads,
-    thread_options,
-)
+from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, pick_faster
+from .core import forced_threads, thread_options
 from .figures import to_png
 from .losses import GANLoss
 from .models.pggan import stage_reals

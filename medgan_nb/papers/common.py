@@ -389,9 +389,7 @@ def train_or_load(
     progress: bool = True,  # progress bar
     labels=None,  # class indices (N,) for a conditional model; None: unconditional
     metric_fn=None,  # `train`'s metric hook (e.g. class FID), run at every checkpoint
-) -> (
-    dict
-):  # G (eval; EMA if `cfg.ema_kimg`), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics, threads
+) -> dict:  # G (eval; EMA if ema_kimg), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics, threads
     "Train a model unless `folder/final.pt` says it finished; resume an interrupted one from its checkpoint."
     from medgan_nb.train import train, run_record, record_differences, ImageData
 
