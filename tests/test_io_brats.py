@@ -276,10 +276,70 @@ def test_msd_task01_as_downloaded(tmp_path, ref_case):
     with pytest.raises(ValueError, match='MSD labels are named in dataset.json'): find_brats(tmp_path, label_scheme='brats2017')
 
 def test_no_layout_names_every_layout(tmp_path):
-    (tmp_path/'BraTS-MEN-RT-0000-1').mkdir()
-    write_nifti(tmp_path/'BraTS-MEN-RT-0000-1'/'BraTS-MEN-RT-0000-1_t1c.nii.gz', np.zeros(TINY))   # MEN-RT: T1c only
-    with pytest.raises(DataError, match=r"no brain data set found .*BraTS 2015/2016.*BraTS 2017-2021.*BraTS 2023-2025.*MSD"):
+    (tmp_path/'patient01').mkdir()
+    write_nifti(tmp_path/'patient01'/'T1_post_contrast.nii.gz', np.zeros(TINY))            # a scan named by no release
+    with pytest.raises(DataError, match=r"no brain data set found .*BraTS 2015/2016.*BraTS 2017-2021.*BraTS 2023-2025"
+                                        r".*BraTS-MEN-RT.*MSD"):
         find_brats(tmp_path)
+
+MENRT_MAP = {0: 0, 1: 1}                             # 1 GTV (the target volume): one label, no subregions
+
+def menrt_case(root: Path, case_id: str, t1c, gtv=None, spacing=(1., 1., 1.)):
+    "What BraTS-MEN-RT (2024) ships: <case>/<case>_t1c.nii.gz and <case>_gtv.nii.gz, each case on its native grid."
+    affine = np.diag([-spacing[0], -spacing[1], spacing[2], 1.])
+    for name, arr, dtype in (('t1c', t1c, np.int16), ('gtv', gtv, np.uint8)):
+        if arr is None: continue
+        path = root/case_id/f"{case_id}_{name}.nii.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nib.save(nib.Nifti1Image(np.ascontiguousarray(arr[::-1, ::-1]).astype(dtype), affine), str(path))
+
+@pytest.fixture
+def men_rt(tmp_path):
+    "A BraTS-MEN-RT training folder: two cases on different native grids, one without its GTV, a macOS '._' file."
+    rng, root, data = np.random.default_rng(5), tmp_path/'BraTS2024-MEN-RT-TrainingData'/'BraTS-MEN-RT-Train-v2', {}
+    for cid, shape, spacing in (('BraTS-MEN-RT-0000-1', (9, 8, 5), (0.5, 0.5, 1.5)),
+                                ('BraTS-MEN-RT-0004-1', (6, 7, 4), (1., 1., 1.))):
+        t1c, gtv = rng.integers(1, 500, shape).astype(np.int16), np.zeros(shape, np.uint8)
+        gtv[2:4, 2:5, 1:3] = 1
+        menrt_case(root, cid, t1c, gtv, spacing)
+        data[cid] = t1c, gtv, spacing
+    menrt_case(root, 'BraTS-MEN-RT-0009-1', rng.integers(1, 500, (6, 7, 4)))                       # its GTV is missing
+    (root/'BraTS-MEN-RT-0000-1'/'._BraTS-MEN-RT-0000-1_t1c.nii.gz').write_bytes(b'\x00\x05\x16\x07Mac OS X')
+    return tmp_path/'BraTS2024-MEN-RT-TrainingData', data
+
+def test_brats2024_men_rt(men_rt):
+    "T1c alone and a one-label GTV, each case on its own grid and spacing: read as they are, the coding stored."
+    root, data = men_rt
+    assert detect_brats_layout(root) == 'men-rt'
+    cases, skipped = load_brats(root, progress=False)
+    assert [c.case_id for c in cases] == list(data)
+    case9 = root/'BraTS-MEN-RT-Train-v2'/'BraTS-MEN-RT-0009-1'
+    assert skipped == [('BraTS-MEN-RT-0009-1', f"{case9}: missing label map (expected <case>_gtv.nii.gz)")]
+    for c in cases:
+        t1c, gtv, spacing = data[c.case_id]
+        assert (c.layout, c.label_scheme, c.label_map, c.grade) == ('men-rt', 'men-rt', MENRT_MAP, None)
+        assert list(c.images) == ['T1c'] and c.shape == t1c.shape and np.allclose(c.spacing, spacing)
+        np.testing.assert_array_equal(c.images['T1c'], t1c.astype(np.float32))
+        np.testing.assert_array_equal(c.label, gtv)
+    assert load_brats_case(case9.parent/'BraTS-MEN-RT-0004-1').layout == 'men-rt'      # one case folder alone
+
+def test_men_rt_label_outside_its_coding_names_the_file(men_rt, tmp_path):
+    root, _ = men_rt
+    gtv = np.zeros((6, 7, 4), np.uint8)
+    gtv[1, 1, 1] = 2
+    menrt_case(tmp_path/'bad', 'BraTS-MEN-RT-0010-1', np.ones((6, 7, 4)), gtv)
+    path = tmp_path/'bad'/'BraTS-MEN-RT-0010-1'/'BraTS-MEN-RT-0010-1_gtv.nii.gz'
+    with pytest.raises(DataError, match=rf"{path}: label values \[2\] not in the expected \(0, 1\)"):
+        load_brats_case(tmp_path/'bad'/'BraTS-MEN-RT-0010-1')
+
+def test_han_papers_say_why_men_rt_cannot_feed_them(men_rt):
+    "Han 2018 needs four sequences, Han 2019 the skull-stripped 1 mm BraTS grid: each stops naming the case and why."
+    from medgan_nb.data.prep.brain import han2018_slices, han2019_slices, iter_brats
+    root, _ = men_rt
+    with pytest.raises(DataError, match=r"BraTS-MEN-RT-0000-1: men-rt cases hold T1c only; Han 2018 needs T1, T2, FLAIR"):
+        han2018_slices(iter_brats(root))
+    with pytest.raises(DataError, match=r"BraTS-MEN-RT-0000-1: .*native acquisition space.*not skull-stripped"):
+        han2019_slices(iter_brats(root))
 
 
 def test_han2018_takes_the_files_slices_80_to_149(tmp_path):

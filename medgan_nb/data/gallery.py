@@ -23,12 +23,13 @@ def _unit(img, pct=99.5):
 def brain_gallery(
     root,  # BraTS folder
     n_cases: int = 4,  # cases shown (columns)
-):  # Figure: rows T1, T1c, T2, FLAIR, seg; an axial slice through each tumour
+):  # Figure: rows T1, T1c, T2, FLAIR (those the cases have), seg; an axial slice through each tumour
     "Axial slices through the tumour of the first cases, every sequence and the segmentation."
     refs, _ = io.find_brats(root)
     imgs, titles = [], []
     cases = [io.load_brats_case(r) for r in refs[:n_cases]]
-    for seq in (*io.SEQUENCES, 'seg'):
+    seqs = [s for s in io.SEQUENCES if all(s in c.images for c in cases)]  # MEN-RT: T1c alone
+    for seq in (*seqs, 'seg'):
         for c in cases:
             z = int(np.argwhere(c.label > 0)[:, 2].mean()) if (c.label > 0).any() else c.shape[2] // 2
             sl = c.label[:, :, z] / 4.0 if seq == 'seg' else _unit(c.images[seq][:, :, z])

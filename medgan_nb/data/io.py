@@ -5,7 +5,7 @@
 # %% ../../nbs/01_data.io.ipynb #c003
 from __future__ import annotations
 import csv, json, os, re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import nibabel as nib
@@ -1057,7 +1057,7 @@ def find_mammo_dataset(
     return out, skipped
 
 # %% ../../nbs/01_data.io.ipynb #c053
-SEQUENCES = ('T1', 'T1c', 'T2', 'FLAIR')  # sequence names of every BrainCase
+SEQUENCES = ('T1', 'T1c', 'T2', 'FLAIR')  # sequence names of a BrainCase (BraTS-MEN-RT: T1c alone)
 BRATS_LABELS = (0, 1, 2, 4)  # 0 background, 1 necrotic/non-enhancing tumour core, 2 oedema, 4 enhancing
 
 _B23 = {
@@ -1082,6 +1082,10 @@ LABEL_SCHEMES = {  # scheme -> {label value on disk: (what it marks, value in BR
     },
     'brats2023': _B23,
     'gli2024': {**_B23, 4: ('RC: resection cavity, not tumour', 0)},
+    'men-rt': {  # BraTS-MEN-RT 2024: one target label, mapped to the one tumour code (no subregions)
+        0: ('background', 0),
+        1: ('GTV: gross tumour volume with any at-risk post-operative site (one label, no subregions)', 1),
+    },
     'ped2024': {
         0: ('background', 0),
         1: ('ET: enhancing tumour', 4),
@@ -1094,14 +1098,14 @@ LABEL_SCHEMES = {  # scheme -> {label value on disk: (what it marks, value in BR
 
 @dataclass
 class BrainCase:
-    "One brain MRI case: four co-registered sequences and a label map in `BRATS_LABELS`, all RAS (x, y, z)."
+    "One brain MRI case: its co-registered sequences and a label map in `BRATS_LABELS`, all RAS (x, y, z)."
 
     case_id: str  # case folder name (or image file stem for MSD)
     grade: str | None  # 'HGG', 'LGG' or None when unknown
-    images: dict  # sequence name in `SEQUENCES` -> float32 array (x, y, z)
+    images: dict  # sequence name in `SEQUENCES` -> float32 array (x, y, z); all four, or T1c alone (MEN-RT)
     label: np.ndarray | None  # uint8 (x, y, z) with values in `BRATS_LABELS`; None: no label map
     paths: dict  # sequence name or 'label' -> file read
-    layout: str = ''  # 'vsd', 'nifti', 'brats2023' or 'msd'
+    layout: str = ''  # a name in `_LAYOUTS`: 'vsd', 'nifti', 'brats2023', 'men-rt' or 'msd'
     spacing: tuple = (1.0, 1.0, 1.0)  # voxel size in mm
     label_scheme: str = ''  # the codes on disk: a name in `LABEL_SCHEMES`, or 'msd' (from dataset.json)
     label_map: dict = field(default_factory=dict)  # label value on disk -> value in `label`
@@ -1109,7 +1113,7 @@ class BrainCase:
 
     @property
     def shape(self) -> tuple:
-        return self.images['T1'].shape
+        return next(iter(self.images.values())).shape
 
 
 @dataclass
@@ -1117,13 +1121,14 @@ class CaseRef:
     "Where one case's files are: found by `find_brats`, read by `load_brats_case`."
 
     case_id: str  # case name
-    layout: str  # 'vsd', 'nifti', 'brats2023' or 'msd'
+    layout: str  # 'vsd', 'nifti', 'brats2023', 'men-rt' or 'msd'
     grade: str | None  # 'HGG', 'LGG' or None
     paths: dict  # sequence name (or 'image' for 4-D MSD files) and 'label' -> file
     channels: dict | None = None  # MSD only: sequence name -> channel index of the 4-D image
     label_map: dict = field(default_factory=dict)  # label value on disk -> BraTS label (others unchanged)
     allowed_labels: tuple = BRATS_LABELS  # label values the files may contain
     label_scheme: str = 'brats2017'  # a name in `LABEL_SCHEMES`, or 'msd'
+    sequences: tuple = SEQUENCES  # the sequences the case holds (BraTS-MEN-RT: T1c alone)
 
 # %% ../../nbs/01_data.io.ipynb #c053a
 def _scheme_ref(case_id: str, layout: str, grade, paths: dict, scheme: str) -> CaseRef:
@@ -1166,7 +1171,9 @@ _NII_KEYS = {'t1': 'T1', 't1ce': 'T1c', 't2': 'T2', 'flair': 'FLAIR', 'seg': 'la
 _NII_RE = re.compile(r'.+_(?P<seq>t1|t1ce|t2|flair|seg)\.nii(\.gz)?', re.I)
 
 
-def _files_case(case_dir: Path, pattern, keys: dict, example: str, require_label: bool) -> tuple:
+def _files_case(
+    case_dir: Path, pattern, keys: dict, example: str, require_label: bool, need: tuple = SEQUENCES
+) -> tuple:
     "({key: file}, regex matches) of a one-file-per-sequence case; a `DataError` names what is missing."
     found, matches = {}, []
     for p in sorted(case_dir.iterdir()):
@@ -1177,7 +1184,7 @@ def _files_case(case_dir: Path, pattern, keys: dict, example: str, require_label
         if key in found:
             raise DataError(f"{case_dir}: two files for {key}: {found[key].name} and {p.name}")
         found[key], matches = p, matches + [m]
-    for key in SEQUENCES + (('label',) if require_label else ()):
+    for key in need + (('label',) if require_label else ()):
         if key in found:
             continue
         what = 'label map' if key == 'label' else f"sequence {key}"
@@ -1253,6 +1260,17 @@ def _b23_case(case_dir: Path, grade, require_label: bool = True, label_scheme: s
     if scheme is None:
         raise _ped_ambiguous(case_dir)
     return _scheme_ref(case_dir.name, 'brats2023', grade, found, scheme)
+
+# %% ../../nbs/01_data.io.ipynb #c056d
+_MENRT_KEYS = {'t1c': 'T1c', 'gtv': 'label'}
+_MENRT_RE = re.compile(r'BraTS-MEN-RT-\d+-\d+_(?P<seq>t1c|gtv)\.nii(\.gz)?', re.I)
+
+
+def _menrt_case(case_dir: Path, grade, require_label: bool = True, label_scheme: str = 'auto') -> CaseRef:
+    "`CaseRef` of a BraTS-MEN-RT case folder (T1c and its GTV), or a `DataError` naming what is missing."
+    found, _ = _files_case(case_dir, _MENRT_RE, _MENRT_KEYS, '<case>_{}.nii.gz', require_label, ('T1c',))
+    scheme = 'men-rt' if label_scheme == 'auto' else label_scheme
+    return replace(_scheme_ref(case_dir.name, 'men-rt', grade, found, scheme), sequences=('T1c',))
 
 # %% ../../nbs/01_data.io.ipynb #c058
 _MSD_CHANNELS = {
@@ -1368,22 +1386,33 @@ def _nifti_dirs(root: Path) -> list:
     return _named_dirs(root, _NII_RE)
 
 
+def _menrt_dirs(root: Path) -> list:
+    "Case folders holding BraTS-MEN-RT-<id>-<tp>_{t1c,gtv}.nii[.gz] files."
+    return _named_dirs(root, _MENRT_RE)
+
+
 def _b23_dirs(root: Path) -> list:
     "Case folders holding BraTS-<challenge>-<id>-<tp>-{t1n,t1c,t2w,t2f,seg}.nii[.gz] files."
     return _named_dirs(root, _B23_RE)
 
 # %% ../../nbs/01_data.io.ipynb #c061
-_LAYOUTS = ('vsd', 'nifti', 'brats2023', 'msd')
+_LAYOUTS = ('vsd', 'nifti', 'brats2023', 'men-rt', 'msd')
 
 
 def detect_brats_layout(
     root,  # data set folder
-) -> str:  # 'vsd', 'nifti', 'brats2023' or 'msd'
+) -> str:  # 'vsd', 'nifti', 'brats2023', 'men-rt' or 'msd'
     "Which brain layout `root` holds (one of `_LAYOUTS`); a `DataError` when none or several."
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: data folder not found")
-    finders = (('msd', _msd_dirs), ('vsd', _vsd_dirs), ('nifti', _nifti_dirs), ('brats2023', _b23_dirs))
+    finders = (
+        ('msd', _msd_dirs),
+        ('vsd', _vsd_dirs),
+        ('nifti', _nifti_dirs),
+        ('brats2023', _b23_dirs),
+        ('men-rt', _menrt_dirs),
+    )
     found = [name for name, fn in finders if fn(root)]
     if len(found) == 1:
         return found[0]
@@ -1392,6 +1421,7 @@ def detect_brats_layout(
             f"{root}: no brain data set found (looked for VSD.Brain*.MR_* folders of BraTS "
             "2015/2016, <case>_flair.nii.gz files of BraTS 2017-2021, "
             "BraTS-<challenge>-<id>-<tp>-t2f.nii.gz files of BraTS 2023-2025, "
+            "BraTS-MEN-RT-<id>-<tp>_t1c.nii.gz files of BraTS-MEN-RT 2024, "
             "and an MSD dataset.json with imagesTr/)"
         )
     raise DataError(
@@ -1409,7 +1439,7 @@ def _check_ped(root: Path, dirs: list) -> None:
 
 def find_brats(
     root,  # data set folder
-    layout: str = 'auto',  # 'auto', 'vsd', 'nifti', 'brats2023' or 'msd'
+    layout: str = 'auto',  # 'auto', 'vsd', 'nifti', 'brats2023', 'men-rt' or 'msd'
     require_label: bool = True,  # skip cases without a label map
     label_scheme: str = 'auto',  # 'auto' (by layout, challenge) or a name in `LABEL_SCHEMES` (not MSD)
 ) -> tuple:  # (list of CaseRef, list of (case, reason) skipped)
@@ -1437,6 +1467,7 @@ def find_brats(
         'vsd': (_vsd_case, _vsd_dirs),
         'nifti': (_nifti_case, _nifti_dirs),
         'brats2023': (_b23_case, _b23_dirs),
+        'men-rt': (_menrt_case, _menrt_dirs),
     }[layout]
     dirs = list_dirs(root)
     if layout == 'brats2023' and label_scheme == 'auto':
@@ -1456,35 +1487,37 @@ def brats_case_ref(
     require_label: bool = True,  # a missing label map is an error
     label_scheme: str = 'auto',  # 'auto' or a name in `LABEL_SCHEMES`
 ) -> CaseRef:
-    "`CaseRef` of a single BraTS case folder (VSD, 2017-2021 or 2023+ naming), grade from its parent folder."
+    "`CaseRef` of one BraTS case folder (VSD, 2017-2021, 2023+, MEN-RT); grade from its parent folder."
     case_dir = Path(case_dir)
     if not case_dir.is_dir():
         raise DataError(f"{case_dir}: case folder not found")
     grade = case_dir.parent.name.upper() if case_dir.parent.name.upper() in ('HGG', 'LGG') else None
     vsd = any(_VSD_RE.search(p.name + '.') for p in case_dir.iterdir() if p.is_dir())
     b23 = any(_B23_RE.fullmatch(p.name) for p in case_dir.iterdir())
-    make = _vsd_case if vsd else _b23_case if b23 else _nifti_case
+    menrt = any(_MENRT_RE.fullmatch(p.name) for p in case_dir.iterdir())
+    make = _vsd_case if vsd else _b23_case if b23 else _menrt_case if menrt else _nifti_case
     return make(case_dir, grade, require_label, label_scheme)
 
 # %% ../../nbs/01_data.io.ipynb #c064
 def _check_grid(metas: dict, ref: CaseRef) -> None:
-    "`DataError` naming the file whose shape or spacing differs from T1's."
-    t1 = metas['T1']
+    "`DataError` naming the file whose shape or spacing differs from the first sequence's (T1; MEN-RT: T1c)."
+    first = next(iter(metas))
+    t1 = metas[first]
     for name, m in metas.items():
         if m['shape'][:3] != t1['shape'][:3]:
             raise DataError(
                 f"{m['path']}: shape {m['shape'][:3]} of {name} differs from "
-                f"shape {t1['shape'][:3]} of T1 ({t1['path']})"
+                f"shape {t1['shape'][:3]} of {first} ({t1['path']})"
             )
         if not np.allclose(m['spacing'], t1['spacing'], atol=1e-3):
             raise DataError(
                 f"{m['path']}: spacing {m['spacing']} of {name} differs from "
-                f"spacing {t1['spacing']} of T1 ({t1['path']})"
+                f"spacing {t1['spacing']} of {first} ({t1['path']})"
             )
 
 
 def _read_sequences(ref: CaseRef) -> tuple:
-    "(images, metas) of a case's four sequences, from separate files or one 4-D MSD file."
+    "(images, metas) of a case's sequences, from separate files or one 4-D MSD file."
     if ref.layout == 'msd':
         arr, meta = read_nifti(ref.paths['image'])
         if arr.ndim != 4 or arr.shape[3] <= max(ref.channels.values()):
@@ -1495,11 +1528,11 @@ def _read_sequences(ref: CaseRef) -> tuple:
         return {s: np.ascontiguousarray(arr[..., c]) for s, c in ref.channels.items()}, {
             s: meta for s in SEQUENCES
         }
-    missing = [s for s in SEQUENCES if s not in ref.paths]
+    missing = [s for s in ref.sequences if s not in ref.paths]
     if missing:
         raise DataError(f"{ref.case_id}: missing sequence {', '.join(missing)} in {ref.paths}")
     images, metas = {}, {}
-    for s in SEQUENCES:
+    for s in ref.sequences:
         images[s], metas[s] = read_image(ref.paths[s])
     return images, metas
 
@@ -1533,15 +1566,16 @@ def load_brats_case(
         ref = brats_case_ref(ref, label_scheme=label_scheme)
     images, metas = _read_sequences(ref)
     _check_grid(metas, ref)
+    first = next(iter(images))  # T1, or T1c for MEN-RT
     label = None
     if 'label' in ref.paths:
         arr, meta = read_image(ref.paths['label'])
         if arr.ndim == 4 and arr.shape[3] == 1:
             arr = arr[..., 0]
-        if arr.shape != images['T1'].shape:
+        if arr.shape != images[first].shape:
             raise DataError(
                 f"{meta['path']}: shape {arr.shape} of the label map differs from "
-                f"shape {images['T1'].shape} of the images"
+                f"shape {images[first].shape} of the images"
             )
         label = remap_labels(arr, ref.label_map, meta['path'], ref.allowed_labels)
     paths = (
@@ -1560,10 +1594,10 @@ def load_brats_case(
         label,
         paths,
         ref.layout,
-        metas['T1']['spacing'],
+        metas[first]['spacing'],
         ref.label_scheme,
         coding,
-        metas['T1'].get('native_axes', ()),
+        metas[first].get('native_axes', ()),
     )
 
 # %% ../../nbs/01_data.io.ipynb #c068

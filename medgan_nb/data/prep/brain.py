@@ -170,6 +170,19 @@ class SliceSet:
     counts: pd.DataFrame  # counts per image type / split and class, with the paper's values
 
 
+def _check_sequences(case, sequences):
+    "A `DataError` naming the case when it lacks one of Han 2018's `sequences` (BraTS-MEN-RT: T1c only)."
+    from medgan_nb.data import io
+
+    missing = [q for q in sequences if q not in case.images]
+    layout, held = getattr(case, 'layout', '') or 'these', ', '.join(case.images)
+    if missing:
+        raise io.DataError(
+            f"{case.case_id}: {layout} cases hold {held} only; "
+            f"Han 2018 needs {', '.join(missing)} too (one model per sequence of {', '.join(sequences)})"
+        )
+
+
 def han2018_slices(
     cases,  # iterable of case records (see `iter_brats`)
     sizes=(64, 128),  # output sides
@@ -188,6 +201,7 @@ def han2018_slices(
             else None
         )
         lo, hi = (first, last) if ras is None else (int(ras.min()), int(ras.max()))
+        _check_sequences(case, sequences)
         for q in sequences:
             sl = sagittal_slices(np.asarray(case.images[q], np.float32), lo, hi)
             sl = sl[::-1] if ras is not None and ras[0] > ras[-1] else sl  # in the files' order first…last
@@ -306,6 +320,21 @@ def pad_to(
     return out
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c027
+def _check_brats_grid(case, first: int, last: int, side: int, sequence: str):
+    "A `DataError` naming the case when it is not on the skull-stripped BraTS grid Han 2019's rules assume."
+    from medgan_nb.data import io
+
+    if getattr(case, 'layout', '') == 'men-rt':
+        spacing = tuple(round(float(s), 2) for s in case.spacing)
+        raise io.DataError(
+            f"{case.case_id}: BraTS-MEN-RT volumes are in their native acquisition space (each case "
+            f"its own grid and spacing; this one {case.shape} at {spacing} mm) and not skull-stripped; "
+            f"Han 2019's axial window {first}-{last}, its brain mask ({sequence} > 0) and its {side}×{side} "
+            "pad assume the skull-stripped 1 mm BraTS grid (240×240×155): register and skull-strip the "
+            "volumes first, then point the notebook at the result"
+        )
+
+
 def han2019_slices(
     cases,  # iterable of case records (see `iter_brats`)
     sequence: str = 'T1c',  # the paper uses T1c
@@ -318,6 +347,7 @@ def han2019_slices(
     "Han 2019 preprocessing: labelled, filtered, zero-padded axial slices with a patient-level split."
     imgs, rows, discarded = [], [], []
     for case in cases:
+        _check_brats_grid(case, first, last, side, sequence)
         vol = np.asarray(case.images[sequence], np.float32)
         df = slice_labels(case.label, vol > 0, first, last, **rules).assign(case_id=case.case_id)
         keep = df.label.notna().to_numpy()
