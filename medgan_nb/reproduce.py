@@ -366,8 +366,10 @@ def run_papers(
         raise RunnerError(f"{folder or notebooks_dir()}: no paper notebooks; nothing to run")
     select_papers(available, ','.join(k for k in overrides if k != '*'))  # per-paper sections name papers
     todo = {k: nb for k, nb in nbs.items() if k not in skip}
-    declared = {k: notebook_parameters(nb) for k, nb in todo.items()}
-    errors, plans = _unknown_shared(todo, overrides, declared), {}
+    declared = {
+        k: notebook_parameters(nb) for k, nb in nbs.items()
+    }  # a skipped paper's too: its -p are known
+    errors, plans = _unknown_shared(nbs, overrides, declared), {}
     for key, nb in todo.items():
         try:
             plans[key] = plan_paper(
