@@ -10,7 +10,8 @@ Rows (images per second, baseline and ours, measured in alternating blocks so bo
 - ResNet-50 training at 224x224, batch 192 (Han 2019 `paper`): a plain fp32 torchvision loop vs
   `medgan_nb.papers.han2019`'s epoch (bf16 autocast where the device has it).
 - FID Inception features of 50,000 images (64x64x3 uint8, in memory): pytorch-fid's InceptionV3 forward with the
-  same weights vs `medgan_nb.metrics.fid.fid_features`; the features must agree to 1e-3 (bf16-free fp32 on both).
+  same weights vs `medgan_nb.metrics.fid.fid_features`; the features must agree to 1e-3 (plain fp32 on both: no
+  bf16, and TF32 convolutions switched off for the row).
 Budget: about 5 minutes on one H100 or H200. Nothing is downloaded: the FID weights come from the suite's files."""
 import argparse, datetime, importlib.util, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -113,19 +114,24 @@ def fid_row(s: dict, device) -> tuple:
         return torch.cat(out).numpy()
 
     half = max(bs, (s['fid_n'] // 2) // bs * bs)
-    ref_features(0, bs), fid_features(imgs[:bs], ours, batch_size=bs, device=device)   # warm-up, untimed
-    t, feats = {}, {}
-    for k, lo, hi in (('base', 0, half), ('ours', 0, half), ('ours', half, s['fid_n']), ('base', half, s['fid_n'])):
-        _sync(device)
-        t0 = time.perf_counter()
-        f = ref_features(lo, hi) if k == 'base' else fid_features(imgs[lo:hi], ours, batch_size=bs, device=device)
-        _sync(device)
-        t[k] = t.get(k, 0.0) + time.perf_counter() - t0
-        feats.setdefault(k, []).append(f)
+    tf32 = torch.backends.cudnn.allow_tf32          # CUDA convolutions default to TF32 (10-bit mantissa): off here,
+    torch.backends.cudnn.allow_tf32 = False         # so both sides compute the features in plain fp32
+    try:
+        ref_features(0, bs), fid_features(imgs[:bs], ours, batch_size=bs, device=device)   # warm-up, untimed
+        t, feats = {}, {}
+        for k, lo, hi in (('base', 0, half), ('ours', 0, half), ('ours', half, s['fid_n']), ('base', half, s['fid_n'])):
+            _sync(device)
+            t0 = time.perf_counter()
+            f = ref_features(lo, hi) if k == 'base' else fid_features(imgs[lo:hi], ours, batch_size=bs, device=device)
+            _sync(device)
+            t[k] = t.get(k, 0.0) + time.perf_counter() - t0
+            feats.setdefault(k, []).append(f)
+    finally:
+        torch.backends.cudnn.allow_tf32 = tf32
     diff = float(np.abs(np.concatenate(feats['base']) - np.concatenate(feats['ours'])).max())
     ok = 'agree' if diff <= 1e-3 else 'DIFFER'
     return (f"FID Inception features, {s['fid_n']:,} images 64x64x3", 'pytorch-fid InceptionV3 (same weights)',
-            {k: s['fid_n'] / v for k, v in t.items()}, f'max abs feature diff {diff:.1e} ({ok})')
+            {k: s['fid_n'] / v for k, v in t.items()}, f'fp32 (TF32 off) on both; max abs feature diff {diff:.1e} ({ok})')
 
 
 def table(rows: list, header: str) -> str:
