@@ -305,6 +305,7 @@ def fid_input(
     mode='pytorch-fid',  # 'pytorch-fid' | 'clean' (see `FID_MODES`)
     window=None,  # see `to_unit_range`
     channels=None,  # channel indices to use as R, G, B (see `channel_indices`); 1 channel is repeated
+    device=None,  # where the 3 channels are made and resized (the images go there small); default: CPU
 ) -> torch.Tensor:  # N×3×299×299 float32 in [-1, 1] (clean mode may overshoot slightly)
     "Preprocess images for the FID Inception: unit range, 3 channels, resize to 299, scale to [-1, 1]."
     if mode not in FID_MODES:
@@ -312,6 +313,7 @@ def fid_input(
     x = to_unit_range(images, window)
     if channels is not None:
         x = x[:, list(channels)]
+    x = x.to(device) if device is not None else x
     if x.shape[1] == 1:
         x = x.repeat(1, 3, 1, 1)
     if x.shape[1] != 3:
@@ -395,9 +397,9 @@ def fid_features(
     model = model.to(device, memory_format=fmt)
     feats = [
         model(
-            fid_input(images[i : i + batch_size], mode, window, channels)
-            .to(device)
-            .contiguous(memory_format=fmt)
+            fid_input(images[i : i + batch_size], mode, window, channels, device).contiguous(
+                memory_format=fmt
+            )
         )
         .float()
         .cpu()
