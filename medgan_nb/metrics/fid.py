@@ -343,7 +343,9 @@ _FOLDED = (
 )  # model → its folded copy (weights are frozen after `load_fid_inception`)
 
 # %% ../../nbs/30_metrics.fid.ipynb #c032n
-FID_TIMING = dict(batch=8, warmup=1, steps=2, margin=0.05, share=0.04)  # images per timed forward pass, …
+FID_TIMING = dict(
+    batch=8, gpu_batch=64, warmup=1, steps=2, margin=0.05, share=0.04
+)  # images per pass (CPU, GPU), …
 _FID_LAYOUT = {}  # device type → (memory format, why, {format: seconds per batch}): timed once per process
 
 
@@ -352,21 +354,21 @@ def fid_memory_format(
     device: torch.device,  # where it runs
     n_images: int,  # images about to be embedded: timing only where it costs at most `share` of them
 ) -> tuple[str, str]:  # ('channels_last' or 'contiguous', why)
-    "The FID Inception's memory layout on `device`: forced, a GPU's, timed once on a CPU, or the default."
+    "The FID Inception's memory layout on `device`: forced, timed once per kind of device, or the default."
     forced, why = forced_speed('memory_format')
     if forced:
         return forced, why
-    if device.type != 'cpu':
-        return 'channels_last', device.type
     if device.type in _FID_LAYOUT:
         return _FID_LAYOUT[device.type][:2]
     t, opts = FID_TIMING, ['channels_last', 'contiguous']
-    if 2 * (t['warmup'] + t['steps']) * t['batch'] > t['share'] * n_images:
+    batch = t['batch'] if device.type == 'cpu' else t['gpu_batch']
+    if 2 * (t['warmup'] + t['steps']) * batch > t['share'] * n_images:
         return 'channels_last', f'not timed: {n_images} images'
-    x = torch.zeros(t['batch'], 3, 299, 299, device=device)
+    x = torch.zeros(batch, 3, 299, 299, device=device)
     fmts = {'channels_last': torch.channels_last, 'contiguous': torch.contiguous_format}
     run = lambda o: model.to(memory_format=fmts[o])(x.contiguous(memory_format=fmts[o]))
-    secs = time_options(opts, run, t['warmup'], t['steps'])
+    sync = torch.cuda.synchronize if device.type == 'cuda' else None  # a GPU's clock needs the work done
+    secs = time_options(opts, run, t['warmup'], t['steps'], sync=sync)
     _FID_LAYOUT[device.type] = (pick_faster(secs, 'channels_last', t['margin']), 'timed', secs)
     return _FID_LAYOUT[device.type][:2]
 
