@@ -278,6 +278,7 @@ def channel_indices(
 def to_unit_range(
     images,  # N×C×H×W or N×H×W array/tensor: uint8/uint16/int or float
     window=None,  # (lo, hi) mapped to (0, 1) and clipped; None: integer dtype range / floats as is
+    device=None,  # where unsigned 8/16/32-bit images are converted (they travel as integers); default: CPU
 ) -> torch.Tensor:  # float32 in [0, 1], N×C×H×W
     "Map images to [0, 1] without 8-bit quantisation, by an explicit window or the integer type's range."
     arr = images.cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
@@ -293,7 +294,13 @@ def to_unit_range(
     if np.issubdtype(arr.dtype, np.integer):
         if np.iinfo(arr.dtype).min < 0:
             raise ValueError(f"signed dtype {arr.dtype}: pass window=(lo, hi)")
-        return torch.from_numpy((arr.astype(np.float64) / np.iinfo(arr.dtype).max).astype(np.float32))
+        top = np.iinfo(arr.dtype).max
+        if (
+            arr.dtype.kind == 'u' and arr.itemsize <= 4
+        ):  # float64 division, then float32: the same bits anywhere
+            wide = arr if arr.itemsize == 1 else arr.astype(np.int32 if arr.itemsize == 2 else np.int64)
+            return (torch.from_numpy(np.ascontiguousarray(wide)).to(device).double() / top).float()
+        return torch.from_numpy((arr.astype(np.float64) / top).astype(np.float32))
     lo, hi = float(arr.min()), float(arr.max())
     if lo < 0 or hi > 1:
         raise ValueError(f"float images span [{lo:.4g}, {hi:.4g}]; expected [0, 1] or window=(lo, hi)")
@@ -310,7 +317,7 @@ def fid_input(
     "Preprocess images for the FID Inception: unit range, 3 channels, resize to 299, scale to [-1, 1]."
     if mode not in FID_MODES:
         raise ValueError(f"mode={mode!r}; expected one of {list(FID_MODES)}")
-    x = to_unit_range(images, window)
+    x = to_unit_range(images, window, device)
     if channels is not None:
         x = x[:, list(channels)]
     x = x.to(device) if device is not None else x
