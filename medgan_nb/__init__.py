@@ -37,6 +37,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `21_models.pggan` | `medgan_nb.models.pggan` | Progressive GAN (Karras 2018) from a base of any shape, e.g. 5×4 doubled eight times to 1280×1024. |
 | `22_losses` | `medgan_nb.losses` | Non-saturating, WGAN (clipping, critic steps) and WGAN-GP with drift: one `GANLoss` for every model. |
 | `23_train` | `medgan_nb.train` | One resumable, distributed training loop for DCGAN, WGAN, WGAN-GP and PGGAN, counted in images. |
+| `24_launch` | `medgan_nb.launch` | A training job as a file (networks, data, loss, config; no pickle), run under `torchrun` on several GPUs or machines from a notebook or the runner. |
 | `30_metrics.fid` | `medgan_nb.metrics.fid` | The FID Inception-v3 (TF 2015-12-05 weights, pytorch-fid's network) from a file on disk, medical-image preprocessing without 8-bit quantisation, and an exact, fast Fréchet distance. |
 | `31_metrics.samples` | `medgan_nb.metrics.samples` | 1-NN accuracy, KID, precision/recall, density/coverage, memorisation and the C2ST machine reader. |
 | `32_metrics.moments` | `medgan_nb.metrics.moments` | Per-image pixel moments, moment-pair plots, KDE coverage and mutual information (Korkinof 2021). |

@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS', 'SPEED_OPTIONS', 'SPEED_ENV', 'THREADS_ENV',
-           'WEIGHT_FILES', 'ENV_PACKAGES', 'RUN_SUBDIRS', 'RUN_ID_PATTERN', 'SettingsError', 'package_root',
-           'find_settings', 'load_settings', 'seed_everything', 'get_device', 'bf16_supported', 'machine_info',
-           'machine_line', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice', 'default_choice',
-           'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save',
-           'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'fingerprint', 'changed_inputs',
-           'find_weight_file', 'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id',
-           'check_run_id', 'Run', 'start_run']
+           'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUN_SUBDIRS', 'RUN_ID_PATTERN', 'SettingsError',
+           'package_root', 'find_settings', 'load_settings', 'seed_everything', 'get_device', 'bf16_supported',
+           'machine_info', 'machine_line', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice',
+           'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
+           'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'fingerprint',
+           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -268,6 +268,12 @@ def forced_speed(
 
 # %% ../nbs/00_core.ipynb #c018u2
 THREADS_ENV = 'MEDGAN_THREADS'
+GROUP_ENV = dict(
+    nproc='MEDGAN_NPROC',
+    nnodes='MEDGAN_NNODES',
+    node_rank='MEDGAN_NODE_RANK',
+    rdzv_endpoint='MEDGAN_RDZV_ENDPOINT',
+)  # torchrun group setting -> the variable that sets it (`medgan_nb.launch.group_settings`)
 
 
 def forced_threads(
@@ -713,6 +719,7 @@ def environment_info(device: torch.device | str = 'cpu') -> dict:
         'cuda': torch.version.cuda,
         'bf16_autocast': bf16_supported(device),
         'speed_env': {v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV)},  # forced choices
+        'group_env': {v: os.environ.get(v) for v in GROUP_ENV.values()},  # training processes and machines
         'torch_threads': torch.get_num_threads(),
         'git': _git_commit(package_root()),
         'hostname': platform.node(),

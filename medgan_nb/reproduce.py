@@ -561,11 +561,25 @@ def main(argv: list | None = None) -> int:
     ap.add_argument(
         '--restart', action='store_true', help='start new runs instead of continuing unfinished ones'
     )
+    ap.add_argument(
+        '--nproc', type=int, help='GAN training processes on this machine, one per GPU (torchrun)'
+    )
+    ap.add_argument(
+        '--nnodes', type=int, help='machines training together (the notebooks print the others\' lines)'
+    )
+    ap.add_argument(
+        '--node-rank', type=int, help="this machine's rank in the group (0: the one running notebooks)"
+    )
+    ap.add_argument('--rdzv-endpoint', help='host:port of the first machine, when --nnodes > 1')
     a = ap.parse_args(argv)
+    from medgan_nb.launch import group_environ
+
     nbs = paper_notebooks()
     try:
         if not nbs:
             raise RunnerError(f"no paper notebooks in {notebooks_dir()}; nothing to run")
+        group = dict(nproc=a.nproc, nnodes=a.nnodes, node_rank=a.node_rank, rdzv_endpoint=a.rdzv_endpoint)
+        os.environ.update(group_environ(**group))  # the notebooks' kernels inherit it (`train_or_load`)
         ov, skip = parse_overrides(a.param, a.params_file, nbs), {}
         if a.data_dir:
             dov, skip = data_overrides(a.data_dir, select_papers(nbs, a.papers))

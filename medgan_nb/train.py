@@ -463,7 +463,7 @@ class Trainer:
         self.record = run_record(self.G, self.D, self.data, self.cfg, self.loss)
         self.st = dict(images=0, step=0, g_iter=0, d_count=0, stage=0, alpha=1.0)
         self.metrics, self.total, self.pending = [], round(self.cfg.kimg * 1000), []
-        self.history = [{'event': 'start', 'time': _now(), 'images': 0}]
+        self.history = [{'event': 'start', 'time': _now(), 'images': 0, 'processes': self.world}]
         if self.rank == 0:
             _remove_partial_writes(self.out_dir)
         self.saved_speed = None  # the speed choice a resumed checkpoint records (`_load`)
@@ -915,6 +915,7 @@ def _load(self: Trainer, force: bool = False) -> int:
         'event': 'resume',
         'time': _now(),
         'images': self.st['images'],
+        'processes': self.world,
         **({'forced': diff} if diff else {}),
     }
     self.history = list((s.get('run') or {}).get('history', [])) + [event]

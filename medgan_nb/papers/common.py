@@ -389,9 +389,12 @@ def train_or_load(
     progress: bool = True,  # progress bar
     labels=None,  # class indices (N,) for a conditional model; None: unconditional
     metric_fn=None,  # `train`'s metric hook (e.g. class FID), run at every checkpoint
+    nproc: int
+    | None = None,  # processes (GPUs) on this machine; None: `launch.group_settings` ($MEDGAN_NPROC)
 ) -> dict:  # G (eval; EMA if ema_kimg), trained_now, wall_s, img_per_s, kimg, g_iter, epoch, metrics, threads
     "Train a model unless `folder/final.pt` says it finished; resume an interrupted one from its checkpoint."
     from medgan_nb.train import train, run_record, record_differences, ImageData
+    from medgan_nb.launch import group_settings, save_final
 
     folder, final = Path(folder), Path(folder) / 'final.pt'
     if final.is_file():
@@ -406,6 +409,9 @@ def train_or_load(
                 )
         G.load_state_dict(s['G'])
         return dict(G=G.eval(), trained_now=False, **{'metrics': [], **s['info']})
+    group = group_settings(nproc)
+    if group['nproc'] > 1 or group['nnodes'] > 1:
+        return _train_in_group(G, D, data, folder, loss, cfg, device, labels, metric_fn, group)
     t0 = time.perf_counter()
     r = train(
         G,
@@ -420,20 +426,30 @@ def train_or_load(
         metric_fn=metric_fn,
         progress=progress,
     )
-    wall = time.perf_counter() - t0
-    info = dict(
-        wall_s=wall,
-        img_per_s=r.state['images'] / wall,
-        kimg=r.state['images'] / 1000,
-        g_iter=r.state['g_iter'],
-        epoch=r.state['epoch'],
-        metrics=r.metrics,
-        threads=r.run['speed'].get('threads'),  # CPU threads of the steps (timed or fixed: `train`)
-    )
+    info = save_final(r, time.perf_counter() - t0, final)
     G = r.G_ema if r.G_ema is not None else r.G  # PGGAN samples from its EMA generator
-    atomic_torch_save(
-        {'G': {k: v.cpu() for k, v in G.state_dict().items()}, 'info': info, 'run': r.run}, final
-    )
+    return dict(G=G.cpu().eval(), trained_now=True, **info)
+
+
+def _train_in_group(G, D, data, folder, loss, cfg, device, labels, metric_fn, group: dict) -> dict:
+    "`train_or_load`'s training as a torchrun job (`medgan_nb.launch`), then the metric hook on snapshots."
+    from medgan_nb.launch import write_job, launch, snapshot_metrics
+
+    folder = Path(folder)
+    trained = folder / 'trained.pt'  # the job's result: `final.pt` once the metrics are in
+    if not trained.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        job = write_job(folder / 'job.pt', G, D, data, loss, cfg, labels, device)
+        launch(job, folder, **group, result=trained.name)
+    s, t1 = load_torch(trained), time.perf_counter()
+    metrics = snapshot_metrics(G, folder, metric_fn) if metric_fn is not None else []
+    # training, then its metrics (in one process they run inside the training)
+    wall = s['info']['wall_s'] + time.perf_counter() - t1
+    processes = group['nproc'] * group['nnodes']
+    rate = s['info']['kimg'] * 1000 / wall
+    info = dict(s['info'], wall_s=wall, img_per_s=rate, metrics=metrics, nproc=processes)
+    atomic_torch_save(dict(s, info=info), folder / 'final.pt')
+    G.load_state_dict(s['G'])
     return dict(G=G.cpu().eval(), trained_now=True, **info)
 
 # %% ../../nbs/50_papers.common.ipynb #c029t1

@@ -1,0 +1,47 @@
+"""`train_or_load` with nproc=2: the training runs as a torchrun job (gloo, 2 CPU processes) and gives what one process
+gives with the same global batch; the metric hook runs on the job's snapshots; a finished job is read back, a killed
+one continued."""
+import torch
+from medgan_nb.core import load_torch
+from medgan_nb.losses import GANLoss
+from medgan_nb.models.pggan import pggan
+from medgan_nb.papers.common import train_or_load
+from medgan_nb.train import TrainConfig, best_network
+
+CFG = TrainConfig(kimg=0.048, batch_size=8, log_every=2, ckpt_kimg=0.016, sample_kimg=1, n_samples=8, amp=False,
+                  ema_kimg=0.01, phase_kimg=0.016, fade_kimg=0.016, betas=(0.0, 0.99), lr_g=1e-3, lr_d=1e-3, threads=1)
+IMGS = (torch.rand(32, 1, 16, 16, generator=torch.Generator().manual_seed(5)) * 255).to(torch.uint8)
+LOSS = GANLoss('wgan-gp', drift=1e-3)
+
+def nets():
+    torch.manual_seed(0)
+    return pggan(base_shape=(4, 4), n_stages=3, nz=8, fmap_base=32, fmap_max=8, mbstd_group=2)
+
+def weight_sum(g, st):
+    "A metric that tells networks apart: the sum of the generator's weights."
+    return {'wsum': float(sum(p.detach().double().sum() for p in g.parameters())), 'at': st['images']}
+
+def history(folder):
+    return [(e['event'], e.get('processes')) for e in load_torch(folder/'final.pt')['run']['history']]
+
+def test_two_processes_give_one_process_result(tmp_path, monkeypatch):
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    torch.set_num_threads(1)
+    one = train_or_load(*nets(), IMGS, tmp_path/'one', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=1)
+    two = train_or_load(*nets(), IMGS, tmp_path/'two', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=2)
+    assert two['trained_now'] and two['nproc'] == 2 and history(tmp_path/'two') == [('start', 2)]
+    a, b = one['G'].state_dict(), two['G'].state_dict()
+    worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+    assert worst < 1e-5, f"2 processes differ from 1 by {worst}"
+    assert [m['images'] for m in one['metrics']] == [m['images'] for m in two['metrics']] == [16, 32, 48]
+    assert all(abs(p['wsum'] - q['wsum']) < 1e-4 for p, q in zip(one['metrics'], two['metrics']))
+    assert best_network(tmp_path/'two', 'at', 'max')[1]['images'] == 48          # the snapshots' rows are in the log
+    stamp = (tmp_path/'two'/'trained.pt').stat().st_mtime_ns
+    again = train_or_load(*nets(), IMGS, tmp_path/'two', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=2)
+    assert not again['trained_now'] and (tmp_path/'two'/'trained.pt').stat().st_mtime_ns == stamp
+    assert again['metrics'] == two['metrics'] and again['nproc'] == 2
+    for f in ('trained.pt', 'final.pt'):
+        (tmp_path/'two'/f).unlink()                             # as if killed after the last checkpoint
+    resumed = train_or_load(*nets(), IMGS, tmp_path/'two', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=2)
+    assert resumed['kimg'] == 0.048 and history(tmp_path/'two') == [('start', 2), ('resume', 2)]   # not restarted
+    assert all(torch.equal(v, resumed['G'].state_dict()[k]) for k, v in b.items())
