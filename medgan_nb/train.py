@@ -53,7 +53,7 @@ class TrainConfig:
     fade_kimg: float = 600.0  # progressive: images per fade-in
     stage_batch: dict | None = None  # progressive: {stage: global batch}; missing stages use `batch_size`
     collapse_ratio: float = 0.2  # warn when fake diversity falls below this × its peak so far
-    max_steps_per_phase: int | None = None  # dry run: steps per phase at most (fade-ins, stable); None: all
+    max_steps_per_phase: int | None = None  # dry run: G steps per phase at most (fade-in, stable); None: all
 
 # %% ../nbs/23_train.ipynb #c005d
 def kimg_from_epochs(epochs: float, n_images: int) -> float:
@@ -559,12 +559,12 @@ def _phase_ends(self: Trainer) -> list:
 
 @patch
 def _cap_phase(self: Trainer, before: int):
-    "With `max_steps_per_phase`: once the phase of a step begun at `before` had that many, skip to the next."
+    "With `max_steps_per_phase`: once the phase of a step begun at `before` had that many G steps, skip on."
     cap = self.cfg.max_steps_per_phase
     if cap is None:
         return
     end = next(e for e in self.phase_ends if e > before)  # where the step's phase ends
-    steps = self.st.get('phase_steps', 0) + 1
+    steps = self.st.get('phase_steps', 0) + (self.st['d_count'] == 0)  # G steps reset d_count
     if self.st['images'] >= end:  # the step ended its phase itself
         steps = 0
     elif steps >= cap:
@@ -678,7 +678,8 @@ def _choose_speed(
     todo = [k for k, (o, _) in known.items() if o is None]
     c, steps = CALIBRATION, math.ceil((self.total - self.st['images']) / self.cfg.batch_size)
     if self.cfg.max_steps_per_phase:  # a capped run takes at most this many steps
-        steps = min(steps, self.cfg.max_steps_per_phase * len(self.phase_ends))
+        per_g = self.loss.steps(self.st['g_iter'])  # critic steps per G step (the most: warm-up first)
+        steps = min(steps, self.cfg.max_steps_per_phase * len(self.phase_ends) * per_g)
     timing = 2 ** len(todo) * (c['warmup'] + c['steps'])  # the steps timing would take
     dflt = {k: v[0] for k, v in default_choice(self.device, *wanted).items()}
     if todo and resumed:
