@@ -1,8 +1,8 @@
 """The `paper` profile, dry run (`make paper-dry`), for the smallest notebook: Han 2018 at the paper's image
 sizes (128 and 64) and networks, on one training and one held-out phantom, every model cut to one G step
 (`max_steps_per_phase=1`), end to end, so that a break at the papers' sizes shows in CI. Beyond
-bench/paper_dry.yaml it runs without Arjovsky's critic warm-up (100 critic steps a G step), with 8 + 8 images
-a kit and no Inception metrics, to stay short."""
+bench/paper_dry.yaml (the data, no critic warm-up) it takes batches of 8 (paper: 64), 8 + 8 images a kit and
+no Inception metrics, to stay short."""
 
 import json
 import pandas as pd
@@ -12,7 +12,14 @@ pm = pytest.importorskip('papermill')
 from _papers import notebook, kernel_threads
 
 DRY = dict(
-    n_cases=1, heldout_cases=1, wgan_warmup=False, kit_real=8, kit_synthetic=8, c2st_folds=2, c2st_epochs=1
+    n_cases=1,
+    heldout_cases=1,
+    wgan_warmup=False,
+    batch_size=8,
+    kit_real=8,
+    kit_synthetic=8,
+    c2st_folds=2,
+    c2st_epochs=1,
 )
 
 
