@@ -28,23 +28,48 @@ def measured(cmd: list, env: dict, timeout: float | None) -> dict:
 
 def _measure(arg: str):
     "Child side of `measured`: run the command, print its exit status and its largest process's peak RSS."
+    import psutil
+
     cmd, timeout = json.loads(arg)
+    proc = subprocess.Popen(cmd, stdout=sys.stderr)
     try:
-        rc = subprocess.run(cmd, timeout=timeout, stdout=sys.stderr).returncode
-    except subprocess.TimeoutExpired:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:  # the runner and its notebook kernel: the whole tree
+        tree = psutil.Process(proc.pid).children(recursive=True) + [psutil.Process(proc.pid)]
+        hwm = max(map(_peak_kib, tree))  # the kernel, orphaned by the kill, would not be counted below
+        for p in tree:
+            p.kill()
+        psutil.wait_procs(tree)
+        proc.wait()
         rc = 'timeout'
-    print(
-        json.dumps({'rc': rc, 'peak_rss_mib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024})
-    )
+    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, hwm if rc == 'timeout' else 0)
+    print(json.dumps({'rc': rc, 'peak_rss_mib': peak / 1024}))
+
+
+def _peak_kib(p) -> int:
+    "A running process's peak RSS so far (VmHWM, KiB), 0 if it is gone."
+    try:
+        return next(int(x.split()[1]) for x in open(f'/proc/{p.pid}/status') if x.startswith('VmHWM'))
+    except (OSError, StopIteration):
+        return 0
 
 
 def last_cell(outputs: Path, key: str, run_id: str) -> str:
-    "Where a run stopped: the runner's record of the failed cell, or ''."
+    "Where a run stopped: the runner's record of the failed cell, else the cell running when it was stopped."
     state = outputs / 'reproduce_paper.json'
     rec = json.loads(state.read_text())['papers'].get(key, {}) if state.is_file() else {}
-    if rec.get('status') in (None, 'ok'):
-        return ''
-    return f"cell {rec.get('cell_index')} ({rec.get('cell_source')!r}): {rec.get('error')}"
+    if rec.get('status') == 'failed':
+        return f"cell {rec.get('cell_index')} ({rec.get('cell_source')!r}): {rec.get('error')}"
+    nb = outputs / key / run_id / f'{key}.ipynb'
+    cells = json.loads(nb.read_text())['cells'] if nb.is_file() else []
+    for i, c in enumerate(cells):
+        pm = c.get('metadata', {}).get('papermill', {})
+        if pm.get('status') == 'running':
+            first = ''.join(c['source']).strip().splitlines()[0][:60]
+            return (
+                f"cell {i} (id {c.get('id')}, {first!r}) running since {pm.get('start_time', '?')[11:19]} UTC"
+            )
+    return ''
 
 
 def main(argv=None):
@@ -67,8 +92,12 @@ def main(argv=None):
     bin_dir = Path(sys.executable).parent
     build = [str(bin_dir / 'medgan-build-data'), '--profile', 'smoke', '--data-dir', str(data)]
     build += ['--parts', 'brain', 'breast', '--verify', 'size']
+    if a.record:
+        record_head(a, run_id)
     rows = [dict(step='build data (smoke-size brain and breast phantoms)', **measured(build, env, a.timeout))]
     print(rows[-1], flush=True)
+    if a.record:
+        record_row(rows[-1])
     for key in papers:
         cmd = [sys.executable, '-m', 'medgan_nb.reproduce', '--profile', 'paper', '--papers', key]
         cmd += ['--outputs-dir', str(outputs), '--params-file', str(PARAMS), '--run-id', run_id]
@@ -76,13 +105,16 @@ def main(argv=None):
         r = measured(cmd, env, a.timeout)
         rows.append(dict(step=key, **r, stopped=last_cell(outputs, key, run_id) if r['rc'] != 0 else ''))
         print(rows[-1], flush=True)
-    if a.record:
-        record(rows, a, run_id)
+        if a.record:
+            record_row(rows[-1])
     return int(any(r['rc'] != 0 for r in rows))
 
 
-def record(rows: list, a, run_id: str):
-    "Append the figures to bench/RESULTS.md: machine, date, commit, command, one row per step."
+RESULTS = ROOT / 'bench' / 'RESULTS.md'
+
+
+def record_head(a, run_id: str):
+    "Start a section of bench/RESULTS.md: machine, date, commit, command; `record_row` adds each step."
     sys.path.insert(0, str(ROOT))
     from medgan_nb.core import machine_info, machine_line, get_device
 
@@ -97,7 +129,7 @@ def record(rows: list, a, run_id: str):
         f'## bench/paper_dry.py — `make paper-dry`, {now}',
         '',
         (
-            f"Machine: {machine_line(machine_info(get_device('cpu')))}; load average at the end "
+            f"Machine: {machine_line(machine_info(get_device('cpu')))}; load average at the start "
             f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}."
         ),
         (
@@ -106,16 +138,20 @@ def record(rows: list, a, run_id: str):
         ),
         'Each step in a process of its own; peak RSS: the largest process (the notebook kernel).',
         '',
-        '| step | exit | wall | peak RSS (MiB) | stopped at |',
-        '|---|---|---|---|---|',
+        '| step | exit | wall | peak RSS (MiB) | load average after (1, 5, 15 min) | stopped at |',
+        '|---|---|---|---|---|---|',
     ]
-    for r in rows:
-        wall = f"{int(r['wall_s'] // 60)} min {r['wall_s'] % 60:.0f} s"
-        lines.append(
-            f"| {r['step']} | {r['rc']} | {wall} | {r['peak_rss_mib']:.0f} | {r.get('stopped', '')} |"
-        )
-    with open(ROOT / 'bench' / 'RESULTS.md', 'a') as f:
+    with open(RESULTS, 'a') as f:
         f.write('\n'.join(lines) + '\n')
+
+
+def record_row(r: dict):
+    "One step's row (wall time, peak RSS, where it stopped) in the section `record_head` began."
+    wall = f"{int(r['wall_s'] // 60)} min {r['wall_s'] % 60:.0f} s"
+    load = ', '.join(f'{x:.1f}' for x in os.getloadavg())
+    with open(RESULTS, 'a') as f:
+        cells = [r['step'], r['rc'], wall, f"{r['peak_rss_mib']:.0f}", load, r.get('stopped', '')]
+        f.write('| ' + ' | '.join(map(str, cells)) + ' |\n')
 
 
 if __name__ == '__main__':
