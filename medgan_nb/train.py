@@ -53,6 +53,7 @@ class TrainConfig:
     fade_kimg: float = 600.0  # progressive: images per fade-in
     stage_batch: dict | None = None  # progressive: {stage: global batch}; missing stages use `batch_size`
     collapse_ratio: float = 0.2  # warn when fake diversity falls below this × its peak so far
+    max_steps_per_phase: int | None = None  # dry run: G steps per phase at most (fade-in, stable); None: all
 
 # %% ../nbs/23_train.ipynb #c005d
 def kimg_from_epochs(epochs: float, n_images: int) -> float:
@@ -451,6 +452,11 @@ class Trainer:
         if resume not in (False, True, 'force'):
             raise ValueError(f"train: resume={resume!r}; expected False, True or 'force'")
         self.cfg, self.loss = cfg or TrainConfig(), loss or GANLoss()
+        cap = self.cfg.max_steps_per_phase
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(
+                f"TrainConfig: max_steps_per_phase={cap!r}; expected a whole number >= 1 or None"
+            )
         self.metric_fn, self.on_checkpoint = metric_fn, on_checkpoint
         device = get_device(device) if isinstance(device, str) else torch.device(device)
         self.device = init_distributed(device)
@@ -463,6 +469,7 @@ class Trainer:
         self.record = run_record(self.G, self.D, self.data, self.cfg, self.loss)
         self.st = dict(images=0, step=0, g_iter=0, d_count=0, stage=0, alpha=1.0)
         self.metrics, self.total, self.pending = [], round(self.cfg.kimg * 1000), []
+        self.phase_ends = self._phase_ends()
         self.history = [{'event': 'start', 'time': _now(), 'images': 0, 'processes': self.world}]
         if self.rank == 0:
             _remove_partial_writes(self.out_dir)
@@ -539,6 +546,30 @@ def _set_speed(self: Trainer, precision: str, memory_format: str):
     fmt = torch.channels_last if self.cl else torch.contiguous_format
     for net in self._nets().values():
         net.to(memory_format=fmt)
+
+# %% ../nbs/23_train.ipynb #c029w
+@patch
+def _phase_ends(self: Trainer) -> list:
+    "The image counts at which the run's phases end, in order; the last is the run's end."
+    if not self.progressive:
+        return [self.total]
+    sch = pggan_schedule((1, 1), self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
+    return [e for e in sch.end.tolist()[:-1] if e < self.total] + [self.total]
+
+
+@patch
+def _cap_phase(self: Trainer, before: int):
+    "With `max_steps_per_phase`: once the phase of a step begun at `before` had that many G steps, skip on."
+    cap = self.cfg.max_steps_per_phase
+    if cap is None:
+        return
+    end = next(e for e in self.phase_ends if e > before)  # where the step's phase ends
+    steps = self.st.get('phase_steps', 0) + (self.st['d_count'] == 0)  # G steps reset d_count
+    if self.st['images'] >= end:  # the step ended its phase itself
+        steps = 0
+    elif steps >= cap:
+        self.st['images'], steps = end, 0
+    self.st['phase_steps'] = steps  # in the checkpoint: a resumed dry run keeps its count
 
 # %% ../nbs/23_train.ipynb #c031g
 # steps per option (warmup, then timed), the least gain that switches, the most of a run's steps spent timing
@@ -646,6 +677,9 @@ def _choose_speed(
     known, seconds = untimed_choice(self.device, *wanted), None
     todo = [k for k, (o, _) in known.items() if o is None]
     c, steps = CALIBRATION, math.ceil((self.total - self.st['images']) / self.cfg.batch_size)
+    if self.cfg.max_steps_per_phase:  # a capped run takes at most this many steps
+        per_g = self.loss.steps(self.st['g_iter'])  # critic steps per G step (the most: warm-up first)
+        steps = min(steps, self.cfg.max_steps_per_phase * len(self.phase_ends) * per_g)
     timing = 2 ** len(todo) * (c['warmup'] + c['steps'])  # the steps timing would take
     dflt = {k: v[0] for k, v in default_choice(self.device, *wanted).items()}
     if todo and resumed:
@@ -951,6 +985,7 @@ def run(self: Trainer) -> TrainResult:
         while self.st['images'] < self.total:
             before = self.st['images']
             self._step()
+            self._cap_phase(before)
             if self.st['step'] % self.cfg.log_every == 0:
                 self._flush()
             done = self.st['images'] >= self.total

@@ -86,7 +86,8 @@ COST = {'test_papers_han2019.py': 160, 'test_papers_korkinof2021.py': 120, 'test
         'test_installed.py': 110, 'test_evaluate.py': 60, 'test_bad_inputs.py': 30, 'test_blinding.py': 20,
         'test_bench_gpu.py': 35, 'test_reader_html.py': 35, 'test_io_breast_layouts.py': 15,
         'test_papers_korkinof2021_foreign_bodies.py': 12,
-        'test_train_nproc.py': 55}
+        'test_train_nproc.py': 55,
+        'test_paper_dry.py': 150}   # paper_dry: 2 min 19 s of CPU (7 min 20 s wall at load average 10, 2026-12-04)
 
 NOTEBOOK_COST = {'54_papers.han2019': 39, '32_metrics.moments': 36, '30_metrics.fid': 26, '31_metrics.samples': 24,
                  '18_data.gallery': 12}   # the longest library notebooks (same run), seconds

@@ -116,6 +116,7 @@ NOTEBOOK_RULES = {  # rules beyond the type for the paper notebooks' own paramet
     'run_id': dict(pattern=RUN_ID_PATTERN),
     'seed': dict(min=0),
     'threads': dict(min=1),
+    'max_steps_per_phase': dict(min=1),
 }
 
 TYPE_WORDS = {
@@ -546,6 +547,13 @@ def caption(
     profile: str,  # smoke / quick / paper
     seed: int,  # run seed
     note: str = '',  # anything that differs from the paper
+    max_steps: int | None = None,  # a dry run's cap on the steps of every training phase; None: not a dry run
 ) -> str:
-    "A caption naming the data set, profile and seed."
-    return f"{what}. Data: {dataset}. Profile: {profile}, seed {seed}." + (f" {note}" if note else '')
+    "A caption naming the data set, profile and seed (and a dry run)."
+    out = f"{what}. Data: {dataset}. Profile: {profile}, seed {seed}." + (f" {note}" if note else '')
+    if max_steps:
+        out += (
+            f" DRY RUN: every training phase capped at {max_steps} step(s) (max_steps_per_phase); "
+            "the trained results and every number computed from them mean nothing."
+        )
+    return out
