@@ -554,7 +554,8 @@ def _phase_ends(self: Trainer) -> list:
     if not self.progressive:
         return [self.total]
     sch = pggan_schedule((1, 1), self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
-    return [e for e in sch.end.tolist()[:-1] if e < self.total] + [self.total]
+    ends = sch['end'].tolist() if len(sch) else []  # phases of 0 kimg (phase_kimg=fade_kimg=0): none
+    return [e for e in ends[:-1] if e < self.total] + [self.total]
 
 
 @patch

@@ -117,6 +117,7 @@ NOTEBOOK_RULES = {  # rules beyond the type for the paper notebooks' own paramet
     'seed': dict(min=0),
     'threads': dict(min=1),
     'max_steps_per_phase': dict(min=1),
+    'nproc': dict(min=1),
 }
 
 TYPE_WORDS = {
