@@ -196,6 +196,11 @@ class ShardedArray:
                 f"{path}: digest {m['digest']} does not match its shards; the manifest was edited"
             )
         self.m, self.verify, self._verified = m, verify, set()
+        lost = [s['file'] for s in m['shards'] if not (self.folder / s['file']).is_file()]
+        if lost:
+            raise StoreError(
+                f"{self.folder / lost[0]}: listed in {path} but missing ({len(lost)} shard(s) lost)"
+            )
         counts = [s['count'] for s in m['shards']]
         self.offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
         self.shape = (int(self.offsets[-1]), *m['item_shape'])
