@@ -127,7 +127,7 @@ def _is_lazy(images) -> bool:
 
 
 class ImageData:
-    "An image set (uint8 or float16, in memory or read lazily) with labels, served in seeded per-epoch orders."
+    "Images (uint8 or float16, in memory or read lazily) and labels, served in seeded per-epoch orders."
 
     def __init__(
         self,
