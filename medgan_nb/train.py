@@ -225,8 +225,12 @@ def _fetch(self: ImageData, idx: torch.Tensor) -> torch.Tensor:
     if not self.workers or plan is None:
         return self._read(idx)
     if self._it is None:
+        own = torch.Generator().manual_seed(
+            0
+        )  # its seed draw leaves the global RNG (the next model's init) alone
+        rows = _Rows(self)
         loader = torch.utils.data.DataLoader(
-            _Rows(self), batch_size=None, sampler=plan(), num_workers=self.workers
+            rows, batch_size=None, sampler=plan(), num_workers=self.workers, generator=own
         )
         self._it, self._next = iter(loader), None
     if self._next is None:
