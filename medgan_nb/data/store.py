@@ -77,7 +77,7 @@ class StoreWriter:
             save_json(self.m, self.path)
         self.shape, self.dtype, self.shard_size = tuple(item_shape), dtype, int(shard_size)
         self._clean()
-        self._buf, self._items, self._tmp = None, [], None
+        self._f, self._offset, self._items, self._tmp = None, 0, [], None
 
 # %% ../../nbs/17_data.store.ipynb #s009
 def _shard_file(k: int) -> str:
@@ -97,6 +97,16 @@ def _clean(self: StoreWriter):
             raise StoreError(f"{f}: listed in {self.path} but missing (delete the store to rebuild it)")
 
 # %% ../../nbs/17_data.store.ipynb #s010
+def _open_shard(path: Path, dtype, shape: tuple, count: int) -> tuple:  # (file at its first row, row offset)
+    "A new `.npy` file of `count` items (numpy's own header, via `open_memmap`), open for writing its rows."
+    mm = np.lib.format.open_memmap(path, 'w+', dtype, (count, *shape))
+    offset = mm.offset
+    del mm
+    f = open(path, 'r+b')
+    f.seek(offset)
+    return f, offset
+
+
 @patch
 def append(
     self: StoreWriter,
@@ -109,11 +119,13 @@ def append(
     item = np.asarray(item)
     if item.shape != self.shape:
         raise ValueError(f"{self.folder}: item of shape {item.shape}; the store holds {self.shape}")
-    if self._buf is None:
+    if self._f is None:
         k = len(self.m['shards'])
         self._tmp = self.folder / f'.{_shard_file(k)}.tmp'
-        self._buf = np.lib.format.open_memmap(self._tmp, 'w+', self.dtype, (self.shard_size, *self.shape))
-    self._buf[len(self._items)] = item
+        self._f, self._offset = _open_shard(self._tmp, self.dtype, self.shape, self.shard_size)
+    self._f.write(
+        np.ascontiguousarray(item, self.dtype).tobytes()
+    )  # written, never mapped: memory stays flat
     self._items.append(meta)
     if len(self._items) == self.shard_size:
         self._seal()
@@ -123,19 +135,23 @@ def append(
 def _seal(self: StoreWriter):
     "Sync the open shard, rename it to its final name, then list it (count, digests) in the manifest."
     count, k = len(self._items), len(self.m['shards'])
-    if count < self.shard_size:  # the last shard holds only its items
+    self._f.flush()
+    if count < self.shard_size:  # the last shard holds only its items: its rows copied to a file that long
         short = self.folder / f'.{_shard_file(k)}.short.tmp'
-        out = np.lib.format.open_memmap(short, 'w+', self.dtype, (count, *self.shape))
-        out[:] = self._buf[:count]
-        out.flush()
-        del out
+        out, _ = _open_shard(short, self.dtype, self.shape, count)
+        with out, open(self._tmp, 'rb') as src:
+            src.seek(self._offset)
+            for _ in range(count):
+                out.write(src.read(self.item_bytes))
+            out.flush()
+            os.fsync(out.fileno())
+        self._f.close()
         self._tmp.unlink()
         self._tmp = short
     else:
-        self._buf.flush()
-    self._buf = None
-    with open(self._tmp, 'rb+') as f:
-        os.fsync(f.fileno())
+        os.fsync(self._f.fileno())
+        self._f.close()
+    self._f = None
     entry = dict(file=_shard_file(k), count=count, sha256=_sha256(self._tmp))
     if any(i is not None for i in self._items):
         entry['items'] = f'shard_{k:05d}.json'
