@@ -208,14 +208,26 @@ def indices(self: ImageData, pos: int, count: int) -> torch.Tensor:
     return torch.cat(out)
 
 # %% ../nbs/23_train.ipynb #st017d
+def _malloc_trim():
+    "glibc's `malloc_trim` (hands freed heap memory back to the OS), or a no-op where the C library has none."
+    import ctypes, ctypes.util
+
+    name = ctypes.util.find_library('c')
+    trim = getattr(ctypes.CDLL(name), 'malloc_trim', None) if name else None
+    return trim or (lambda pad: 0)
+
+
 class _Rows(torch.utils.data.Dataset):
     "What a DataLoader worker needs to read a batch: the lazy array and the transform, nothing else."
 
     def __init__(self, data: ImageData):
-        self.images, self.transform = data.images, data.transform
+        self.images, self.transform, self.trim = data.images, data.transform, None
 
     def __getitem__(self, idx):
-        return idx, ImageData._read(self, idx)
+        out = idx, ImageData._read(self, idx)
+        self.trim = self.trim or _malloc_trim()  # looked up in the worker
+        self.trim(0)  # else the transform's float temporaries fragment the worker's heap: +0.4 GB measured
+        return out
 
 
 @patch
