@@ -31,6 +31,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `14_data.prep.mammo` | `medgan_nb.data.prep.mammo` | Korkinof 2021: default windowing, aspect-preserving resize to 1280×1024, CC and MLO apart. |
 | `15_data.prep.breast` | `medgan_nb.data.prep.breast` | Haarburger 2019: DCE-MRI rescaled and resampled, cut into lesion and healthy patches. |
 | `16_data.cache` | `medgan_nb.data.cache` | The papers' preprocessed data sets on disk, reused by the next run, rebuilt when inputs change. |
+| `17_data.store` | `medgan_nb.data.store` | Fixed-shape arrays in sharded `.npy` files with a JSON manifest and digests, written resumably, read lazily. |
 | `18_data.gallery` | `medgan_nb.data.gallery` | One figure per modality: the phantoms beside the real images the suite ships. |
 | `19_data.build` | `medgan_nb.data.build` | Write every phantom data set into `data/` from a seed (`medgan-build-data`), skipping intact parts. |
 | `20_models.dcgan` | `medgan_nb.models.dcgan` | DCGAN generator and discriminator, 32–256 px, Radford / Han 2018 / Haarburger 2019, conditional. |

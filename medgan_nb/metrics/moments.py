@@ -47,10 +47,19 @@ def pixel_moments(
 
 # %% ../../nbs/32_metrics.moments.ipynb #c007
 def image_moments(
-    images,  # N images (N×H×W, N×1×H×W, or a list of arrays of any size)
+    images,  # N images (N×H×W, N×1×H×W, a list of arrays of any size, or a store: `ShardedArray`)
     masks=None,  # optional N masks, same shapes
+    n: int = None,  # only the first `n` images
+    chunk: int = 64,  # a store is read `chunk` images at a time, never whole
 ) -> np.ndarray:  # N×5, columns `MOMENT_NAMES`
     "The five moments of each image."
+    if hasattr(images, 'chunks'):  # on disk: streamed
+        parts = [
+            image_moments(x, masks if masks is None else masks[s : s + len(x)])
+            for s, x in images.chunks(chunk, n)
+        ]
+        return np.concatenate(parts) if parts else np.empty((0, len(MOMENT_NAMES)))
+    images, masks = images[:n], None if masks is None else masks[:n]
     return np.stack([pixel_moments(im, None if masks is None else masks[i]) for i, im in enumerate(images)])
 
 # %% ../../nbs/32_metrics.moments.ipynb #c010

@@ -383,7 +383,7 @@ def brain_grades(
 def train_or_load(
     G,
     D,
-    data,  # networks and training images (N, C, H, W) uint8, or float in [−1, 1]
+    data,  # networks and training images (N, C, H, W) uint8, or float in [−1, 1], or an `ImageData`
     folder: str | Path,  # the model's folder (log.jsonl, checkpoints/, samples/, final.pt)
     loss,
     cfg,  # `GANLoss`, `TrainConfig`
@@ -403,7 +403,8 @@ def train_or_load(
         s = load_torch(final)
         # a finished model of this run? (the code may differ: the model is a result, not a resume)
         if 'run' in s:
-            now = run_record(G, D, ImageData(data, labels, seed=cfg.seed), cfg, loss)
+            seen = data if isinstance(data, ImageData) else ImageData(data, labels, seed=cfg.seed)
+            now = run_record(G, D, seen, cfg, loss)
             diff = [d for d in record_differences(s['run'], now) if not d.startswith('code')]
             if diff:
                 raise ValueError(

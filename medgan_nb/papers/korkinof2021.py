@@ -331,13 +331,14 @@ def kit_pairs(
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c029
 def view_rows(
-    sources: dict,  # {source name: {view: (N, 1, H, W) or (N, H, W) images in [0, 1]}}
+    sources: dict,  # {source name: {view: (N, 1, H, W) or (N, H, W) images in [0, 1], or a store}}
     n: int,  # images per row (fewer available: the row is padded with blanks)
 ) -> tuple:  # (images (rows·n, H, W) float32, titles)
     "Rows of `n` images per source and view for `image_grid`, with a title on each row's first panel."
     imgs, titles = [], []
     for src, views in sources.items():
         for view, x in views.items():
+            x = x[:n] if hasattr(x, 'chunks') else x  # a store: only the first n images are read
             x = torch.as_tensor(x).float().reshape(-1, *x.shape[-2:])[:n]
             imgs += list(x) + [torch.zeros(x.shape[-2:])] * (n - len(x))
             titles += [f"{src} {view}"] + [''] * (n - 1)

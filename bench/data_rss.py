@@ -1,0 +1,163 @@
+"""Benchmark (issue 19): peak resident memory (RSS) of Korkinof 2021's data path on on-disk stores as N grows.
+
+For each N, in a fresh child process: preprocessing (`korkinof2021_prep` with `store=`, `--workers` processes)
+writes N procedural mammograms to one store per view; then one pass over every image as the trainer reads them
+(`ImageData` on the store, `unit_to_pm1`, a DataLoader with `--loader-workers` prefetching seeded batches, each
+batch average-pooled to the first PGGAN stage as `stage_reals` does; no network step: a PGGAN step at 1280×1024
+takes minutes on this CPU); then the five moments of every image (`image_moments`, streamed). Peak RSS is
+measured per stage (Linux VmHWM, reset between stages) and for the whole child (getrusage), and for its worker
+processes (getrusage of its children). The stores are deleted after each N.
+
+The images are fed to the prep directly, not as DICOM files: a pool of `--pool` phantoms (`mammo_view`, uint16,
+12-bit) is made once, and image i is pool image i mod P rolled by i mod 97 rows, scaled to [0, 1] (a phantom
+takes ~0.8 s at 1280×1024 here, so N distinct phantoms per N would take hours).
+
+    python bench/data_rss.py --ns 1000,10000 --size 1280 1024
+    python bench/data_rss.py --ns 1000,10000,50000 --size 320 256"""
+import argparse, json, os, resource, shutil, subprocess, sys, time
+from pathlib import Path
+
+
+def pool_read(path):
+    "Image `<pool .npy>#<i>`: pool image i mod P, rolled by i mod 97 rows, in [0, 1] (what `read_dicom` returns)."
+    import numpy as np
+    f, i = str(path).rsplit('#', 1)
+    pool = np.load(f, mmap_mode='r')
+    pix = np.roll(np.array(pool[int(i) % len(pool)]), int(i) % 97, axis=0)
+    del pool
+    return pix.astype(np.float32) / 4095, {}
+
+
+def make_pool(path: Path, n: int, shape: tuple):
+    "`n` procedural mammograms (uint16, CC/MLO, L/R alternating) in one .npy file (kept: made once per shape)."
+    import numpy as np
+    from medgan_nb.data.phantoms.mammo import mammo_view, mammo_patient_params
+    if path.is_file():
+        return
+    out = np.lib.format.open_memmap(str(path) + '.tmp', 'w+', np.uint16, (n, *shape))
+    for i in range(n):
+        rng = np.random.default_rng([0, i])
+        out[i] = mammo_view(('CC', 'MLO')[i % 2], 'LR'[i // 2 % 2], mammo_patient_params(rng), rng, shape, 300 / shape[0])[0]
+    out.flush()
+    del out
+    os.replace(str(path) + '.tmp', path)
+
+
+def _hwm_reset():
+    "Reset this process's peak RSS (VmHWM) so the next stage's peak is its own."
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
+
+def _hwm_mb() -> float:
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmHWM:'):
+            return round(int(line.split()[1]) / 1024, 1)
+
+
+def _children_mb() -> float:
+    "Largest peak RSS among this process's finished worker processes so far."
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
+def child(a):
+    "Prep, one trainer pass and the moments of N images, in this process; prints one JSON line."
+    import torch
+    torch.set_num_threads(1)
+    from medgan_nb.data import io
+    from medgan_nb.data.prep.mammo import korkinof2021_prep
+    from medgan_nb.train import ImageData, unit_to_pm1
+    from medgan_nb.models.pggan import stage_reals
+    from medgan_nb.metrics.moments import image_moments
+    size, n, out = tuple(a.size), a.n, dict(n=a.n, size=list(a.size))
+    refs = [io.MammogramRef(path=f'{a.pool_file}#{i}', patient_id=f'P{i // 4:06d}', view=('CC', 'MLO')[i % 2],
+                            laterality='L', photometric='MONOCHROME2', shape=size, modality='MG') for i in range(n)]
+    _hwm_reset()
+    t0 = time.time()
+    ms = korkinof2021_prep(refs, size=size, store=a.store, workers=a.workers, read=pool_read, progress=False)
+    out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(),
+                       images=int(sum(len(ms.images[v]) for v in ms.images)),
+                       store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2),
+                       workers_peak_rss_mb=_children_mb())
+    _hwm_reset()
+    t0, seen, base = time.time(), 0, (5, 4)  # PGGAN's first stage for 5·2^k × 4·2^k images (the paper's 1280×1024)
+    for arr in ms.images.values():
+        data = ImageData(arr, seed=0, transform=unit_to_pm1, workers=a.loader_workers)
+        batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
+        data.plan = lambda b=batches: (lambda: iter(b))  # what the trainer tells the loader
+        for idx in batches:
+            x = stage_reals(data.batch(idx)[0], base)
+            seen += len(x)
+        assert data.prefetched == len(batches) or not a.loader_workers
+        data.close()
+        del data  # its loader's workers are joined
+    out['train_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen,
+                             batch=a.batch, stage_shape=list(base), loader_workers=a.loader_workers,
+                             workers_peak_rss_mb=_children_mb())  # so far: prep's and the loaders' workers
+    _hwm_reset()
+    t0 = time.time()
+    moms = {v: image_moments(arr, chunk=32) for v, arr in ms.images.items()}
+    out['moments'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(),
+                          images=int(sum(len(m) for m in moms.values())))
+    out['peak_rss_mb'] = max(out[s]['peak_rss_mb'] for s in ('prep', 'train_pass', 'moments'))  # VmHWM resets also reset ru_maxrss
+    out['workers_peak_rss_mb'] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    print(json.dumps(out), flush=True)
+
+
+MACHINE = ('import json; from medgan_nb.core import machine_info, machine_line; m = machine_info(); '
+           'print(json.dumps(dict(m, line=machine_line(m))))')
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--ns', default='1000,10000', help='comma-separated N (images, CC and MLO alternating)')
+    ap.add_argument('--size', type=int, nargs=2, default=[1280, 1024], help='(rows, cols) of the images')
+    ap.add_argument('--root', default='/tmp/medgan_data_rss', help='scratch folder (stores deleted after each N)')
+    ap.add_argument('--workers', type=int, default=2, help='prep worker processes')
+    ap.add_argument('--loader-workers', type=int, default=2, help='DataLoader workers of the trainer pass')
+    ap.add_argument('--batch', type=int, default=16, help='trainer batch')
+    ap.add_argument('--pool', type=int, default=8, help='distinct phantoms the images are made from')
+    ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--n', type=int, help=argparse.SUPPRESS)
+    ap.add_argument('--store', help=argparse.SUPPRESS)
+    ap.add_argument('--pool-file', type=str, help=argparse.SUPPRESS)
+    a, _ = ap.parse_known_args(argv)
+    if a.child:
+        return child(a)
+    a = ap.parse_args(argv)
+    machine = json.loads(subprocess.run([sys.executable, '-c', MACHINE], capture_output=True, text=True, check=True).stdout)
+    print(machine.pop('line'), flush=True)
+    root = Path(a.root)
+    root.mkdir(parents=True, exist_ok=True)
+    pool = root / f'pool_{a.pool}_{a.size[0]}x{a.size[1]}.npy'
+    t0 = time.time()
+    make_pool(pool, a.pool, tuple(a.size))
+    print(json.dumps(dict(pool=a.pool, seconds=round(time.time() - t0, 1))), flush=True)
+    rows = []
+    for n in [int(s) for s in a.ns.split(',')]:
+        need = n * a.size[0] * a.size[1] * 2 * 1.02 + 2e9  # float16 images, headers and manifests, a margin
+        free = shutil.disk_usage(root).free
+        if need > free:
+            rows.append(dict(n=n, size=a.size, not_measured=f"needs {need / 1e9:.0f} GB of disk, {free / 1e9:.0f} GB free"))
+            print(json.dumps(rows[-1]), flush=True)
+            continue
+        store = root / f'store_{n}'
+        shutil.rmtree(store, ignore_errors=True)
+        cmd = [sys.executable, __file__, '--child', '--n', str(n), '--store', str(store), '--pool-file', str(pool),
+               '--size', *map(str, a.size), '--workers', str(a.workers), '--loader-workers', str(a.loader_workers),
+               '--batch', str(a.batch)]
+        t0 = time.time()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        shutil.rmtree(store, ignore_errors=True)
+        if r.returncode:
+            raise RuntimeError(f"N={n}: child failed ({r.returncode}):\n{r.stderr[-3000:]}")
+        rows.append(dict(json.loads(r.stdout.strip().splitlines()[-1]), wall_s=round(time.time() - t0, 1)))
+        print(json.dumps(rows[-1]), flush=True)
+    done = [r for r in rows if 'peak_rss_mb' in r]
+    if len(done) > 1:
+        print(json.dumps(dict(ratio_peak_rss_largest_to_smallest=round(done[-1]['peak_rss_mb'] / done[0]['peak_rss_mb'], 3))))
+    return rows
+
+
+if __name__ == '__main__':
+    main()
