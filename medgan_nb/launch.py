@@ -14,7 +14,7 @@ from pathlib import Path
 import torch, torch.nn as nn
 from .core import GROUP_ENV, atomic_torch_save, atomic_write, load_torch
 from .losses import GANLoss
-from .train import TrainConfig, train, dist_info, read_log
+from .train import ImageData, TrainConfig, train, dist_info, read_log
 from .models import dcgan as _dcgan, pggan as _pggan
 
 # %% ../nbs/24_launch.ipynb #c006
@@ -57,13 +57,20 @@ def write_job(
     path: str | Path,  # the job file to write (atomically)
     G: nn.Module,
     D: nn.Module,  # networks as they start (seeded weights)
-    data,  # training images (N, C, H, W): uint8, or float in [−1, 1]
+    data,  # training images (N, C, H, W): uint8, or float in [−1, 1]; or an in-memory `ImageData`
     loss: GANLoss,
     cfg: TrainConfig,
     labels=None,  # class labels (N,) of a conditional model
     device: str = 'auto',  # each rank's device kind ('cuda' becomes cuda:LOCAL_RANK)
 ) -> Path:  # the job file
     "A training job as a file of tensors, numbers and strings: what `run_job` trains in every rank."
+    if isinstance(data, ImageData):
+        if data.lazy:
+            raise ValueError(
+                "write_job: these images are read from an on-disk store, which a torchrun job cannot take yet; "
+                "train with nproc=1"
+            )
+        data, labels = data.images, data.labels if labels is None else labels
     return atomic_torch_save(
         dict(
             G=net_spec(G),
