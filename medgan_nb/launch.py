@@ -67,8 +67,8 @@ def write_job(
     if isinstance(data, ImageData):
         if data.lazy:
             raise ValueError(
-                "write_job: these images are read from an on-disk store, which a torchrun job cannot take yet; "
-                "train with nproc=1"
+                "write_job: these images are read from an on-disk store, which torchrun jobs "
+                "cannot take yet; train with nproc=1"
             )
         data, labels = data.images, data.labels if labels is None else labels
     return atomic_torch_save(
