@@ -10,7 +10,7 @@ import hashlib, json, os
 from pathlib import Path
 import numpy as np, torch
 from fastcore.basics import patch
-from ..core import save_json, load_json
+from ..core import save_json, load_json, _sha256
 
 # %% ../../nbs/17_data.store.ipynb #s005
 FORMAT = 'medgan_nb.store/1'  # the manifest's format tag
@@ -19,14 +19,6 @@ MANIFEST = 'manifest.json'
 
 class StoreError(ValueError):
     "A store on disk that is not what its manifest or its reader expects."
-
-
-def _sha256(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''):
-            h.update(b)
-    return h.hexdigest()
 
 
 def _digest(m: dict) -> str:
