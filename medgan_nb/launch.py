@@ -229,22 +229,23 @@ def group_settings(
 ) -> dict:  # nproc, nnodes, node_rank, rdzv_endpoint (checked)
     "The torchrun group a training runs in: 1 process on 1 machine unless told otherwise."
     env = os.environ if environ is None else environ
-    out = {}
-    for key, var in GROUP_ENV.items():
-        raw = env.get(var, '')
-        if key == 'rdzv_endpoint':
-            out[key] = raw
-            continue
-        default = nproc if key == 'nproc' and nproc is not None else (0 if key == 'node_rank' else 1)
+
+    def whole(key, default):  # the variable's whole number, or `default` when it is unset
+        raw = env.get(GROUP_ENV[key], '').strip()
+        if not raw:
+            return default
         try:
-            out[key] = (
-                int(raw) if raw.strip() and not (key == 'nproc' and nproc is not None) else int(default)
-            )
+            return int(raw)
         except ValueError:
-            raise ValueError(f"{var}={raw!r}: expected a whole number") from None
-    torchrun_command(
-        'job', 'out', out['nproc'], out['nnodes'], out['node_rank'], out['rdzv_endpoint']
-    )  # checks
+            raise ValueError(f"{GROUP_ENV[key]}={raw!r}: expected a whole number") from None
+
+    out = dict(
+        nproc=nproc if nproc is not None else whole('nproc', 1),
+        nnodes=whole('nnodes', 1),
+        node_rank=whole('node_rank', 0),
+        rdzv_endpoint=env.get(GROUP_ENV['rdzv_endpoint'], ''),
+    )
+    torchrun_command('job', 'out', **out)  # the same checks as the command that will run
     return out
 
 
