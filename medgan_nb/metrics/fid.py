@@ -13,7 +13,7 @@ __all__ = ['FID_TRUNK', 'FID_HELPER_DIR', 'HAARBURGER2019_RGB', 'FID_MODES', 'FI
 import copy, hashlib, importlib.metadata, importlib.util, sys, warnings, weakref
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from scipy.linalg import blas, lapack
+from scipy.linalg import eigvalsh, lapack
 from medgan_nb.core import (
     load_settings,
     atomic_torch_save,
@@ -475,14 +475,28 @@ def _psd_root_factor(sigma) -> tuple:  # (A with AᵀA = sigma, whether A is L�
     return a, False
 
 
+def _eigvals_congruent(sigma, low) -> np.ndarray:  # eigenvalues of Lᵀ Σ L, ascending
+    "Eigenvalues of LᵀΣL (those of ΣLLᵀ): one symmetric reduction (LAPACK dsygst), eigenvalues only (dsyevr)."
+    m, info = lapack.dsygst(sigma, low, itype=2, lower=1)  # Lᵀ Σ L in about d³ flops, lower triangle
+    if info != 0:
+        raise ValueError(f"dsygst failed (LAPACK info {info}) on a {sigma.shape} covariance")
+    return eigvalsh(m, lower=True, overwrite_a=True, check_finite=False, driver='evr')
+
+
 def trace_sqrt_product(sigma1, sigma2) -> float:  # tr((Σ1 Σ2)^½)
-    "tr((Σ1Σ2)^½): Σ√λ(CCᵀ), C = L1ᵀL2, when both are positive definite; else Σσ(A1A2ᵀ) over their ranks."
-    a1, chol1 = _psd_root_factor(sigma1)
+    "tr((Σ1Σ2)^½): Σ√λ(L2ᵀΣ1L2) when both are positive definite; else Σσ(A1A2ᵀ) over their ranks."
+    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     a2, chol2 = _psd_root_factor(sigma2)
-    if not (chol1 and chol2):
-        return float(np.linalg.svd(a1 @ a2.T, compute_uv=False).sum())  # r1×r2
-    c = blas.dtrmm(1.0, a1, a2.T, side=0, lower=0)  # L1ᵀ (upper triangular) times L2: one triangular product
-    return float(np.sqrt(np.clip(np.linalg.eigvalsh(c @ c.T), 0, None)).sum())  # c @ c.T: a rank-k update
+    if not chol2:  # Σ2 singular: the trace is symmetric in the two, so factor Σ1 instead
+        a1, chol1 = _psd_root_factor(sigma1)
+        if not chol1:
+            return float(np.linalg.svd(a1 @ a2.T, compute_uv=False).sum())  # r1×r2
+        sigma1, sigma2, a2 = sigma2, sigma1, a1
+    lam = _eigvals_congruent(sigma1, a2.T)
+    if lam[0] > len(lam) * np.finfo(np.float64).eps * lam[-1]:  # Σ1 clearly positive definite too
+        return float(np.sqrt(lam).sum())
+    a1, _ = _psd_root_factor(sigma1)  # singular: its near-zero eigenvalues lose their precision in LᵀΣL
+    return float(np.linalg.svd(a1 @ a2.T, compute_uv=False).sum())  # r1×d
 
 
 def frechet_distance(
