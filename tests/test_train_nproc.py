@@ -1,6 +1,6 @@
 """`train_or_load` with nproc=2: the training runs as a torchrun job (gloo, 2 CPU processes) and gives what one process
 gives with the same global batch; the metric hook runs on the job's snapshots; a finished job is read back, a killed
-one continued."""
+one continued; two machines (node ranks of a c10d rendezvous over localhost) give the same."""
 import torch
 from medgan_nb.core import load_torch
 from medgan_nb.losses import GANLoss
@@ -45,3 +45,36 @@ def test_two_processes_give_one_process_result(tmp_path, monkeypatch):
     resumed = train_or_load(*nets(), IMGS, tmp_path/'two', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=2)
     assert resumed['kimg'] == 0.048 and history(tmp_path/'two') == [('start', 2), ('resume', 2)]   # not restarted
     assert all(torch.equal(v, resumed['G'].state_dict()[k]) for k, v in b.items())
+
+
+def test_two_machines_give_one_process_result(tmp_path, monkeypatch, capsys):
+    """Two machines (node ranks 0 and 1 of a c10d rendezvous over localhost, one process each), as a user runs them:
+    the notebook's machine launches rank 0 and prints the other machine's line; that line, run as printed, joins."""
+    import shlex, socket, subprocess, threading, time
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    torch.set_num_threads(1)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
+    monkeypatch.setenv('MEDGAN_NNODES', '2'); monkeypatch.setenv('MEDGAN_NODE_RANK', '0')
+    monkeypatch.setenv('MEDGAN_RDZV_ENDPOINT', f'127.0.0.1:{port}')
+    other, seen = {}, []
+    def second_machine():                    # reads rank 0's output until it prints the other machine's line
+        for _ in range(600):
+            seen.append(capsys.readouterr().out)
+            line = [l for l in ''.join(seen).splitlines() if '--node-rank=1' in l]
+            if line: break
+            time.sleep(0.2)
+        other['line'] = line[0].strip() if line else None
+        if line: other['run'] = subprocess.run(shlex.split(line[0]), capture_output=True, text=True, timeout=300)
+    t = threading.Thread(target=second_machine); t.start()
+    two = train_or_load(*nets(), IMGS, tmp_path/'two', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=1)
+    t.join(timeout=300)
+    assert other['line'] and f'--rdzv-endpoint=127.0.0.1:{port}' in other['line'], ''.join(seen)[-2000:]
+    assert other['run'].returncode == 0, other['run'].stdout[-2000:] + other['run'].stderr[-2000:]
+    assert two['trained_now'] and two['nproc'] == 2
+    for k in ('MEDGAN_NNODES', 'MEDGAN_NODE_RANK', 'MEDGAN_RDZV_ENDPOINT'): monkeypatch.delenv(k)
+    one = train_or_load(*nets(), IMGS, tmp_path/'one', LOSS, CFG, progress=False, metric_fn=weight_sum, nproc=1)
+    a, b = one['G'].state_dict(), two['G'].state_dict()
+    worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+    assert worst < 1e-5, f"2 machines differ from 1 process by {worst}"
+    assert [m['images'] for m in two['metrics']] == [16, 32, 48]
