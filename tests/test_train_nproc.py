@@ -78,3 +78,24 @@ def test_two_machines_give_one_process_result(tmp_path, monkeypatch, capsys):
     worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
     assert worst < 1e-5, f"2 machines differ from 1 process by {worst}"
     assert [m['images'] for m in two['metrics']] == [16, 32, 48]
+
+
+def test_store_backed_data_in_two_processes(tmp_path, monkeypatch):
+    """Images on an on-disk store (as Korkinof 2021 caches them) go into the torchrun job by reference: every rank reads
+    the same store lazily, with prefetching workers, and the result is one process's on the images in memory."""
+    import numpy as np
+    from medgan_nb.data.store import ShardedArray, StoreWriter
+    from medgan_nb.train import ImageData
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    torch.set_num_threads(1)
+    w = StoreWriter(tmp_path/'store', IMGS.shape[1:], np.uint8, shard_size=10)     # 4 shards
+    for x in IMGS.numpy(): w.append(x)
+    lazy = ImageData(ShardedArray(w.finish()), seed=CFG.seed, workers=1)
+    one = train_or_load(*nets(), IMGS, tmp_path/'one', LOSS, CFG, progress=False, nproc=1)
+    two = train_or_load(*nets(), lazy, tmp_path/'two', LOSS, CFG, progress=False, nproc=2)
+    job = torch.load(tmp_path/'two'/'job.pt', weights_only=True)
+    assert job['data']['store'] == str((tmp_path/'store').resolve())         # a reference, not the images
+    assert not any(isinstance(v, torch.Tensor) for v in job['data'].values())
+    a, b = one['G'].state_dict(), two['G'].state_dict()
+    worst = max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+    assert worst < 1e-5, f"a store in 2 processes differs from memory in 1 by {worst}"

@@ -458,13 +458,24 @@ def _train_in_group(G, D, data, folder, loss, cfg, device, labels, metric_fn, gr
 # %% ../../nbs/50_papers.common.ipynb #c029t1
 def threads_caption(
     used: list,  # `train_or_load`'s `threads` per model (None: a model from a run that did not record them)
-) -> str:  # '2 CPU threads', or 'CPU threads per model: 1, 2 (timed)'
-    "The CPU threads the models trained with, for a caption (torch's count now where none is recorded)."
+    processes: list = (),  # `train_or_load`'s `nproc` per model (None: 1, the notebook's own process)
+) -> str:  # '2 CPU threads', 'CPU threads per model: 1, 2 (timed)', '2 processes a model (torchrun), each …'
+    "The CPU threads (and torchrun processes) the models trained with, for a caption."
     known = sorted({t for t in used if t})
     if len(known) > 1:
-        return f"CPU threads per model: {', '.join(map(str, known))} (timed)"
-    n = known[0] if known else torch.get_num_threads()
-    return f"{n} CPU thread{'s' * (n > 1)}"
+        text = f"CPU threads per model: {', '.join(map(str, known))} (timed)"
+    else:
+        n = known[0] if known else torch.get_num_threads()  # torch's count now where none is recorded
+        text = f"{n} CPU thread{'s' * (n > 1)}"
+    procs = sorted({p or 1 for p in processes})
+    if procs in ([], [1]):
+        return text
+    many = (
+        f"{procs[0]} processes a model"
+        if len(procs) == 1
+        else f"processes per model: {', '.join(map(str, procs))}"
+    )
+    return f"{many} (torchrun), each with {text}"
 
 # %% ../../nbs/50_papers.common.ipynb #c030
 def reuse_earlier_run(
