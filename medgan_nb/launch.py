@@ -59,7 +59,7 @@ JOB_TRANSFORMS = {'unit_to_pm1': unit_to_pm1}
 
 
 def _job_data(data: ImageData) -> dict:  # the job's 'data' entry: where the store is and how it is read
-    "A store-backed `ImageData` as a job entry: the store's folder and digest, transform by name, seed, workers."
+    "A store-backed `ImageData` as a job entry: store folder and digest, transform by name, seed, workers."
     if not isinstance(data.images, ShardedArray):
         raise ValueError(
             f"write_job: images of type {type(data.images).__name__} are read lazily but are not a store "
@@ -68,7 +68,8 @@ def _job_data(data: ImageData) -> dict:  # the job's 'data' entry: where the sto
     name = next((k for k, f in JOB_TRANSFORMS.items() if f is data.transform), None)
     if data.transform is not None and name is None:
         raise ValueError(
-            f"write_job: transform {getattr(data.transform, '__name__', data.transform)!r} cannot go into a job "
+            f"write_job: transform {getattr(data.transform, '__name__', data.transform)!r} cannot go into "
+            "a job "
             f"file (it holds no code); use one of {sorted(JOB_TRANSFORMS)} or None"
         )
     folder = str(data.images.folder.resolve())
@@ -76,7 +77,7 @@ def _job_data(data: ImageData) -> dict:  # the job's 'data' entry: where the sto
 
 
 def _read_job_data(entry: dict, labels) -> ImageData:
-    "The store-backed `ImageData` a job names, refused when the store is not the one the job was written with."
+    "The store-backed `ImageData` a job names; refused if the store is not the one the job was written with."
     arr = ShardedArray(entry['store'])
     if arr.digest != entry['digest']:
         raise StoreError(
@@ -91,7 +92,7 @@ def write_job(
     path: str | Path,  # the job file to write (atomically)
     G: nn.Module,
     D: nn.Module,  # networks as they start (seeded weights)
-    data,  # training images (N, C, H, W): uint8, or float in [−1, 1]; or an `ImageData` (in memory or a store)
+    data,  # images (N, C, H, W): uint8, or float in [−1, 1]; or an `ImageData` (in memory or on a store)
     loss: GANLoss,
     cfg: TrainConfig,
     labels=None,  # class labels (N,) of a conditional model
