@@ -341,7 +341,7 @@ def han2019_data(
     label_scheme: str = 'auto',  # label codes on disk (`medgan_nb.data.io.find_brats`)
     **kw,  # `han2019_slices` arguments (seed, first, last, side, discard thresholds, shard_size)
 ) -> tuple:  # (SliceSet, status); cached, its images are an on-disk store read lazily
-    "Han 2019 data set, cached as an on-disk store of its slices (written a case at a time, resumed after a kill)."
+    "Han 2019 data set, cached as an on-disk store of its slices (written case by case, resumed if killed)."
     from medgan_nb.data.prep.brain import iter_brats, han2019_slices
 
     scheme = {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)

@@ -47,7 +47,7 @@ PAPER_TABLE2 = pd.DataFrame(
 
 # %% ../../nbs/54_papers.han2019.ipynb #c008
 class LazyImages:
-    "uint8 images (N, 1, side, side) read on demand from stores (or tensors), resized to `side` as they are read."
+    "uint8 images (N, 1, side, side) read on demand from stores (or tensors), resized to `side` as read."
 
     def __init__(
         self,

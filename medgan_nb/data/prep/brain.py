@@ -353,7 +353,7 @@ def _han2019_case(case, sequence: str, first: int, last: int, side: int, rules: 
 
 
 def _han2019_set(images, frames: list, seed: int) -> SliceSet:
-    "The SliceSet of the kept slices' `images` (a tensor or a store) and every case's label rows, split by patient."
+    "The SliceSet of the kept slices' `images` (a tensor or a store) and every case's label rows, split."
     rows, discarded = [df[df.label.notna()] for df in frames], [df[df.label.isna()] for df in frames]
     index = pd.concat(rows, ignore_index=True)
     split = patient_split(
@@ -390,7 +390,7 @@ def _case_frame(rec: dict) -> pd.DataFrame:
 
 
 def _held_cases(log: Path, sealed: int) -> list:  # records of the finished cases, in order
-    "The logged cases whose images all lie in the store's sealed shards (a prefix of the cases; a torn line ends it)."
+    "The logged cases whose images all lie in sealed shards (a prefix of the cases; a torn line ends it)."
     held, end = [], 0
     for line in log.read_text().splitlines() if log.is_file() else []:
         try:
@@ -405,7 +405,7 @@ def _held_cases(log: Path, sealed: int) -> list:  # records of the finished case
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c027w
 def _han2019_store(cases, folder: Path, meta: dict, shard_size, done, args: tuple) -> tuple:
-    "(ShardedArray of the kept slices, label rows per case): cases written one at a time, resumed after a kill."
+    "(ShardedArray of the kept slices, label rows per case): cases written one by one, resumed after a kill."
     sequence, first, last, side, rules = args
     w = StoreWriter(folder, (1, side, side), np.uint8, shard_size=shard_size, meta=meta)
     log = folder / CASE_LOG
@@ -443,10 +443,10 @@ def han2019_slices(
     last: int = 130,  # axial range (inclusive, 0-based)
     side: int = 256,  # zero-pad side
     seed: int = 0,  # patient-split seed
-    store=None,  # folder: the images go to a store `<store>/slices`, one case at a time (resumed); None: memory
+    store=None,  # folder: the images go to a store `<store>/slices` a case at a time (resumed); None: memory
     store_meta: dict = None,  # what the store holds (a store written for other inputs is refused)
     shard_size: int = None,  # store: images per shard (None: 256 MiB shards)
-    done: set = None,  # store: receives the ids of the cases it holds, before a case is read (`iter_brats(skip=)`)
+    done: set = None,  # store: gets the ids of the cases it holds before a case is read (`iter_brats(skip)`)
     **rules,  # thresholds of `slice_labels` (min_tumour_px, max_tumour_px, gap_slices, min_brain_px)
 ) -> (
     SliceSet
