@@ -448,9 +448,7 @@ def han2019_slices(
     shard_size: int = None,  # store: images per shard (None: 256 MiB shards)
     done: set = None,  # store: gets the ids of the cases it holds before a case is read (`iter_brats(skip)`)
     **rules,  # thresholds of `slice_labels` (min_tumour_px, max_tumour_px, gap_slices, min_brain_px)
-) -> (
-    SliceSet
-):  # images['slices'] (a tensor, or a `ShardedArray` with `store`), not split; index: label, split
+) -> SliceSet:  # images['slices']: a tensor, or a `ShardedArray` with `store`; index: label, split
     "Han 2019 preprocessing: labelled, filtered, zero-padded axial slices with a patient-level split."
     args = (sequence, first, last, side, rules)
     if store is not None:
