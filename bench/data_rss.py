@@ -13,7 +13,17 @@ The images are fed to the prep directly, not as DICOM files: a pool of `--pool` 
 takes ~0.8 s at 1280×1024 here, so N distinct phantoms per N would take hours).
 
     python bench/data_rss.py --ns 1000,10000 --size 1280 1024
-    python bench/data_rss.py --ns 1000,10000,50000 --size 320 256"""
+    python bench/data_rss.py --ns 1000,10000,50000 --size 320 256
+
+`--paper han2019` measures Han 2019's data path instead, N being BraTS cases: `han2019_slices(store=)` writes the kept
+T1c slices (256×256 uint8) of N cases, read one at a time from NIfTI files; then one pass over every image as the
+PGGAN trainer reads them (`ImageData` over the lazy store, `papers.han2019.to_side`, batches of `--batch`, a
+DataLoader with `--loader-workers`); then one pass as the classifier reads them (`prepare_input` on batches of 192).
+`--in-memory` runs the old path instead (`han2019_slices` without a store: every image in memory). The N cases are
+`--pool` full-size phantoms (`brain_subject`, 240×240×155, made once) linked repeatedly (symbolic links: the same
+per-case reading and work as distinct subjects).
+
+    python bench/data_rss.py --paper han2019 --ns 25,100,400 --pool 4"""
 import argparse, json, os, resource, shutil, subprocess, sys, time
 from pathlib import Path
 
@@ -104,6 +114,61 @@ def child(a):
     print(json.dumps(out), flush=True)
 
 
+def make_brats(root: Path, pool: int, n: int) -> Path:
+    "`n` BraTS-layout cases linking `pool` full-size phantoms (made once) in turn; returns the data set folder."
+    import numpy as np
+    from medgan_nb.data.phantoms.brain import brain_subject, write_brats_case
+    src = root / f'brats_pool_{pool}'
+    for i in range(pool):
+        if not (src / 'HGG' / f'Phantom_HGG_{i:04d}').is_dir():
+            write_brats_case(src, f'Phantom_HGG_{i:04d}', 'HGG', *brain_subject(np.random.default_rng([0, i]), 'HGG'))
+    cases = sorted((src / 'HGG').glob('Phantom_*'))
+    out = root / f'brats_x{n}'
+    for j in range(n):
+        case = out / 'HGG' / f'Linked_{j:04d}'
+        case.mkdir(parents=True, exist_ok=True)  # a real folder (discovery does not follow linked folders)
+        for f in cases[j % len(cases)].glob('*.nii.gz'):
+            link = case / f"{case.name}_{f.name.rsplit('_', 1)[1]}"
+            if not link.exists():
+                link.symlink_to(f.resolve())
+    return out
+
+
+def child_han2019(a):
+    "Han 2019 prep of N cases (into a store, or in memory), one trainer pass and one classifier pass; one JSON line."
+    import torch
+    torch.set_num_threads(1)
+    from medgan_nb.data.prep.brain import iter_brats, han2019_slices
+    from medgan_nb.papers import han2019 as h19
+    from medgan_nb.train import ImageData
+    from medgan_nb.models.pggan import stage_reals
+    out = dict(paper='han2019', cases=a.n, in_memory=a.in_memory)
+    _hwm_reset()
+    t0 = time.time()
+    ss = han2019_slices(iter_brats(a.data, grades='all'), store=None if a.in_memory else a.store)
+    out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=len(ss.index),
+                       store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
+    _hwm_reset()
+    t0, seen = time.time(), 0
+    images = h19.to_side(ss.images['slices'], 256)  # the paper's side: no resize, read lazily
+    data = ImageData(images, seed=0, workers=0 if a.in_memory else a.loader_workers)
+    batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
+    data.plan = lambda b=batches: (lambda: iter(b))
+    for idx in batches:
+        seen += len(stage_reals(data.batch(idx)[0], (4, 4)))
+    data.close()
+    del data
+    out['train_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen, batch=a.batch,
+                             loader_workers=a.loader_workers, workers_peak_rss_mb=_children_mb())
+    _hwm_reset()
+    t0, seen = time.time(), 0
+    for i in range(0, len(images), 192):  # as `predict_proba` reads: consecutive batches, centre-cropped to 224
+        seen += len(h19.prepare_input(images[i : i + 192], 224))
+    out['classifier_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen)
+    out['peak_rss_mb'] = max(out[s]['peak_rss_mb'] for s in ('prep', 'train_pass', 'classifier_pass'))
+    print(json.dumps(out), flush=True)
+
+
 MACHINE = ('import json; from medgan_nb.core import machine_info, machine_line; m = machine_info(); '
            'print(json.dumps(dict(m, line=machine_line(m))))')
 
@@ -117,18 +182,24 @@ def main(argv=None):
     ap.add_argument('--loader-workers', type=int, default=2, help='DataLoader workers of the trainer pass')
     ap.add_argument('--batch', type=int, default=16, help='trainer batch')
     ap.add_argument('--pool', type=int, default=8, help='distinct phantoms the images are made from')
+    ap.add_argument('--paper', default='korkinof2021', choices=['korkinof2021', 'han2019'],
+                    help="whose data path: Korkinof 2021's mammograms (N images) or Han 2019's BraTS slices (N cases)")
+    ap.add_argument('--in-memory', action='store_true', help='han2019: the path without a store (all images in memory)')
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--data', help=argparse.SUPPRESS)
     ap.add_argument('--n', type=int, help=argparse.SUPPRESS)
     ap.add_argument('--store', help=argparse.SUPPRESS)
     ap.add_argument('--pool-file', type=str, help=argparse.SUPPRESS)
     a, _ = ap.parse_known_args(argv)
     if a.child:
-        return child(a)
+        return child_han2019(a) if a.paper == 'han2019' else child(a)
     a = ap.parse_args(argv)
     machine = json.loads(subprocess.run([sys.executable, '-c', MACHINE], capture_output=True, text=True, check=True).stdout)
     print(machine.pop('line'), flush=True)
     root = Path(a.root)
     root.mkdir(parents=True, exist_ok=True)
+    if a.paper == 'han2019':
+        return main_han2019(a, root)
     pool = root / f'pool_{a.pool}_{a.size[0]}x{a.size[1]}.npy'
     t0 = time.time()
     make_pool(pool, a.pool, tuple(a.size))
@@ -156,6 +227,25 @@ def main(argv=None):
     done = [r for r in rows if 'peak_rss_mb' in r]
     if len(done) > 1:
         print(json.dumps(dict(ratio_peak_rss_largest_to_smallest=round(done[-1]['peak_rss_mb'] / done[0]['peak_rss_mb'], 3))))
+    return rows
+
+
+def main_han2019(a, root: Path) -> list:
+    "The Han 2019 rows: one child process per N cases."
+    rows = []
+    for n in [int(s) for s in a.ns.split(',')]:
+        t0 = time.time()
+        data = make_brats(root, a.pool, n)
+        store = root / f'h19_store_{n}'
+        shutil.rmtree(store, ignore_errors=True)
+        cmd = [sys.executable, __file__, '--paper', 'han2019', '--child', '--n', str(n), '--store', str(store),
+               '--data', str(data), '--loader-workers', str(a.loader_workers), '--batch', str(a.batch)]
+        r = subprocess.run(cmd + (['--in-memory'] if a.in_memory else []), capture_output=True, text=True)
+        shutil.rmtree(store, ignore_errors=True)
+        if r.returncode:
+            raise RuntimeError(f"N={n}: child failed ({r.returncode}):\n{r.stderr[-3000:]}")
+        rows.append(dict(json.loads(r.stdout.strip().splitlines()[-1]), wall_s=round(time.time() - t0, 1)))
+        print(json.dumps(rows[-1]), flush=True)
     return rows
 
 

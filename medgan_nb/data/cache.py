@@ -334,18 +334,30 @@ def han2018_data(
 
 
 def han2019_data(
-    root, cache_dir=None, grades=('HGG',), max_cases: int = None, label_scheme: str = 'auto', **kw
-) -> tuple:  # (SliceSet, status)
-    "Han 2019 data set (cached); `kw` go to `han2019_slices` (seed, first, last, side, discard thresholds)."
+    root,  # BraTS folder
+    cache_dir=None,  # cache root; None: no cache, images in memory
+    grades=('HGG',),  # the paper uses the 220 HGG patients; 'all': every case, graded or not
+    max_cases: int = None,  # first cases only
+    label_scheme: str = 'auto',  # label codes on disk (`medgan_nb.data.io.find_brats`)
+    **kw,  # `han2019_slices` arguments (seed, first, last, side, discard thresholds, shard_size)
+) -> tuple:  # (SliceSet, status); cached, its images are an on-disk store read lazily
+    "Han 2019 data set, cached as an on-disk store of its slices (written case by case, resumed if killed)."
     from medgan_nb.data.prep.brain import iter_brats, han2019_slices
 
-    skipped = []
     scheme = {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)
+    if cache_dir is None:
+        return han2019_slices(iter_brats(root, max_cases, grades, [], label_scheme), **kw), 'uncached'
     params = dict(
         paper='han2019', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **scheme, **kw
     )
-    build = lambda: han2019_slices(iter_brats(root, max_cases, grades, skipped, label_scheme), **kw)
-    return cached(cache_dir, 'han2019', params, root, build, skipped, code=BRAIN_CODE)
+
+    def build(store, meta):  # the cases a resumed store holds are not read again
+        skipped, done = [], set()
+        cases = iter_brats(root, max_cases, grades, skipped, label_scheme, skip=done)
+        ss = han2019_slices(cases, store=store, store_meta=meta, done=done, **kw)
+        return dataclasses.replace(ss, skipped=skipped)
+
+    return cached_store(cache_dir, 'han2019', params, root, build, code=(*BRAIN_CODE, 'medgan_nb.data.store'))
 
 
 def korkinof2021_data(

@@ -186,6 +186,18 @@ def _items(folder: Path, s: dict) -> list:
     return load_json(f)
 
 # %% ../../nbs/17_data.store.ipynb #s015
+def _npy_missing(f: Path) -> int:  # bytes missing (0: whole)
+    "How many bytes a `.npy` file lacks of what its header's shape and dtype need (one small read)."
+    with open(f, 'rb') as fh:
+        version = np.lib.format.read_magic(fh)
+        read = (
+            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read(fh)
+        need = fh.tell() + int(np.prod(shape)) * dtype.itemsize
+    return max(0, need - f.stat().st_size)
+
+
 class ShardedArray:
     "A finished store read lazily: `len`, `shape`, `dtype`, and rows copied out of read-only memory maps."
 
@@ -208,6 +220,12 @@ class ShardedArray:
         if lost:
             raise StoreError(
                 f"{self.folder / lost[0]}: listed in {path} but missing ({len(lost)} shard(s) lost)"
+            )
+        short = [(s['file'], n) for s in m['shards'] if (n := _npy_missing(self.folder / s['file']))]
+        if short:  # a copy or a disk cut short: noticed here, so a cache builds the store again
+            raise StoreError(
+                f"{self.folder / short[0][0]}: {short[0][1]} bytes shorter than its header says "
+                f"({len(short)} shard(s) cut short); the store is damaged (delete it to rebuild)"
             )
         counts = [s['count'] for s in m['shards']]
         self.offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
