@@ -7,15 +7,14 @@ __all__ = ['NETWORKS', 'JOB_TRANSFORMS', 'net_spec', 'build_net', 'write_job', '
            'torchrun_command', 'launch', 'group_settings', 'group_environ', 'snapshot_metrics']
 
 # %% ../nbs/24_launch.ipynb #c003
-import copy, json, os, subprocess, sys, time
+import copy, importlib, json, os, subprocess, sys, time
 from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 import torch, torch.nn as nn
 from .core import GROUP_ENV, atomic_torch_save, atomic_write, load_torch
 from .losses import GANLoss
-from .train import ImageData, TrainConfig, train, dist_info, read_log, unit_to_pm1
-from .data.store import ShardedArray, StoreError
+from .train import ImageData, TrainConfig, train, dist_info, read_log, unit_to_pm1, _is_lazy
 from .models import dcgan as _dcgan, pggan as _pggan
 
 # %% ../nbs/24_launch.ipynb #c006
@@ -58,34 +57,32 @@ def build_net(
 JOB_TRANSFORMS = {'unit_to_pm1': unit_to_pm1}
 
 
-def _job_data(data: ImageData) -> dict:  # the job's 'data' entry: where the store is and how it is read
-    "A store-backed `ImageData` as a job entry: store folder and digest, transform by name, seed, workers."
-    if not isinstance(data.images, ShardedArray):
+def _job_data(data: ImageData) -> dict:  # the job's 'data' entry: how to open the images again, no images
+    "A lazy `ImageData` as a job entry: its array's class and `job_spec()`, transform by name, seed, workers."
+    images, cls = data.images, type(data.images)
+    if not hasattr(images, 'job_spec') or not cls.__module__.startswith('medgan_nb.'):
         raise ValueError(
-            f"write_job: images of type {type(data.images).__name__} are read lazily but are not a store "
-            "(medgan_nb.data.store.ShardedArray); a torchrun job can take only those; train with nproc=1"
+            f"write_job: images of type {cls.__name__} are read lazily and cannot be named in a job file "
+            "(a medgan_nb array with job_spec/from_job_spec, e.g. a store, can); train with nproc=1"
         )
     name = next((k for k, f in JOB_TRANSFORMS.items() if f is data.transform), None)
     if data.transform is not None and name is None:
         raise ValueError(
             f"write_job: transform {getattr(data.transform, '__name__', data.transform)!r} cannot go into "
-            "a job "
-            f"file (it holds no code); use one of {sorted(JOB_TRANSFORMS)} or None"
+            f"a job file (it holds no code); use one of {sorted(JOB_TRANSFORMS)} or None"
         )
-    folder = str(data.images.folder.resolve())
-    return dict(store=folder, digest=data.images.digest, transform=name, seed=data.seed, workers=data.workers)
+    kind = f'{cls.__module__}.{cls.__qualname__}'
+    return dict(kind=kind, spec=images.job_spec(), transform=name, seed=data.seed, workers=data.workers)
 
 
 def _read_job_data(entry: dict, labels) -> ImageData:
-    "The store-backed `ImageData` a job names; refused if the store is not the one the job was written with."
-    arr = ShardedArray(entry['store'])
-    if arr.digest != entry['digest']:
-        raise StoreError(
-            f"{entry['store']}: store digest {arr.digest} is not the job's {entry['digest']}; the store was "
-            "rewritten after the job was written: write the job again"
-        )
+    "The lazy `ImageData` a job names (its class imported from medgan_nb, then `from_job_spec`)."
+    module, _, name = entry['kind'].rpartition('.')
+    if not module.startswith('medgan_nb.'):
+        raise ValueError(f"job data kind {entry['kind']!r}: expected a medgan_nb class")
+    images = getattr(importlib.import_module(module), name).from_job_spec(entry['spec'])
     tf = JOB_TRANSFORMS[entry['transform']] if entry['transform'] else None
-    return ImageData(arr, labels, seed=entry['seed'], transform=tf, workers=entry['workers'])
+    return ImageData(images, labels, seed=entry['seed'], transform=tf, workers=entry['workers'])
 
 
 def write_job(
@@ -99,6 +96,8 @@ def write_job(
     device: str = 'auto',  # each rank's device kind ('cuda' becomes cuda:LOCAL_RANK)
 ) -> Path:  # the job file
     "A training job as a file of tensors, numbers and strings: what `run_job` trains in every rank."
+    if not isinstance(data, ImageData) and _is_lazy(data):
+        data = ImageData(data, labels, seed=cfg.seed)  # as `train` wraps it
     if isinstance(data, ImageData):  # a store stays on disk: every rank opens it (a folder all machines see)
         data, labels = (
             (_job_data(data) if data.lazy else data.images),

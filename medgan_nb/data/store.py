@@ -307,6 +307,24 @@ def chunks(
 ShardedArray.items = lambda self: [i for s in self.m['shards'] for i in _items(self.folder, s)]
 ShardedArray.meta = property(lambda self: self.m['meta'], doc='what the writer said the store holds')
 
+# %% ../../nbs/17_data.store.ipynb #s017k
+@patch
+def job_spec(self: ShardedArray) -> dict:  # folder and digest: strings only
+    "What a torchrun job file keeps of this store (`launch.write_job`): where it is and which one it is."
+    return dict(store=str(self.folder.resolve()), digest=self.digest)
+
+
+@patch(cls_method=True)
+def from_job_spec(cls: ShardedArray, spec: dict) -> ShardedArray:
+    "The store a job names; a `StoreError` if the store there is not the one the job was written with."
+    arr = cls(spec['store'])
+    if arr.digest != spec['digest']:
+        raise StoreError(
+            f"{spec['store']}: store digest {arr.digest} is not the job's {spec['digest']}; the store was "
+            "written again after the job was: write the job again"
+        )
+    return arr
+
 # %% ../../nbs/17_data.store.ipynb #s019
 class StoreDataset(torch.utils.data.Dataset):
     "A `ShardedArray` as a torch `Dataset`; `transform` maps each read (a tensor) before it is returned."

@@ -19,6 +19,7 @@ from fastcore.basics import patch
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm
 from ..core import find_weight_file, WEIGHT_FILES
 from ..data.prep.brain import resize_square
+from ..data.store import ShardedArray
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
 CONDITIONS = (
@@ -68,7 +69,7 @@ class LazyImages:
         return f"LazyImages({len(self.parts)} part(s), shape={self.shape})"
 
     def __array__(self, *a, **kw):
-        raise TypeError(f"{self!r}: read rows with [] (a torchrun job cannot take a store yet: nproc=1)")
+        raise TypeError(f"{self!r}: read rows with [], never the whole set at once")
 
 # %% ../../nbs/54_papers.han2019.ipynb #c008b
 @patch
@@ -116,6 +117,26 @@ def __getitem__(self: LazyImages, key):
         raise IndexError(f"{self!r}: index out of range for {n} images")
     out = self._read(np.where(idx < 0, idx + n, idx).reshape(-1).astype(np.int64))
     return out.reshape(*idx.shape, *self.shape[1:])
+
+
+@patch
+def job_spec(self: LazyImages) -> dict:  # tensors, numbers and strings only
+    "What a torchrun job file keeps (`launch.write_job`): each part's store (folder, digest) or tensor, rows."
+    parts = [
+        dict(
+            rows=torch.from_numpy(rows),
+            **({'tensor': src} if isinstance(src, torch.Tensor) else src.job_spec()),
+        )
+        for src, rows in self.parts
+    ]
+    return dict(parts=parts, side=self.shape[-1])
+
+
+@patch(cls_method=True)
+def from_job_spec(cls: LazyImages, spec: dict) -> LazyImages:
+    "The images a job names, their stores opened again (refused if written anew since the job)."
+    src = lambda p: p['tensor'] if 'tensor' in p else ShardedArray.from_job_spec(p)
+    return cls([(src(p), p['rows'].numpy()) for p in spec['parts']], spec['side'])
 
 # %% ../../nbs/54_papers.han2019.ipynb #c008c
 def to_side(
