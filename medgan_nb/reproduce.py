@@ -619,19 +619,21 @@ def _finish_job(key: str, job: dict, state: dict, state_file: Path) -> dict:
 
 # %% ../nbs/90_reproduce.ipynb #c017l
 @contextlib.contextmanager
-def _term_as_interrupt():
-    "In the block SIGTERM raises KeyboardInterrupt (main thread only): a kill stops the jobs as Ctrl-C does."
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGTERM, interrupt) if main else None
+def _signals_to_flag():
+    "In the block SIGINT and SIGTERM are noted in the list it yields (main thread only), not raised."
+    stop = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # Ctrl-C still raises KeyboardInterrupt in the main thread
+        return
+    old = {
+        s: signal.signal(s, lambda signum, frame: stop.append(signum))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
-        yield
+        yield stop
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, old if old is not None else signal.SIG_DFL)
+        for s, handler in old.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
 
 
 def _stop_jobs(jobs, wait_s: float = 30):
@@ -684,9 +686,9 @@ def _run_parallel(
     queue, running = list(todo), {}
     bar = tqdm(total=len(queue), desc=desc, disable=not progress)
     say = bar.write if progress else (lambda line: None)
-    with tempfile.TemporaryDirectory() as tmp, _term_as_interrupt():
+    with tempfile.TemporaryDirectory() as tmp, _signals_to_flag() as stop:
         try:
-            while queue or running:
+            while (queue or running) and not stop:
                 while queue and len(running) < jobs:
                     key = queue.pop(0)
                     job = running[key] = _start_job(
@@ -706,6 +708,8 @@ def _run_parallel(
                     )
                     bar.update()
                 time.sleep(0.2)
+            if stop:  # Ctrl-C or SIGTERM: stop every job; their papers stay 'running' in the state file
+                raise KeyboardInterrupt(f"signal {stop[0]}")
         except BaseException:
             _stop_jobs(running.values())
             raise

@@ -209,14 +209,20 @@ def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
     code = (f"from medgan_nb.reproduce import run_papers\n"
             f"run_papers('smoke', outputs_dir={str(out)!r}, folder={str(nbs)!r}, progress=False, jobs=2)")
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
-    runner = subprocess.Popen([sys.executable, '-c', code], env=env, stderr=subprocess.DEVNULL)
+    err = open(tmp_path/'runner.err', 'w')
+    runner = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=err, stderr=subprocess.STDOUT)
     t0 = time.time()
     while len(list(out.glob('*/*/started'))) < 2:
         assert runner.poll() is None and time.time() - t0 < 120, 'the two toy papers did not start'
         time.sleep(0.2)
     kernels = [int(p.read_text()) for p in out.glob('*/*/started')]
     runner.send_signal(sig)
-    assert runner.wait(60) != 0
+    try: assert runner.wait(90) != 0
+    except subprocess.TimeoutExpired:
+        logs = [p.read_text()[-1500:] for p in [tmp_path/'runner.err', *out.glob('*/*/runner.log')]]
+        subprocess.run(['ps', '-o', 'pid,ppid,stat,etime,args', '--ppid', str(runner.pid)])
+        runner.kill()
+        raise AssertionError('the runner did not stop within 90 s of the signal:\n' + '\n----\n'.join(logs))
     t0 = time.time()
     while not all(map(_gone, kernels)) and time.time() - t0 < 30: time.sleep(0.2)
     assert all(map(_gone, kernels)), 'a kernel outlived the interrupted runner'
