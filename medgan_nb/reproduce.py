@@ -575,6 +575,9 @@ _JOB_CODE = 'import sys; from medgan_nb.reproduce import _job_main; sys.exit(_jo
 
 def _job_main(job_file: str) -> int:
     "A job process: run the notebook its job file names; write the result (status, failing cell, wall time)."
+    signal.signal(
+        signal.SIGINT, signal.default_int_handler
+    )  # the runner's stop, even if started with SIGINT ignored
     job = load_json(job_file)
     res = _run_notebook(job['nb'], job['out'], job['params'], Path(job['outputs_dir']), False, job['env'])
     save_json(res, job['result'])
@@ -620,14 +623,18 @@ def _finish_job(key: str, job: dict, state: dict, state_file: Path) -> dict:
 # %% ../nbs/90_reproduce.ipynb #c017l
 @contextlib.contextmanager
 def _signals_to_flag():
-    "In the block SIGINT and SIGTERM are noted in the list it yields (main thread only), not raised."
+    "In the block SIGINT and SIGTERM (unless ignored) are noted in the list it yields (main thread only)."
     stop = []
     if threading.current_thread() is not threading.main_thread():
         yield stop  # Ctrl-C still raises KeyboardInterrupt in the main thread
         return
+    ignored = {
+        s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) == signal.SIG_IGN
+    }  # nohup, &
     old = {
         s: signal.signal(s, lambda signum, frame: stop.append(signum))
         for s in (signal.SIGINT, signal.SIGTERM)
+        if s not in ignored
     }
     try:
         yield stop

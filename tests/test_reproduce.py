@@ -210,7 +210,9 @@ def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
             f"run_papers('smoke', outputs_dir={str(out)!r}, folder={str(nbs)!r}, progress=False, jobs=2)")
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
     err = open(tmp_path/'runner.err', 'w')
-    runner = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=err, stderr=subprocess.STDOUT)
+    sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)   # as from a terminal, even if pytest ignores it
+    runner = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=err, stderr=subprocess.STDOUT,
+                              preexec_fn=sigint)
     t0 = time.time()
     while len(list(out.glob('*/*/started'))) < 2:
         assert runner.poll() is None and time.time() - t0 < 120, 'the two toy papers did not start'
@@ -233,3 +235,20 @@ def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
     for k in 'ab':
         rec = again['papers'][k]
         assert (rec['status'], rec['resumed'], rec['run_id']) == ('ok', True, state['papers'][k]['run_id']), rec
+
+
+def test_jobs_signals_noted_not_raised():
+    "The runner's handler (main thread) notes SIGTERM, puts the handlers back, and leaves an ignored SIGINT ignored."
+    from medgan_nb.reproduce import _signals_to_flag
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with _signals_to_flag() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+    assert stop == [signal.SIGTERM]
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _signals_to_flag():
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before[0])
