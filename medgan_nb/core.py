@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS', 'SPEED_OPTIONS', 'SPEED_ENV', 'THREADS_ENV',
-           'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUN_SUBDIRS', 'RUN_ID_PATTERN', 'SettingsError',
-           'package_root', 'find_settings', 'load_settings', 'seed_everything', 'get_device', 'bf16_supported',
-           'machine_info', 'machine_line', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice',
-           'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
-           'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'fingerprint',
-           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN',
+           'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything', 'get_device',
+           'bf16_supported', 'machine_info', 'machine_line', 'forced_speed', 'forced_threads', 'thread_options',
+           'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open',
+           'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml',
+           'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
            'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
@@ -694,6 +694,9 @@ ENV_PACKAGES = (
 )
 
 
+RUNNER_THREAD_ENV = ('MEDGAN_JOBS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
+
+
 def environment_info(device: torch.device | str = 'cpu') -> dict:
     "Versions, device, CPU/GPU model and flags, forced speed choices, git commit: what `env.json` records."
     from importlib.metadata import version, PackageNotFoundError
@@ -721,6 +724,8 @@ def environment_info(device: torch.device | str = 'cpu') -> dict:
         'speed_env': {v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV)},  # forced choices
         'group_env': {v: os.environ.get(v) for v in GROUP_ENV.values()},  # training processes and machines
         'torch_threads': torch.get_num_threads(),
+        # the runner's papers at a time and the thread pools it set for this kernel (`medgan_nb.reproduce`)
+        'thread_env': {v: os.environ.get(v) for v in RUNNER_THREAD_ENV},
         'git': _git_commit(package_root()),
         'hostname': platform.node(),
     }

@@ -44,8 +44,9 @@ def smoke_all(tmp_path_factory):
             # busy worker only oversubscribe the two cores
             with pytest.MonkeyPatch.context() as blas:
                 for var in BLAS_THREADS: blas.setenv(var, '1')
+                # one paper at a time (jobs=1): the other pytest worker already has the second core
                 state = run_papers('smoke', papers, tmp/'out', {'*': {'threads': 1}}, folder=folder,
-                                   progress=False, run_id=RUN_ID)
+                                   progress=False, run_id=RUN_ID, jobs=1)
             (tmp/'state.json').write_text(json.dumps(state))
     yield tmp, json.loads((tmp/'state.json').read_text())
     mp.undo()

@@ -108,3 +108,147 @@ def test_runner_kits_survive_the_audit(smoke_all):
         same = ['file size', 'modification time', 'PNG chunk layout', 'compressed stream header',
                 'dimensions, mode, bit depth', 'times an image is shown']
         assert (a.loc[same, 'distinct'] == 1).all() and not a.attrs['metadata_chunks'], (k, a.to_string())
+
+
+# Papers at a time (`--jobs`, issue 22), on toy notebooks: a few seconds each, no real paper.
+import os, signal, subprocess, sys, time
+from medgan_nb import reproduce
+from medgan_nb.reproduce import _toy_notebook, parse_overrides, print_summary, RunnerError, THREAD_VARS
+
+_TOY = """import json, os, time
+from pathlib import Path
+run = Path(out_dir, '{key}', run_id)
+t0 = time.time()
+(run / 'started').write_text(str(os.getpid()))
+{wait}
+rec = dict(start=t0, end=time.time())
+{probe}
+(run / 'times.json').write_text(json.dumps(rec))
+(run / 'FINISHED').write_text('x')"""
+_PROBE = """import torch
+from medgan_nb.core import environment_info
+if threads:
+    torch.set_num_threads(threads)
+rec.update(torch_threads=torch.get_num_threads(), env=environment_info()['thread_env'])"""
+
+
+def _toys(folder:Path, wait='time.sleep(2)', broken=(), probe=False) -> Path:
+    "Toy papers a and b in `folder`: each waits, then records its times (and with `probe` its threads)."
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in 'ab':
+        body = _TOY.format(key=k, wait=wait, probe=_PROBE if probe else '')
+        _toy_notebook(folder/f'{k}.ipynb', "raise ValueError('broken on purpose')" if k in broken else body,
+                      'threads: int = None')
+    return folder
+
+
+def _run_json(out:Path, state:dict, key:str, name:str) -> dict:
+    return json.loads((out/key/state['papers'][key]['run_id']/name).read_text())
+
+
+def test_jobs_default_two_papers_at_once_with_cores_over_jobs_threads(tmp_path, monkeypatch):
+    "Default jobs: one paper per core, at most one per paper (4 cores, 2 papers: 2 at a time, 2 threads each)."
+    if __import__('torch').cuda.is_available(): pytest.skip('the default is one paper at a time on a GPU')
+    monkeypatch.setattr(reproduce, 'cpu_cores', lambda: 4)
+    out = tmp_path/'out'
+    state = run_papers('smoke', outputs_dir=out, folder=_toys(tmp_path/'nbs', probe=True), progress=False)
+    assert [state['papers'][k]['status'] for k in 'ab'] == ['ok', 'ok'], state
+    a, b = (_run_json(out, state, k, 'times.json') for k in 'ab')
+    assert max(a['start'], b['start']) < min(a['end'], b['end']), (a, b)   # the two ran at the same time
+    for t in (a, b):   # torch's threads and the thread variables, as env.json records them
+        assert t['torch_threads'] == 2 and t['env'] == {'MEDGAN_JOBS': '2', **dict.fromkeys(THREAD_VARS, '2')}, t
+    event = _run_json(out, state, 'a', 'runner.json')['history'][-1]
+    assert (event['event'], event['jobs'], event['threads']) == ('start', 2, 2), event
+    saved = json.loads((out/'reproduce_smoke.json').read_text())    # one writer: complete and valid at the end
+    assert saved['papers'] == state['papers'] and {v['status'] for v in saved['papers'].values()} == {'ok'}
+
+
+def test_jobs_threads_given_win(tmp_path, monkeypatch):
+    "`-p threads=3` wins over cores // jobs, in torch and in the thread variables."
+    monkeypatch.setattr(reproduce, 'cpu_cores', lambda: 4)
+    out, ov = tmp_path/'out', parse_overrides(['threads=3'], papers=['a', 'b'])
+    nbs = _toys(tmp_path/'nbs', wait='pass', probe=True)
+    state = run_papers('smoke', outputs_dir=out, overrides=ov, folder=nbs, progress=False, jobs=2)
+    for k in 'ab':
+        t = _run_json(out, state, k, 'times.json')
+        assert t['torch_threads'] == 3 and t['env']['OMP_NUM_THREADS'] == '3', t
+        assert _run_json(out, state, k, 'runner.json')['history'][-1]['threads'] == 3
+
+
+def test_jobs_failing_paper_does_not_stop_the_other(tmp_path, capsys):
+    out = tmp_path/'out'
+    state = run_papers('smoke', outputs_dir=out, folder=_toys(tmp_path/'nbs', broken='a'), progress=False, jobs=5)
+    bad, good = state['papers']['a'], state['papers']['b']                 # 5 jobs for 2 papers: fine
+    assert bad['status'] == 'failed' and 'broken on purpose' in bad['error'] and bad['cell_index'] == 2, bad
+    assert good['status'] == 'ok' and (out/'b'/good['run_id']/'FINISHED').exists(), good
+    assert json.loads((out/'reproduce_smoke.json').read_text())['papers'] == state['papers']
+    print_summary(state)
+    assert "failed in cell 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('jobs', ['0', '-1', 'two', '1.5'])
+def test_jobs_bad_value_refused(tmp_path, capsys, jobs):
+    assert main(['--profile', 'smoke', '--outputs-dir', str(tmp_path/'out'), '--jobs', jobs]) == 2
+    err = capsys.readouterr().err
+    assert f"--jobs={jobs!r}: expected a whole number of papers at a time" in err, err
+    assert not (tmp_path/'out').exists()
+    with pytest.raises(RunnerError, match=r"jobs=0: expected a whole number"):
+        run_papers('smoke', outputs_dir=tmp_path/'out', folder=_toys(tmp_path/'nbs'), jobs=0)
+
+
+def _gone(pid:int) -> bool:
+    "The process has ended (a zombie counts as ended)."
+    try: return Path(f'/proc/{pid}/stat').read_text().split(')')[-1].split()[0] == 'Z'
+    except (FileNotFoundError, ProcessLookupError): return True
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['ctrl-c', 'kill'])
+def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
+    "Ctrl-C or a kill of the runner stops both jobs and their kernels; the state says running; a rerun continues."
+    out, nbs = tmp_path/'out', _toys(tmp_path/'nbs', wait="while not Path(out_dir, 'go').exists(): time.sleep(0.1)")
+    code = (f"from medgan_nb.reproduce import run_papers\n"
+            f"run_papers('smoke', outputs_dir={str(out)!r}, folder={str(nbs)!r}, progress=False, jobs=2)")
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
+    err = open(tmp_path/'runner.err', 'w')
+    sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)   # as from a terminal, even if pytest ignores it
+    runner = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=err, stderr=subprocess.STDOUT,
+                              preexec_fn=sigint)
+    t0 = time.time()
+    while len(list(out.glob('*/*/started'))) < 2:
+        assert runner.poll() is None and time.time() - t0 < 120, 'the two toy papers did not start'
+        time.sleep(0.2)
+    kernels = [int(p.read_text()) for p in out.glob('*/*/started')]
+    runner.send_signal(sig)
+    try: assert runner.wait(90) != 0
+    except subprocess.TimeoutExpired:
+        logs = [p.read_text()[-1500:] for p in [tmp_path/'runner.err', *out.glob('*/*/runner.log')]]
+        subprocess.run(['ps', '-o', 'pid,ppid,stat,etime,args', '--ppid', str(runner.pid)])
+        runner.kill()
+        raise AssertionError('the runner did not stop within 90 s of the signal:\n' + '\n----\n'.join(logs))
+    t0 = time.time()
+    while not all(map(_gone, kernels)) and time.time() - t0 < 30: time.sleep(0.2)
+    assert all(map(_gone, kernels)), 'a kernel outlived the interrupted runner'
+    state = json.loads((out/'reproduce_smoke.json').read_text())
+    assert [state['papers'][k]['status'] for k in 'ab'] == ['running', 'running'], state
+    (out/'go').write_text('')
+    again = run_papers('smoke', outputs_dir=out, folder=nbs, progress=False, jobs=1)   # another jobs count: fine
+    for k in 'ab':
+        rec = again['papers'][k]
+        assert (rec['status'], rec['resumed'], rec['run_id']) == ('ok', True, state['papers'][k]['run_id']), rec
+
+
+def test_jobs_signals_noted_not_raised():
+    "The runner's handler (main thread) notes SIGTERM, puts the handlers back, and leaves an ignored SIGINT ignored."
+    from medgan_nb.reproduce import _signals_to_flag
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with _signals_to_flag() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+    assert stop == [signal.SIGTERM]
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _signals_to_flag():
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before[0])
