@@ -24,6 +24,7 @@ from medgan_nb.core import (
     changed_inputs,
     RunFinishedError,
     RUNNER_THREAD_ENV,
+    GROUP_ENV,
     tqdm,
 )
 
@@ -470,6 +471,7 @@ def job_plan(
     n_papers: int,  # papers that will run (not reused, not skipped)
     cores: int | None = None,  # default: `cpu_cores()`
     gpu: bool | None = None,  # default: whether torch sees a CUDA device
+    nproc: int | None = None,  # training processes per model (default: $MEDGAN_NPROC, else 1)
 ) -> tuple:  # (papers at a time, torch threads per kernel)
     "Papers at a time, never more than there are papers, and the CPU threads each kernel gets: cores // jobs."
     cores = cores or cpu_cores()
@@ -477,7 +479,8 @@ def job_plan(
         import torch
 
         gpu = torch.cuda.is_available() if gpu is None else gpu
-        jobs = 1 if gpu else cores
+        nproc = nproc or int(os.environ.get(GROUP_ENV['nproc'], '').strip() or 1)
+        jobs = 1 if gpu else max(1, cores // nproc)  # torchrun's processes share the cores too
     jobs = max(1, min(jobs, n_papers))
     return jobs, max(1, cores // jobs)
 
@@ -584,6 +587,16 @@ def _job_main(job_file: str) -> int:
     return 0
 
 
+def _die_with_runner():
+    "In a job process, before it runs (Linux): SIGTERM when the runner dies, even by `kill -9` (no orphans)."
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: a killed runner's jobs finish on their own
+        pass
+
+
 def _start_job(
     key: str, nb: Path, plan: dict, outputs_dir: Path, state: dict, state_file: Path, jobs: int, threads, tmp
 ) -> dict:  # proc, result, log, t0
@@ -603,6 +616,7 @@ def _start_job(
             stdout=f,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the runner alone; it interrupts each job once
+            preexec_fn=_die_with_runner,
         )
     return dict(proc=proc, result=result, log=log, t0=time.time(), threads=env.get(THREAD_VARS[0]))
 

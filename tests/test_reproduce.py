@@ -202,9 +202,9 @@ def _gone(pid:int) -> bool:
     except (FileNotFoundError, ProcessLookupError): return True
 
 
-@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['ctrl-c', 'kill'])
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=['ctrl-c', 'kill', 'kill-9'])
 def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
-    "Ctrl-C or a kill of the runner stops both jobs and their kernels; the state says running; a rerun continues."
+    "Ctrl-C, a kill or a kill -9 of the runner stops both jobs and their kernels; the state says running; a rerun continues."
     out, nbs = tmp_path/'out', _toys(tmp_path/'nbs', wait="while not Path(out_dir, 'go').exists(): time.sleep(0.1)")
     code = (f"from medgan_nb.reproduce import run_papers\n"
             f"run_papers('smoke', outputs_dir={str(out)!r}, folder={str(nbs)!r}, progress=False, jobs=2)")
