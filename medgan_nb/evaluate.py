@@ -31,7 +31,7 @@ from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, ch
 from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _load_torchscript
 from .core import _sha256, resolve_weights
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
-from .metrics.moments import MOMENT_NAMES, image_moments, pair_overlap, ross_mi
+from .metrics.moments import MOMENT_NAMES, image_moments, moment_overlaps, ross_mi
 from .metrics.privacy import nearest_real, closer_to_train, membership_auc, diversity
 from .metrics.radiomics import radiomics_features, standardise
 from medgan_nb.metrics.uncertainty import (
@@ -685,10 +685,8 @@ def image_metrics(
     sm = image_moments(synth.grey[:, 0].double().numpy())
     ok_r, ok_s = np.isfinite(rm).all(1), np.isfinite(sm).all(1)
     if ok_r.sum() >= 5 and ok_s.sum() >= 5:
-        pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
-        ovl = lambda a, b: float(
-            np.mean([pair_overlap(a[:, [i, j]], b[:, [i, j]], grid=64) for i, j in pairs])
-        )
+        # the mean 2-D OVL over the 10 moment pairs (Korkinof 2021's Table 1 off its diagonal, coarser grid)
+        ovl = lambda a, b: float(np.mean(list(moment_overlaps(a, b, grid=64, diagonal=False).values())))
         rec = bootstrap_two_sample(
             ovl,
             rm[ok_r],

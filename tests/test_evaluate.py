@@ -134,3 +134,33 @@ def test_copying_synthetic_set_is_flagged(halves):
     assert priv['membership_auc']['ci_low'] > 0.5
     text = ' '.join(card['flags'])
     assert 'near-copies' in text and 'memorisation' in text and 'membership-inference' in text
+
+# Metric math (KDEs, Fréchet / matrix roots, nearest-neighbour searches, MI estimators, covariances) lives in
+# medgan_nb.metrics, where `medgan-evaluate` takes it from; the papers call those functions (issue 21 item 7).
+METRIC_MATH = {'gaussian_kde', 'sqrtm', 'eigvalsh', 'eigh', 'svd', 'cov', 'KDTree', 'NearestNeighbors', 'cdist',
+               'mutual_info_classif', 'pairwise_distances', 'BallTree'}
+
+def _metric_math_in(source:str) -> set:
+    "Names from METRIC_MATH that `source` calls (as `f(...)` or `mod.f(...)`)."
+    import ast
+    tree = ast.parse('\n'.join(l for l in source.splitlines() if not l.lstrip().startswith(('%', '!'))))
+    calls = (n.func for n in ast.walk(tree) if isinstance(n, ast.Call))
+    return {getattr(f, 'attr', getattr(f, 'id', None)) for f in calls} & METRIC_MATH
+
+def test_metric_math_check_sees_a_kde():
+    "The scan below is not blind: it finds what Korkinof's module used to compute itself."
+    assert _metric_math_in("from scipy import stats\nk = stats.gaussian_kde(x)\nd = torch.cdist(a, b)") == \
+        {'gaussian_kde', 'cdist'}
+    assert _metric_math_in("x = moment_overlaps(r, f)\ny = np.cov") == set()
+
+def test_papers_compute_no_metric_of_their_own():
+    "No paper module and no paper notebook carries its own metric math: their tables use medgan_nb.metrics."
+    import nbformat
+    found = {}
+    for py in sorted((ROOT/'medgan_nb'/'papers').glob('*.py')):
+        if hits := _metric_math_in(py.read_text()): found[py.name] = hits
+    for nb_path in sorted((ROOT/'nbs'/'papers').glob('*.ipynb')):
+        nb = nbformat.read(nb_path, as_version=4)
+        src = '\n'.join(c.source for c in nb.cells if c.cell_type == 'code')
+        if hits := _metric_math_in(src): found[nb_path.name] = hits
+    assert not found, f"metric math outside medgan_nb.metrics: {found}"

@@ -458,13 +458,20 @@ def feature_stats(
     return FeatureStats().update(x).stats()
 
 # %% ../../nbs/30_metrics.fid.ipynb #c037
+def _chol_lower(sigma) -> np.ndarray | None:  # L with LLᵀ = sigma (upper triangle not zeroed), else None
+    "Lower Cholesky factor of a symmetric sigma if it is clearly positive definite, else None."
+    tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
+    # sigma.T: the Fortran-order view of a symmetric C-order array (LAPACK's order, so no transposing copy)
+    low, info = lapack.dpotrf(sigma.T, lower=1, clean=0)
+    return low if info == 0 and np.diag(low).min() ** 2 > tol else None
+
+
 def _psd_root_factor(sigma) -> tuple:  # (A with AᵀA = sigma, whether A is Lᵀ from Cholesky)
     "A with AᵀA = sigma: Lᵀ (Cholesky) if sigma is clearly positive definite, else r×d (pivoted Cholesky)."
     sigma = np.asarray(sigma, dtype=np.float64)
-    tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
-    low, info = lapack.dpotrf(sigma, lower=1, clean=1)
-    if info == 0 and np.diag(low).min() ** 2 > tol:
-        return low.T, True
+    low = _chol_lower(sigma)
+    if low is not None:
+        return np.tril(low).T, True
     low, piv, rank, info = lapack.dpstrf(
         sigma, tol=-1, lower=1
     )  # rank-revealing: stops at the round-off level
@@ -477,7 +484,7 @@ def _psd_root_factor(sigma) -> tuple:  # (A with AᵀA = sigma, whether A is L�
 
 def _eigvals_congruent(sigma, low) -> np.ndarray:  # eigenvalues of Lᵀ Σ L, ascending
     "Eigenvalues of LᵀΣL (those of ΣLLᵀ): one symmetric reduction (LAPACK dsygst), eigenvalues only (dsyevr)."
-    m, info = lapack.dsygst(sigma, low, itype=2, lower=1)  # Lᵀ Σ L in about d³ flops, lower triangle
+    m, info = lapack.dsygst(sigma.T, low, itype=2, lower=1)  # Lᵀ Σ L in about d³ flops, lower triangle
     if info != 0:
         raise ValueError(f"dsygst failed (LAPACK info {info}) on a {sigma.shape} covariance")
     return eigvalsh(m, lower=True, overwrite_a=True, check_finite=False, driver='evr')
@@ -486,17 +493,18 @@ def _eigvals_congruent(sigma, low) -> np.ndarray:  # eigenvalues of Lᵀ Σ L, a
 def trace_sqrt_product(sigma1, sigma2) -> float:  # tr((Σ1 Σ2)^½)
     "tr((Σ1Σ2)^½): Σ√λ(L2ᵀΣ1L2) when both are positive definite; else Σσ(A1A2ᵀ) over their ranks."
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
-    a2, chol2 = _psd_root_factor(sigma2)
-    if not chol2:  # Σ2 singular: the trace is symmetric in the two, so factor Σ1 instead
-        a1, chol1 = _psd_root_factor(sigma1)
-        if not chol1:
+    low2 = _chol_lower(sigma2)
+    if low2 is None:  # Σ2 singular: the trace is symmetric in the two, so factor Σ1 instead
+        low2 = _chol_lower(sigma1)
+        if low2 is None:
+            a1, a2 = _psd_root_factor(sigma1)[0], _psd_root_factor(sigma2)[0]
             return float(np.linalg.svd(a1 @ a2.T, compute_uv=False).sum())  # r1×r2
-        sigma1, sigma2, a2 = sigma2, sigma1, a1
-    lam = _eigvals_congruent(sigma1, a2.T)
+        sigma1, sigma2 = sigma2, sigma1
+    lam = _eigvals_congruent(sigma1, low2)
     if lam[0] > len(lam) * np.finfo(np.float64).eps * lam[-1]:  # Σ1 clearly positive definite too
         return float(np.sqrt(lam).sum())
     a1, _ = _psd_root_factor(sigma1)  # singular: its near-zero eigenvalues lose their precision in LᵀΣL
-    return float(np.linalg.svd(a1 @ a2.T, compute_uv=False).sum())  # r1×d
+    return float(np.linalg.svd(a1 @ np.tril(low2), compute_uv=False).sum())  # r1×d (A2ᵀ = L2)
 
 
 def frechet_distance(

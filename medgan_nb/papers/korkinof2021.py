@@ -6,16 +6,15 @@
 __all__ = ['MOMENTS', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3', 'PAPER_TABLE3_NOTE', 'PAPER_TABLE4', 'PAPER_ARTEFACTS',
            'PAPER_READER', 'PAPER_STRATA', 'FOREIGN_BODY_REASONS', 'FOREIGN_BODY_QUESTION', 'review_ids', 'DicomThumbs',
            'foreign_body_review_path', 'foreign_body_widget', 'foreign_body_exclusions', 'exclusion_counts',
-           'triangle_frame', 'triangle_matrix', 'overlap_1d', 'overlap_table', 'moment_outlier_scores',
-           'collapse_check', 'kit_pairs', 'view_rows']
+           'triangle_frame', 'triangle_matrix', 'overlap_table', 'moment_outlier_scores', 'collapse_check', 'kit_pairs',
+           'view_rows']
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c002
 import hashlib
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from scipy import stats
-from ..metrics.moments import MOMENT_NAMES, pair_overlap
+from ..metrics.moments import MOMENT_NAMES, moment_overlaps
 from ..reader.study import balanced_draw
 from ..reader.review import review_widget, load_review
 from ..data import io
@@ -237,29 +236,10 @@ def triangle_matrix(
     return m
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c011
-def overlap_1d(
-    real,
-    fake,  # 1-D samples of one moment
-    grid: int = 512,  # evaluation points
-) -> float:  # OVL in [0, 1]
-    "Overlapping coefficient ∫min(p_real, p_syn) of 1-D KDEs, standardised by the real sample."
-    r, f = np.asarray(real, np.float64), np.asarray(fake, np.float64)
-    mu, sd = r.mean(), r.std() or 1.0
-    r, f = (r - mu) / sd, (f - mu) / sd
-    kr, kf = stats.gaussian_kde(r), stats.gaussian_kde(f)
-    pad = 3 * np.sqrt(max(kr.covariance.item(), kf.covariance.item()))
-    xs = np.linspace(min(r.min(), f.min()) - pad, max(r.max(), f.max()) + pad, grid)
-    return float(np.minimum(kr(xs), kf(xs)).sum() * (xs[1] - xs[0]))
-
-
 def overlap_table(real_m, fake_m) -> pd.DataFrame:  # a, b, overlap: 15 rows (5 diagonal + 10 pairs)
     "Our Table 1: OVL of every moment (diagonal) and moment pair, real vs synthetic (rows with NaN dropped)."
-    r, f = np.asarray(real_m, np.float64), np.asarray(fake_m, np.float64)
-    r, f = r[np.isfinite(r).all(1)], f[np.isfinite(f).all(1)]
-    ovl = lambda i, j: overlap_1d(r[:, i], f[:, i]) if i == j else pair_overlap(r[:, [i, j]], f[:, [i, j]])
-    return pd.DataFrame(
-        [dict(a=MOMENTS[i], b=MOMENTS[j], overlap=ovl(i, j)) for i in range(5) for j in range(i, 5)]
-    )
+    ovl = moment_overlaps(real_m, fake_m)
+    return pd.DataFrame([dict(a=MOMENTS[i], b=MOMENTS[j], overlap=v) for (i, j), v in ovl.items()])
 
 # %% ../../nbs/53_papers.korkinof2021.ipynb #c020
 def moment_outlier_scores(
