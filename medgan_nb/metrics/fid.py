@@ -10,7 +10,7 @@ __all__ = ['FID_TRUNK', 'FID_HELPER_DIR', 'HAARBURGER2019_RGB', 'FID_MODES', 'FI
            'frechet_distance', 'fid_from_features', 'fid_draws', 'fid_min', 'fid_score']
 
 # %% ../../nbs/30_metrics.fid.ipynb #c002
-import copy, hashlib, importlib.metadata, importlib.util, sys, warnings, weakref
+import copy, hashlib, threading, importlib.metadata, importlib.util, sys, warnings, weakref
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy.linalg import eigvalsh, lapack
@@ -458,11 +458,28 @@ def feature_stats(
     return FeatureStats().update(x).stats()
 
 # %% ../../nbs/30_metrics.fid.ipynb #c037
-def _chol_lower(sigma) -> np.ndarray | None:  # L with LLᵀ = sigma (upper triangle not zeroed), else None
-    "Lower Cholesky factor of a symmetric sigma if it is clearly positive definite, else None."
+_WORK = threading.local()  # per thread: two d×d buffers the Fréchet step reuses from call to call
+
+
+def _workspace(d: int) -> tuple:  # two d×d float64 arrays in Fortran order
+    "Reusable buffers for `trace_sqrt_product` (fresh 32 MB arrays cost 10-60 ms of page faults a call here)."
+    bufs = getattr(_WORK, 'bufs', None)
+    if bufs is None or bufs[0].shape != (d, d):
+        bufs = _WORK.bufs = (np.empty((d, d), order='F'), np.empty((d, d), order='F'))
+    return bufs
+
+
+def _chol_lower(
+    sigma, out=None
+) -> np.ndarray | None:  # L with LLᵀ = sigma (upper triangle not zeroed), else None
+    "Lower Cholesky factor of a symmetric sigma if it is clearly positive definite, else None (in `out` if given)."
     tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
     # sigma.T: the Fortran-order view of a symmetric C-order array (LAPACK's order, so no transposing copy)
-    low, info = lapack.dpotrf(sigma.T, lower=1, clean=0)
+    if out is None:
+        low, info = lapack.dpotrf(sigma.T, lower=1, clean=0)
+    else:
+        out[...] = sigma.T
+        low, info = lapack.dpotrf(out, lower=1, clean=0, overwrite_a=1)
     return low if info == 0 and np.diag(low).min() ** 2 > tol else None
 
 
@@ -482,9 +499,12 @@ def _psd_root_factor(sigma) -> tuple:  # (A with AᵀA = sigma, whether A is L�
     return a, False
 
 
-def _eigvals_congruent(sigma, low) -> np.ndarray:  # eigenvalues of Lᵀ Σ L, ascending
+def _eigvals_congruent(sigma, low, work) -> np.ndarray:  # eigenvalues of Lᵀ Σ L, ascending
     "Eigenvalues of LᵀΣL (those of ΣLLᵀ): one symmetric reduction (LAPACK dsygst), eigenvalues only (dsyevr)."
-    m, info = lapack.dsygst(sigma.T, low, itype=2, lower=1)  # Lᵀ Σ L in about d³ flops, lower triangle
+    work[...] = sigma.T
+    m, info = lapack.dsygst(
+        work, low, itype=2, lower=1, overwrite_a=1
+    )  # Lᵀ Σ L in about d³ flops, lower part
     if info != 0:
         raise ValueError(f"dsygst failed (LAPACK info {info}) on a {sigma.shape} covariance")
     return eigvalsh(m, lower=True, overwrite_a=True, check_finite=False, driver='evr')
@@ -493,14 +513,15 @@ def _eigvals_congruent(sigma, low) -> np.ndarray:  # eigenvalues of Lᵀ Σ L, a
 def trace_sqrt_product(sigma1, sigma2) -> float:  # tr((Σ1 Σ2)^½)
     "tr((Σ1Σ2)^½): Σ√λ(L2ᵀΣ1L2) when both are positive definite; else Σσ(A1A2ᵀ) over their ranks."
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
-    low2 = _chol_lower(sigma2)
+    work = _workspace(len(sigma1))
+    low2 = _chol_lower(sigma2, work[0])
     if low2 is None:  # Σ2 singular: the trace is symmetric in the two, so factor Σ1 instead
-        low2 = _chol_lower(sigma1)
+        low2 = _chol_lower(sigma1, work[0])
         if low2 is None:
             a1, a2 = _psd_root_factor(sigma1)[0], _psd_root_factor(sigma2)[0]
             return float(np.linalg.svd(a1 @ a2.T, compute_uv=False).sum())  # r1×r2
         sigma1, sigma2 = sigma2, sigma1
-    lam = _eigvals_congruent(sigma1, low2)
+    lam = _eigvals_congruent(sigma1, low2, work[1])
     if lam[0] > len(lam) * np.finfo(np.float64).eps * lam[-1]:  # Σ1 clearly positive definite too
         return float(np.sqrt(lam).sum())
     a1, _ = _psd_root_factor(sigma1)  # singular: its near-zero eigenvalues lose their precision in LᵀΣL
