@@ -472,7 +472,7 @@ def _workspace(d: int) -> tuple:  # two d×d float64 arrays in Fortran order
 def _chol_lower(
     sigma, out=None
 ) -> np.ndarray | None:  # L with LLᵀ = sigma (upper triangle not zeroed), else None
-    "Lower Cholesky factor of a symmetric sigma if it is clearly positive definite, else None (in `out` if given)."
+    "Lower Cholesky factor of symmetric sigma if clearly positive definite, else None (in `out` if given)."
     tol = len(sigma) * np.finfo(np.float64).eps * max(np.diag(sigma).max(), 0)
     # sigma.T: the Fortran-order view of a symmetric C-order array (LAPACK's order, so no transposing copy)
     if out is None:
