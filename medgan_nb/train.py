@@ -624,6 +624,11 @@ def _no_compiler(device: torch.device) -> str | None:
     return None
 
 
+def _first_line(e: Exception) -> str:
+    "An exception's type and the first line of its message."
+    return f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
+
+
 class _CompileOrEager:
     "`torch.compile(net)` where it works, else `net` itself after one warning that names the cause."
 
@@ -637,7 +642,7 @@ class _CompileOrEager:
             try:
                 return self.fn(*args, **kwargs)
             except Exception as e:  # compiling happens at the first call
-                self.fn, self.why = None, f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}"
+                self.fn, self.why = None, _first_line(e)
         if self.why is not None:
             warnings.warn(f"train: compile=True, but {type(self.net).__name__} runs eager: {self.why}")
             self.why = None  # warned once
@@ -831,6 +836,7 @@ def _setup_nets(self: Trainer, G: nn.Module, D: nn.Module):
     self.nz = self.G.cfg.nz
     self.Gf = _CompileOrEager(self.G, self.device) if cfg.compile else self.G
     self.Df = _CompileOrEager(self.D, self.device) if cfg.compile else self.D
+    self.compiled_ok = set()  # `_graph_key`s whose first compiled step went through
     known = default_choice(self.device, *_speed_wanted(cfg))
     self.speed = {k: v[0] for k, v in known.items()} | {'why': {k: v[1] for k, v in known.items()}}
     self._set_speed(self.speed['precision'], self.speed['memory_format'])
@@ -915,7 +921,7 @@ def _g_step(self: Trainer, fake: torch.Tensor | None, y, B: int, sl: slice) -> t
 
 # %% ../nbs/23_train.ipynb #c031d
 @patch
-def _step(self: Trainer):
+def _step_once(self: Trainer):
     "One D update, followed by a G update when the critic has had its steps."
     self._set_stage()
     B = self._batch_size()
@@ -937,6 +943,36 @@ def _step(self: Trainer):
     if g_now:
         parts['loss_g'] = self._g_step(fake if reuse else None, y, B, sl)
     self.pending.append(parts)
+
+# %% ../nbs/23_train.ipynb #c031d2
+@patch
+def _graph_key(self: Trainer) -> tuple:
+    "What the compiled graphs of the next step depend on: the PGGAN stage and whether it fades in, else ()."
+    if not self.progressive:
+        return ()
+    s, a = progressive_stage(self.st['images'], self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
+    return s, a < 1
+
+
+@patch
+def _step(self: Trainer):
+    "`_step_once`; with compile=True the first step of each graph is taken again eager where it fails."
+    if (self.Gf is self.G and self.Df is self.D) or self._graph_key() in self.compiled_ok:
+        return self._step_once()
+    key, snap = self._graph_key(), self._snapshot()
+    try:
+        self._step_once()
+    except Exception as e:  # forward or backward, while compiling
+        self._restore(snap)
+        where = f" at stage {key[0]}" if key else ''
+        warnings.warn(
+            f"train: compile=True, but a training step{where} failed with it ({_first_line(e)}); "
+            "G and D run eager from here"
+        )
+        self.Gf, self.Df = self.G, self.D
+        self._step_once()
+    else:
+        self.compiled_ok.add(key)
 
 # %% ../nbs/23_train.ipynb #c032a
 @patch
