@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['RESUME_IGNORES', 'CALIBRATION', 'TrainConfig', 'kimg_from_epochs', 'progressive_stage', 'pggan_schedule',
            'phase_speed', 'ImageData', 'unit_to_pm1', 'dist_info', 'init_distributed', 'average_gradients_',
-           'broadcast_', 'diversity', 'NonFiniteLossError', 'TrainResult', 'sample_images', 'read_log', 'data_digest',
-           'run_record', 'record_differences', 'Trainer', 'train', 'best_network']
+           'broadcast_', 'diversity', 'NonFiniteLossError', 'TrainResult', 'iter_samples', 'sample_images', 'read_log',
+           'data_digest', 'run_record', 'record_differences', 'Trainer', 'train', 'best_network']
 
 # %% ../nbs/23_train.ipynb #c002
-import copy, datetime, hashlib, io, itertools, json, math, os, shutil, time, warnings, weakref
+import copy, datetime, inspect, hashlib, io, itertools, json, math, os, shutil, time, warnings, weakref
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable
@@ -370,8 +370,7 @@ def _to_range(x: torch.Tensor, out_range, dtype) -> torch.Tensor:
     return (x * 255).round().to(dtype) if dtype == torch.uint8 else x.to(dtype)
 
 # %% ../nbs/23_train.ipynb #c026s1
-@torch.no_grad()
-def sample_images(
+def iter_samples(
     G,  # generator G(z, y), or a `TrainResult` (its EMA G if it has one)
     z: int | torch.Tensor,  # latents (n, nz), or how many to draw from `seed`
     labels=None,  # one class index for all, or (n,) indices; None: unconditional G
@@ -381,28 +380,42 @@ def sample_images(
     out_range=(0.0, 1.0),  # (lo, hi) the [−1, 1]-clipped output maps to; None: raw, G's device
     dtype=torch.float32,  # torch.uint8 (out_range (0, 1)): × 255, rounded (¼ of the memory)
     chunk: int | None = None,  # latents per chunk, chunk k drawn from seed + 7919·k; None: one
-) -> torch.Tensor:  # (n, C, H, W)
-    "Images from `G` for seeded (or given) latents and classes, in batches; G's mode and buffers are kept."
+):  # yields (≤ chunk, C, H, W) tensors
+    "Images from `G` for seeded (or given) latents and classes, a chunk at a time; G's mode and buffers kept."
     if isinstance(G, TrainResult):
         G = G.G_ema if G.G_ema is not None else G.G
     if bn not in ('eval', 'batch', None):
         raise ValueError(f"sample_images: bn={bn!r}; expected 'eval', 'batch' or None")
     if dtype == torch.uint8 and tuple(out_range or ()) != (0, 1):
         raise ValueError(f"sample_images: dtype uint8 with out_range={out_range}; expected out_range (0, 1)")
-    dev, was = next(G.parameters()).device, G.training
     zs = [z] if torch.is_tensor(z) else _latents(z, G.cfg.nz, seed, chunk)
+    return _sample_chunks(G, zs, labels, batch, bn, out_range, dtype)
+
+
+@torch.no_grad()
+def _sample_chunks(G, zs: list, labels, batch: int, bn, out_range, dtype):
+    "`iter_samples`' chunks: G in `bn`'s mode while a chunk is made, its own mode between and after."
+    dev, was = next(G.parameters()).device, G.training
     ends = np.cumsum([0] + [len(c) for c in zs])
     y = None if labels is None else torch.as_tensor(labels, dtype=torch.long).expand(int(ends[-1])).to(dev)
-    if bn is not None:
-        G.train(bn == 'batch')
-    try:
-        parts = [
-            _to_range(_forward(G, c.to(dev), None if y is None else y[a:b], batch), out_range, dtype)
-            for c, a, b in zip(zs, ends[:-1], ends[1:])
-        ]
-    finally:
-        G.train(was)
+    for c, a, b in zip(zs, ends[:-1], ends[1:]):
+        if bn is not None:
+            G.train(bn == 'batch')
+        try:
+            x = _forward(G, c.to(dev), None if y is None else y[a:b], batch)
+        finally:
+            G.train(was)
+        yield _to_range(x, out_range, dtype)
+
+
+def sample_images(*args, **kw) -> torch.Tensor:  # (n, C, H, W)
+    "`iter_samples`' chunks in one tensor (the same parameters)."
+    parts = list(iter_samples(*args, **kw))
+    dtype = inspect.signature(iter_samples).bind(*args, **kw).arguments.get('dtype', torch.float32)
     return torch.cat(parts) if parts else torch.zeros(0, dtype=dtype)
+
+
+sample_images.__signature__ = inspect.signature(iter_samples).replace(return_annotation=torch.Tensor)
 
 # %% ../nbs/23_train.ipynb #c027
 class _Log:

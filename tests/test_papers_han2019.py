@@ -61,16 +61,33 @@ def test_table2_and_metrics(first_run):
     assert rates.loc['all', 'flagged'] == round(0.25 * rates.loc['tumour', 'reviewed']) * 2
 
 
+def test_augmented_sets_are_stores_on_disk(first_run):
+    "Synthetic candidates and classical copies go to finished stores in the run folder, not to memory."
+    from medgan_nb.data.store import ShardedArray
+    tmp, run = first_run
+    stores = {p.name: ShardedArray(p) for p in sorted((run/'augmented').iterdir())}
+    assert sorted(stores) == ['classical_non-tumour', 'classical_tumour', 'pggan_non-tumour', 'pggan_tumour']
+    rates = pd.read_csv(run/'tables'/'discard_rates.csv').set_index('group')
+    for cls in ('tumour', 'non-tumour'):
+        assert len(stores[f'pggan_{cls}']) == rates.loc[cls, 'reviewed']      # every candidate reviewed, from disk
+        meta = stores[f'classical_{cls}'].m['meta']
+        assert meta['kind'] == 'classical DA' and meta['cls'] == cls and len(stores[f'classical_{cls}']) == meta['n']
+        assert stores[f'pggan_{cls}'].dtype == 'uint8' and stores[f'pggan_{cls}'].shape[1] == 1
+
+
 def test_resume_does_not_retrain(first_run):
     tmp, run = first_run
     finals = sorted(run.glob('checkpoints/**/final.pt'))
     assert len(finals) == 2 + 4
     stamps = {p: p.stat().st_mtime_ns for p in finals}
+    shards = {p: p.stat().st_mtime_ns for p in run.glob('augmented/*/shard_*.npy')}
+    assert len(shards) >= 4
     (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
     _run(tmp, 'run2.ipynb', resume=True)
     m = json.loads((run/'metrics.json').read_text())
     assert not any(v['trained_now'] for v in m['training'].values()) and not any(r['trained_now'] for r in m['classifiers'])
     assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    assert {p: p.stat().st_mtime_ns for p in shards} == shards             # augmented stores reused, not written again
     with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
 
 

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'LazyImages', 'to_side', 'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform',
-           'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note', 'resnet50_classifier',
-           'prepare_input', 'ClassifierConfig', 'predict_proba', 'epoch_indices', 'recalibrate_bn', 'val_loss',
-           'train_classifier', 'train_or_load_classifier', 'binary_metrics', 'bootstrap_ci', 'vtt_table',
-           'scaled_perplexity']
+           'iter_classical_da', 'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note',
+           'resnet50_classifier', 'prepare_input', 'ClassifierConfig', 'predict_proba', 'epoch_indices',
+           'recalibrate_bn', 'val_loss', 'train_classifier', 'train_or_load_classifier', 'binary_metrics',
+           'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
 import copy, math, time, warnings
@@ -250,21 +250,38 @@ def classical_transform(
     )
 
 
-def classical_da(
+def iter_classical_da(
     images,  # uint8 (N, 1, H, W) real images of one class (a tensor or `LazyImages`)
     n: int,  # augmented images to make
     seed: int = 0,  # picks the source images and the transforms
+    chunk: int = 1024,  # images a chunk (a lazy `images` is read this many at a time)
     **kw,  # `classical_transform` settings
-) -> torch.Tensor:  # uint8 (n, 1, H, W)
-    "`n` geometrically transformed copies of randomly drawn real images."
+):  # yields uint8 (≤ chunk, 1, H, W) tensors
+    "`n` geometrically transformed copies of randomly drawn real images, a chunk at a time."
     if n and not len(images):
         raise ValueError("classical_da: no source images; expected at least one real image of the class")
     tf, g = classical_transform(**kw), torch.Generator().manual_seed(seed)
     src = torch.randint(len(images), (n,), generator=g) if n else torch.zeros(0, dtype=torch.long)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        out = [tf(x) for b in src.split(1024) for x in images[b]]  # a lazy `images` read 1,024 at a time
-    return torch.stack(out) if out else images[:0].clone()
+        state = torch.get_rng_state()
+    return _transformed(images, src.split(chunk) if n else (), tf, state)
+
+
+def _transformed(images, batches, tf, state: torch.Tensor):
+    "Each batch of `images` through `tf`, the transforms' random state carried from chunk to chunk."
+    for b in batches:
+        with torch.random.fork_rng(devices=[]):  # what runs between chunks neither sees nor moves it
+            torch.set_rng_state(state)
+            out = torch.stack([tf(x) for x in images[b]])
+            state = torch.get_rng_state()
+        yield out
+
+
+def classical_da(images, n: int, seed: int = 0, **kw) -> torch.Tensor:  # uint8 (n, 1, H, W)
+    "`iter_classical_da`'s images in one tensor."
+    out = list(iter_classical_da(images, n, seed, **kw))
+    return torch.cat(out) if out else images[:0].clone()
 
 # %% ../../nbs/54_papers.han2019.ipynb #c018
 def cat_images(

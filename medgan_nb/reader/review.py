@@ -301,7 +301,9 @@ def _cell(self: ReviewApp, k: int):
     "One image with its flag control."
     i = self.log.ids[k]
     t = self._flag_control(i)
-    png = to_png(np.asarray(self.images[k], dtype=np.float32), window=self.window)
+    img = np.asarray(self.images[k], dtype=np.float32)
+    img = img[0] if img.ndim == 3 and len(img) == 1 else img  # a store's row: 1×H×W
+    png = to_png(img, window=self.window)
     return VBox([widgets.Image(value=png, format='png', layout=Layout(width=f'{self.width}px')), t])
 
 
@@ -334,7 +336,7 @@ def go(self: ReviewApp, step: int):
 
 # %% ../../nbs/44_reader.review.ipynb #c021
 def review_widget(
-    images,  # images (2-D arrays), in the order of `ids`
+    images,  # images (2-D arrays, or 1×H×W as a store's rows), in the order of `ids`; read page by page
     ids,  # their ids (e.g. file names of the synthetic images)
     path,  # review JSON (continued if it exists)
     question: str = 'artefact',  # what a flag means ('artefact', 'discard', ...)
