@@ -492,6 +492,25 @@ def val_loss(model, x, y, cfg, device='cpu') -> float:
     return float(-(y * p.log() + (1 - y) * (1 - p).log()).mean())
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029
+def _resume_classifier(ckpt, model: nn.Module, opt, g: torch.Generator, cfg: ClassifierConfig) -> dict:
+    "The loop's state saved in `ckpt` (weights, optimiser and random states put back), or a fresh one."
+    fresh = dict(epoch=0, best=math.inf, best_state=None, wait=0, hist=[], stopped=False)
+    if ckpt is None or not Path(ckpt).is_file():
+        return fresh
+    s = load_torch(ckpt)
+    if s['cfg'] != asdict(cfg):
+        raise ValueError(
+            f"{ckpt}: a classifier trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run"
+        )
+    model.load_state_dict(s['model'])
+    opt.load_state_dict(s['opt'])
+    g.set_state(s['g'])
+    torch.set_rng_state(s['rng'])
+    if s['rng_cuda'] is not None:
+        torch.cuda.set_rng_state(s['rng_cuda'], next(model.parameters()).device)
+    return {k: s[k] for k in fresh}
+
+
 def train_classifier(
     model: nn.Module,
     train: tuple,
@@ -499,29 +518,48 @@ def train_classifier(
     cfg: ClassifierConfig,
     device='cpu',
     progress: bool = True,
+    ckpt=None,  # file the loop's state goes to after every epoch, and is continued from (None: none kept)
+    on_epoch=None,  # called with each epoch's number once its checkpoint is written
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
     seed_everything(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    best, best_state, wait, hist = math.inf, None, 0, []
-    for ep in tqdm(range(1, cfg.max_epochs + 1), desc='ResNet-50 epochs', disable=not progress):
+    st = _resume_classifier(ckpt, model, opt, g, cfg)
+    last = st['epoch'] if st['stopped'] else cfg.max_epochs
+    bar = dict(desc='ResNet-50 epochs', disable=not progress, initial=st['epoch'], total=cfg.max_epochs)
+    for ep in tqdm(range(st['epoch'] + 1, last + 1), **bar):
         t0 = time.perf_counter()
         tl, n = _epoch(model, opt, *train, cfg, g, device)
         if cfg.bn_images:
             recalibrate_bn(model, train[0], cfg, g, device)
         vl = val_loss(model, *val, cfg, device)
-        hist.append(dict(epoch=ep, train_loss=tl, val_loss=vl, images=n, seconds=time.perf_counter() - t0))
-        if vl < best:
-            best, best_state, wait = vl, copy.deepcopy(model.state_dict()), 0
+        st['hist'].append(
+            dict(epoch=ep, train_loss=tl, val_loss=vl, images=n, seconds=time.perf_counter() - t0)
+        )
+        if vl < st['best']:
+            st.update(best=vl, best_state=copy.deepcopy(model.state_dict()), wait=0)
         else:
-            wait += 1
-        if wait >= cfg.patience:
+            st['wait'] += 1
+        st.update(epoch=ep, stopped=st['wait'] >= cfg.patience)
+        if ckpt is not None:
+            _save_classifier(ckpt, st, model, opt, g, cfg)
+        if on_epoch is not None:
+            on_epoch(ep)
+        if st['stopped']:
             break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return model.eval(), hist
+    if st['best_state'] is not None:
+        model.load_state_dict(st['best_state'])
+    return model.eval(), st['hist']
+
+
+def _save_classifier(ckpt, st: dict, model: nn.Module, opt, g: torch.Generator, cfg: ClassifierConfig):
+    "The loop's state after an epoch, written atomically (a kill leaves the previous epoch's file whole)."
+    dev = next(model.parameters()).device
+    rng_cuda = torch.cuda.get_rng_state(dev) if dev.type == 'cuda' else None
+    state = dict(st, cfg=asdict(cfg), model=model.state_dict(), opt=opt.state_dict(), g=g.get_state())
+    atomic_torch_save(dict(state, rng=torch.get_rng_state(), rng_cuda=rng_cuda), ckpt)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c036
 def train_or_load_classifier(
@@ -535,7 +573,7 @@ def train_or_load_classifier(
     save_weights: bool = False,
     progress: bool = True,
 ) -> dict:  # model (None if loaded without weights), p_test, history, trained_now, wall_s, img_per_s, ...
-    "Train the classifier unless `folder/final.pt` says it finished; store its test predictions."
+    "Train the classifier (continuing `folder/last.pt`) unless `folder/final.pt` says it finished."
     final = Path(folder) / 'final.pt'
     if final.is_file():
         s = load_torch(final)
@@ -549,9 +587,9 @@ def train_or_load_classifier(
         p_test = s['info']['p_test'].numpy()  # stored as a tensor: no pickle
         return dict(model=model, trained_now=False, **{**s['info'], 'p_test': p_test})
     model, note = make_model()
-    t0 = time.perf_counter()
-    model, hist = train_classifier(model, train, val, cfg, device, progress)
-    wall = time.perf_counter() - t0
+    last = Path(folder) / 'last.pt'  # after each epoch: a stopped run continues from there
+    model, hist = train_classifier(model, train, val, cfg, device, progress, ckpt=last)
+    wall = sum(r['seconds'] for r in hist)  # every epoch's, those before a stop included
     seen = sum(r['images'] for r in hist)
     info = dict(
         weights=note,
@@ -571,6 +609,7 @@ def train_or_load_classifier(
         ),
         final,
     )
+    last.unlink(missing_ok=True)
     return dict(model=model.cpu(), trained_now=True, **info)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c039
