@@ -6,8 +6,8 @@
 __all__ = ['RENAMED_KEYS', 'RUNNER_PARAMS', 'DATA_SUBFOLDERS', 'JOBS_ENV', 'THREAD_VARS', 'notebooks_dir', 'paper_notebooks',
            'select_papers', 'Overrides', 'parse_overrides', 'notebook_parameters', 'notebook_digest', 'data_overrides',
            'resolve_params', 'differences', 'run_differences', 'PapermillKernelManager', 'papermill_options',
-           'RunnerError', 'plan_paper', 'run_papers', 'kernel_settings', 'cpu_cores', 'check_jobs', 'job_plan',
-           'print_summary', 'main']
+           'RunnerError', 'refuse_nulls', 'plan_paper', 'run_papers', 'kernel_settings', 'cpu_cores', 'check_jobs',
+           'job_plan', 'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
 import argparse, ast, contextlib, hashlib, json, os, signal, subprocess, sys, tempfile, threading, time
@@ -282,6 +282,30 @@ def _unknown_shared(nbs: dict, overrides: dict, declared: dict) -> list:
     return errors
 
 # %% ../nbs/90_reproduce.ipynb #c017a
+def refuse_nulls(
+    key: str,  # paper key
+    profile: str,  # smoke | quick | paper
+    params: dict,  # the checked values given for it
+    schema: dict,  # its `param_schema`
+    where: dict,  # {name: where the value came from}
+):
+    "Refuse a null given for a key its profile sets (it would run with the profile's value)."
+    from medgan_nb.papers.common import profiles_dir, read_profiles, _allowed
+
+    if not (profiles_dir() / f'{key}.yaml').is_file():
+        return
+    prof = read_profiles(key)[profile]
+    bad = [
+        f"{where.get(k) or 'overrides'}: {key}: {k}=null would run with the {profile} profile's {prof[k]!r} "
+        f"(a parameter left null takes the profile's value); give the value itself: "
+        f"{_allowed({**schema[k], 'none': False})}"
+        for k, v in params.items()
+        if v is None and prof.get(k) is not None
+    ]
+    if bad:
+        raise RunnerError('\n'.join(bad))
+
+
 def plan_paper(
     key: str,
     nb: Path,  # paper key and its notebook
@@ -310,6 +334,7 @@ def plan_paper(
     given = {'profile': profile, **{k: v for k, v in overrides.get('*', {}).items() if k in declared}, **mine}
     where = {k: origin.get((key, k), origin.get(('*', k))) for k in given}
     params = check_params(given, schema, key, where)
+    refuse_nulls(key, profile, params, schema, where)
     resolved = resolve_params(key, declared, params)
     code = {**code_version(), 'notebook': notebook_digest(nb)}
     plan = dict(params=params, resolved=resolved, code=code, declared=declared, note=None)

@@ -86,6 +86,7 @@ def _numbers(values) -> list:
 # %% ../../nbs/50_papers.common.ipynb #c009c
 PROFILE_RULES = {  # values a profile key takes beyond its type
     'grades': dict(also=('all',)),  # a list of grades, or 'all': every case, graded or not
+    'tsne_perplexity': dict(also=('scaled',)),  # a number, or 'scaled': 100·n/300 (at least 5)
 }
 
 
@@ -96,7 +97,8 @@ def profile_schema(
     "The type of every profile key, derived from its values in the three profiles."
     profs, out = read_profiles(paper, folder), {}
     for k in profs['paper']:
-        vals = [profs[p][k] for p in PROFILES]
+        also = PROFILE_RULES.get(k, {}).get('also', ())
+        vals = [v for p in PROFILES if (v := profs[p][k]) not in also]  # an also-value: not its type
         spec = {'type': _kind(vals), 'none': True, 'source': f'{paper}.yaml'}
         if spec['type'] == 'list':
             spec['items'] = _kind([x for v in vals if v for x in v])
