@@ -188,13 +188,17 @@ def _allowed(spec: dict) -> str:
 
 
 def check_value(key: str, value, spec: dict):
-    "`value` if it fits `spec` (a number given as a string converted), else a `ParameterError` naming it."
+    "`value` if it fits `spec` (numbers given as strings converted), else a `ParameterError` naming it."
     kind = spec.get('type')
     if kind == 'float' and isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             pass
+    if kind == 'dict' and spec.get('keys') == 'int' and isinstance(value, dict):  # JSON made the keys strings
+        value = {
+            int(k) if isinstance(k, str) and re.fullmatch(r'-?\d+', k) else k: v for k, v in value.items()
+        }
     fail = lambda: ParameterError(f"{key}={value!r}: expected {_allowed(spec)}")
     if value in spec.get('also', ()):
         return value
