@@ -894,11 +894,17 @@ def _batch_size(self: Trainer) -> int:
 
 # %% ../nbs/23_train.ipynb #c030d
 @patch
+def _stage_now(self: Trainer) -> tuple:
+    "The PGGAN (stage, alpha) at the run's image count."
+    return progressive_stage(self.st['images'], self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
+
+
+@patch
 def _set_stage(self: Trainer):
     "Stage and α of the progressive schedule at the images seen so far, on every network."
     if not self.progressive:
         return
-    s, a = progressive_stage(self.st['images'], self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
+    s, a = self._stage_now()
     self.st['stage'], self.st['alpha'] = s, a
     for net in (self.G, self.D, self.G_ema):
         if net is not None:
@@ -963,16 +969,17 @@ def _graph_key(self: Trainer) -> tuple:
     "What the compiled graphs of the next step depend on: the PGGAN stage and whether it fades in, else ()."
     if not self.progressive:
         return ()
-    s, a = progressive_stage(self.st['images'], self.G.cfg.n_stages, self.cfg.phase_kimg, self.cfg.fade_kimg)
+    s, a = self._stage_now()
     return s, a < 1
 
 
 @patch
 def _step(self: Trainer):
     "`_step_once`; with compile=True the first step of each graph is taken again eager where it fails."
-    if (self.Gf is self.G and self.Df is self.D) or self._graph_key() in self.compiled_ok:
+    key = self._graph_key()
+    if (self.Gf is self.G and self.Df is self.D) or key in self.compiled_ok:
         return self._step_once()
-    key, snap = self._graph_key(), self._snapshot()
+    snap = self._snapshot()
     try:
         self._step_once()
     except Exception as e:  # forward or backward, while compiling

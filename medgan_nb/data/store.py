@@ -39,6 +39,11 @@ def _check(m: dict, path: Path, want: dict):
                 f"{path}: {k} is {m.get(k)!r}; expected {v!r} (a store of other data: delete it)"
             )
 
+
+def _meta_json(meta: dict | None) -> dict:
+    "A store's description as its manifest keeps it (JSON, keys sorted, other values as strings)."
+    return json.loads(json.dumps(meta or {}, sort_keys=True, default=str))
+
 # %% ../../nbs/17_data.store.ipynb #s007
 class StoreWriter:
     "Appends fixed-shape items to a store folder shard by shard; reopened, it resumes after its last shard."
@@ -56,7 +61,7 @@ class StoreWriter:
         item_shape, dtype = [int(s) for s in item_shape], np.dtype(dtype)
         self.item_bytes = int(np.prod(item_shape)) * dtype.itemsize
         want = dict(format=FORMAT, item_shape=item_shape, dtype=dtype.str)
-        want['meta'] = json.loads(json.dumps(meta or {}, sort_keys=True, default=str))
+        want['meta'] = _meta_json(meta)
         if shard_size is not None:
             want['shard_size'] = int(shard_size)
         if self.path.is_file():
@@ -349,7 +354,7 @@ def store_chunks(
     shard_size: int = None,  # items per shard (None: `StoreWriter`'s default)
 ) -> ShardedArray:
     "`chunks` written once to a store at `folder`, read lazily; a finished store of the same `meta` reused."
-    folder, want = Path(folder), json.loads(json.dumps(meta or {}, sort_keys=True, default=str))
+    folder, want = Path(folder), _meta_json(meta)
     m = load_json(folder / MANIFEST) if (folder / MANIFEST).is_file() else {}
     if m.get('finished') and m.get('meta') == want and m.get('item_shape') == [int(s) for s in item_shape]:
         try:
