@@ -9,12 +9,12 @@ __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS'
            'bf16_supported', 'machine_info', 'machine_line', 'forced_speed', 'forced_threads', 'thread_options',
            'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open',
            'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml',
-           'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
-           'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
+           'jsonl_lines', 'read_jsonl', 'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights',
+           'environment_info', 'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
-import subprocess, sys, tempfile, time
+import subprocess, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -537,6 +537,40 @@ def save_yaml(obj, path: str | Path) -> Path:
     return atomic_write(
         path, yaml.safe_dump(json.loads(json.dumps(obj, default=_json_default)), sort_keys=False)
     )
+
+# %% ../nbs/00_core.ipynb #c026j
+def jsonl_lines(
+    path: str | Path,  # an append-only JSONL log (training log, reader responses, prep log)
+) -> list:  # its complete lines, as bytes
+    "A JSONL log's complete lines; a torn last line (a killed write) is left out with a warning."
+    path = Path(path)
+    lines = path.read_bytes().split(b'\n')
+    tail = lines.pop()  # b'' when the file ends with a newline
+    if tail:
+        try:
+            json.loads(tail)
+            lines.append(tail)  # complete, only its newline is missing
+        except ValueError:
+            warnings.warn(
+                f"{path}, line {len(lines) + 1}: torn last line dropped ({len(tail)} bytes; was a write "
+                f"interrupted?); the {len(lines)} lines before it are kept"
+            )
+    return lines
+
+
+def read_jsonl(
+    path: str | Path,  # an append-only JSONL log
+) -> list:  # its records, in order
+    "A JSONL log's records (blank lines skipped, a torn last line left out); a bad line elsewhere raises."
+    rows = []
+    for n, line in enumerate(jsonl_lines(path), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError as e:
+            raise ValueError(f"{path}, line {n}: not valid JSON ({getattr(e, 'msg', e)})") from None
+    return rows
 
 # %% ../nbs/00_core.ipynb #c030
 def _sha256(path: Path, chunk: int = 1 << 20) -> str:

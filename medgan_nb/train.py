@@ -17,7 +17,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 import torch.distributed as dist
 from fastcore.basics import patch
 from .core import tqdm
-from .core import atomic_torch_save, atomic_write, load_torch, autocast, bf16_supported
+from .core import atomic_torch_save, atomic_write, load_torch, read_jsonl, autocast, bf16_supported
 from .core import get_device, seed_everything, code_version
 from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, pick_faster
 from .core import forced_threads, thread_options
@@ -426,9 +426,8 @@ class _Log:
         if active:
             path.parent.mkdir(parents=True, exist_ok=True)
         if active and resume_images is not None and path.exists():
-            lines = [l for l in path.read_text().splitlines() if l.strip()]
-            keep = [l for l in lines if json.loads(l).get('images', 0) <= resume_images]
-            atomic_write(path, ''.join(l + '\n' for l in keep))
+            keep = [r for r in read_log(path) if r.get('images', 0) <= resume_images]
+            atomic_write(path, ''.join(json.dumps(r) + '\n' for r in keep))
         elif active and resume_images is None and path.exists():
             path.unlink()
 
@@ -452,8 +451,8 @@ class _Log:
 
 
 def read_log(path: str | Path) -> list[dict]:
-    "The rows of a run's `log.jsonl`."
-    return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
+    "The rows of a run's `log.jsonl` (a last line torn by a kill is left out, with a warning)."
+    return read_jsonl(path)
 
 # %% ../nbs/23_train.ipynb #c025
 def _opt(cfg: TrainConfig, params, lr):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from filelock import FileLock
-from ..core import atomic_write, _fsync_dir
+from ..core import atomic_write, jsonl_lines, _fsync_dir
 
 # %% ../../nbs/40_reader.study.ipynb #c006
 def _shortcut_keys(choices):
@@ -583,29 +583,13 @@ def _check_count(records, kit, where):
         )
 
 
-def _log_lines(path: Path) -> list:
-    "The complete lines of a log (bytes); a torn last line (no newline, not JSON) is reported and left out."
-    lines = path.read_bytes().split(b'\n')
-    tail = lines.pop()  # b'' when the file ends with a newline
-    if tail:
-        try:
-            json.loads(tail)
-            lines.append(tail)  # complete, only its newline is missing
-        except ValueError:
-            warnings.warn(
-                f"{path}, line {len(lines) + 1}: torn last line dropped ({len(tail)} bytes; was a write "
-                f"interrupted?); the {len(lines)} lines before it are kept"
-            )
-    return lines
-
-
 def read_responses(
     path,  # a reader's JSONL response log
     kit: Kit,  # the kit it must belong to
 ) -> tuple:  # (header dict, list of response dicts)
     "Read and validate a JSONL response log; a torn last line is reported and dropped, other errors raise."
     path, recs, seen = Path(path), [], set()
-    lines = _log_lines(path)
+    lines = jsonl_lines(path)
     if not lines:
         raise ResponseError(f"{path}: empty file, expected a response header")
     for n, line in enumerate(lines, 1):
