@@ -6,11 +6,12 @@
 __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS', 'SPEED_OPTIONS', 'SPEED_ENV', 'THREADS_ENV',
            'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN',
            'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything', 'get_device',
-           'bf16_supported', 'machine_info', 'machine_line', 'forced_speed', 'forced_threads', 'thread_options',
-           'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open',
-           'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml',
-           'jsonl_lines', 'read_jsonl', 'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights',
-           'environment_info', 'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
+           'bf16_supported', 'cpu_cores', 'machine_info', 'machine_line', 'forced_speed', 'forced_threads',
+           'thread_options', 'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm',
+           'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json',
+           'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'fingerprint', 'changed_inputs', 'find_weight_file',
+           'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id',
+           'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -214,6 +215,13 @@ def bf16_supported(
 MACHINE_FLAGS = ('avx2', 'avx512f', *BF16_FLAGS)  # the CPU flags a benchmark figure depends on
 
 
+def cpu_cores() -> int:
+    "The CPU cores this process may use (its affinity mask where the OS has one)."
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def machine_info(
     device: torch.device | str = 'cpu',  # a CUDA device adds the GPU's name
     cpuinfo: str | None = None,  # /proc/cpuinfo text (default: this machine's)
@@ -221,7 +229,7 @@ def machine_info(
     "The CPU model, its AVX-512 / bf16 / AMX flags, the cores this process may use and the GPU."
     device, flags = torch.device(device), _cpu_flags(cpuinfo)
     cuda = device.type == 'cuda' and torch.cuda.is_available()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    cores = cpu_cores()
     return {
         'cpu_model': _cpu_model(cpuinfo),
         'cores': cores,

@@ -6,8 +6,8 @@
 __all__ = ['RENAMED_KEYS', 'RUNNER_PARAMS', 'DATA_SUBFOLDERS', 'JOBS_ENV', 'THREAD_VARS', 'notebooks_dir', 'paper_notebooks',
            'select_papers', 'Overrides', 'parse_overrides', 'notebook_parameters', 'notebook_digest', 'data_overrides',
            'resolve_params', 'differences', 'run_differences', 'PapermillKernelManager', 'papermill_options',
-           'RunnerError', 'refuse_nulls', 'plan_paper', 'run_papers', 'kernel_settings', 'cpu_cores', 'check_jobs',
-           'job_plan', 'print_summary', 'main']
+           'RunnerError', 'refuse_nulls', 'plan_paper', 'run_papers', 'kernel_settings', 'check_jobs', 'job_plan',
+           'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
 import argparse, ast, contextlib, hashlib, json, os, signal, subprocess, sys, tempfile, threading, time
@@ -26,6 +26,7 @@ from medgan_nb.core import (
     RUNNER_THREAD_ENV,
     GROUP_ENV,
     tqdm,
+    cpu_cores,
 )
 
 # %% ../nbs/90_reproduce.ipynb #c005
@@ -469,13 +470,6 @@ def kernel_settings(
 # %% ../nbs/90_reproduce.ipynb #c017h
 # MEDGAN_JOBS: papers at a time, as each kernel sees it; then the thread pools of torch and BLAS (env.json)
 JOBS_ENV, THREAD_VARS = RUNNER_THREAD_ENV[0], RUNNER_THREAD_ENV[1:]
-
-
-def cpu_cores() -> int:
-    "The CPU cores this process may use (its affinity mask where the OS has one)."
-    if hasattr(os, 'sched_getaffinity'):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def check_jobs(

@@ -10,7 +10,7 @@ __all__ = ['GENERATOR_VERSION', 'FOLDERS', 'PROFILE_SIZES', 'GROWABLE', 'default
 import argparse, os, shutil, time
 from pathlib import Path
 import pandas as pd
-from ..core import load_settings, fingerprint, save_json, load_json
+from ..core import load_settings, fingerprint, save_json, load_json, cpu_cores
 from .io import DataError
 
 # %% ../../nbs/19_data.build.ipynb #c005
@@ -39,7 +39,7 @@ PROFILE_SIZES = {
 GROWABLE = {'brain': 'n'}  # part -> its count argument, where subject i depends on (seed, i) only
 
 
-def _generate(part, folder, seed, progress, **kw):
+def _generate(part, folder, seed, progress, workers, **kw):
     "Run the generator of `part` into `folder`."
     if part == 'brain':
         from medgan_nb.data.phantoms.brain import make_brain_phantoms as make
@@ -49,7 +49,7 @@ def _generate(part, folder, seed, progress, **kw):
         from medgan_nb.data.phantoms.breast import make_breast_phantoms as make
     else:
         raise ValueError(f"part={part!r}; expected one of {list(FOLDERS)}")
-    make(folder, seed=seed, progress=progress, **kw)
+    make(folder, seed=seed, progress=progress, workers=workers, **kw)
 
 
 def default_data_paths(
@@ -117,6 +117,7 @@ def build_part(
     force: bool = False,  # rebuild even if intact
     verify: str = 'sha256',  # how an existing part is checked: 'sha256' or 'size'
     progress: bool = True,  # progress bars
+    workers: int = None,  # processes generating subjects; None: one per core (the files do not depend on it)
     **kw,  # generator arguments (n / n_patients, size / shape, ...)
 ) -> dict:  # part, folder, status ('built' or 'skipped'), files, seconds, reason
     "Build one part of the embedded default data unless it is already there and intact."
@@ -155,7 +156,7 @@ def build_part(
 
     t0 = time.time()
     with torch.random.fork_rng(devices=[]):  # building in a notebook leaves its global RNG as a skip would
-        _generate(part, tmp, seed, progress, **kw)
+        _generate(part, tmp, seed, progress, cpu_cores() if workers is None else workers, **kw)
     secs = time.time() - t0
     fp = fingerprint(tmp, root=tmp)
     save_json(
@@ -189,6 +190,7 @@ def build_default_data(
     force: bool = False,  # rebuild even if intact
     verify: str = 'sha256',  # 'sha256' or 'size'
     progress: bool = True,  # progress bars
+    workers: int = None,  # processes generating subjects; None: one per core (the files do not depend on it)
 ) -> pd.DataFrame:  # one row per part: folder, status, files, seconds
     "Build every embedded default data set into the data directory, skipping intact ones."
     s = load_settings() if None in (data_dir, seed, profile) else None
@@ -205,6 +207,7 @@ def build_default_data(
             force,
             verify,
             progress,
+            workers,
             **{**PROFILE_SIZES[profile][p], **(overrides or {}).get(p, {})},
         )
         for p in parts
@@ -228,6 +231,13 @@ def main(argv=None):  # command-line arguments (default: sys.argv[1:]); prints t
     ap.add_argument(
         '--verify', choices=['sha256', 'size'], default='sha256', help="how existing parts are checked"
     )
+    ap.add_argument(
+        '--workers',
+        type=int,
+        help="processes generating subjects (default: one per core; the files are the same)",
+    )
     a = ap.parse_args(argv)
-    res = build_default_data(a.data_dir, a.seed, a.profile, a.parts, force=a.force, verify=a.verify)
+    res = build_default_data(
+        a.data_dir, a.seed, a.profile, a.parts, force=a.force, verify=a.verify, workers=a.workers
+    )
     print(res.to_string(index=False))  # returns None: a console script's return value becomes its exit status

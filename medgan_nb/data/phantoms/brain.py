@@ -319,6 +319,15 @@ def write_brats_case(
     return folder
 
 # %% ../../../nbs/10_data.phantoms.brain.ipynb #c036
+def _brain_case(job: tuple) -> Path:  # the case folder
+    "One job of `make_brain_phantoms`: subject `i` of data set `seed`, written below `root`."
+    root, i, seed, size, hgg_fraction, prefix, spacing = job
+    rng = np.random.default_rng([seed, i])
+    grade = 'HGG' if rng.random() < hgg_fraction else 'LGG'
+    imgs, lab = brain_subject(rng, grade, size)
+    return write_brats_case(root, f'{prefix}_{grade}_{i:04d}', grade, imgs, lab, spacing)
+
+
 def make_brain_phantoms(
     root,  # output folder (BraTS layout below it)
     n: int = 20,  # number of subjects
@@ -328,15 +337,13 @@ def make_brain_phantoms(
     prefix: str = 'Phantom',  # case ids are f'{prefix}_{grade}_{i:04d}'
     progress: bool = True,  # show a progress bar
     start: int = 0,  # first subject to generate (0..start-1 are written already: a data set grown to `n`)
+    workers: int = 0,  # processes making subjects (0: this one); the files are the same for any count
 ) -> list:  # case folders written
     "Generate synthetic BraTS subjects `start`..`n`-1 into `root/{HGG,LGG}/<case>/`."
     from medgan_nb.core import tqdm
+    from medgan_nb.data.store import ordered_map
 
     spacing = tuple(b / s for b, s in zip(BRATS_SHAPE, size))
-    folders = []
-    for i in tqdm(range(start, n), desc='brain phantoms', disable=not progress):
-        rng = np.random.default_rng([seed, i])
-        grade = 'HGG' if rng.random() < hgg_fraction else 'LGG'
-        imgs, lab = brain_subject(rng, grade, size)
-        folders.append(write_brats_case(root, f'{prefix}_{grade}_{i:04d}', grade, imgs, lab, spacing))
-    return folders
+    jobs = [(root, i, seed, size, hgg_fraction, prefix, spacing) for i in range(start, n)]
+    done = ordered_map(_brain_case, jobs, min(workers, len(jobs)))
+    return list(tqdm(done, total=len(jobs), desc='brain phantoms', disable=not progress))

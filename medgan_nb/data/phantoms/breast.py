@@ -242,6 +242,19 @@ def breast_patient(
     return vols, ids, an['breast'].astype(np.uint8), table.assign(density=density)
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c021
+def _breast_patient_files(job: tuple) -> pd.DataFrame:  # its lesion rows
+    "One job of `make_breast_phantoms`: patient `i` of data set `seed`, its volumes and masks written below `root`."
+    root, i, seed, shape, spacing, prefix = job
+    pid = f'{prefix}_{i:04d}'
+    d = Path(root) / pid
+    vols, ids, brm, tab = breast_patient(np.random.default_rng([seed, i]), shape, spacing)
+    for name, v in vols.items():
+        write_nifti(d / f'{pid}_{name}.nii.gz', v, spacing)
+    write_nifti(d / f'{pid}_lesions.nii.gz', ids, spacing)
+    write_nifti(d / f'{pid}_breast.nii.gz', brm, spacing)
+    return tab.assign(patient_id=pid)
+
+
 def make_breast_phantoms(
     root,  # output folder
     n_patients: int = 20,  # patients
@@ -250,21 +263,16 @@ def make_breast_phantoms(
     spacing=DCE_SPACING,  # grid and voxel size (mm)
     prefix: str = 'BreastPhantom',  # patient ids are f'{prefix}_{i:04d}'
     progress: bool = True,  # show a progress bar
+    workers: int = 0,  # processes making patients (0: this one); the files are the same for any count
 ) -> pd.DataFrame:  # the lesion table written to root/lesions.csv
     "Generate `n_patients` DCE-MRI patients with lesion masks and a lesion table."
     from medgan_nb.core import tqdm
     from medgan_nb.core import atomic_write
+    from medgan_nb.data.store import ordered_map
 
-    tables = []
-    for i in tqdm(range(n_patients), desc='breast DCE phantoms', disable=not progress):
-        pid = f'{prefix}_{i:04d}'
-        d = Path(root) / pid
-        vols, ids, brm, tab = breast_patient(np.random.default_rng([seed, i]), shape, spacing)
-        for name, v in vols.items():
-            write_nifti(d / f'{pid}_{name}.nii.gz', v, spacing)
-        write_nifti(d / f'{pid}_lesions.nii.gz', ids, spacing)
-        write_nifti(d / f'{pid}_breast.nii.gz', brm, spacing)
-        tables.append(tab.assign(patient_id=pid))
+    jobs = [(root, i, seed, shape, spacing, prefix) for i in range(n_patients)]
+    done = ordered_map(_breast_patient_files, jobs, min(workers, len(jobs)))
+    tables = list(tqdm(done, total=len(jobs), desc='breast DCE phantoms', disable=not progress))
     cols = ['patient_id', 'lesion_id', 'label', 'x', 'y', 'z', 'radius_mm', 'density']
     table = pd.concat(tables, ignore_index=True)[cols] if tables else pd.DataFrame(columns=cols)
     atomic_write(Path(root) / 'lesions.csv', table.to_csv(index=False))

@@ -189,6 +189,25 @@ def mammo_view(
 VIEWS = (('R', 'CC'), ('L', 'CC'), ('R', 'MLO'), ('L', 'MLO'))  # a screening exam: laterality, view
 
 
+def _mammo_patient(job: tuple) -> list:  # its four DICOM files
+    "One job of `make_mammo_phantoms`: patient `i` of data set `seed`, its four views written below `root`."
+    root, i, seed, shape, spacing, monochrome1_fraction, calc_prob, prefix = job
+    rng = np.random.default_rng([seed, i])
+    p = mammo_patient_params(rng)
+    pid, files = f'{prefix}_{i:04d}', []
+    for lat, view in VIEWS:
+        pix, (c, w), _ = mammo_view(view, lat, p, rng, shape, spacing, calc_prob)
+        photometric = 'MONOCHROME1' if rng.random() < monochrome1_fraction else 'MONOCHROME2'
+        if photometric == 'MONOCHROME1':
+            pix, c = (4095 - pix).astype(np.uint16), 4095 - c
+        path = Path(root) / pid / f'{pid}_{lat}_{view}.dcm'
+        window = (round(c, 1), round(w, 1))
+        files.append(
+            write_dicom_mg(path, pix, view, lat, photometric, window, pid, (spacing, spacing), compress=True)
+        )
+    return files
+
+
 def make_mammo_phantoms(
     root,  # output folder: `root/<patient>/<patient>_<lat>_<view>.dcm`
     n_patients: int = 25,  # patients (four views each)
@@ -199,35 +218,23 @@ def make_mammo_phantoms(
     calc_prob: float = 0.3,  # chance of a calcification cluster per image
     prefix: str = 'MammoPhantom',  # patient ids are f'{prefix}_{i:04d}'
     progress: bool = True,  # show a progress bar
+    workers: int = 0,  # processes making patients (0: this one); the files are the same for any count
 ) -> list:  # DICOM files written
     "Generate `n_patients` four-view screening exams as DICOM MG files."
     from medgan_nb.core import tqdm
+    from medgan_nb.data.store import ordered_map
 
     spacing = spacing or 300 / shape[0]
-    files = []
-    for i in tqdm(range(n_patients), desc='mammogram phantoms', disable=not progress):
-        rng = np.random.default_rng([seed, i])
-        p = mammo_patient_params(rng)
-        pid = f'{prefix}_{i:04d}'
-        for lat, view in VIEWS:
-            pix, (c, w), _ = mammo_view(view, lat, p, rng, shape, spacing, calc_prob)
-            photometric = 'MONOCHROME1' if rng.random() < monochrome1_fraction else 'MONOCHROME2'
-            if photometric == 'MONOCHROME1':
-                pix, c = (4095 - pix).astype(np.uint16), 4095 - c
-            files.append(
-                write_dicom_mg(
-                    Path(root) / pid / f'{pid}_{lat}_{view}.dcm',
-                    pix,
-                    view,
-                    lat,
-                    photometric,
-                    (round(c, 1), round(w, 1)),
-                    pid,
-                    (spacing, spacing),
-                    compress=True,
-                )
-            )
-    return files
+    jobs = [
+        (root, i, seed, shape, spacing, monochrome1_fraction, calc_prob, prefix) for i in range(n_patients)
+    ]
+    done = tqdm(
+        ordered_map(_mammo_patient, jobs, min(workers, len(jobs))),
+        total=len(jobs),
+        desc='mammogram phantoms',
+        disable=not progress,
+    )
+    return [f for files in done for f in files]
 
 # %% ../../../nbs/11_data.phantoms.mammo.ipynb #c021
 def cbis_ddsm_folder() -> Path:  # folder of the 8 real CBIS-DDSM DICOMs (2 patients × RCC/LCC/RMLO/LMLO)
