@@ -54,6 +54,9 @@ class TrainConfig:
     stage_batch: dict | None = None  # progressive: {stage: global batch}; missing stages use `batch_size`
     collapse_ratio: float = 0.2  # warn when fake diversity falls below this × its peak so far
     max_steps_per_phase: int | None = None  # dry run: G steps per phase at most (fade-in, stable); None: all
+    micro_batch: int | None = (
+        None  # images per forward/backward pass, gradients summed to the batch's; None: all
+    )
 
 # %% ../nbs/23_train.ipynb #c005d
 def kimg_from_epochs(epochs: float, n_images: int) -> float:
@@ -463,14 +466,6 @@ def _opt(cfg: TrainConfig, params, lr):
     raise ValueError(f"TrainConfig.optimizer={cfg.optimizer!r}; expected 'adam' or 'rmsprop'")
 
 
-def _update(opt: torch.optim.Optimizer, loss: torch.Tensor, net: nn.Module):
-    "Backward `loss`, average `net`'s gradients over the ranks, take one `opt` step."
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    average_gradients_(net)
-    opt.step()
-
-
 @torch.no_grad()
 def _ema_update(ema: nn.Module, net: nn.Module, beta: float):
     torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1 - beta)
@@ -494,7 +489,7 @@ def _set_rng_state(gen: torch.Generator, st: dict):
 
 # %% ../nbs/23_train.ipynb #c025f
 # TrainConfig fields a resumed run may change: when to save, how many CPU threads do the arithmetic
-RESUME_IGNORES = ('ckpt_minutes', 'threads')
+RESUME_IGNORES = ('ckpt_minutes', 'threads', 'micro_batch')  # memory and speed only
 _CONFIG_DEFAULTS = asdict(TrainConfig())  # what a record written before a field existed had
 
 
@@ -837,7 +832,19 @@ def _choose_speed(
 @patch
 def _setup_nets(self: Trainer, G: nn.Module, D: nn.Module):
     "Networks on the device, the same on every rank; EMA copy, optimisers, forward passes."
-    cfg = self.cfg
+    cfg, m = self.cfg, self.cfg.micro_batch
+    if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
+        raise ValueError(f"TrainConfig: micro_batch={m!r}; expected a whole number >= 1 or None")
+    bn = [
+        k
+        for k, net in (('G', G), ('D', D))
+        if any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in net.modules())
+    ]
+    if m is not None and bn:
+        raise ValueError(
+            f"TrainConfig: micro_batch={m} with batch norm in {' and '.join(bn)}: its statistics are the whole "
+            "batch's, so passes of fewer images would change the method; use micro_batch=None"
+        )
     self.G, self.D = G.to(self.device), D.to(self.device)
     broadcast_(self.G)
     broadcast_(self.D)
@@ -920,22 +927,55 @@ def _reals(self: Trainer, idx: torch.Tensor):
 
 # %% ../nbs/23_train.ipynb #c031a
 @patch
-def _g_step(self: Trainer, fake: torch.Tensor | None, y, B: int, sl: slice) -> torch.Tensor:
-    "One G update (on `fake` when given, else on fresh noise), then the EMA; returns G's loss."
+def _micro_slices(self: Trainer, n: int) -> list:  # one slice of this rank's batch per forward/backward pass
+    "This rank's `n` images in passes of at most `micro_batch` (whole minibatch-stddev groups of D: at least one)."
+    m = self.cfg.micro_batch or n
+    group = getattr(getattr(self.D, 'cfg', None), 'mbstd_group', None)
+    if group and m < n:
+        g = lambda k: max(d for d in range(1, min(group, k) + 1) if k % d == 0)  # as `minibatch_stddev`
+        fits = [c for c in range(g(n), n + 1, g(n)) if n % c == 0 and g(c) == g(n)]  # the same groups
+        m = max([c for c in fits if c <= m], default=fits[0])
+    return [slice(a, min(a + m, n)) for a in range(0, n, m)]
+
+
+@patch
+def _accumulate(self: Trainer, cuts: list, n: int, pass_loss: Callable) -> dict:  # the batch's parts
+    "Backward `pass_loss(slice)` for each pass, weighted by its share of the `n` images; sums its parts."
+    total = {}
+    for c in cuts:
+        w = (c.stop - c.start) / n
+        loss, parts = pass_loss(c)
+        (loss if w == 1 else loss * w).backward()
+        for k, v in parts.items():
+            total[k] = v if w == 1 else total.get(k, 0) + v * w
+    return total
+
+
+@patch
+def _g_step(self: Trainer, fake: torch.Tensor | None, y, B: int, sl: slice, z=None) -> torch.Tensor:
+    "One G update (on `fake` when given, else on latents `z`, else fresh noise), then the EMA; returns G's loss."
     self.D.requires_grad_(False)
-    if fake is None:
+    self.opt_g.zero_grad(set_to_none=True)
+    if fake is None and z is None:
         z = torch.randn(B, self.nz, generator=self.gen, device=self.device)[sl]
+
+    def g_pass(c: slice):
+        yc = None if y is None else y[c]
         with autocast(self.device, self.precision):
-            fake = self.Gf(z, y)
-    with autocast(self.device, self.precision):
-        loss_g = self.loss.g_loss(lambda x: self.Df(x, y), fake)
-    _update(self.opt_g, loss_g, self.G)
+            f = fake if z is None else self.Gf(z[c], yc)
+            loss_g = self.loss.g_loss(lambda x: self.Df(x, yc), f)
+        return loss_g, {'loss_g': loss_g.detach()}
+
+    n = len(fake if z is None else z)
+    loss_g = self._accumulate([slice(0, n)] if z is None else self._micro_slices(n), n, g_pass)['loss_g']
+    average_gradients_(self.G)
+    self.opt_g.step()
     self.D.requires_grad_(True)
     if self.G_ema is not None:
         _ema_update(self.G_ema, self.G, 0.5 ** (B / (self.cfg.ema_kimg * 1000)))
     self.st['g_iter'] += 1
     self.st['d_count'] = 0
-    return loss_g.detach()
+    return loss_g
 
 # %% ../nbs/23_train.ipynb #c031d
 @patch
@@ -948,18 +988,29 @@ def _step_once(self: Trainer):
     z = torch.randn(B, self.nz, generator=self.gen, device=self.device)[sl]
     eps = torch.rand(B, generator=self.gen, device=self.device)[sl]
     g_now = self.st['d_count'] + 1 >= self.loss.steps(self.st['g_iter'])
-    reuse = g_now and self.loss.steps(self.st['g_iter']) == 1
-    with torch.set_grad_enabled(reuse), autocast(self.device, self.precision):
-        fake = self.Gf(z, y)
-    with autocast(self.device, self.precision):
-        loss_d, parts = self.loss.d_loss(lambda x: self.Df(x, y), real, fake, eps)
-    _update(self.opt_d, loss_d, self.D)
+    same_z = g_now and self.loss.steps(self.st['g_iter']) == 1  # G steps on the fakes D just saw
+    cuts = self._micro_slices(len(real))
+    reuse = same_z and len(cuts) == 1  # their graph kept; in passes, made again from the same latents
+    fake = None
+
+    def d_pass(c: slice):
+        nonlocal fake
+        yc = None if y is None else y[c]
+        with torch.set_grad_enabled(reuse), autocast(self.device, self.precision):
+            fake = self.Gf(z[c], yc)
+        with autocast(self.device, self.precision):
+            return self.loss.d_loss(lambda x: self.Df(x, yc), real[c], fake, eps[c])
+
+    self.opt_d.zero_grad(set_to_none=True)
+    parts = self._accumulate(cuts, len(real), d_pass)
+    average_gradients_(self.D)
+    self.opt_d.step()
     self.loss.after_d_step(self.D)
     self.st['images'] += B
     self.st['step'] += 1
     self.st['d_count'] += 1
     if g_now:
-        parts['loss_g'] = self._g_step(fake if reuse else None, y, B, sl)
+        parts['loss_g'] = self._g_step(fake if reuse else None, y, B, sl, z if same_z and not reuse else None)
     self.pending.append(parts)
 
 # %% ../nbs/23_train.ipynb #c031d2
