@@ -12,6 +12,9 @@ Each measurement runs in its own process (peak memory = its max RSS, or CUDA max
 `--repeats` times and the median images/s is reported. Usage: python bench/bench_gan.py [--quick] [--device cpu]
 `--calibrate-only` prints just the precision and memory layout our trainer chooses here, with the seconds per step
 it timed for each option (`medgan_nb.train`'s calibration; MEDGAN_PRECISION / MEDGAN_MEMORY_FORMAT force them).
+`--roofline` (DCGAN 64x64) counts each side's convolution and matmul FLOPs per step (torch's FlopCounterMode),
+times both as above and this device's fp32 matrix product (2048^3, best of 5): the rate each side reaches, and the
+most a step of the same FLOPs could gain over the baseline if it ran at the matrix-product rate.
 """
 import argparse, json, math, os, resource, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -179,6 +182,35 @@ def calibrate(args, pairs):
         f = ours(model, torch.device(args.device), size, args.pg_fmap_max, batch, tempfile.mkdtemp())
         print(json.dumps({'model': model, 'size': size, 'batch': batch, 'threads': args.threads, **f.speed}), flush=True)
 
+def gemm_gflops(device, n=2048, reps=5):
+    "This device's fp32 matrix-multiply rate at the current thread count (best of `reps` n x n x n products): a ceiling."
+    import torch
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    best = math.inf
+    for _ in range(reps + 1):
+        _sync(device); t0 = time.perf_counter(); a @ b; _sync(device); best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best / 1e9
+
+def roofline(args):
+    "DCGAN 64x64: the convolution / matmul FLOPs of one training step of each side, the rate each reaches, and the ceiling."
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    torch.set_num_threads(args.threads); device = torch.device(args.device)
+    fns = {'base': baseline_dcgan(device), 'ours': ours('dcgan', device, tmp=tempfile.mkdtemp())}
+    flops = {}
+    for k, f in fns.items():
+        f(0)
+        with FlopCounterMode(display=False) as fc: f(1)
+        flops[k] = fc.get_total_flops()
+    ips = alternate(fns, 64, device, args.warmup, args.steps, args.repeats)
+    peak = gemm_gflops(device)
+    rate = {k: flops[k] * ips[k] / 64 / 1e9 for k in fns}
+    print(json.dumps({'model': 'dcgan', 'size': 64, 'batch': 64, 'threads': args.threads, 'speed': fns['ours'].speed,
+                      'gflop_per_step': {k: flops[k] / 1e9 for k in fns}, 'img_per_s': ips, 'gflop_per_s': rate,
+                      'gemm_fp32_gflop_per_s': peak, 'share_of_gemm': {k: rate[k] / peak for k in fns},
+                      'ratio': ips['ours'] / ips['base'],
+                      'ratio_ceiling_at_gemm_rate': peak / rate['base'] * flops['base'] / flops['ours']}))
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--device', default='cpu'); ap.add_argument('--threads', type=int, default=1, help='torch threads (1 is steadiest on a shared CPU)')
@@ -186,6 +218,7 @@ def main():
     ap.add_argument('--pg-fmap-max', type=int, default=512); ap.add_argument('--pg-batch', type=int, default=16)
     ap.add_argument('--pg-sizes', default='128,256'); ap.add_argument('--skip-pggan', action='store_true'); ap.add_argument('--skip-memory', action='store_true')
     ap.add_argument('--calibrate-only', action='store_true', help="only time the trainer's precision / memory-layout options")
+    ap.add_argument('--roofline', action='store_true', help="DCGAN 64x64 only: FLOPs per step, GFLOP/s of each side and the fp32 GEMM ceiling")
     ap.add_argument('--one', default=None, help=argparse.SUPPRESS); ap.add_argument('--pair', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one: return one(args)
@@ -195,6 +228,7 @@ def main():
     print(machine_line(machine_info(get_device(args.device))), flush=True)
     pairs = [('dcgan', 64)] + ([] if args.skip_pggan else [('pggan', int(s)) for s in args.pg_sizes.split(',')])
     if args.calibrate_only: return calibrate(args, pairs)
+    if args.roofline: return roofline(args)
     print(f"{'model':6} {'size':>5} {'batch':>5} {'baseline img/s':>15} {'ours img/s':>11} {'ratio':>6} {'peak MiB base/ours':>19}", flush=True)
     for model, size in pairs:
         steps = args.steps if model == 'dcgan' else max(1, args.steps // 2)
