@@ -842,8 +842,8 @@ def _setup_nets(self: Trainer, G: nn.Module, D: nn.Module):
     ]
     if m is not None and bn:
         raise ValueError(
-            f"TrainConfig: micro_batch={m} with batch norm in {' and '.join(bn)}: its statistics are the whole "
-            "batch's, so passes of fewer images would change the method; use micro_batch=None"
+            f"TrainConfig: micro_batch={m} with batch norm in {' and '.join(bn)}: its statistics are the "
+            "whole batch's, so passes of fewer images would change the method; use micro_batch=None"
         )
     self.G, self.D = G.to(self.device), D.to(self.device)
     broadcast_(self.G)
@@ -928,7 +928,7 @@ def _reals(self: Trainer, idx: torch.Tensor):
 # %% ../nbs/23_train.ipynb #c031a
 @patch
 def _micro_slices(self: Trainer, n: int) -> list:  # one slice of this rank's batch per forward/backward pass
-    "This rank's `n` images in passes of at most `micro_batch` (whole minibatch-stddev groups of D: at least one)."
+    "This rank's `n` images in passes of at most `micro_batch` images, each of whole minibatch-stddev groups."
     m = self.cfg.micro_batch or n
     group = getattr(getattr(self.D, 'cfg', None), 'mbstd_group', None)
     if group and m < n:
@@ -953,7 +953,7 @@ def _accumulate(self: Trainer, cuts: list, n: int, pass_loss: Callable) -> dict:
 
 @patch
 def _g_step(self: Trainer, fake: torch.Tensor | None, y, B: int, sl: slice, z=None) -> torch.Tensor:
-    "One G update (on `fake` when given, else on latents `z`, else fresh noise), then the EMA; returns G's loss."
+    "One G update (on `fake`, else on latents `z`, else on fresh noise), then the EMA; returns G's loss."
     self.D.requires_grad_(False)
     self.opt_g.zero_grad(set_to_none=True)
     if fake is None and z is None:

@@ -243,7 +243,7 @@ def breast_patient(
 
 # %% ../../../nbs/12_data.phantoms.breast.ipynb #c021
 def _breast_patient_files(job: tuple) -> pd.DataFrame:  # its lesion rows
-    "One job of `make_breast_phantoms`: patient `i` of data set `seed`, its volumes and masks written below `root`."
+    "One job of `make_breast_phantoms`: patient `i` of data set `seed`, its volumes and masks below `root`."
     root, i, seed, shape, spacing, prefix = job
     pid = f'{prefix}_{i:04d}'
     d = Path(root) / pid
