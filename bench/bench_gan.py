@@ -12,7 +12,7 @@ Each measurement runs in its own process (peak memory = its max RSS, or CUDA max
 `--repeats` times and the median images/s is reported. Usage: python bench/bench_gan.py [--quick] [--device cpu]
 `--calibrate-only` prints just the precision and memory layout our trainer chooses here, with the seconds per step
 it timed for each option (`medgan_nb.train`'s calibration; MEDGAN_PRECISION / MEDGAN_MEMORY_FORMAT force them).
-`--roofline` (DCGAN 64x64) counts each side's convolution and matmul FLOPs per step (torch's FlopCounterMode),
+`--roofline` (DCGAN 64x64 and PGGAN at `--pg-sizes` unless `--skip-pggan`) counts each side's convolution and matmul FLOPs per step (torch's flop formulas, as FlopCounterMode),
 times both as above and this device's fp32 matrix product (2048^3, best of 5): the rate each side reaches, and the
 most a step of the same FLOPs could gain over the baseline if it ran at the matrix-product rate.
 """
@@ -192,24 +192,39 @@ def gemm_gflops(device, n=2048, reps=5):
     return 2 * n ** 3 / best / 1e9
 
 def roofline(args):
-    "DCGAN 64x64: the convolution / matmul FLOPs of one training step of each side, the rate each reaches, and the ceiling."
+    "DCGAN 64x64 and PGGAN at `--pg-sizes`: the convolution / matmul FLOPs of one step of each side, the rate each reaches, and the ceiling."
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import flop_registry
+    class Flops(TorchDispatchMode):   # FlopCounterMode's count without its module hooks, which break autograd.grad
+        total = 0
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            count = flop_registry.get(func._overloadpacket)
+            if count is not None: self.total += count(*args, **(kwargs or {}), out_val=out)
+            return out
     torch.set_num_threads(args.threads); device = torch.device(args.device)
-    fns = {'base': baseline_dcgan(device), 'ours': ours('dcgan', device, tmp=tempfile.mkdtemp())}
-    flops = {}
-    for k, f in fns.items():
-        f(0)
-        with FlopCounterMode(display=False) as fc: f(1)
-        flops[k] = fc.get_total_flops()
-    ips = alternate(fns, 64, device, args.warmup, args.steps, args.repeats)
     peak = gemm_gflops(device)
-    rate = {k: flops[k] * ips[k] / 64 / 1e9 for k in fns}
-    print(json.dumps({'model': 'dcgan', 'size': 64, 'batch': 64, 'threads': args.threads, 'speed': fns['ours'].speed,
-                      'gflop_per_step': {k: flops[k] / 1e9 for k in fns}, 'img_per_s': ips, 'gflop_per_s': rate,
-                      'gemm_fp32_gflop_per_s': peak, 'share_of_gemm': {k: rate[k] / peak for k in fns},
-                      'ratio': ips['ours'] / ips['base'],
-                      'ratio_ceiling_at_gemm_rate': peak / rate['base'] * flops['base'] / flops['ours']}))
+    pairs = [('dcgan', 64)] + ([] if args.skip_pggan else [('pggan', int(s)) for s in args.pg_sizes.split(',')])
+    for model, size in pairs:
+        if model == 'dcgan': fns, batch = {'base': baseline_dcgan(device), 'ours': ours('dcgan', device, tmp=tempfile.mkdtemp())}, 64
+        else:
+            batch = args.pg_batch
+            fns = {'base': baseline_pggan(device, size, args.pg_fmap_max, batch),
+                   'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tempfile.mkdtemp())}
+        flops = {}
+        for k, f in fns.items():
+            f(0)
+            with Flops() as fc: f(1)
+            flops[k] = fc.total
+        steps = args.steps if model == 'dcgan' else max(1, args.steps // 2)
+        ips = alternate(fns, batch, device, args.warmup, steps, args.repeats)
+        rate = {k: flops[k] * ips[k] / batch / 1e9 for k in fns}
+        print(json.dumps({'model': model, 'size': size, 'batch': batch, 'threads': args.threads, 'speed': fns['ours'].speed,
+                          'gflop_per_step': {k: flops[k] / 1e9 for k in fns}, 'img_per_s': ips, 'gflop_per_s': rate,
+                          'gemm_fp32_gflop_per_s': peak, 'share_of_gemm': {k: rate[k] / peak for k in fns},
+                          'ratio': ips['ours'] / ips['base'],
+                          'ratio_ceiling_at_gemm_rate': peak / rate['base'] * flops['base'] / flops['ours']}), flush=True)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -218,7 +233,7 @@ def main():
     ap.add_argument('--pg-fmap-max', type=int, default=512); ap.add_argument('--pg-batch', type=int, default=16)
     ap.add_argument('--pg-sizes', default='128,256'); ap.add_argument('--skip-pggan', action='store_true'); ap.add_argument('--skip-memory', action='store_true')
     ap.add_argument('--calibrate-only', action='store_true', help="only time the trainer's precision / memory-layout options")
-    ap.add_argument('--roofline', action='store_true', help="DCGAN 64x64 only: FLOPs per step, GFLOP/s of each side and the fp32 GEMM ceiling")
+    ap.add_argument('--roofline', action='store_true', help="FLOPs per step, GFLOP/s of each side and the fp32 GEMM ceiling (DCGAN, and PGGAN at --pg-sizes)")
     ap.add_argument('--one', default=None, help=argparse.SUPPRESS); ap.add_argument('--pair', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one: return one(args)
