@@ -23,7 +23,7 @@ from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, p
 from .core import forced_threads, thread_options
 from .figures import to_png
 from .losses import GANLoss
-from .models.pggan import stage_reals
+from .models.pggan import stage_reals, mbstd_group_size
 
 # %% ../nbs/23_train.ipynb #c005
 @dataclass(kw_only=True)
@@ -54,9 +54,7 @@ class TrainConfig:
     stage_batch: dict | None = None  # progressive: {stage: global batch}; missing stages use `batch_size`
     collapse_ratio: float = 0.2  # warn when fake diversity falls below this × its peak so far
     max_steps_per_phase: int | None = None  # dry run: G steps per phase at most (fade-in, stable); None: all
-    micro_batch: int | None = (
-        None  # images per forward/backward pass, gradients summed to the batch's; None: all
-    )
+    micro_batch: int | None = None  # images a forward/backward pass, gradients summed; None: all
 
 # %% ../nbs/23_train.ipynb #c005d
 def kimg_from_epochs(epochs: float, n_images: int) -> float:
@@ -932,7 +930,7 @@ def _micro_slices(self: Trainer, n: int) -> list:  # one slice of this rank's ba
     m = self.cfg.micro_batch or n
     group = getattr(getattr(self.D, 'cfg', None), 'mbstd_group', None)
     if group and m < n:
-        g = lambda k: max(d for d in range(1, min(group, k) + 1) if k % d == 0)  # as `minibatch_stddev`
+        g = lambda k: mbstd_group_size(k, group)
         fits = [c for c in range(g(n), n + 1, g(n)) if n % c == 0 and g(c) == g(n)]  # the same groups
         m = max([c for c in fits if c <= m], default=fits[0])
     return [slice(a, min(a + m, n)) for a in range(0, n, m)]
