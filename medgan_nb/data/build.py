@@ -123,6 +123,10 @@ def build_part(
     "Build one part of the embedded default data unless it is already there and intact."
     if part not in FOLDERS:
         raise ValueError(f"part={part!r}; expected one of {list(FOLDERS)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise ValueError(
+            f"workers={workers!r}; expected a whole number >= 0 (0: this process) or None (one per core)"
+        )
     folder = Path(data_dir) / FOLDERS[part]
     params = dict(
         part=part,
@@ -237,6 +241,8 @@ def main(argv=None):  # command-line arguments (default: sys.argv[1:]); prints t
         help="processes generating subjects (default: one per core; the files are the same)",
     )
     a = ap.parse_args(argv)
+    if a.workers is not None and a.workers < 0:
+        ap.error(f"--workers {a.workers}: expected 0 (this process) or more")
     res = build_default_data(
         a.data_dir, a.seed, a.profile, a.parts, force=a.force, verify=a.verify, workers=a.workers
     )
