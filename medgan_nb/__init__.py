@@ -40,6 +40,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 | `23_train` | `medgan_nb.train` | One resumable, distributed training loop for DCGAN, WGAN, WGAN-GP and PGGAN, counted in images. |
 | `24_launch` | `medgan_nb.launch` | A training job as a file (networks, data, loss, config; no pickle), run under `torchrun` on several GPUs or machines from a notebook or the runner. |
 | `30_metrics.fid` | `medgan_nb.metrics.fid` | The FID Inception-v3 (TF 2015-12-05 weights, pytorch-fid's network) from a file on disk, medical-image preprocessing without 8-bit quantisation, and an exact, fast Fréchet distance. |
+| `30a_metrics.inception` | `medgan_nb.metrics.inception` | torchvision's Inception-v3 trunk with the TensorFlow graph's pooling (pytorch-fid's network), in a module of its own: importing torchvision takes seconds, so `metrics.fid` imports this only when it builds the network. |
 | `31_metrics.samples` | `medgan_nb.metrics.samples` | 1-NN accuracy, KID, precision/recall, density/coverage, memorisation and the C2ST machine reader. |
 | `32_metrics.moments` | `medgan_nb.metrics.moments` | Per-image pixel moments, moment-pair plots, KDE coverage and mutual information (Korkinof 2021). |
 | `33_metrics.embedding` | `medgan_nb.metrics.embedding` | 2-D t-SNE (or PCA) of images or features for labelled groups, plotted like Han 2019's Fig. 6. |
