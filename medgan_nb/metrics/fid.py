@@ -13,8 +13,8 @@ import copy, hashlib, threading, importlib.metadata, importlib.util, sys, warnin
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy.linalg import eigvalsh, lapack
-from ..core import load_settings, atomic_torch_save
-from ..core import forced_speed, time_options, pick_faster, find_weight_file, WEIGHT_FILES, _sha256
+from ..core import load_settings, atomic_torch_save, forced_speed, time_options, pick_faster
+from ..core import find_weight_file, WEIGHT_FILES, _sha256
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 # %% ../../nbs/30_metrics.fid.ipynb #c005

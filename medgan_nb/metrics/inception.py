@@ -7,7 +7,6 @@ __all__ = ['FID_TRUNK', 'FIDInceptionA', 'FIDInceptionC', 'FIDInceptionE_1', 'FI
 
 # %% ../../nbs/30a_metrics.inception.ipynb #c002
 import torch, torch.nn as nn, torch.nn.functional as F
-import medgan_nb  # noqa: F401 -- importing medgan_nb makes torchvision importable
 import torchvision
 from torchvision.models.inception import InceptionA, InceptionC, InceptionE
 
