@@ -3,7 +3,7 @@
 One runner pass (`medgan_nb.reproduce.run_papers`, smoke profile) executes every paper notebook once per test
 session (fixture `smoke_all` in conftest.py); each paper's tests then work on a copy of its run folder, in a folder of
 their own that sees the shared data."""
-import os, shutil
+import os, shutil, sys, traceback, warnings
 from pathlib import Path
 import pytest
 
@@ -19,14 +19,62 @@ def notebook(key:str) -> Path:
     "The paper notebook `nbs/papers/<key>.ipynb`."
     return ROOT/'nbs'/'papers'/f'{key}.ipynb'
 
+def execute_here(nb_path:Path, out_path:Path, parameters:dict, cwd:Path):
+    """Run a notebook as papermill does, but in this process.
+
+    As papermill: its parameters injected after the `parameters` cell, cells in order, the executed notebook written
+    to `out_path`, the first error raised as `PapermillExecutionError` with its name, value and traceback. Unlike
+    papermill, a fresh IPython shell (execnb's `CaptureShell`, as nbdev's tests use) instead of a kernel: the imports
+    a kernel pays again (~9 s on the 2-core machine) are paid once per pytest worker. The working folder, environment,
+    torch's thread count and open figures are put back afterwards; warnings go to the cell's output, as in a kernel.
+    The runner's own path (a papermill kernel per notebook) is what the session's smoke pass and test_reproduce.py
+    run."""
+    import nbformat, torch, matplotlib.pyplot as plt
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+    from execnb.shell import CaptureShell
+    nb = parameterize_notebook(load_notebook_node(str(nb_path)), parameters)
+    env, here, threads = dict(os.environ), os.getcwd(), torch.get_num_threads()
+    sh = CaptureShell(mpl_format='png')
+    with warnings.catch_warnings():   # to the cell's stderr, as in a kernel, not to pytest's summary
+        warnings.simplefilter('default')
+        warnings.showwarning = _warning_to_stderr
+        try:
+            os.chdir(cwd)
+            return _run_cells(sh, nb)
+        finally:
+            sh.close()
+            os.chdir(here)
+            os.environ.clear()
+            os.environ.update(env)
+            torch.set_num_threads(threads)
+            plt.close('all')
+            nbformat.write(nb, str(out_path))
+
+def _warning_to_stderr(message, category, filename, lineno, file=None, line=None):
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+def _run_cells(sh, nb):
+    "Run `nb`'s code cells in `sh`, outputs stored in the cells; the first error raised as papermill raises it."
+    import nbformat, papermill as pm
+    count = 0
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != 'code': continue
+        count += 1
+        outs = sh.run(cell.source)
+        cell.outputs, cell.execution_count = [nbformat.from_dict(dict(o)) for o in outs], count
+        if sh.exc is not None:
+            e = sh.exc
+            tb = traceback.format_exception(type(e), e, e.__traceback__)
+            raise pm.PapermillExecutionError(i, count, cell.source, type(e).__name__, str(e), tb)
+    return nb
+
 def run_paper(key:str, tmp:Path, out_nb:str, threads:int=1, **params):
-    "Execute paper `key` with the smoke profile into tmp/out (its embedded data in tmp/data, shared by the session)."
-    import papermill as pm
-    from medgan_nb.reproduce import papermill_options
+    """Execute paper `key` with the smoke profile into tmp/out (its embedded data in tmp/data, shared by the session),
+    in this process (`execute_here`)."""
     nb = notebook(key)
     params = {**dict(profile='smoke', out_dir=str(tmp/'out'), run_id=RUN_ID, threads=kernel_threads(threads)), **params}   # run_id etc. may be overridden
-    return pm.execute_notebook(str(nb), str(tmp/out_nb), parameters=params, cwd=str(nb.parent), progress_bar=False, kernel_name='python3',
-                               **papermill_options())
+    return execute_here(nb, tmp/out_nb, params, nb.parent)
 
 def first_run_fixture(key:str, threads:int=1):
     "A module-scoped fixture: paper `key`'s smoke run from the session's runner pass; yields (its tmp folder, run folder)."

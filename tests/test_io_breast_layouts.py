@@ -225,14 +225,12 @@ def test_haarburger_notebook_stops_clearly_on_duke(duke, tmp_path, monkeypatch):
     """The paper notebook (default channels, FID with T2 as R) stops in its data cell, naming the data set, T2 and values
     that work (channels and fid_rgb), before any prep; with those values it runs (test_papers_haarburger2019_duke.py)."""
     pm = pytest.importorskip('papermill')
-    from _papers import ROOT
+    from _papers import ROOT, execute_here
     monkeypatch.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp_path/'data'))
-    monkeypatch.setenv('PYTHONPATH', str(ROOT))
     nb = ROOT/'nbs'/'papers'/'haarburger2019.ipynb'
     with pytest.raises(pm.PapermillExecutionError) as e:
-        pm.execute_notebook(str(nb), str(tmp_path/'out.ipynb'), cwd=str(nb.parent), progress_bar=False,
-                            kernel_name='python3', parameters=dict(profile='smoke', data_dir=str(duke),
-                                                                   out_dir=str(tmp_path/'out'), threads=1))
+        execute_here(nb, tmp_path/'out.ipynb', dict(profile='smoke', data_dir=str(duke), out_dir=str(tmp_path/'out'),
+                                                   threads=1), nb.parent)
     assert e.value.ename == 'DataError'
     assert e.value.evalue == (f"{duke}: channels ['T2'] are not in the Duke-Breast-Cancer-MRI data set (T2 in none of "
                               "its 2 patients); run with channels=['T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', "

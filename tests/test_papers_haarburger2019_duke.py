@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import ROOT, RUN_ID
+from _papers import ROOT, RUN_ID, execute_here
 from medgan_nb.data import io
 from medgan_nb.data.phantoms.breast import make_breast_phantoms
 from medgan_nb.data.prep.breast import DUKE_BOX_COLUMNS, iter_breast_dce, load_breast_case, find_breast_dce
@@ -82,12 +82,9 @@ def test_notebook_finishes_on_duke(duke, monkeypatch):
     "Smoke run on the Duke layout without T2: it finishes, and its tables and captions name the data set and departures."
     tmp, cases = duke
     monkeypatch.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
-    monkeypatch.setenv('PYTHONPATH', str(ROOT))
     nb = ROOT/'nbs'/'papers'/'haarburger2019.ipynb'
-    from medgan_nb.reproduce import papermill_options
-    pm.execute_notebook(str(nb), str(tmp/'out.ipynb'), cwd=str(nb.parent), progress_bar=False, kernel_name='python3',
-                        parameters=dict(profile='smoke', data_dir=str(tmp/'duke'), out_dir=str(tmp/'out'), run_id=RUN_ID,
-                                        threads=1, channels=CHANNELS, fid_rgb=FID_RGB), **papermill_options())
+    execute_here(nb, tmp/'out.ipynb', dict(profile='smoke', data_dir=str(tmp/'duke'), out_dir=str(tmp/'out'),
+                                           run_id=RUN_ID, threads=1, channels=CHANNELS, fid_rgb=FID_RGB), nb.parent)
     run = tmp/'out'/'haarburger2019'/RUN_ID
     assert (run/'FINISHED').is_file()
     t1 = pd.read_csv(run/'tables'/'table1_dataset.csv')

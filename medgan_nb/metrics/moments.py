@@ -169,11 +169,9 @@ def kde_coverage(real2, fake2, p: float = 0.97, grid: int = 128) -> dict:  # rea
     r, f = _std_pair(np.asarray(real2, np.float64), np.asarray(fake2, np.float64))
     kr, kf, _, _, pr, pf, _ = _kde_grid(r, f, grid)
     in_r, in_f = pr >= hdr_levels(kr, r, [p])[0], pf >= hdr_levels(kf, f, [p])[0]
-    return dict(
-        real_covered=float((in_r & in_f).sum() / in_r.sum()),
-        fake_covered=float((in_r & in_f).sum() / in_f.sum()),
-        p=p,
-    )
+    both = (in_r & in_f).sum()
+    share = lambda area: float(both / area) if area else np.nan  # a region narrower than the grid: no share
+    return dict(real_covered=share(in_r.sum()), fake_covered=share(in_f.sum()), p=p)
 
 # %% ../../nbs/32_metrics.moments.ipynb #c020
 def moment_report(

@@ -198,6 +198,10 @@ def conover(
     mean_r = np.array([r.mean() for r in rg])
     _, counts = np.unique(x, return_counts=True)
     ties = 1 - (counts**3 - counts).sum() / (n**3 - n)
+    if ties == 0:  # every value the same: no ranks to compare, so no p-value (not 1, not 0)
+        out = np.full((k, k), np.nan)
+        np.fill_diagonal(out, 1.0)
+        return pd.DataFrame(out, index=labels, columns=labels)
     h = (12 / (n * (n + 1)) * sum(r.sum() ** 2 / len(r) for r in rg) - 3 * (n + 1)) / ties
     s2 = n * (n + 1) / 12 if ties == 1 else ((ranks**2).sum() - n * (n + 1) ** 2 / 4) / (n - 1)
     iu = np.triu_indices(k, 1)
@@ -218,6 +222,8 @@ def kruskal_by(scored: pd.DataFrame, by='position', question='origin', per_reade
     groups = {g: d[col].astype(float).to_numpy() for g, d in df.groupby(by)}
     if len(groups) < 2:
         raise ValueError(f"Kruskal–Wallis needs at least two values of {by!r}, got {list(groups)}")
+    if len(np.unique(np.concatenate(list(groups.values())))) < 2:  # all answers scored alike: H is 0/0
+        return dict(statistic=np.nan, p_value=np.nan, groups=groups)
     res = stats.kruskal(*groups.values())
     return dict(statistic=float(res.statistic), p_value=float(res.pvalue), groups=groups)
 
