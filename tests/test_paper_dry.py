@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import notebook, kernel_threads
+from _papers import execute_here, notebook, kernel_threads
 
 DRY = dict(
     n_cases=1,
@@ -24,22 +24,12 @@ DRY = dict(
 
 
 def test_han2018_paper_dry(tmp_path, monkeypatch):
-    from medgan_nb.reproduce import papermill_options
-
     monkeypatch.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp_path / 'data'))
     params = dict(
         profile='paper', max_steps_per_phase=1, out_dir=str(tmp_path / 'out'), run_id='dry', fid_n=0
     )
     nb = notebook('han2018')
-    pm.execute_notebook(
-        str(nb),
-        str(tmp_path / 'dry.ipynb'),
-        parameters={**params, **DRY, 'threads': kernel_threads(2)},
-        cwd=str(nb.parent),
-        progress_bar=False,
-        kernel_name='python3',
-        **papermill_options(),
-    )
+    execute_here(nb, tmp_path / 'dry.ipynb', {**params, **DRY, 'threads': kernel_threads(2)}, nb.parent)
     run = tmp_path / 'out' / 'han2018' / 'dry'
     m = json.loads((run / 'metrics.json').read_text())
     assert (run / 'FINISHED').is_file() and m['profile'] == 'paper' and m['max_steps_per_phase'] == 1
