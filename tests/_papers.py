@@ -19,7 +19,7 @@ def notebook(key:str) -> Path:
     "The paper notebook `nbs/papers/<key>.ipynb`."
     return ROOT/'nbs'/'papers'/f'{key}.ipynb'
 
-def execute_here(nb_path:Path, out_path:Path, parameters:dict, cwd:Path):
+def execute_here(nb_path:Path, out_path:Path, parameters:dict, cwd:Path|None=None):
     """Run a notebook as papermill does, but in this process.
 
     As papermill: its parameters injected after the `parameters` cell, cells in order, the executed notebook written
@@ -28,7 +28,7 @@ def execute_here(nb_path:Path, out_path:Path, parameters:dict, cwd:Path):
     a kernel pays again (~9 s on the 2-core machine) are paid once per pytest worker. The working folder, environment,
     torch's thread count and open figures are put back afterwards; warnings go to the cell's output, as in a kernel.
     The runner's own path (a papermill kernel per notebook) is what the session's smoke pass and test_reproduce.py
-    run."""
+    run. `cwd`: the folder the cells run in (None: the notebook's own, as the runner does)."""
     import nbformat, torch, matplotlib.pyplot as plt
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
@@ -40,7 +40,7 @@ def execute_here(nb_path:Path, out_path:Path, parameters:dict, cwd:Path):
         warnings.simplefilter('default')
         warnings.showwarning = _warning_to_stderr
         try:
-            os.chdir(cwd)
+            os.chdir(cwd or nb_path.parent)
             return _run_cells(sh, nb)
         finally:
             sh.close()
@@ -74,7 +74,7 @@ def run_paper(key:str, tmp:Path, out_nb:str, threads:int=1, **params):
     in this process (`execute_here`)."""
     nb = notebook(key)
     params = {**dict(profile='smoke', out_dir=str(tmp/'out'), run_id=RUN_ID, threads=kernel_threads(threads)), **params}   # run_id etc. may be overridden
-    return execute_here(nb, tmp/out_nb, params, nb.parent)
+    return execute_here(nb, tmp/out_nb, params)
 
 def first_run_fixture(key:str, threads:int=1):
     "A module-scoped fixture: paper `key`'s smoke run from the session's runner pass; yields (its tmp folder, run folder)."

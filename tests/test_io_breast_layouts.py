@@ -230,7 +230,7 @@ def test_haarburger_notebook_stops_clearly_on_duke(duke, tmp_path, monkeypatch):
     nb = ROOT/'nbs'/'papers'/'haarburger2019.ipynb'
     with pytest.raises(pm.PapermillExecutionError) as e:
         execute_here(nb, tmp_path/'out.ipynb', dict(profile='smoke', data_dir=str(duke), out_dir=str(tmp_path/'out'),
-                                                   threads=1), nb.parent)
+                                                   threads=1))
     assert e.value.ename == 'DataError'
     assert e.value.evalue == (f"{duke}: channels ['T2'] are not in the Duke-Breast-Cancer-MRI data set (T2 in none of "
                               "its 2 patients); run with channels=['T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', "

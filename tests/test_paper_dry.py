@@ -29,7 +29,7 @@ def test_han2018_paper_dry(tmp_path, monkeypatch):
         profile='paper', max_steps_per_phase=1, out_dir=str(tmp_path / 'out'), run_id='dry', fid_n=0
     )
     nb = notebook('han2018')
-    execute_here(nb, tmp_path / 'dry.ipynb', {**params, **DRY, 'threads': kernel_threads(2)}, nb.parent)
+    execute_here(nb, tmp_path / 'dry.ipynb', {**params, **DRY, 'threads': kernel_threads(2)})
     run = tmp_path / 'out' / 'han2018' / 'dry'
     m = json.loads((run / 'metrics.json').read_text())
     assert (run / 'FINISHED').is_file() and m['profile'] == 'paper' and m['max_steps_per_phase'] == 1

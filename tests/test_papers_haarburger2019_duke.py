@@ -84,7 +84,7 @@ def test_notebook_finishes_on_duke(duke, monkeypatch):
     monkeypatch.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp/'data'))
     nb = ROOT/'nbs'/'papers'/'haarburger2019.ipynb'
     execute_here(nb, tmp/'out.ipynb', dict(profile='smoke', data_dir=str(tmp/'duke'), out_dir=str(tmp/'out'),
-                                           run_id=RUN_ID, threads=1, channels=CHANNELS, fid_rgb=FID_RGB), nb.parent)
+                                           run_id=RUN_ID, threads=1, channels=CHANNELS, fid_rgb=FID_RGB))
     run = tmp/'out'/'haarburger2019'/RUN_ID
     assert (run/'FINISHED').is_file()
     t1 = pd.read_csv(run/'tables'/'table1_dataset.csv')
