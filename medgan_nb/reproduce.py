@@ -591,6 +591,12 @@ def _execute(
     save_json(state, state_file)
     return rec
 
+# %% ../nbs/90_reproduce.ipynb #c017i3
+def _skip_slow_iri_checker():
+    "In a process of the runner's own, before papermill: keep jsonschema from importing `rfc3987_syntax`."
+    if 'jsonschema' not in sys.modules:  # too late once jsonschema is in; a user's choice stands
+        sys.modules.setdefault('rfc3987_syntax', None)  # `import rfc3987_syntax` raises ImportError
+
 # %% ../nbs/90_reproduce.ipynb #c017k
 _JOB_CODE = 'import sys; from medgan_nb.reproduce import _job_main; sys.exit(_job_main(sys.argv[1]))'
 
@@ -600,6 +606,7 @@ def _job_main(job_file: str) -> int:
     signal.signal(
         signal.SIGINT, signal.default_int_handler
     )  # the runner's stop, even if started with SIGINT ignored
+    _skip_slow_iri_checker()
     job = load_json(job_file)
     res = _run_notebook(job['nb'], job['out'], job['params'], Path(job['outputs_dir']), False, job['env'])
     save_json(res, job['result'])
@@ -821,6 +828,7 @@ def main(argv: list | None = None) -> int:
         help='papers at a time, each kernel with cores // jobs threads (default: one per core; 1 on a GPU)',
     )
     a = ap.parse_args(argv)
+    _skip_slow_iri_checker()
     from medgan_nb.launch import group_environ
 
     nbs = paper_notebooks()

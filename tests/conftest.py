@@ -77,21 +77,22 @@ def pytest_collection_modifyitems(config, items):
         if m[0].path.name == NOTEBOOKS: m.sort(key=lambda i: -NOTEBOOK_COST.get(i.name.partition('[')[2][:-1], 0))
     items[:] = [i for m in papers[:1] + rest + papers[1:] for i in m]
 
-# Seconds a module's tests took on the 2-core machine (pytest --durations, one process, 2026-12-04), rounded: units
-# go out longest first (within the paper modules and within the rest), so that short ones fill the end of the run.
-# A module not listed counts as short; the notebooks, one unit each, come right after the listed modules.
-COST = {'test_papers_han2019.py': 160, 'test_papers_korkinof2021.py': 120, 'test_papers_brain_grades.py': 120,
-        'test_papers_han2018.py': 95, 'test_reproduce.py': 90, 'test_papers_han2019_review.py': 60,
-        'test_papers_korkinof2021_review.py': 60, 'test_papers_haarburger2019.py': 50, 'test_data_build.py': 50,
-        'test_foundation.py': 50, 'test_metrics_fid.py': 40, 'test_gan_ddp.py': 35, 'test_gan_resume.py': 30,
-        'test_installed.py': 110, 'test_evaluate.py': 60, 'test_bad_inputs.py': 30, 'test_blinding.py': 20,
-        'test_bench_gpu.py': 35, 'test_reader_html.py': 35, 'test_io_breast_layouts.py': 15,
-        'test_papers_korkinof2021_foreign_bodies.py': 12,
-        'test_train_nproc.py': 55,
-        'test_paper_dry.py': 150}   # paper_dry: 2 min 19 s of CPU (7 min 20 s wall at load average 10, 2026-12-04)
+# Seconds a module's tests took on the 2-core machine (pytest-xdist, 2 workers, junit times of a full run at e232c58,
+# 2026-12-05), rounded: units go out longest first (within the paper modules and within the rest), so that short ones
+# fill the end of the run. A module not listed counts as short; the notebooks, one unit each, come right after the
+# listed modules of at least 20 s. test_papers_han2019 holds the runner's smoke pass (144 s) that every paper module
+# waits for: it goes first.
+COST = {'test_papers_han2019.py': 161, 'test_reproduce.py': 116, 'test_installed.py': 55, 'test_paper_dry.py': 45,
+        'test_train_nproc.py': 37, 'test_papers_haarburger2019_duke.py': 32, 'test_evaluate.py': 30,
+        'test_papers_han2019_review.py': 29, 'test_papers_korkinof2021.py': 29, 'test_reader_html.py': 27,
+        'test_brain_store.py': 25, 'test_foundation.py': 22, 'test_papers_han2018.py': 21, 'test_data_build.py': 21,
+        'test_papers_korkinof2021_review.py': 19, 'test_gan_resume.py': 18, 'test_gan_ddp.py': 13,
+        'test_papers_brain_grades.py': 13, 'test_bench_gpu.py': 13, 'test_papers_haarburger2019.py': 12,
+        'test_metrics_fid.py': 8}
 
-NOTEBOOK_COST = {'54_papers.han2019': 39, '32_metrics.moments': 36, '30_metrics.fid': 26, '31_metrics.samples': 24,
-                 '18_data.gallery': 12}   # the longest library notebooks (same run), seconds
+NOTEBOOK_COST = {'54_papers.han2019': 34, '90_reproduce': 28, '30_metrics.fid': 20, 'evaluate': 14,
+                 '32_metrics.moments': 13, '19_data.build': 12, '31_metrics.samples': 12, '23_train': 9,
+                 '14_data.prep.mammo': 9}   # the longest library notebooks (same run), seconds
 
 def _cost(module_items:list) -> float:
     "A module's expected seconds (COST; a little under the listed ones for the notebooks, 1 for the rest)."

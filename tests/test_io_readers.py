@@ -119,7 +119,17 @@ def test_written_dicom_readable_by_gdcm(tmp_path, photometric, compress):
 
 # ---- compressed transfer syntaxes: pydicom's own test files (pydicom-data), decoded with the pylibjpeg plugins ----
 import re, warnings
-from pydicom.data import get_testdata_file, get_testdata_files
+from pydicom.data import get_testdata_file
+from pydicom.data.data_manager import DATA_ROOT, DataTypes, external_data_sources, _check_data_hash
+
+def _pydicom_test_files() -> list:
+    """pydicom's test files on this machine: those it ships and pydicom-data's (hash-checked, as pydicom does).
+    Not `get_testdata_files`: it also tries to download every file of pydicom's list that is not here, which
+    offline is seconds of failed network calls in each process that collects this module."""
+    files = [str(p) for p in (Path(DATA_ROOT)/'test_files').glob('*')]
+    for lib, source in external_data_sources().items():
+        files += [p for p in source.get_paths('*', DataTypes.DATASET) if lib != 'pydicom-data' or _check_data_hash(p)]
+    return files
 
 BROKEN = {'JPEG-lossy.dcm': 'non-conformant JPEG (pydicom ships JPGExtended.dcm as its fixed version)',
           'JPEG2000-embedded-sequence-delimiter.dcm': '4 bytes of the J2K stream replaced by a sequence delimiter',
@@ -130,7 +140,7 @@ def _compressed():
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         out = {}
-        for f in get_testdata_files('*'):
+        for f in _pydicom_test_files():
             try: ds = pydicom.dcmread(f, stop_before_pixels=True)
             except Exception: continue
             ts = getattr(getattr(ds, 'file_meta', None), 'TransferSyntaxUID', None)
@@ -139,6 +149,15 @@ def _compressed():
     return out
 
 COMPRESSED = _compressed()
+
+def test_test_files_listed_without_the_network(monkeypatch):
+    "Listing pydicom's test files (at every collection) asks for no download: these machines are offline."
+    import pydicom.data.data_manager as dm
+    calls = []
+    monkeypatch.setattr(dm, 'data_path_with_download', lambda name, *a, **kw: calls.append(name))
+    names = {Path(f).name for f in _pydicom_test_files()}
+    assert not calls, f"{len(calls)} download attempts, e.g. {calls[:3]}"
+    assert set(COMPRESSED) <= names
 
 def test_every_compressed_transfer_syntax_is_there():
     "The files below cover every compressed syntax the issue names (plus JPEG Baseline)."
