@@ -184,7 +184,7 @@ def resolve_params(
     params: dict,  # the checked values passed to the notebook
 ) -> dict:  # every parameter the notebook runs with, as plain JSON
     "Declared defaults, `params`, the profile's values for profile keys left at None, the settings' folders."
-    from medgan_nb.papers.common import profiles_dir, read_profiles
+    from medgan_nb.papers.common import profiles_dir, read_profiles, training_lengths
 
     out = {}
     for k, d in declared.items():
@@ -200,6 +200,7 @@ def resolve_params(
     if (profiles_dir() / f'{paper}.yaml').is_file():
         prof = read_profiles(paper)[out['profile']]
         out.update({k: v for k, v in prof.items() if k in out and out[k] is None})
+        training_lengths(out, {k: v for k, v in params.items() if v is not None}, paper)  # as `load_profile`
     paths = load_settings().paths
     out['settings'] = {
         'data_dir': str(paths.data_dir.resolve()),
@@ -291,15 +292,16 @@ def refuse_nulls(
     where: dict,  # {name: where the value came from}
 ):
     "Refuse a null given for a key its profile sets (it would run with the profile's value)."
-    from medgan_nb.papers.common import profiles_dir, read_profiles, _allowed
+    from medgan_nb.papers.common import profiles_dir, read_profiles, _allowed, TRAINING_LENGTHS
 
     if not (profiles_dir() / f'{key}.yaml').is_file():
         return
     prof = read_profiles(key)[profile]
+    by_epochs = {kimg: f"; to train by epochs instead, give {ep} alone" for ep, kimg in TRAINING_LENGTHS}
     bad = [
         f"{where.get(k) or 'overrides'}: {key}: {k}=null would run with the {profile} profile's {prof[k]!r} "
         f"(a parameter left null takes the profile's value); give the value itself: "
-        f"{_allowed({**schema[k], 'none': False})}"
+        f"{_allowed({**schema[k], 'none': False})}{by_epochs.get(k, '')}"
         for k, v in params.items()
         if v is None and prof.get(k) is not None
     ]
