@@ -6,6 +6,10 @@ Two figures as the paper notebooks draw them: a 4×6 image grid of 128² images 
 alternates between repeats) so both see the same machine load; the median of the repeats is printed, with the
 ratio (matplotlib / ours) and whether the PNGs are pixel-equal.
 
+A second table times showing the figure in the notebook: matplotlib-inline's route at `plt.show()` (the figure
+drawn again, `print_figure(fig, 'png', bbox_inches='tight')`) against `save_figure(show=True)`'s (`show_png`: the
+saved 300-dpi PNG decoded, reduced by whole pixels and encoded again).
+
     python bench/bench_figures.py --repeats 5
 """
 import argparse, io, statistics, time
@@ -14,7 +18,9 @@ matplotlib.use('agg')
 import matplotlib.pyplot as plt
 from PIL import Image
 from medgan_nb.core import machine_line
-from medgan_nb.figures import image_grid, tight_bbox
+from unittest import mock
+from IPython.core.pylabtools import print_figure
+from medgan_nb.figures import image_grid, tight_bbox, show_png
 
 p = argparse.ArgumentParser()
 p.add_argument('--repeats', type=int, default=5)
@@ -63,3 +69,27 @@ for name, fig in figures().items():
     a, b = (statistics.median(times[k]) for k in routes)
     same = np.array_equal(*(np.asarray(Image.open(io.BytesIO(v))) for v in pngs.values()))
     print(f"| {name} | {a:.3f} | {b:.3f} | {a / b:.2f}× | {'yes' if same else 'NO'} |")
+
+
+def shown(png):
+    "`show_png`'s work, its display a no-op (as in a kernel, without one)."
+    with mock.patch('IPython.get_ipython', lambda: object()), mock.patch('IPython.display.display', lambda x: x):
+        return show_png(png, args.dpi)
+
+
+print(f"\nshowing it in the notebook; seconds are medians of {args.repeats}")
+print('| figure | inline (drawn again) s | show_png (saved PNG reduced) s | ratio |')
+print('|---|---|---|---|')
+for name, fig in figures().items():
+    png = save(fig, tight_bbox(fig, args.dpi))[0]
+    show = {'inline': lambda: print_figure(fig, 'png', bbox_inches='tight'), 'show_png': lambda: shown(png)}
+    for f in show.values():
+        f()
+    times = {k: [] for k in show}
+    for r in range(args.repeats):
+        for k in (list(show) if r % 2 == 0 else list(show)[::-1]):
+            t = time.perf_counter()
+            show[k]()
+            times[k].append(time.perf_counter() - t)
+    a, b = (statistics.median(times[k]) for k in show)
+    print(f"| {name} | {a:.3f} | {b:.3f} | {a / b:.2f}× |")
