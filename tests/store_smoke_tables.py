@@ -6,7 +6,10 @@ The first stored copy was written by commit 0bdfcb8 (before the restructuring of
 today's); it was re-stored by 6b3cd18, when the kernels went from 2 torch threads to 1 torch + 1 BLAS thread (last
 digits of training-dependent values moved), the restructured code giving the 0bdfcb8 values before that.
 han2018/beyond_objective_metrics.csv alone was re-stored for issue 21 item 7 (the table now holds medgan_nb.evaluate's
-records, one row per model and metric, with intervals and N), every other han2018 table matching the stored copy exactly."""
+records, one row per model and metric, with intervals and N), every other han2018 table matching the stored copy exactly.
+Han 2019's three classifier tables (table1_per_seed, table1_tumour_detection, table2_visual_turing_test) were
+re-stored by 3e79759, when the classifier's Adam became torch's fused one (the same update, other rounding); every
+other table of that run matched the stored copy exactly (timing columns aside) and was left as it was."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
