@@ -497,7 +497,7 @@ def adam(
     lr: float,  # learning rate
     device='cpu',  # where they are
 ) -> torch.optim.Adam:
-    "Adam, fused into one kernel where torch has one for the device (CPU, CUDA): the same update, one memory pass."
+    "Adam, fused into one kernel where torch has one for the device (CPU, CUDA): the same update, one pass."
     return torch.optim.Adam(params, lr=lr, fused=torch.device(device).type in ('cpu', 'cuda') or None)
 
 
