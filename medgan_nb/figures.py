@@ -49,17 +49,17 @@ def save_figure(
 ) -> list[Path]:  # [png, pdf] (the caption, if any, goes to `name.json` beside them)
     "Save `fig` as `name.png` (300 dpi) and `name.pdf` (deterministic metadata) and its caption, atomically."
     folder = Path(folder)
-    out, box, png = [], tight_bbox(fig, dpi), b''  # one measurement instead of a dry-run draw per format
+    out, box, data = [], tight_bbox(fig, dpi), {}  # one measurement instead of a dry-run draw per format
     for ext in ('png', 'pdf'):
         buf = io.BytesIO()
         fig.savefig(buf, format=ext, dpi=dpi, bbox_inches=box, metadata=_FIXED_META[ext])
-        png = png or buf.getvalue()
-        out.append(atomic_write(folder / f'{name}.{ext}', buf.getvalue()))
+        data[ext] = buf.getvalue()
+        out.append(atomic_write(folder / f'{name}.{ext}', data[ext]))
     cap = _figure_caption(fig)
     if cap:
         save_json({'caption': cap}, folder / f'{name}.json')
     if show:
-        show_png(png, dpi)
+        show_png(data['png'], dpi)
     if close or show:
         plt.close(fig)
     return out
