@@ -108,6 +108,11 @@ def _encode(o, arrays: dict, storages: dict):
         return {'path': str(o)}
     if isinstance(o, ShardedArray):  # a store stays where it is: its folder and digest
         return {'store': str(o.folder.resolve()), 'digest': o.digest}
+    if hasattr(o, 'job_spec') and hasattr(type(o), 'from_job_spec'):  # rows of stores (`LazyImages`)
+        return {
+            'lazy': f'{type(o).__module__}.{type(o).__qualname__}',
+            'spec': _encode(o.job_spec(), arrays, storages),
+        }
     if isinstance(o, tuple):
         return {'tuple': [_encode(v, arrays, storages) for v in o]}
     if isinstance(o, list):
@@ -126,14 +131,17 @@ def encode(obj) -> tuple:  # (JSON-able layout, {name: numpy array})
     return _encode(obj, arrays, {}), arrays
 
 # %% ../../nbs/16_data.cache.ipynb #c006d
-def _dataclass(name: str):
-    "The dataclass `name`, only from medgan_nb (a cache entry cannot name anything else)."
+def _dataclass(
+    name: str,  # module.qualname
+    lazy: bool = False,  # a lazy array class (`from_job_spec`) instead of a dataclass
+):
+    "The dataclass (or lazy array class) `name`, only from medgan_nb (an entry cannot name anything else)."
     mod, _, cls = name.rpartition('.')
     if not mod.startswith('medgan_nb.'):
         raise ValueError(f"dataclass {name!r}: expected one of medgan_nb's")
     c = getattr(importlib.import_module(mod), cls, None)
-    if c is None or not dataclasses.is_dataclass(c):
-        raise ValueError(f"dataclass {name!r}: not found in {mod}")
+    if c is None or not (hasattr(c, 'from_job_spec') if lazy else dataclasses.is_dataclass(c)):
+        raise ValueError(f"{'lazy array' if lazy else 'dataclass'} {name!r}: not found in {mod}")
     return c
 
 
@@ -192,6 +200,8 @@ def decode(o, arrays: dict):
                 f"{o['store']}: digest {arr.digest}; the cache entry was made with {o['digest']}"
             )
         return arr
+    if 'lazy' in o:  # its stores opened again, refused if written anew since (`StoreError`)
+        return _dataclass(o['lazy'], lazy=True).from_job_spec(decode(o['spec'], arrays))
     if 'tuple' in o:
         return tuple(decode(v, arrays) for v in o['tuple'])
     if 'dict' in o:
@@ -311,26 +321,38 @@ MAMMO_CODE = ('medgan_nb.data.io', 'medgan_nb.data.prep.mammo')
 BREAST_CODE = ('medgan_nb.data.io', 'medgan_nb.data.prep.breast')
 
 
+def _brain_data(name: str, slices, root, cache_dir, grades, max_cases, label_scheme, kw: dict) -> tuple:
+    "A Han paper's slice set (`slices`: its `han201x_slices`), its images in cached stores or in memory."
+    from medgan_nb.data.prep.brain import iter_brats
+
+    skipped, done = [], set()
+    cases = lambda: iter_brats(root, max_cases, grades, skipped, label_scheme, skip=done)
+    if cache_dir is None:
+        return dataclasses.replace(slices(cases(), **kw), skipped=skipped), 'uncached'
+    scheme = {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)  # the default keeps its key
+    params = dict(
+        paper=name, root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **scheme, **kw
+    )
+
+    def build(store, meta):  # the cases a resumed store holds are not read again
+        ss = slices(cases(), store=store, store_meta=meta, done=done, **kw)
+        return dataclasses.replace(ss, skipped=skipped)
+
+    return cached_store(cache_dir, name, params, root, build, code=(*BRAIN_CODE, 'medgan_nb.data.store'))
+
+
 def han2018_data(
     root,  # BraTS folder
-    cache_dir=None,  # cache root (None: no cache)
+    cache_dir=None,  # cache root; None: no cache, images in memory
     grades=('HGG',),  # the paper uses the 220 HGG patients; 'all': every case, graded or not
     max_cases: int = None,  # first cases only
     label_scheme: str = 'auto',  # label codes on disk (`medgan_nb.data.io.find_brats`)
-    **kw,  # `han2018_slices` arguments (sizes, first, last, aspect, sequences)
-) -> tuple:  # (SliceSet, status)
-    "Han 2018 data set (cached)."
-    from medgan_nb.data.prep.brain import iter_brats, han2018_slices
+    **kw,  # `han2018_slices` arguments (sizes, first, last, aspect, sequences, slice_index, shard_size)
+) -> tuple:  # (SliceSet, status); cached, its images are on-disk stores (one per side) read lazily
+    "Han 2018 data set, cached as one on-disk store per image side (written case by case, resumed if killed)."
+    from medgan_nb.data.prep.brain import han2018_slices
 
-    skipped = []
-    scheme = (
-        {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)
-    )  # the default keeps its cache key
-    params = dict(
-        paper='han2018', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **scheme, **kw
-    )
-    build = lambda: han2018_slices(iter_brats(root, max_cases, grades, skipped, label_scheme), **kw)
-    return cached(cache_dir, 'han2018', params, root, build, skipped, code=BRAIN_CODE)
+    return _brain_data('han2018', han2018_slices, root, cache_dir, grades, max_cases, label_scheme, kw)
 
 
 def han2019_data(
@@ -342,22 +364,9 @@ def han2019_data(
     **kw,  # `han2019_slices` arguments (seed, first, last, side, discard thresholds, shard_size)
 ) -> tuple:  # (SliceSet, status); cached, its images are an on-disk store read lazily
     "Han 2019 data set, cached as an on-disk store of its slices (written case by case, resumed if killed)."
-    from medgan_nb.data.prep.brain import iter_brats, han2019_slices
+    from medgan_nb.data.prep.brain import han2019_slices
 
-    scheme = {} if label_scheme == 'auto' else dict(label_scheme=label_scheme)
-    if cache_dir is None:
-        return han2019_slices(iter_brats(root, max_cases, grades, [], label_scheme), **kw), 'uncached'
-    params = dict(
-        paper='han2019', root=str(Path(root).resolve()), grades=grades, max_cases=max_cases, **scheme, **kw
-    )
-
-    def build(store, meta):  # the cases a resumed store holds are not read again
-        skipped, done = [], set()
-        cases = iter_brats(root, max_cases, grades, skipped, label_scheme, skip=done)
-        ss = han2019_slices(cases, store=store, store_meta=meta, done=done, **kw)
-        return dataclasses.replace(ss, skipped=skipped)
-
-    return cached_store(cache_dir, 'han2019', params, root, build, code=(*BRAIN_CODE, 'medgan_nb.data.store'))
+    return _brain_data('han2019', han2019_slices, root, cache_dir, grades, max_cases, label_scheme, kw)
 
 
 def korkinof2021_data(

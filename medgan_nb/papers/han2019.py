@@ -4,22 +4,20 @@
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'LazyImages', 'to_side', 'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform',
-           'iter_classical_da', 'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note',
-           'resnet50_classifier', 'prepare_input', 'ClassifierConfig', 'predict_proba', 'epoch_indices',
-           'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'train_or_load_classifier', 'binary_metrics',
-           'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
+           'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform', 'iter_classical_da',
+           'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note', 'resnet50_classifier',
+           'prepare_input', 'ClassifierConfig', 'predict_proba', 'epoch_indices', 'recalibrate_bn', 'val_loss', 'adam',
+           'train_classifier', 'train_or_load_classifier', 'binary_metrics', 'bootstrap_ci', 'vtt_table',
+           'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
 import copy, math, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from dataclasses import dataclass, asdict
-from fastcore.basics import patch
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm
 from ..core import find_weight_file, WEIGHT_FILES
-from ..data.prep.brain import resize_square
-from ..data.store import ShardedArray
+from ..data.prep.brain import LazyImages, to_side
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
 CONDITIONS = (
@@ -46,114 +44,7 @@ PAPER_TABLE2 = pd.DataFrame(
     columns=['question', 'accuracy', *VTT_COLS],
 )
 
-# %% ../../nbs/54_papers.han2019.ipynb #c008
-class LazyImages:
-    "uint8 images (N, 1, side, side) read on demand from stores (or tensors), resized to `side` as read."
-
-    def __init__(
-        self,
-        parts,  # a lazy array (a `ShardedArray`) or tensor of uint8 (N, 1, S, S); or a list of (such, rows)
-        side: int = None,  # side of the images read (None: the first part's)
-    ):
-        parts = parts if isinstance(parts, list) else [(parts, np.arange(len(parts)))]
-        self.parts = [(src, np.asarray(rows, np.int64)) for src, rows in parts]
-        self.offsets = np.cumsum([0] + [len(rows) for _, rows in self.parts])
-        first = self.parts[0][0]
-        side = side or first.shape[-1]
-        self.shape, self.dtype = (int(self.offsets[-1]), first.shape[1], side, side), torch.uint8
-
-    def __len__(self):
-        return self.shape[0]
-
-    def __repr__(self):
-        return f"LazyImages({len(self.parts)} part(s), shape={self.shape})"
-
-    def __array__(self, *a, **kw):
-        raise TypeError(f"{self!r}: read rows with [], never the whole set at once")
-
-# %% ../../nbs/54_papers.han2019.ipynb #c008b
-@patch
-def _read(self: LazyImages, idx: np.ndarray) -> torch.Tensor:
-    "Rows `idx` (valid, non-negative) as a uint8 tensor, each part read once, in the order asked."
-    out = torch.empty((len(idx), *self.shape[1:]), dtype=torch.uint8)
-    which = np.searchsorted(self.offsets, idx, side='right') - 1
-    for k in np.unique(which):
-        sel = np.flatnonzero(which == k)
-        src, rows = self.parts[k]
-        r = rows[idx[sel] - self.offsets[k]]
-        x = src[torch.from_numpy(r)] if isinstance(src, torch.Tensor) else torch.from_numpy(src[r])
-        out[torch.from_numpy(sel)] = to_side(x, self.shape[-1])
-    return out
-
-
-@patch
-def select(self: LazyImages, rows) -> LazyImages:
-    "Rows `rows` (indices into self), still lazy: nothing is read."
-    rows = np.asarray(rows, np.int64)
-    which = np.searchsorted(self.offsets, rows, side='right') - 1
-    cuts = np.flatnonzero(np.diff(which)) + 1  # runs of rows from one part
-    parts = [
-        (self.parts[w[0]][0], self.parts[w[0]][1][r - self.offsets[w[0]]])
-        for r, w in zip(np.split(rows, cuts), np.split(which, cuts))
-        if len(r)
-    ]
-    return LazyImages(parts or [(self.parts[0][0], rows[:0])], self.shape[-1])
-
-
-@patch
-def __getitem__(self: LazyImages, key):
-    "A boolean mask: those rows, still lazy (`select`); an int, a slice or integer indices: the images, read."
-    n = len(self)
-    if isinstance(key, slice):
-        return self._read(np.arange(n)[key])
-    idx = np.asarray(key.cpu() if isinstance(key, torch.Tensor) else key)
-    if idx.dtype == bool:
-        if idx.shape != (n,):
-            raise IndexError(f"{self!r}: boolean mask of shape {idx.shape}; expected ({n},)")
-        return self.select(np.flatnonzero(idx))
-    if idx.dtype.kind not in 'iu':
-        raise TypeError(f"{self!r}: index of dtype {idx.dtype}; expected int, slice, mask or integer array")
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"{self!r}: index out of range for {n} images")
-    out = self._read(np.where(idx < 0, idx + n, idx).reshape(-1).astype(np.int64))
-    return out.reshape(*idx.shape, *self.shape[1:])
-
-
-@patch
-def job_spec(self: LazyImages) -> dict:  # tensors, numbers and strings only
-    "What a torchrun job file keeps (`launch.write_job`): each part's store (folder, digest) or tensor, rows."
-    parts = [
-        dict(
-            rows=torch.from_numpy(rows),
-            **({'tensor': src} if isinstance(src, torch.Tensor) else src.job_spec()),
-        )
-        for src, rows in self.parts
-    ]
-    return dict(parts=parts, side=self.shape[-1])
-
-
-@patch(cls_method=True)
-def from_job_spec(cls: LazyImages, spec: dict) -> LazyImages:
-    "The images a job names, their stores opened again (refused if written anew since the job)."
-    src = lambda p: p['tensor'] if 'tensor' in p else ShardedArray.from_job_spec(p)
-    return cls([(src(p), p['rows'].numpy()) for p in spec['parts']], spec['side'])
-
 # %% ../../nbs/54_papers.han2019.ipynb #c008c
-def to_side(
-    images,  # uint8 (N, 1, S, S): a tensor, or a lazy array (a store, `LazyImages`)
-    side: int,  # output side
-):  # uint8 (N, 1, side, side): a tensor, or `LazyImages` that resize as they read
-    "Resize square uint8 slices to `side` (antialiased); unchanged when already that size."
-    if isinstance(images, LazyImages):
-        return LazyImages(images.parts, side)
-    if not isinstance(images, torch.Tensor):
-        return LazyImages(images, side)
-    if images.shape[-1] == side:
-        return images
-    out = resize_square(images[:, 0].numpy(), side, 'stretch')
-    return torch.from_numpy(np.clip(np.round(out), 0, 255).astype(np.uint8))[:, None]
-
-
 def split_sets(
     images,  # uint8 (N, 1, H, W), rows of `index`: a tensor or `LazyImages` (each split stays lazy)
     index: pd.DataFrame,  # with columns split and label ('tumour' / 'non-tumour')

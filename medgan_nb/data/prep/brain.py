@@ -4,19 +4,21 @@
 
 # %% auto #0
 __all__ = ['ALL_GRADES', 'HAN2018_IMAGES', 'HAN2019_SPLIT', 'HAN2019_COUNTS', 'CASE_LOG', 'sagittal_slices', 'axial_slices',
-           'normalise_uint8', 'resize_square', 'select_grades', 'iter_brats', 'ras_slice_numbers', 'SliceSet',
-           'han2018_slices', 'slice_labels', 'patient_split', 'pad_to', 'han2019_slices']
+           'normalise_uint8', 'resize_square', 'LazyImages', 'to_side', 'select_grades', 'iter_brats',
+           'ras_slice_numbers', 'SliceSet', 'han2018_slices', 'slice_labels', 'patient_split', 'pad_to',
+           'han2019_slices', 'select_cases']
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c003
 import json
 from dataclasses import dataclass, field
+from fastcore.basics import patch
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from ...core import atomic_write
-from ..store import StoreWriter, ShardedArray, StoreError
+from ..store import StoreWriter, ShardedArray, StoreError, LazyRows
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c006
 def sagittal_slices(
@@ -74,6 +76,46 @@ def resize_square(
     return F.interpolate(t, size=(size, size), mode='bilinear', antialias=True, align_corners=False)[
         :, 0
     ].numpy()
+
+# %% ../../../nbs/13_data.prep.brain.ipynb #c012m
+class LazyImages(LazyRows):
+    "uint8 images (N, 1, side, side) read on demand from stores (or tensors), resized to `side` as read."
+
+    def __init__(
+        self,
+        parts,  # a lazy array (a `ShardedArray`) or tensor of uint8 (N, 1, S, S); or a list of (such, rows)
+        side: int = None,  # side of the images read (None: the first part's)
+    ):
+        self.side = side
+        super().__init__(parts)
+
+    def _item_shape(self, shape: tuple) -> tuple:
+        self.side = int(self.side or shape[-1])
+        return (shape[0], self.side, self.side)
+
+    def _dtype(self, first) -> torch.dtype:
+        return torch.uint8
+
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        return to_side(x, self.side)
+
+    def _args(self) -> dict:
+        return dict(side=self.side)
+
+# %% ../../../nbs/13_data.prep.brain.ipynb #c012o
+def to_side(
+    images,  # uint8 (N, 1, S, S): a tensor, or a lazy array (a store, `LazyImages`)
+    side: int,  # output side
+):  # uint8 (N, 1, side, side): a tensor, or `LazyImages` that resize as they read
+    "Resize square uint8 slices to `side` (antialiased); unchanged when already that size."
+    if isinstance(images, LazyImages):
+        return LazyImages(images.parts, side)
+    if not isinstance(images, torch.Tensor):
+        return LazyImages(images, side)
+    if images.shape[-1] == side:
+        return images
+    out = resize_square(images[:, 0].numpy(), side, 'stretch')
+    return torch.from_numpy(np.clip(np.round(out), 0, 255).astype(np.uint8))[:, None]
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c014
 ALL_GRADES = 'all'  # the `grades` value that keeps every case, graded or not
@@ -172,10 +214,11 @@ HAN2018_IMAGES = {
 class SliceSet:
     "Compact slice data set: uint8 images (N, 1, H, W) in memory or a store, one index row per image, counts."
 
-    images: dict  # key (e.g. (128, 'T1')) -> uint8 tensor (N, 1, H, W)
+    images: dict  # key (e.g. (128, 'T1')) -> uint8 (N, 1, H, W): a tensor, a `ShardedArray` or `LazyImages`
     index: pd.DataFrame  # one row per image, same order as every images tensor
     counts: pd.DataFrame  # counts per image type / split and class, with the paper's values
     skipped: list = field(default_factory=list)  # (case, reason) per case not used (a cached set's)
+    sources: dict = field(default_factory=dict)  # case id -> the files it was read from (Han 2018)
 
 
 def _check_sequences(case, sequences):
@@ -191,6 +234,46 @@ def _check_sequences(case, sequences):
         )
 
 
+def _case_paths(case) -> list:
+    "The files a case record was read from, as strings (none for a record built in memory)."
+    return [str(p) for p in getattr(case, 'paths', {}).values()]
+
+
+def _han2018_case(
+    case, sizes, first, last, aspect, sequences, slice_index
+) -> dict:  # size -> uint8 (n, s, s)
+    "One case's Han 2018 images per size: the slices of each sequence in turn, normalised and squared."
+    ras = (
+        ras_slice_numbers(getattr(case, 'native_axes', ()), first, last) if slice_index == 'native' else None
+    )
+    lo, hi = (first, last) if ras is None else (int(ras.min()), int(ras.max()))
+    _check_sequences(case, sequences)
+    out = {s: [] for s in sizes}
+    for q in sequences:
+        sl = sagittal_slices(np.asarray(case.images[q], np.float32), lo, hi)
+        sl = sl[::-1] if ras is not None and ras[0] > ras[-1] else sl  # in the files' order first…last
+        for s in sizes:
+            out[s].append(normalise_uint8(resize_square(sl, s, aspect)))
+    return {s: np.concatenate(v) for s, v in out.items()}
+
+
+def _han2018_counts(index: pd.DataFrame, sequences) -> pd.DataFrame:
+    "Images per type (each sequence and Concat) of a Han 2018 set, beside the paper's."
+    n_pat = index.case_id.nunique()
+    return pd.DataFrame(
+        [
+            dict(
+                type=q,
+                patients=n_pat,
+                slices_per_patient=len(index) // max(n_pat, 1),
+                images=len(index) * (len(sequences) if q == 'Concat' else 1),
+                paper_images=HAN2018_IMAGES.get(q),
+            )
+            for q in [*sequences, 'Concat']
+        ]
+    )
+
+
 def han2018_slices(
     cases,  # iterable of case records (see `iter_brats`)
     sizes=(64, 128),  # output sides
@@ -199,47 +282,46 @@ def han2018_slices(
     aspect: str = 'stretch',  # how 240×155 becomes a square: 'stretch' (the paper's direct resize) or 'pad'
     sequences=('T1', 'T1c', 'T2', 'FLAIR'),  # sequences kept
     slice_index: str = 'native',  # slice numbers: the files' ('native', the paper's) or along RAS x ('ras')
-) -> SliceSet:  # images[(size, seq)] and images[(size, 'Concat')] (all sequences pooled)
+    store=None,  # folder: each size's images go to a store `<store>/slices_<size>` a case at a time (resumed)
+    store_meta: dict = None,  # what the stores hold (a store written for other inputs is refused)
+    shard_size: int = None,  # store: images per shard (None: 256 MiB shards)
+    done: set = None,  # store: gets the ids of the cases it holds before a case is read (`iter_brats(skip)`)
+) -> SliceSet:  # images[(size, seq)] and images[(size, 'Concat')]: tensors, or `LazyImages` with `store`
     "Han 2018 preprocessing: sagittal slices per sequence, per-image normalisation, square resize."
-    acc, rows = {(s, q): [] for s in sizes for q in sequences}, []
-    for case in cases:
-        ras = (
-            ras_slice_numbers(getattr(case, 'native_axes', ()), first, last)
-            if slice_index == 'native'
-            else None
+    sizes, sequences = tuple(sizes), tuple(sequences)
+    args = (sizes, first, last, aspect, sequences, slice_index)
+    if store is not None:
+        meta = dict(store_meta or {}, sizes=sizes, first=first, last=last, aspect=aspect, sequences=sequences)
+        meta['slice_index'] = slice_index
+        arrays, recs = _han2018_store(
+            cases, Path(store), meta, shard_size, set() if done is None else done, args
         )
-        lo, hi = (first, last) if ras is None else (int(ras.min()), int(ras.max()))
-        _check_sequences(case, sequences)
-        for q in sequences:
-            sl = sagittal_slices(np.asarray(case.images[q], np.float32), lo, hi)
-            sl = sl[::-1] if ras is not None and ras[0] > ras[-1] else sl  # in the files' order first…last
-            for s in sizes:
-                acc[s, q].append(normalise_uint8(resize_square(sl, s, aspect)))
-        rows += [dict(case_id=case.case_id, grade=case.grade, slice=i) for i in range(first, last + 1)]
-    if not rows:
+    else:
+        acc, recs = {(s, q): [] for s in sizes for q in sequences}, []
+        for case in cases:
+            block, n = _han2018_case(case, *args), last - first + 1
+            for (s, q), a in acc.items():
+                a.append(block[s][sequences.index(q) * n : (sequences.index(q) + 1) * n])
+            recs.append(dict(case_id=case.case_id, grade=case.grade, paths=_case_paths(case)))
+    if not recs:
         raise ValueError("han2018_slices: no cases; expected at least one case record")
+    rows = [
+        dict(case_id=r['case_id'], grade=r['grade'], slice=i) for r in recs for i in range(first, last + 1)
+    ]
     images, n = {}, len(rows)
-    for s in sizes:  # one tensor per size; each sequence is a view of its block of Concat (no second copy)
+    for s in sizes:  # one array per size; each sequence is a part of Concat (no second copy)
+        if store is not None:
+            images.update(_han2018_views(arrays[s], len(recs), last - first + 1, sequences, s))
+            continue
         images[s, 'Concat'] = torch.from_numpy(np.concatenate([a for q in sequences for a in acc[s, q]]))[
             :, None
         ]
         for i, q in enumerate(sequences):
             acc[s, q].clear()
             images[s, q] = images[s, 'Concat'][i * n : (i + 1) * n]
-    index, n_pat = pd.DataFrame(rows), len({r['case_id'] for r in rows})
-    counts = pd.DataFrame(
-        [
-            dict(
-                type=q,
-                patients=n_pat,
-                slices_per_patient=last - first + 1,
-                images=len(index) * (len(sequences) if q == 'Concat' else 1),
-                paper_images=HAN2018_IMAGES.get(q),
-            )
-            for q in [*sequences, 'Concat']
-        ]
-    )
-    return SliceSet(images, index, counts)
+    index = pd.DataFrame(rows)
+    sources = {r['case_id']: r['paths'] for r in recs}
+    return SliceSet(images, index, _han2018_counts(index, sequences), sources=sources)
 
 # %% ../../../nbs/13_data.prep.brain.ipynb #c020
 def slice_labels(
@@ -463,3 +545,64 @@ def han2019_slices(
     if store is None:
         images = torch.from_numpy(np.concatenate(images))[:, None]
     return _han2019_set(images, frames, seed)
+
+# %% ../../../nbs/13_data.prep.brain.ipynb #c030
+def _han2018_store(cases, folder: Path, meta: dict, shard_size, done, args: tuple) -> tuple:
+    "({size: ShardedArray}, case records): each size's images written case by case, resumed after a kill."
+    sizes, first, last, sequences = args[0], args[1], args[2], args[4]
+    per_case = len(sequences) * (last - first + 1)
+    writers = {
+        s: StoreWriter(folder / f'slices_{s}', (1, s, s), np.uint8, shard_size=shard_size, meta=meta)
+        for s in sizes
+    }
+    log = folder / CASE_LOG
+    held = _held_cases(log, min(w.done for w in writers.values()))  # cases sealed in every store
+    atomic_write(log, ''.join(json.dumps(r) + '\n' for r in held))  # cut back to them
+    recs, ids = list(held), {r['case_id'] for r in held}
+    done.update(ids)
+    skip = {s: w.done - len(held) * per_case for s, w in writers.items()}  # rows a store already sealed
+    with open(log, 'a') as f:
+        for case in cases:
+            if case.case_id in ids:
+                continue
+            block = _han2018_case(case, *args)
+            for s, w in writers.items():
+                for k, img in list(enumerate(block[s]))[skip[s] :]:
+                    w.append(img[None], dict(case_id=case.case_id, row=k))
+                skip[s] = max(0, skip[s] - per_case)
+            recs.append(dict(case_id=case.case_id, grade=case.grade, paths=_case_paths(case), kept=per_case))
+            f.write(json.dumps(recs[-1]) + '\n')
+            f.flush()
+    if not recs:
+        return None, recs
+    arrays = {s: ShardedArray(w.finish()) for s, w in writers.items()}
+    want = [(r['case_id'], k) for r in recs for k in range(per_case)]
+    for arr in arrays.values():
+        if [(i['case_id'], i['row']) for i in arr.items()] != want:
+            raise StoreError(f"{arr.folder}: its images are not the cases of {log} (delete it to rebuild)")
+    return arrays, recs
+
+
+def _han2018_views(arr, n_cases: int, n_slices: int, sequences: tuple, side: int) -> dict:
+    "Each sequence's rows of a Han 2018 store, and Concat (all, sequence after sequence), as `LazyImages`."
+    base = (np.arange(n_cases) * len(sequences) * n_slices)[:, None]
+    rows = {q: (base + i * n_slices + np.arange(n_slices)).ravel() for i, q in enumerate(sequences)}
+    out = {(side, q): LazyImages([(arr, r)]) for q, r in rows.items()}
+    out[side, 'Concat'] = LazyImages([(arr, rows[q]) for q in sequences])
+    return out
+
+
+def select_cases(
+    ss: SliceSet,  # a Han 2018 set (`han2018_slices`)
+    case_ids,  # the cases to keep, e.g. the training or held-out patients
+) -> SliceSet:  # their images (lazy images stay lazy), index rows and counts
+    "The part of a Han 2018 set that holds `case_ids` (its images in the same order)."
+    keep = ss.index.case_id.isin(list(case_ids)).to_numpy()
+    sequences = [q for s, q in ss.images if q != 'Concat' and s == next(iter(ss.images))[0]]
+    images = {
+        (s, q): x[torch.from_numpy(np.tile(keep, len(sequences)) if q == 'Concat' else keep)]
+        for (s, q), x in ss.images.items()
+    }
+    index = ss.index[keep].reset_index(drop=True)
+    sources = {c: p for c, p in ss.sources.items() if c in set(case_ids)}
+    return SliceSet(images, index, _han2018_counts(index, sequences), ss.skipped, sources)
