@@ -17,7 +17,7 @@ takes ~0.8 s at 1280×1024 here, so N distinct phantoms per N would take hours).
 
 `--paper han2019` measures Han 2019's data path instead, N being BraTS cases: `han2019_slices(store=)` writes the kept
 T1c slices (256×256 uint8) of N cases, read one at a time from NIfTI files; then one pass over every image as the
-PGGAN trainer reads them (`ImageData` over the lazy store, `papers.han2019.to_side`, batches of `--batch`, a
+PGGAN trainer reads them (`ImageData` over the lazy store, `data.prep.brain.to_side`, batches of `--batch`, a
 DataLoader with `--loader-workers`); then one pass as the classifier reads them (`prepare_input` on batches of 192).
 `--in-memory` runs the old path instead (`han2019_slices` without a store: every image in memory). The N cases are
 `--pool` full-size phantoms (`brain_subject`, 240×240×155, made once) linked repeatedly (symbolic links: the same
@@ -138,7 +138,7 @@ def child_han2019(a):
     "Han 2019 prep of N cases (into a store, or in memory), one trainer pass and one classifier pass; one JSON line."
     import torch
     torch.set_num_threads(1)
-    from medgan_nb.data.prep.brain import iter_brats, han2019_slices
+    from medgan_nb.data.prep.brain import iter_brats, han2019_slices, to_side
     from medgan_nb.papers import han2019 as h19
     from medgan_nb.train import ImageData
     from medgan_nb.models.pggan import stage_reals
@@ -150,7 +150,7 @@ def child_han2019(a):
                        store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
     _hwm_reset()
     t0, seen = time.time(), 0
-    images = h19.to_side(ss.images['slices'], 256)  # the paper's side: no resize, read lazily
+    images = to_side(ss.images['slices'], 256)  # the paper's side: no resize, read lazily
     data = ImageData(images, seed=0, workers=0 if a.in_memory else a.loader_workers)
     batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
     data.plan = lambda b=batches: (lambda: iter(b))

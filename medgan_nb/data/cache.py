@@ -390,11 +390,24 @@ def korkinof2021_data(
     )
 
 
-def haarburger2019_data(root, cache_dir=None, max_cases: int = None, **kw) -> tuple:  # (PatchSet, status)
-    "Haarburger 2019 data set (cached); `kw` (grid, size, channels, seed...) go to `haarburger2019_patches`."
+def haarburger2019_data(
+    root,  # breast DCE-MRI folder (a layout of `medgan_nb.data.prep.breast.BREAST_LAYOUTS`)
+    cache_dir=None,  # cache root; None: no cache, patches in memory
+    max_cases: int = None,  # first patients only
+    **kw,  # `haarburger2019_patches` arguments (grid, size, channels, seed, ..., shard_size)
+) -> tuple:  # (PatchSet, status); cached, its patches are an on-disk store read lazily
+    "Haarburger 2019 data set, cached as an on-disk store of its patches (written by patient, resumed)."
     from medgan_nb.data.prep.breast import iter_breast_dce, haarburger2019_patches
 
-    skipped = []
+    skipped, done = [], set()
+    cases = lambda: iter_breast_dce(root, skipped, max_cases, skip=done)
+    if cache_dir is None:
+        return dataclasses.replace(haarburger2019_patches(cases(), **kw), skipped=skipped), 'uncached'
     params = dict(paper='haarburger2019', root=str(Path(root).resolve()), max_cases=max_cases, **kw)
-    build = lambda: haarburger2019_patches(iter_breast_dce(root, skipped, max_cases), **kw)
-    return cached(cache_dir, 'haarburger2019', params, root, build, skipped, code=BREAST_CODE)
+
+    def build(store, meta):  # the patients a resumed store holds are not read again
+        ps = haarburger2019_patches(cases(), store=store, store_meta=meta, done=done, **kw)
+        return dataclasses.replace(ps, skipped=skipped)
+
+    code = (*BREAST_CODE, 'medgan_nb.data.store')
+    return cached_store(cache_dir, 'haarburger2019', params, root, build, code=code)

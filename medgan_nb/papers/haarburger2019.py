@@ -5,9 +5,10 @@
 # %% auto #0
 __all__ = ['CHANNELS', 'T1_SERIES', 'CLASSES', 'MODELS', 'D_CONDITIONING', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLE3',
            'FID_RGB', 'NOTEBOOK_NEEDS', 'READER_PANELS', 'suggest_fid_rgb', 'check_channels', 'fid_note',
-           'channels_note', 'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'class_fid_fn',
-           'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy', 'reader_panel_names',
-           'reader_panels', 'reader_windows', 'panels_note', 'reader_table', 'contrasts_figure', 'series_figure']
+           'channels_note', 'dataset_table', 'channel_windows', 'to_model_range', 'from_model_range', 'WindowedPatches',
+           'class_fid_fn', 'best_checkpoints', 'network_path', 'load_generator', 'class_nn_accuracy',
+           'reader_panel_names', 'reader_panels', 'reader_windows', 'panels_note', 'reader_table', 'contrasts_figure',
+           'series_figure']
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c002
 import time
@@ -21,6 +22,7 @@ from ..train import sample_images
 from ..core import load_torch
 from ..data.io import DataError
 from ..data.prep.breast import breast_channels, check_breast_channels, DATASET_NAMES
+from ..data.store import LazyRows
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c005
 CHANNELS = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4', 'Sub')  # default generator channels
@@ -180,6 +182,27 @@ def from_model_range(x, windows) -> np.ndarray:  # float32 N×C×H×W in scanner
     w = torch.as_tensor(np.asarray(windows, np.float32))
     lo, hi = w[:, 0].view(1, -1, 1, 1), w[:, 1].view(1, -1, 1, 1)
     return ((x + 1) / 2 * (hi - lo) + lo).numpy()
+
+# %% ../../nbs/52_papers.haarburger2019.ipynb #c012x
+class WindowedPatches(LazyRows):
+    "Patches (N, C, H, W) read on demand from a store (or tensor), mapped from channel windows to [−1, 1]."
+
+    def __init__(
+        self,
+        parts,  # a `ShardedArray` or tensor of patches (N, C, H, W); or a list of (such, rows)
+        windows,  # C×2 channel windows (`channel_windows`)
+    ):
+        self.windows = torch.as_tensor(np.asarray(windows, np.float32))
+        super().__init__(parts)
+
+    def _dtype(self, first) -> torch.dtype:
+        return torch.float16  # as the in-memory sets were kept
+
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        return to_model_range(x, self.windows, torch.float16)
+
+    def _args(self) -> dict:
+        return dict(windows=self.windows)
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c017
 def class_fid_fn(

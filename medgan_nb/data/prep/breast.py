@@ -10,7 +10,7 @@ __all__ = ['VOLUMES', 'CLASSES', 'BREAST_LAYOUTS', 'DATASET_NAMES', 'DUKE_BOX_CO
            'haarburger2019_patches', 'breast_channels', 'check_breast_channels']
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c003
-import re
+import json, re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from pathlib import Path
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage as ndi
 from .. import io
+from ..store import StoreWriter, ShardedArray, StoreError, CASE_LOG, held_cases
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c006
 VOLUMES = ('T2', 'T1pre', 'T1post1', 'T1post2', 'T1post3', 'T1post4')  # files every patient must have
@@ -386,12 +387,19 @@ def load_breast_case(ref: BreastRef) -> BreastCase:  # from `find_breast_dce`
     return BreastCase(pid, vols, les.astype(np.uint8), breast, table, metas['T1pre']['spacing'])
 
 
-def iter_breast_dce(root, report: list = None, max_cases: int = None):
+def iter_breast_dce(
+    root,  # data-set folder (a layout of `BREAST_LAYOUTS`)
+    report: list = None,  # receives (patient, reason) for every patient skipped; None: raise instead
+    max_cases: int = None,  # stop after this many patients
+    skip=(),  # ids of patients not read (a resumed store holds them); looked up as each comes up
+):
     "Yield `BreastCase`s one at a time; unreadable patients go to `report` as (patient, reason), else raise."
     refs, skipped = find_breast_dce(root)
     if report is not None:
         report.extend(skipped)
     for ref in refs[:max_cases]:
+        if ref.patient_id in skip:
+            continue
         try:
             yield load_breast_case(ref)
         except io.DataError as e:
@@ -532,13 +540,15 @@ HAARBURGER_TABLE1 = {
 
 @dataclass
 class PatchSet:
-    "Haarburger 2019 patches: int16 (N, C, size, size), class index per patch, index and counts."
+    "Haarburger 2019 patches: int16 (N, C, size, size) in memory or a store, classes, index and counts."
 
-    patches: torch.Tensor  # int16, channels in `channels` order, values in [0, 1023] (Sub in [-1023, 1023])
+    patches: torch.Tensor  # int16 (a tensor or a `ShardedArray`), channels in `channels` order, values in
+    # [0, 1023] (Sub in [-1023, 1023])
     labels: torch.Tensor  # int64 index into CLASSES
     channels: tuple  # channel names
     index: pd.DataFrame  # patient_id, lesion_id (0 = healthy), label, z, cx, cy
     counts: pd.DataFrame  # per class: lesions, patches, and the paper's values
+    skipped: list = field(default_factory=list)  # (patient, reason) per patient not used (a cached set's)
 
 
 def _body_mask(t1pre):
@@ -557,6 +567,26 @@ def _channel_stack(vols, channels):
     return np.stack([vols['T1post1'] - vols['T1pre'] if c == 'Sub' else vols[c] for c in channels])
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c024
+def _haarburger_case(case, rng, grid, size, clear, channels, healthy_per_patient, rescale) -> tuple:
+    "(int16 patches, centres) of one patient: rescaled, resampled, lesion and healthy patches (`rng` draws)."
+    vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes, method=rescale).items()}
+    les = resample_labels(case.lesions, grid)
+    region = (
+        resample(case.breast.astype(np.uint8), grid, nearest=True) > 0
+        if case.breast is not None
+        else _body_mask(vols['T1pre'])
+    )
+    lab = dict(zip(case.table.lesion_id.astype(int), case.table.label))
+    lc = lesion_centres(les).assign(label=lambda d: d.lesion_id.map(lab))
+    hc = healthy_centres(region, les, healthy_per_patient, rng, clear).assign(
+        lesion_id=0, label='no findings'
+    )
+    cen = pd.concat([lc, hc], ignore_index=True).assign(patient_id=case.patient_id)
+    stack = _channel_stack(vols, channels)
+    del vols
+    return np.round(extract_patches(stack, cen, size)).astype(np.int16), cen
+
+
 def haarburger2019_patches(
     cases,  # iterable of `BreastCase` (see `iter_breast_dce`)
     grid: tuple = (512, 512, 32),  # resampling grid (the paper's); profiles may use a smaller one
@@ -566,30 +596,28 @@ def haarburger2019_patches(
     healthy_per_patient: int = 64,  # healthy patches drawn per patient
     seed: int = 0,  # healthy-centre seed
     rescale: str = 'percentile',  # to [0, 1023] by `rescale_1023`'s method (the paper does not say how)
-) -> PatchSet:  # patches, labels, index and counts
+    store=None,  # folder: patches go to a store `<store>/patches` a patient at a time (resumed); None: memory
+    store_meta: dict = None,  # what the store holds (a store written for other inputs is refused)
+    shard_size: int = None,  # store: patches per shard (None: 256 MiB shards)
+    done: set = None,  # store: gets the ids of the patients it holds before any is read (`iter_breast_dce`)
+) -> PatchSet:  # patches (a tensor, or a `ShardedArray` with `store`), labels, index and counts
     "Haarburger 2019 preprocessing: rescale, resample, lesion and healthy patches with stacked channels."
-    rng = np.random.default_rng(seed)
-    chunks, rows = [], []
-    for case in cases:
-        vols = {k: resample(v, grid) for k, v in rescale_1023(case.volumes, method=rescale).items()}
-        les = resample_labels(case.lesions, grid)
-        region = (
-            resample(case.breast.astype(np.uint8), grid, nearest=True) > 0
-            if case.breast is not None
-            else _body_mask(vols['T1pre'])
-        )
-        lab = dict(zip(case.table.lesion_id.astype(int), case.table.label))
-        lc = lesion_centres(les).assign(label=lambda d: d.lesion_id.map(lab))
-        hc = healthy_centres(region, les, healthy_per_patient, rng, clear).assign(
-            lesion_id=0, label='no findings'
-        )
-        cen = pd.concat([lc, hc], ignore_index=True).assign(patient_id=case.patient_id)
-        stack = _channel_stack(vols, channels)
-        del vols
-        chunks.append(np.round(extract_patches(stack, cen, size)).astype(np.int16))
-        rows.append(cen)
+    rng, args = (
+        np.random.default_rng(seed),
+        (grid, size, clear, tuple(channels), healthy_per_patient, rescale),
+    )
+    if store is not None:
+        meta = dict(store_meta or {}, seed=seed, grid=grid, size=size, clear=clear, channels=tuple(channels))
+        meta.update(healthy_per_patient=healthy_per_patient, rescale=rescale)
+        folder, done = Path(store) / 'patches', set() if done is None else done
+        patches, rows = _haarburger_store(cases, folder, meta, shard_size, done, rng, args)
+    else:
+        cut = [_haarburger_case(case, rng, *args) for case in cases]
+        patches, rows = [c[0] for c in cut], [c[1] for c in cut]
     if not rows:
         raise ValueError("haarburger2019_patches: no cases; expected at least one BreastCase")
+    if store is None:
+        patches = torch.from_numpy(np.concatenate(patches))
     index = pd.concat(rows, ignore_index=True)[['patient_id', 'lesion_id', 'label', 'z', 'cx', 'cy']]
     labels = torch.tensor(
         index.label.map({c: i for i, c in enumerate(CLASSES)}).to_numpy(), dtype=torch.int64
@@ -610,7 +638,7 @@ def haarburger2019_patches(
             for c in CLASSES
         ]
     )
-    return PatchSet(torch.from_numpy(np.concatenate(chunks)), labels, tuple(channels), index, counts)
+    return PatchSet(patches, labels, tuple(channels), index, counts)
 
 # %% ../../../nbs/15_data.prep.breast.ipynb #c025b
 def breast_channels(
@@ -654,3 +682,35 @@ def check_breast_channels(
             f"`haarburger2019_patches(..., channels={works})`"
         )
     raise io.DataError(f"{head} ({detail}); run with channels={works} (the requested channels it has)")
+
+# %% ../../../nbs/15_data.prep.breast.ipynb #c027t
+def _haarburger_store(cases, folder: Path, meta: dict, shard_size, done: set, rng, args: tuple) -> tuple:
+    "(ShardedArray of the patches, centres per patient): written patient by patient, resumed after a kill."
+    grid, size, clear, channels = args[:4]
+    w = StoreWriter(folder, (len(channels), size, size), np.int16, shard_size=shard_size, meta=meta)
+    log = folder / CASE_LOG
+    held = held_cases(log, w.done)  # the log cut back to them
+    frames, ids = [pd.DataFrame(r['rows']) for r in held], {r['patient_id'] for r in held}
+    done.update(ids)  # `iter_breast_dce(skip=done)` reads none of them again
+    if held:
+        rng.bit_generator.state = held[-1]['rng']  # the healthy draws go on as if never stopped
+    sealed = w.done - sum(r['kept'] for r in held)  # patches of the next patient already in a sealed shard
+    with open(log, 'a') as f:
+        for case in cases:
+            if case.patient_id in ids:
+                continue
+            p, cen = _haarburger_case(case, rng, *args)
+            for k, x in list(enumerate(p))[sealed:]:
+                w.append(x, dict(patient_id=case.patient_id, row=k))
+            sealed = max(0, sealed - len(p))
+            rec = dict(patient_id=case.patient_id, rows=cen.to_dict('records'), kept=len(p))
+            f.write(json.dumps(rec | dict(rng=rng.bit_generator.state)) + '\n')
+            f.flush()
+            frames.append(cen)
+    if not frames:
+        return None, frames  # nothing written: the store stays open for a later call
+    arr = ShardedArray(w.finish())
+    want = [(df.patient_id.iloc[0], k) for df in frames for k in range(len(df))]
+    if [(i['patient_id'], i['row']) for i in arr.items()] != want:
+        raise StoreError(f"{folder}: its patches are not those of {log} (delete the store to rebuild it)")
+    return arr, frames
