@@ -23,7 +23,16 @@ DataLoader with `--loader-workers`); then one pass as the classifier reads them 
 `--pool` full-size phantoms (`brain_subject`, 240×240×155, made once) linked repeatedly (symbolic links: the same
 per-case reading and work as distinct subjects).
 
-    python bench/data_rss.py --paper han2019 --ns 25,100,400 --pool 4"""
+    python bench/data_rss.py --paper han2019 --ns 25,100,400 --pool 4
+
+`--paper han2018` measures Han 2018's: `han2018_slices(store=)` writes sagittal slices #80–#149 of the four
+sequences of N cases at 128² and 64² (one store per side); then one pass over Concat 128 as the DCGAN trainer reads
+it (`ImageData` over `LazyImages`, batches of `--batch`, a DataLoader with `--loader-workers`); then the
+membership-inference distances of every Concat-128 training image to 64 synthetic stand-ins (`membership_auc` over
+`MappedRows`, pixel vectors in [0, 1], a chunk at a time), as the notebook's privacy metrics read the set.
+`--in-memory` runs the old path (every image in memory, the training set as one float64 pixel matrix).
+
+    python bench/data_rss.py --paper han2018 --ns 10,40,160 --pool 4"""
 import argparse, json, os, resource, shutil, subprocess, sys, time
 from pathlib import Path
 
@@ -169,6 +178,44 @@ def child_han2019(a):
     print(json.dumps(out), flush=True)
 
 
+def child_han2018(a):
+    "Han 2018 prep of N cases (stores, or in memory), one trainer pass, one privacy-metrics pass; one JSON line."
+    import numpy as np, torch
+    torch.set_num_threads(1)
+    from medgan_nb.data.prep.brain import iter_brats, han2018_slices
+    from medgan_nb.metrics.privacy import MappedRows, membership_auc
+    from medgan_nb.train import ImageData
+    out = dict(paper='han2018', cases=a.n, in_memory=a.in_memory)
+    _hwm_reset()
+    t0 = time.time()
+    ss = han2018_slices(iter_brats(a.data, grades='all'), store=None if a.in_memory else a.store)
+    concat = ss.images[128, 'Concat']
+    out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images_128=len(concat),
+                       store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
+    _hwm_reset()
+    t0, seen = time.time(), 0
+    data = ImageData(concat, seed=0, workers=0 if a.in_memory else a.loader_workers)
+    batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
+    data.plan = lambda b=batches: (lambda: iter(b))
+    for idx in batches:
+        seen += len(data.batch(idx)[0])
+    data.close()
+    del data
+    out['train_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen, batch=a.batch,
+                             loader_workers=a.loader_workers, workers_peak_rss_mb=_children_mb())
+    _hwm_reset()
+    t0 = time.time()
+    fakes = torch.rand(64, 1, 128, 128, generator=torch.Generator().manual_seed(0)).flatten(1).double().numpy()
+    px = lambda x: x.flatten(1).double().numpy() / 255
+    train = px(concat) if a.in_memory else MappedRows(concat, px)  # the old path: one float64 matrix
+    t1 = ss.images[128, 'T1']  # stands in for the held-out set
+    held = px(t1) if a.in_memory else MappedRows(t1, px)
+    mia = membership_auc(train, held, fakes, n_boot=20)
+    out['privacy_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=mia['n_train'])
+    out['peak_rss_mb'] = max(out[s]['peak_rss_mb'] for s in ('prep', 'train_pass', 'privacy_pass'))
+    print(json.dumps(out), flush=True)
+
+
 MACHINE = ('import json; from medgan_nb.core import machine_info, machine_line; m = machine_info(); '
            'print(json.dumps(dict(m, line=machine_line(m))))')
 
@@ -182,9 +229,9 @@ def main(argv=None):
     ap.add_argument('--loader-workers', type=int, default=2, help='DataLoader workers of the trainer pass')
     ap.add_argument('--batch', type=int, default=16, help='trainer batch')
     ap.add_argument('--pool', type=int, default=8, help='distinct phantoms the images are made from')
-    ap.add_argument('--paper', default='korkinof2021', choices=['korkinof2021', 'han2019'],
-                    help="whose data path: Korkinof 2021's mammograms (N images) or Han 2019's BraTS slices (N cases)")
-    ap.add_argument('--in-memory', action='store_true', help='han2019: the path without a store (all images in memory)')
+    ap.add_argument('--paper', default='korkinof2021', choices=['korkinof2021', 'han2019', 'han2018'],
+                    help="whose data path: Korkinof 2021's mammograms (N images) or a Han paper's BraTS slices (N cases)")
+    ap.add_argument('--in-memory', action='store_true', help='han2018/9: the path without a store (images in memory)')
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--data', help=argparse.SUPPRESS)
     ap.add_argument('--n', type=int, help=argparse.SUPPRESS)
@@ -192,13 +239,13 @@ def main(argv=None):
     ap.add_argument('--pool-file', type=str, help=argparse.SUPPRESS)
     a, _ = ap.parse_known_args(argv)
     if a.child:
-        return child_han2019(a) if a.paper == 'han2019' else child(a)
+        return {'han2019': child_han2019, 'han2018': child_han2018}.get(a.paper, child)(a)
     a = ap.parse_args(argv)
     machine = json.loads(subprocess.run([sys.executable, '-c', MACHINE], capture_output=True, text=True, check=True).stdout)
     print(machine.pop('line'), flush=True)
     root = Path(a.root)
     root.mkdir(parents=True, exist_ok=True)
-    if a.paper == 'han2019':
+    if a.paper in ('han2019', 'han2018'):
         return main_han2019(a, root)
     pool = root / f'pool_{a.pool}_{a.size[0]}x{a.size[1]}.npy'
     t0 = time.time()
@@ -231,14 +278,14 @@ def main(argv=None):
 
 
 def main_han2019(a, root: Path) -> list:
-    "The Han 2019 rows: one child process per N cases."
+    "The Han 2019 (or 2018: `--paper`) rows: one child process per N cases."
     rows = []
     for n in [int(s) for s in a.ns.split(',')]:
         t0 = time.time()
         data = make_brats(root, a.pool, n)
         store = root / f'h19_store_{n}'
         shutil.rmtree(store, ignore_errors=True)
-        cmd = [sys.executable, __file__, '--paper', 'han2019', '--child', '--n', str(n), '--store', str(store),
+        cmd = [sys.executable, __file__, '--paper', a.paper, '--child', '--n', str(n), '--store', str(store),
                '--data', str(data), '--loader-workers', str(a.loader_workers), '--batch', str(a.batch)]
         r = subprocess.run(cmd + (['--in-memory'] if a.in_memory else []), capture_output=True, text=True)
         shutil.rmtree(store, ignore_errors=True)

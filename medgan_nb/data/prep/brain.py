@@ -575,10 +575,10 @@ def select_cases(
     case_ids,  # the cases to keep, e.g. the training or held-out patients
 ) -> SliceSet:  # their images (lazy images stay lazy), index rows and counts
     "The part of a Han 2018 set that holds `case_ids` (its images in the same order)."
-    keep = ss.index.case_id.isin(list(case_ids)).to_numpy()
+    keep = ss.index.case_id.isin(list(case_ids)).to_numpy()  # read-only (copy-on-write): torch.tensor copies
     sequences = [q for s, q in ss.images if q != 'Concat' and s == next(iter(ss.images))[0]]
     images = {
-        (s, q): x[torch.from_numpy(np.tile(keep, len(sequences)) if q == 'Concat' else keep)]
+        (s, q): x[torch.tensor(np.tile(keep, len(sequences)) if q == 'Concat' else keep)]
         for (s, q), x in ss.images.items()
     }
     index = ss.index[keep].reset_index(drop=True)
