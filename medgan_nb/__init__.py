@@ -8,7 +8,7 @@ data folder → prep → cache → train → samples → metrics / reader kits �
 |---|---|---|
 | data folder | `data.io`, `data.build`, `data.phantoms.brain`, `data.phantoms.mammo`, `data.phantoms.breast` | your BraTS, DICOM or DCE-MRI folder, or seeded phantoms |
 | prep | `data.prep.brain`, `data.prep.mammo`, `data.prep.breast` | each paper's slices, images or patches |
-| cache | `data.cache` | compact arrays on disk, reused by the next run |
+| cache | `data.cache` | on-disk stores read lazily, reused by the next run |
 | train | `models.dcgan`, `models.pggan`, `losses`, `train` | GANs counted in images shown; checkpoints, logs, sample grids |
 | samples | `papers.common` | seeded images from the trained generators |
 | metrics | `metrics.fid`, `metrics.samples`, `metrics.moments`, `metrics.embedding` | FID, 1-NN, KID, precision/recall, moments, t-SNE |

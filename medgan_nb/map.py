@@ -212,7 +212,7 @@ DATA_PATH = (  # (column, step, modules inside the package, what happens); one c
         ('data.prep.brain', 'data.prep.mammo', 'data.prep.breast'),
         "each paper's slices, images or patches",
     ),
-    (2, 'cache', ('data.cache',), 'compact arrays on disk, reused by the next run'),
+    (2, 'cache', ('data.cache',), 'on-disk stores read lazily, reused by the next run'),
     (
         3,
         'train',

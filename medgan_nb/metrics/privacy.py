@@ -73,8 +73,13 @@ def _nearest_rows(query, ref: torch.Tensor, chunk: int) -> tuple:  # (distances,
     "`_nearest` of every query row, a lazy query set read `chunk` rows at a time (the same distances)."
     if isinstance(query, (np.ndarray, torch.Tensor, list)):
         return _nearest(_as_rows(query), ref, chunk)
-    parts = [_nearest(_as_rows(query[s : s + chunk]), ref, chunk) for s in range(0, len(query), chunk)]
-    return np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts])
+    dist, index = (
+        np.empty(len(query)),
+        np.empty(len(query), np.int64),
+    )  # filled in place: nothing kept a chunk
+    for s in range(0, len(query), chunk):  # (a list of per-chunk results fragments the heap: RSS grew with N)
+        dist[s : s + chunk], index[s : s + chunk] = _nearest(_as_rows(query[s : s + chunk]), ref, chunk)
+    return dist, index
 
 # %% ../../nbs/34_metrics.privacy.ipynb #c008
 def closer_to_train(
