@@ -143,13 +143,28 @@ def make_brats(root: Path, pool: int, n: int) -> Path:
     return out
 
 
+def trainer_pass(images, a, fn=lambda x: x) -> dict:
+    "One seeded epoch of a Han paper's images as the trainer reads them (`ImageData`, `--loader-workers`), `fn` per batch."
+    from medgan_nb.train import ImageData
+    _hwm_reset()
+    t0, seen = time.time(), 0
+    data = ImageData(images, seed=0, workers=0 if a.in_memory else a.loader_workers)
+    batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
+    data.plan = lambda b=batches: (lambda: iter(b))
+    for idx in batches:
+        seen += len(fn(data.batch(idx)[0]))
+    data.close()
+    del data  # its loader's workers are joined
+    return dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen, batch=a.batch,
+                loader_workers=a.loader_workers, workers_peak_rss_mb=_children_mb())
+
+
 def child_han2019(a):
     "Han 2019 prep of N cases (into a store, or in memory), one trainer pass and one classifier pass; one JSON line."
     import torch
     torch.set_num_threads(1)
     from medgan_nb.data.prep.brain import iter_brats, han2019_slices, to_side
     from medgan_nb.papers import han2019 as h19
-    from medgan_nb.train import ImageData
     from medgan_nb.models.pggan import stage_reals
     out = dict(paper='han2019', cases=a.n, in_memory=a.in_memory)
     _hwm_reset()
@@ -157,18 +172,8 @@ def child_han2019(a):
     ss = han2019_slices(iter_brats(a.data, grades='all'), store=None if a.in_memory else a.store)
     out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=len(ss.index),
                        store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
-    _hwm_reset()
-    t0, seen = time.time(), 0
     images = to_side(ss.images['slices'], 256)  # the paper's side: no resize, read lazily
-    data = ImageData(images, seed=0, workers=0 if a.in_memory else a.loader_workers)
-    batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
-    data.plan = lambda b=batches: (lambda: iter(b))
-    for idx in batches:
-        seen += len(stage_reals(data.batch(idx)[0], (4, 4)))
-    data.close()
-    del data
-    out['train_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen, batch=a.batch,
-                             loader_workers=a.loader_workers, workers_peak_rss_mb=_children_mb())
+    out['train_pass'] = trainer_pass(images, a, lambda x: stage_reals(x, (4, 4)))
     _hwm_reset()
     t0, seen = time.time(), 0
     for i in range(0, len(images), 192):  # as `predict_proba` reads: consecutive batches, centre-cropped to 224
@@ -180,11 +185,10 @@ def child_han2019(a):
 
 def child_han2018(a):
     "Han 2018 prep of N cases (stores, or in memory), one trainer pass, one privacy-metrics pass; one JSON line."
-    import numpy as np, torch
+    import torch
     torch.set_num_threads(1)
     from medgan_nb.data.prep.brain import iter_brats, han2018_slices
     from medgan_nb.metrics.privacy import MappedRows, membership_auc
-    from medgan_nb.train import ImageData
     out = dict(paper='han2018', cases=a.n, in_memory=a.in_memory)
     _hwm_reset()
     t0 = time.time()
@@ -192,17 +196,7 @@ def child_han2018(a):
     concat = ss.images[128, 'Concat']
     out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images_128=len(concat),
                        store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
-    _hwm_reset()
-    t0, seen = time.time(), 0
-    data = ImageData(concat, seed=0, workers=0 if a.in_memory else a.loader_workers)
-    batches = [data.indices(p, min(a.batch, data.n - p)) for p in range(0, data.n, a.batch)]  # one epoch
-    data.plan = lambda b=batches: (lambda: iter(b))
-    for idx in batches:
-        seen += len(data.batch(idx)[0])
-    data.close()
-    del data
-    out['train_pass'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=seen, batch=a.batch,
-                             loader_workers=a.loader_workers, workers_peak_rss_mb=_children_mb())
+    out['train_pass'] = trainer_pass(concat, a)
     _hwm_reset()
     t0 = time.time()
     fakes = torch.rand(64, 1, 128, 128, generator=torch.Generator().manual_seed(0)).flatten(1).double().numpy()
