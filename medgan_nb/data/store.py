@@ -214,20 +214,21 @@ def held_cases(
     return held
 
 # %% ../../nbs/17_data.store.ipynb #s015
-def _npy_missing(f: Path) -> int:  # bytes missing (0: whole)
-    "How many bytes a `.npy` file lacks of what its header's shape and dtype need (one small read)."
+def _npy_header(f: Path) -> tuple:  # (shape, dtype, Fortran order, offset of the data, bytes missing)
+    "A `.npy` file's header, where its data start and how many bytes it lacks (one small read)."
     with open(f, 'rb') as fh:
         version = np.lib.format.read_magic(fh)
         read = (
             np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         )
-        shape, _, dtype = read(fh)
-        need = fh.tell() + int(np.prod(shape)) * dtype.itemsize
-    return max(0, need - f.stat().st_size)
+        shape, fortran, dtype = read(fh)
+        start = fh.tell()
+    need = start + int(np.prod(shape)) * dtype.itemsize
+    return tuple(shape), dtype, fortran, start, max(0, need - f.stat().st_size)
 
 
 class ShardedArray:
-    "A finished store read lazily: `len`, `shape`, `dtype`, and rows copied out of read-only memory maps."
+    "A finished store read lazily: `len`, `shape`, `dtype`, and rows read from its shards when asked for."
 
     def __init__(
         self,
@@ -249,12 +250,20 @@ class ShardedArray:
             raise StoreError(
                 f"{self.folder / lost[0]}: listed in {path} but missing ({len(lost)} shard(s) lost)"
             )
-        short = [(s['file'], n) for s in m['shards'] if (n := _npy_missing(self.folder / s['file']))]
+        heads = [_npy_header(self.folder / s['file']) for s in m['shards']]
+        short = [(s['file'], h[4]) for s, h in zip(m['shards'], heads) if h[4]]
         if short:  # a copy or a disk cut short: noticed here, so a cache builds the store again
             raise StoreError(
                 f"{self.folder / short[0][0]}: {short[0][1]} bytes shorter than its header says "
                 f"({len(short)} shard(s) cut short); the store is damaged (delete it to rebuild)"
             )
+        for s, (shape, dtype, fortran, _, _) in zip(m['shards'], heads):
+            if (shape, dtype, fortran) != ((s['count'], *m['item_shape']), np.dtype(m['dtype']), False):
+                raise StoreError(
+                    f"{self.folder / s['file']}: {dtype} {shape}; the manifest says {m['dtype']} "
+                    f"({s['count']}, {', '.join(map(str, m['item_shape']))})"
+                )
+        self._starts = [h[3] for h in heads]  # where each shard's rows begin in its file
         counts = [s['count'] for s in m['shards']]
         self.offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
         self.shape = (int(self.offsets[-1]), *m['item_shape'])
@@ -271,8 +280,8 @@ class ShardedArray:
 
 # %% ../../nbs/17_data.store.ipynb #s016
 @patch
-def _shard(self: ShardedArray, k: int) -> np.memmap:
-    "Shard `k` as a read-only memory map, its digest checked once."
+def _verify(self: ShardedArray, k: int) -> Path:  # the shard's file
+    "Shard `k`'s file, its SHA-256 checked against the manifest the first time (`verify`)."
     s = self.m['shards'][k]
     f = self.folder / s['file']
     if self.verify and k not in self._verified:
@@ -283,22 +292,24 @@ def _shard(self: ShardedArray, k: int) -> np.memmap:
                 f"{f}: SHA-256 differs from the manifest's; the shard is damaged (delete the store)"
             )
         self._verified.add(k)
-    mm = np.load(f, mmap_mode='r')
-    if mm.shape != (s['count'], *self.shape[1:]) or mm.dtype != self.dtype:
-        raise StoreError(f"{f}: {mm.dtype} {mm.shape}; the manifest says {self.dtype} ({s['count']}, …)")
-    return mm
+    return f
 
 
 @patch
 def _take(self: ShardedArray, idx: np.ndarray) -> np.ndarray:
-    "Rows `idx` (valid, non-negative) in their order, each shard opened once."
+    "Rows `idx` (valid, non-negative) in their order: each shard opened once, one read per run of rows."
     out = np.empty((len(idx), *self.shape[1:]), self.dtype)
+    row = out[0].nbytes if len(out) else 0
     which = np.searchsorted(self.offsets, idx, side='right') - 1
     for k in np.unique(which):
         sel = np.flatnonzero(which == k)
-        mm = self._shard(int(k))
-        out[sel] = mm[idx[sel] - self.offsets[k]]
-        del mm
+        rows = idx[sel] - self.offsets[k]
+        order = np.argsort(rows, kind='stable')  # runs of consecutive rows, each read at once
+        cuts = np.flatnonzero(np.diff(rows[order]) != 1) + 1
+        with open(self._verify(int(k)), 'rb', buffering=0) as f:
+            for run in np.split(order, cuts):
+                buf = os.pread(f.fileno(), len(run) * row, self._starts[k] + int(rows[run[0]]) * row)
+                out[sel[run]] = np.frombuffer(buf, self.dtype).reshape(len(run), *self.shape[1:])
     return out
 
 # %% ../../nbs/17_data.store.ipynb #s017
@@ -408,17 +419,27 @@ class LazyRows:
         raise TypeError(f"{self!r}: read rows with [], never the whole set at once")
 
 # %% ../../nbs/17_data.store.ipynb #s019v
+def _source_key(src):
+    "Parts that read from the same store (the same folder and digest) or tensor are read together."
+    return (str(src.folder), src.digest) if isinstance(src, ShardedArray) else id(src)
+
+
 @patch
 def _read(self: LazyRows, idx: np.ndarray) -> torch.Tensor:
-    "Rows `idx` (valid, non-negative) as a tensor, each part read once, in the order asked."
+    "Rows `idx` (valid, non-negative) as a tensor, in the order asked: one read per store (or tensor)."
     out = torch.empty((len(idx), *self.shape[1:]), dtype=self.dtype)
     which = np.searchsorted(self.offsets, idx, side='right') - 1
+    reads = {}  # source -> (the source, positions in `out`, its rows)
     for k in np.unique(which):
         sel = np.flatnonzero(which == k)
         src, rows = self.parts[k]
-        r = rows[idx[sel] - self.offsets[k]]
+        src, at, r = reads.setdefault(_source_key(src), (src, [], []))
+        at.append(sel)
+        r.append(rows[idx[sel] - self.offsets[k]])
+    for src, at, r in reads.values():
+        r = np.concatenate(r)
         x = src[torch.from_numpy(r)] if isinstance(src, torch.Tensor) else torch.from_numpy(src[r])
-        out[torch.from_numpy(sel)] = self._map(x)
+        out[torch.from_numpy(np.concatenate(at))] = self._map(x)
     return out
 
 
