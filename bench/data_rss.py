@@ -159,19 +159,26 @@ def trainer_pass(images, a, fn=lambda x: x) -> dict:
                 loader_workers=a.loader_workers, workers_peak_rss_mb=_children_mb())
 
 
+def brats_prep(a, slices) -> tuple:  # (the slice set, the prep stage's record)
+    "A Han paper's prep (`slices`: its `han201x_slices`) of the N cases in `a.data`, into a store or in memory."
+    from medgan_nb.data.prep.brain import iter_brats
+    _hwm_reset()
+    t0 = time.time()
+    ss = slices(iter_brats(a.data, grades='all'), store=None if a.in_memory else a.store)
+    return ss, dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(),
+                    store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
+
+
 def child_han2019(a):
     "Han 2019 prep of N cases (into a store, or in memory), one trainer pass and one classifier pass; one JSON line."
     import torch
     torch.set_num_threads(1)
-    from medgan_nb.data.prep.brain import iter_brats, han2019_slices, to_side
+    from medgan_nb.data.prep.brain import han2019_slices, to_side
     from medgan_nb.papers import han2019 as h19
     from medgan_nb.models.pggan import stage_reals
     out = dict(paper='han2019', cases=a.n, in_memory=a.in_memory)
-    _hwm_reset()
-    t0 = time.time()
-    ss = han2019_slices(iter_brats(a.data, grades='all'), store=None if a.in_memory else a.store)
-    out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images=len(ss.index),
-                       store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
+    ss, out['prep'] = brats_prep(a, han2019_slices)
+    out['prep']['images'] = len(ss.index)
     images = to_side(ss.images['slices'], 256)  # the paper's side: no resize, read lazily
     out['train_pass'] = trainer_pass(images, a, lambda x: stage_reals(x, (4, 4)))
     _hwm_reset()
@@ -187,15 +194,12 @@ def child_han2018(a):
     "Han 2018 prep of N cases (stores, or in memory), one trainer pass, one privacy-metrics pass; one JSON line."
     import torch
     torch.set_num_threads(1)
-    from medgan_nb.data.prep.brain import iter_brats, han2018_slices
+    from medgan_nb.data.prep.brain import han2018_slices
     from medgan_nb.metrics.privacy import MappedRows, membership_auc
     out = dict(paper='han2018', cases=a.n, in_memory=a.in_memory)
-    _hwm_reset()
-    t0 = time.time()
-    ss = han2018_slices(iter_brats(a.data, grades='all'), store=None if a.in_memory else a.store)
+    ss, out['prep'] = brats_prep(a, han2018_slices)
     concat = ss.images[128, 'Concat']
-    out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), images_128=len(concat),
-                       store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
+    out['prep']['images_128'] = len(concat)
     out['train_pass'] = trainer_pass(concat, a)
     _hwm_reset()
     t0 = time.time()
