@@ -82,7 +82,7 @@ def pytest_collection_modifyitems(config, items):
 # fill the end of the run. A module not listed counts as short; the notebooks, one unit each, come right after the
 # listed modules of at least 20 s. test_papers_han2019 holds the runner's smoke pass (144 s) that every paper module
 # waits for: it goes first.
-COST = {'test_papers_han2019.py': 161, 'test_reproduce.py': 116, 'test_installed.py': 55, 'test_paper_dry.py': 45,
+COST = {'test_papers_han2019.py': 161, 'test_reproduce.py': 116, 'test_installed.py': 39, 'test_paper_dry.py': 37,
         'test_train_nproc.py': 37, 'test_papers_haarburger2019_duke.py': 32, 'test_evaluate.py': 30,
         'test_papers_han2019_review.py': 29, 'test_papers_korkinof2021.py': 29, 'test_reader_html.py': 27,
         'test_brain_store.py': 25, 'test_foundation.py': 22, 'test_papers_han2018.py': 21, 'test_data_build.py': 21,

@@ -130,27 +130,35 @@ def test_damaged_or_moved_store_is_rebuilt(brats, in_memory, tmp_path):
 
 
 PEAK = r'''
-import sys, tracemalloc
+import gc, sys, tracemalloc
 from medgan_nb.data.prep.brain import iter_brats, han2019_slices
-root, n, store = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+root, runs = sys.argv[1], sys.argv[2:]
 rules = dict(first=8, last=32, side=512, min_tumour_px=15, max_tumour_px=400, gap_slices=1, min_brain_px=100)
 tracemalloc.start()
-ss = han2019_slices(iter_brats(root, max_cases=n, grades='all'), store=None if store == '-' else store, **rules)
-print(tracemalloc.get_traced_memory()[1], len(ss.index))
+for run in runs:  # one interpreter for every measurement: each peak is reset first, each set freed after
+    n, store = run.split(':', 1)
+    gc.collect()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    ss = han2019_slices(iter_brats(root, max_cases=int(n), grades='all'), store=None if store == '-' else store, **rules)
+    print(tracemalloc.get_traced_memory()[1] - base, len(ss.index))
+    del ss
 '''
 
 
-def _peak(root, n: int, store) -> tuple:  # (peak bytes numpy and Python allocated, images)
+def _peaks(root, *runs) -> list:  # [(peak bytes numpy and Python allocated above the start, images)] per run
+    "Each (cases, store folder or None) run's peak, measured one after the other in one fresh interpreter."
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')]))
-    out = subprocess.run([sys.executable, '-c', PEAK, str(root), str(n), str(store)], env=env, check=True,
+    args = [f"{n}:{'-' if store is None else store}" for n, store in runs]
+    out = subprocess.run([sys.executable, '-c', PEAK, str(root), *args], env=env, check=True,
                          capture_output=True, text=True).stdout.split()
-    return int(out[0]), int(out[1])
+    return [(int(out[i]), int(out[i + 1])) for i in range(0, len(out), 2)]
 
 
 def test_peak_memory_flat_in_cases(brats, tmp_path):
     "Measured with tracemalloc (numpy's buffers count): 2 cases vs 8 at 512×512 (256 KiB an image)."
-    (m2, n2), (m8, n8) = _peak(brats, 2, '-'), _peak(brats, N_CASES, '-')
-    (s2, _), (s8, _) = _peak(brats, 2, tmp_path / 'a'), _peak(brats, N_CASES, tmp_path / 'b')
+    (m2, n2), (m8, n8), (s2, _), (s8, _) = _peaks(brats, (2, None), (N_CASES, None), (2, tmp_path / 'a'),
+                                                  (N_CASES, tmp_path / 'b'))
     img = 512 * 512
     assert m8 - m2 >= 0.9 * (n8 - n2) * img, (m2, m8)  # in memory: grows by the images (the check can see it)
     assert s8 - s2 < 0.1 * (n8 - n2) * img, (s2, s8)  # in a store: does not

@@ -2,9 +2,10 @@
 sizes (128 and 64) and networks, on one training and one held-out phantom, every model cut to one G step
 (`max_steps_per_phase=1`), end to end, so that a break at the papers' sizes shows in CI. Beyond
 bench/paper_dry.yaml (the data, no critic warm-up) it takes batches of 8 (paper: 64), 8 + 8 images a kit and
-no Inception metrics, to stay short."""
+no Inception metrics, to stay short. Its phantoms are those the session's smoke pass built (the same generator,
+seed and 1 mm grid), linked rather than made again."""
 
-import json
+import json, os, shutil
 import pandas as pd
 import pytest
 
@@ -23,14 +24,19 @@ DRY = dict(
 )
 
 
-def test_han2018_paper_dry(tmp_path, monkeypatch):
+def test_han2018_paper_dry(tmp_path, monkeypatch, smoke_all):
     monkeypatch.setenv('MEDGAN_PATHS_DATA_DIR', str(tmp_path / 'data'))
+    built = smoke_all[0] / 'data' / 'brats_phantom'
+    if (built / 'manifest.json').is_file():  # else (the smoke pass ran without the Han papers) the notebook builds them
+        shutil.copytree(built, tmp_path / 'data' / 'brats_phantom', copy_function=os.link)
     params = dict(
         profile='paper', max_steps_per_phase=1, out_dir=str(tmp_path / 'out'), run_id='dry', fid_n=0
     )
     nb = notebook('han2018')
     execute_here(nb, tmp_path / 'dry.ipynb', {**params, **DRY, 'threads': kernel_threads(2)})
     run = tmp_path / 'out' / 'han2018' / 'dry'
+    if (built / 'manifest.json').is_file():  # the linked phantoms were used, not built again
+        assert (tmp_path / 'data' / 'brats_phantom' / 'manifest.json').samefile(built / 'manifest.json')
     m = json.loads((run / 'metrics.json').read_text())
     assert (run / 'FINISHED').is_file() and m['profile'] == 'paper' and m['max_steps_per_phase'] == 1
     t = pd.DataFrame.from_dict(m['training'], orient='index')

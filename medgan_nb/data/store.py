@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['FORMAT', 'MANIFEST', 'CASE_LOG', 'StoreError', 'StoreWriter', 'held_cases', 'ShardedArray', 'StoreDataset',
-           'LazyRows', 'store_chunks', 'ordered_map']
+           'LazyRows', 'store_chunks', 'ordered_map', 'pool_size']
 
 # %% ../../nbs/17_data.store.ipynb #s003
 import hashlib, json, os, shutil
@@ -548,3 +548,13 @@ def ordered_map(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def pool_size(
+    workers: int,  # processes asked for
+    n_jobs: int,  # jobs about to run
+    per_worker: int = 1,  # jobs a process needs before it is started (a spawned one imports torch: seconds)
+) -> int:  # processes for `ordered_map` (0: every job in this process)
+    "The worker processes worth starting: at most one per `per_worker` jobs, and none where that makes one."
+    k = min(int(workers), n_jobs // max(1, int(per_worker)))
+    return k if k > 1 else 0

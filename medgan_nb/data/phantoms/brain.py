@@ -341,9 +341,9 @@ def make_brain_phantoms(
 ) -> list:  # case folders written
     "Generate synthetic BraTS subjects `start`..`n`-1 into `root/{HGG,LGG}/<case>/`."
     from medgan_nb.core import tqdm
-    from medgan_nb.data.store import ordered_map
+    from medgan_nb.data.store import ordered_map, pool_size
 
     spacing = tuple(b / s for b, s in zip(BRATS_SHAPE, size))
     jobs = [(root, i, seed, size, hgg_fraction, prefix, spacing) for i in range(start, n)]
-    done = ordered_map(_brain_case, jobs, min(workers, len(jobs)))
+    done = ordered_map(_brain_case, jobs, pool_size(workers, len(jobs)))
     return list(tqdm(done, total=len(jobs), desc='brain phantoms', disable=not progress))

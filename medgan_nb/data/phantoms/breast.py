@@ -268,10 +268,10 @@ def make_breast_phantoms(
     "Generate `n_patients` DCE-MRI patients with lesion masks and a lesion table."
     from medgan_nb.core import tqdm
     from medgan_nb.core import atomic_write
-    from medgan_nb.data.store import ordered_map
+    from medgan_nb.data.store import ordered_map, pool_size
 
     jobs = [(root, i, seed, shape, spacing, prefix) for i in range(n_patients)]
-    done = ordered_map(_breast_patient_files, jobs, min(workers, len(jobs)))
+    done = ordered_map(_breast_patient_files, jobs, pool_size(workers, len(jobs)))
     tables = list(tqdm(done, total=len(jobs), desc='breast DCE phantoms', disable=not progress))
     cols = ['patient_id', 'lesion_id', 'label', 'x', 'y', 'z', 'radius_mm', 'density']
     table = pd.concat(tables, ignore_index=True)[cols] if tables else pd.DataFrame(columns=cols)

@@ -222,14 +222,14 @@ def make_mammo_phantoms(
 ) -> list:  # DICOM files written
     "Generate `n_patients` four-view screening exams as DICOM MG files."
     from medgan_nb.core import tqdm
-    from medgan_nb.data.store import ordered_map
+    from medgan_nb.data.store import ordered_map, pool_size
 
     spacing = spacing or 300 / shape[0]
     jobs = [
         (root, i, seed, shape, spacing, monochrome1_fraction, calc_prob, prefix) for i in range(n_patients)
     ]
     done = tqdm(
-        ordered_map(_mammo_patient, jobs, min(workers, len(jobs))),
+        ordered_map(_mammo_patient, jobs, pool_size(workers, len(jobs))),
         total=len(jobs),
         desc='mammogram phantoms',
         disable=not progress,
