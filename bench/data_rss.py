@@ -32,7 +32,16 @@ membership-inference distances of every Concat-128 training image to 64 syntheti
 `MappedRows`, pixel vectors in [0, 1], a chunk at a time), as the notebook's privacy metrics read the set.
 `--in-memory` runs the old path (every image in memory, the training set as one float64 pixel matrix).
 
-    python bench/data_rss.py --paper han2018 --ns 10,40,160 --pool 4"""
+    python bench/data_rss.py --paper han2018 --ns 10,40,160 --pool 4
+
+`--paper haarburger2019` measures Haarburger 2019's: `haarburger2019_patches(store=)` writes the 7-channel patches of
+N patients (the paper's 512×512×32 grid, 64² patches, 984 healthy ones a patient: ~56 MB a patient as int16), read
+one patient at a time from NIfTI files; then one pass over every patch as the trainer reads them (`ImageData` over
+`WindowedPatches`, batches of `--batch`, in the training process as the notebook does). `--in-memory`: the path
+without a store. The N patients are `--pool` breast DCE phantoms (`make_breast_phantoms` at 512×512×32 voxels of
+0.7 × 0.7 × 5 mm, made once) linked in turn under new ids, with their lesion table rows copied.
+
+    python bench/data_rss.py --paper haarburger2019 --ns 4,16,64 --pool 4 --batch 64 --loader-workers 0"""
 import argparse, json, os, resource, shutil, subprocess, sys, time
 from pathlib import Path
 
@@ -214,6 +223,46 @@ def child_han2018(a):
     print(json.dumps(out), flush=True)
 
 
+def make_breast(root: Path, pool: int, n: int) -> Path:
+    "`n` patients in the suite's NIfTI layout linking `pool` breast DCE phantoms (made once) in turn; the folder."
+    import pandas as pd
+    from medgan_nb.data.phantoms.breast import make_breast_phantoms
+    src = root / f'breast_pool_{pool}'
+    if not (src / 'lesions.csv').is_file():
+        make_breast_phantoms(src, n_patients=pool, shape=(512, 512, 32), spacing=(0.7, 0.7, 5.0), progress=False)
+    table, out = pd.read_csv(src / 'lesions.csv'), root / f'breast_x{n}'
+    pids, rows = sorted(table.patient_id.unique()), []
+    for j in range(n):
+        pid, new = pids[j % len(pids)], f'Linked_{j:04d}'
+        (out / new).mkdir(parents=True, exist_ok=True)
+        for f in (src / pid).glob('*.nii.gz'):
+            link = out / new / f.name.replace(pid, new)
+            if not link.exists():
+                link.symlink_to(f.resolve())
+        rows.append(table[table.patient_id == pid].assign(patient_id=new))
+    pd.concat(rows).to_csv(out / 'lesions.csv', index=False)
+    return out
+
+
+def child_haarburger2019(a):
+    "Haarburger 2019 prep of N patients (a store, or in memory) and one trainer pass; one JSON line."
+    import torch
+    torch.set_num_threads(1)
+    from medgan_nb.data.prep.breast import iter_breast_dce, haarburger2019_patches, CHANNELS
+    from medgan_nb.papers.haarburger2019 import WindowedPatches, channel_windows
+    out = dict(paper='haarburger2019', patients=a.n, in_memory=a.in_memory)
+    _hwm_reset()
+    t0 = time.time()
+    ps = haarburger2019_patches(iter_breast_dce(a.data), grid=(512, 512, 32), size=64, clear=32,
+                                healthy_per_patient=984, store=None if a.in_memory else a.store)
+    out['prep'] = dict(seconds=round(time.time() - t0, 1), peak_rss_mb=_hwm_mb(), patches=len(ps.patches),
+                       store_gb=round(sum(f.stat().st_size for f in Path(a.store).rglob('*.npy')) / 1e9, 2))
+    x = WindowedPatches(ps.patches, channel_windows(CHANNELS))  # the notebook's X: [−1, 1] float16 as read
+    out['train_pass'] = trainer_pass(x, a)
+    out['peak_rss_mb'] = max(out[s]['peak_rss_mb'] for s in ('prep', 'train_pass'))
+    print(json.dumps(out), flush=True)
+
+
 MACHINE = ('import json; from medgan_nb.core import machine_info, machine_line; m = machine_info(); '
            'print(json.dumps(dict(m, line=machine_line(m))))')
 
@@ -227,9 +276,10 @@ def main(argv=None):
     ap.add_argument('--loader-workers', type=int, default=2, help='DataLoader workers of the trainer pass')
     ap.add_argument('--batch', type=int, default=16, help='trainer batch')
     ap.add_argument('--pool', type=int, default=8, help='distinct phantoms the images are made from')
-    ap.add_argument('--paper', default='korkinof2021', choices=['korkinof2021', 'han2019', 'han2018'],
-                    help="whose data path: Korkinof 2021's mammograms (N images) or a Han paper's BraTS slices (N cases)")
-    ap.add_argument('--in-memory', action='store_true', help='han2018/9: the path without a store (images in memory)')
+    ap.add_argument('--paper', default='korkinof2021', choices=['korkinof2021', 'han2019', 'han2018', 'haarburger2019'],
+                    help="whose data path: Korkinof 2021's mammograms (N images), a Han paper's BraTS slices (N cases)"
+                         " or Haarburger 2019's breast DCE patches (N patients)")
+    ap.add_argument('--in-memory', action='store_true', help='not Korkinof: the path without a store (data in memory)')
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--data', help=argparse.SUPPRESS)
     ap.add_argument('--n', type=int, help=argparse.SUPPRESS)
@@ -237,13 +287,14 @@ def main(argv=None):
     ap.add_argument('--pool-file', type=str, help=argparse.SUPPRESS)
     a, _ = ap.parse_known_args(argv)
     if a.child:
-        return {'han2019': child_han2019, 'han2018': child_han2018}.get(a.paper, child)(a)
+        children = {'han2019': child_han2019, 'han2018': child_han2018, 'haarburger2019': child_haarburger2019}
+        return children.get(a.paper, child)(a)
     a = ap.parse_args(argv)
     machine = json.loads(subprocess.run([sys.executable, '-c', MACHINE], capture_output=True, text=True, check=True).stdout)
     print(machine.pop('line'), flush=True)
     root = Path(a.root)
     root.mkdir(parents=True, exist_ok=True)
-    if a.paper in ('han2019', 'han2018'):
+    if a.paper != 'korkinof2021':
         return main_han2019(a, root)
     pool = root / f'pool_{a.pool}_{a.size[0]}x{a.size[1]}.npy'
     t0 = time.time()
@@ -276,11 +327,11 @@ def main(argv=None):
 
 
 def main_han2019(a, root: Path) -> list:
-    "The Han 2019 (or 2018: `--paper`) rows: one child process per N cases."
+    "The rows of the other papers (`--paper`): one child process per N cases (patients)."
     rows = []
     for n in [int(s) for s in a.ns.split(',')]:
         t0 = time.time()
-        data = make_brats(root, a.pool, n)
+        data = (make_breast if a.paper == 'haarburger2019' else make_brats)(root, a.pool, n)
         store = root / f'h19_store_{n}'
         shutil.rmtree(store, ignore_errors=True)
         cmd = [sys.executable, __file__, '--paper', a.paper, '--child', '--n', str(n), '--store', str(store),

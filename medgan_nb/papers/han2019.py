@@ -421,7 +421,7 @@ def train_classifier(
     ckpt=None,  # file the loop's state goes to after an epoch, and is continued from (None: none kept)
     on_epoch=None,  # called with each epoch's number (after its checkpoint, where one is written)
     ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch); the last epoch's is always
-    # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): 0.9 s on the 2-core CPU
+    # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
     seed_everything(cfg.seed)

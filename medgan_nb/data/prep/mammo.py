@@ -126,8 +126,8 @@ def _korkinof_plan(refs, source, views, exclude_implants: bool, exclude) -> tupl
 
 # %% ../../../nbs/14_data.prep.mammo.ipynb #c008
 INDEX_COLUMNS = ['path', 'patient_id', 'laterality', 'photometric', 'rows', 'cols', 'scale', 'flipped']
-# images a reading process must have before one is started: a spawned process imports torch first (4.5 s for
-# the smoke profile's 8 images on the 2-core machine, 1.3 s in the notebook's own process)
+# images a reading process must have before one is started: a spawned process imports torch first, seconds
+# (bench/RESULTS.md, "Less work that is not the models' arithmetic")
 POOL_MIN_IMAGES = 16
 
 
