@@ -8,12 +8,12 @@ __all__ = ['PAPER_TITLES', 'INTRO', 'CSS', 'COPIES', 'latest_runs', 'paper_order
            'report_markdown', 'copy_figures', 'report_html', 'write_report']
 
 # %% ../nbs/91_report.ipynb #c002
-import html, io, json, os, re
+import html, io, os, re
 from pathlib import Path
 from urllib.parse import quote
 import numpy as np, pandas as pd, yaml
 from PIL import Image
-from .core import load_json, atomic_write
+from .core import load_json, atomic_write, save_json
 from .figures import table_markdown, format_table
 
 # %% ../nbs/91_report.ipynb #c005
@@ -277,12 +277,13 @@ def copy_figures(
             rel = dest.relative_to(files).as_posix()
             fresh = made.get(rel) == stamp and dest.is_file()  # a finished run's figures never change
             out[p], stamps[rel] = dest if fresh else figure_copy(p, dest, max_width), stamp
+    keep = {*stamps, COPIES}
     for f in sorted(files.rglob('*'), reverse=True) if files.is_dir() else []:  # files before their folders
-        if f.is_file() and f.relative_to(files).as_posix() not in {*stamps, COPIES}:
+        if f.is_file() and f.relative_to(files).as_posix() not in keep:
             f.unlink()
         elif f.is_dir() and not any(f.iterdir()):
             f.rmdir()
-    atomic_write(files / COPIES, json.dumps(stamps, indent=1))
+    save_json(stamps, files / COPIES)
     return out
 
 
