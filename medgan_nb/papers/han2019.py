@@ -6,16 +6,22 @@
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform', 'iter_classical_da',
            'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note', 'resnet50_classifier',
-           'prepare_input', 'ClassifierConfig', 'predict_proba', 'epoch_indices', 'recalibrate_bn', 'val_loss', 'adam',
-           'train_classifier', 'train_or_load_classifier', 'binary_metrics', 'bootstrap_ci', 'vtt_table',
+           'prepare_input', 'ClassifierConfig', 'model_input', 'at_least_fp32', 'predict_proba', 'epoch_indices',
+           'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'GroupBatchNorm2d', 'GroupDropout',
+           'group_layers_', 'group_proba', 'train_or_load_classifier', 'fit_classifier', 'classifier_spec',
+           'write_classifier_job', 'run_classifier_job', 'binary_metrics', 'bootstrap_ci', 'vtt_table',
            'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
-import copy, math, time, warnings
+import copy, math, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+import torch.distributed as dist
 from dataclasses import dataclass, asdict
-from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm
+from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
+from ..train import dist_info, init_distributed, average_gradients_
+from ..launch import array_entry, array_from_entry, group_settings, launch
+from ..data.store import LazyRows
 from ..core import find_weight_file, WEIGHT_FILES
 from ..data.prep.brain import LazyImages, to_side
 
@@ -291,6 +297,21 @@ class ClassifierConfig:
     seed: int = 0
 
 
+def model_input(
+    model: nn.Module,
+    images: torch.Tensor,  # uint8 (N, 1, S, S)
+    cfg: ClassifierConfig,
+    device='cpu',
+) -> torch.Tensor:  # `prepare_input`'s, on `device` in the dtype of the model's weights (fp32, or fp64)
+    "The classifier's input for `images`."
+    return prepare_input(images, cfg.input_size).to(device, next(model.parameters()).dtype)
+
+
+def at_least_fp32(x: torch.Tensor) -> torch.Tensor:
+    "`x` in fp32 if it is bf16 or fp16 (autocast's outputs); fp32 and fp64 as they are."
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
 @torch.no_grad()
 def predict_proba(
     model: nn.Module,
@@ -305,8 +326,7 @@ def predict_proba(
     for i in range(0, len(images), batch):
         with autocast(torch.device(device), cfg.amp):
             out.append(
-                model(prepare_input(images[i : i + batch], cfg.input_size).to(device))
-                .float()
+                at_least_fp32(model(model_input(model, images[i : i + batch], cfg, device)))
                 .softmax(1)[:, 1]
                 .cpu()
             )
@@ -339,18 +359,27 @@ def _epoch(model, opt, x, y, cfg, g, device):
     model.train()
     n = (cfg.epoch_images or len(x)) if cfg.balanced else min(cfg.epoch_images or len(x), len(x))
     idx, losses = epoch_indices(y, n, g, cfg.balanced), []
+    rank, world = dist_info()
     for b in idx.split(cfg.batch_size):
         if len(b) < 2:
             continue  # batch norm needs two images
+        mine = b.tensor_split(world)[rank]  # in a torchrun group, this rank's share of the batch
         with autocast(torch.device(device), cfg.amp):
-            loss = F.cross_entropy(
-                model(prepare_input(x[b], cfg.input_size).to(device)).float(), y[b].to(device)
-            )
+            out = at_least_fp32(model(model_input(model, x[mine], cfg, device)))
+            if world == 1:
+                loss = F.cross_entropy(out, y[mine].to(device))
+            else:  # this rank's part of the batch's mean; the average over ranks is the batch's gradient
+                loss = F.cross_entropy(out, y[mine].to(device), reduction='sum') * (world / len(b))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        average_gradients_(model)
         opt.step()
         losses.append(loss.detach())
-    return (torch.stack(losses).mean().item() if losses else float('nan')), n
+    mean = torch.stack(losses).mean() if losses else torch.tensor(float('nan'))
+    if world > 1:
+        dist.all_reduce(mean)  # the ranks' parts summed: the batches' mean loss
+        mean /= world
+    return mean.item(), n
 
 
 @torch.no_grad()
@@ -368,18 +397,20 @@ def recalibrate_bn(
         m.reset_running_stats()
         m.momentum = None  # None: cumulative average
     model.train()
+    rank, world = dist_info()
     for b in torch.randperm(len(x), generator=g)[: cfg.bn_images].split(cfg.batch_size):
         if len(b) < 2:
             continue
+        mine = b.tensor_split(world)[rank]  # batch norm layers of a group (`GroupBatchNorm2d`) see all
         with autocast(torch.device(device), cfg.amp):
-            model(prepare_input(x[b], cfg.input_size).to(device))
+            model(model_input(model, x[mine], cfg, device))
     for m, mom in zip(bns, moms):
         m.momentum = mom
 
 
 def val_loss(model, x, y, cfg, device='cpu') -> float:
     "Cross-entropy on a validation set."
-    p = torch.as_tensor(predict_proba(model, x, cfg, device)).double().clamp(1e-7, 1 - 1e-7)
+    p = torch.as_tensor(group_proba(model, x, cfg, device)).double().clamp(1e-7, 1 - 1e-7)
     return float(-(y * p.log() + (1 - y) * (1 - p).log()).mean())
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029
@@ -424,13 +455,16 @@ def train_classifier(
     # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
-    seed_everything(cfg.seed)
+    seed_everything(cfg.seed)  # every rank of a group alike: the same batches and dropout draws
+    rank = dist_info()[0]
     g = torch.Generator().manual_seed(cfg.seed)
     model = model.to(device)
     opt = adam(model.parameters(), cfg.lr, device)
     st = _resume_classifier(ckpt, model, opt, g, cfg)
     last = st['epoch'] if st['stopped'] else cfg.max_epochs
-    bar = dict(desc='ResNet-50 epochs', disable=not progress, initial=st['epoch'], total=cfg.max_epochs)
+    bar = dict(
+        desc='ResNet-50 epochs', disable=not progress or rank > 0, initial=st['epoch'], total=cfg.max_epochs
+    )
     saved = time.perf_counter()  # a kill loses the epochs since; a resumed loop runs them again, the same
     for ep in tqdm(range(st['epoch'] + 1, last + 1), **bar):
         t0 = time.perf_counter()
@@ -446,7 +480,11 @@ def train_classifier(
         else:
             st['wait'] += 1
         st.update(epoch=ep, stopped=st['wait'] >= cfg.patience)
-        if ckpt is not None and (st['stopped'] or ep == last or time.perf_counter() - saved >= ckpt_s):
+        if (
+            ckpt is not None
+            and rank == 0
+            and (st['stopped'] or ep == last or time.perf_counter() - saved >= ckpt_s)
+        ):
             _save_classifier(ckpt, st, model, opt, g, cfg)
             saved = time.perf_counter()
         if on_epoch is not None:
@@ -465,6 +503,102 @@ def _save_classifier(ckpt, st: dict, model: nn.Module, opt, g: torch.Generator, 
     state = dict(st, cfg=asdict(cfg), model=model.state_dict(), opt=opt.state_dict(), g=g.get_state())
     atomic_torch_save(dict(state, rng=torch.get_rng_state(), rng_cuda=rng_cuda), ckpt)
 
+# %% ../../nbs/54_papers.han2019.ipynb #c029h
+class _GroupSum(torch.autograd.Function):
+    "A tensor summed over the ranks of the group; its gradient summed likewise (each rank's loss needs all)."
+
+    @staticmethod
+    def forward(ctx, t: torch.Tensor) -> torch.Tensor:
+        t = t.clone()
+        dist.all_reduce(t)
+        return t
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+class GroupBatchNorm2d(nn.BatchNorm2d):
+    "`BatchNorm2d` whose training statistics are the whole torchrun group's batch's (gloo or nccl)."
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if dist_info()[1] == 1 or not self.training:
+            return super().forward(x)
+        shape = (1, x.shape[1], 1, 1)
+        xf = x if x.dtype == torch.float64 else x.float()  # statistics in fp32 at least (bf16 autocast)
+        s = _GroupSum.apply(torch.cat([xf.sum((0, 2, 3)), xf.new_tensor([xf.numel() / x.shape[1]])]))
+        count, mean = s[-1], s[:-1] / s[-1]
+        xc = xf - mean.view(shape)
+        var = _GroupSum.apply((xc * xc).sum((0, 2, 3))) / count  # two passes over the data, as torch's kernel
+        if self.track_running_stats:
+            self._track(mean.detach(), var.detach() * count / (count - 1))
+        y = xc * (var + self.eps).rsqrt().view(shape)
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        return y.to(x.dtype)
+
+    @torch.no_grad()
+    def _track(self, mean: torch.Tensor, unbiased_var: torch.Tensor):
+        "Running averages as `BatchNorm2d` keeps them (`momentum` None: the cumulative average)."
+        self.num_batches_tracked += 1
+        f = 1 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        self.running_mean.mul_(1 - f).add_(mean.to(self.running_mean.dtype), alpha=f)
+        self.running_var.mul_(1 - f).add_(unbiased_var.to(self.running_var.dtype), alpha=f)
+
+
+class GroupDropout(nn.Dropout):
+    "`Dropout` drawing the mask of the group's whole batch (one process's draw), keeping this rank's rows."
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rank, world = dist_info()
+        if world == 1 or not self.training or self.p == 0:
+            return super().forward(x)
+        sizes = torch.zeros(world, dtype=torch.long, device=x.device)
+        sizes[rank] = len(x)
+        dist.all_reduce(sizes)  # every rank's share: where this one starts
+        lo = int(sizes[:rank].sum())
+        scale = F.dropout(x.new_ones((int(sizes.sum()), *x.shape[1:])), self.p, True)  # mask / (1 - p)
+        return x * scale[lo : lo + len(x)]
+
+
+def group_layers_(
+    model: nn.Module,  # e.g. a `resnet50_classifier`
+) -> nn.Module:  # the same model (changed in place)
+    "Every `BatchNorm2d` and `Dropout` of `model` replaced by its group version, weights and state kept."
+    for name, m in model.named_children():
+        if type(m) is nn.BatchNorm2d:
+            ref = next((t for t in (m.weight, m.running_mean) if t is not None), None)
+            kw = dict(device=ref.device, dtype=ref.dtype) if ref is not None else {}
+            new = GroupBatchNorm2d(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats, **kw)
+            new.load_state_dict(m.state_dict())
+            setattr(model, name, new.train(m.training))
+        elif type(m) is nn.Dropout:
+            setattr(model, name, GroupDropout(m.p, m.inplace).train(m.training))
+        else:
+            group_layers_(m)
+    return model
+
+
+def group_proba(
+    model: nn.Module,
+    images,  # uint8 (N, 1, S, S): a tensor or `LazyImages`
+    cfg: ClassifierConfig,
+    device='cpu',
+) -> np.ndarray:  # (N,) P(tumour), on every rank
+    "`predict_proba` shared out over a torchrun group: each rank predicts a share, every rank gets all."
+    rank, world = dist_info()
+    if world == 1:
+        return predict_proba(model, images, cfg, device)
+    rows = torch.arange(len(images)).tensor_split(world)  # the first share is the longest
+    mine = images.select(rows[rank].numpy()) if isinstance(images, LazyRows) else images[rows[rank]]
+    p = torch.full((len(rows[0]),), math.nan, device=device)
+    p[: len(rows[rank])] = torch.from_numpy(predict_proba(model, mine, cfg, device)).to(device)
+    parts = [torch.empty_like(p) for _ in range(world)]
+    dist.all_gather(parts, p)
+    return torch.cat([q[: len(r)] for q, r in zip(parts, rows)]).cpu().numpy()
+
 # %% ../../nbs/54_papers.han2019.ipynb #c036
 def train_or_load_classifier(
     folder,
@@ -476,22 +610,56 @@ def train_or_load_classifier(
     device='cpu',
     save_weights: bool = False,
     progress: bool = True,
+    nproc: int | None = None,  # processes (GPUs) here; None: `launch.group_settings` ($MEDGAN_NPROC, else 1)
 ) -> dict:  # model (None if loaded without weights), p_test, history, trained_now, wall_s, img_per_s, ...
     "Train the classifier (continuing `folder/last.pt`) unless `folder/final.pt` says it finished."
-    final = Path(folder) / 'final.pt'
-    if final.is_file():
-        s = load_torch(final)
-        if s['cfg'] != asdict(cfg):
-            raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
-        model = None
-        if s['state'] is not None:
-            model = make_model()[0]
-            model.load_state_dict(s['state'])
-            model.eval()
-        p_test = s['info']['p_test'].numpy()  # stored as a tensor: no pickle
-        return dict(model=model, trained_now=False, **{**s['info'], 'p_test': p_test})
-    model, note = make_model()
-    last = Path(folder) / 'last.pt'  # after each epoch: a stopped run continues from there
+    folder = Path(folder)
+    if (folder / 'final.pt').is_file():
+        return _load_classifier(folder / 'final.pt', cfg, make_model)
+    group = group_settings(nproc)
+    if group['nproc'] == 1 and group['nnodes'] == 1:
+        model, note = make_model()
+        return fit_classifier(
+            folder, model, note, train, val, test_images, cfg, device, save_weights, progress
+        )
+    folder.mkdir(parents=True, exist_ok=True)  # a torchrun job: every rank reads it, rank 0 writes final.pt
+    job = write_classifier_job(
+        folder / 'job.pt', *make_model(), train, val, test_images, cfg, device, save_weights
+    )
+    launch(job, folder, **group, module='medgan_nb.papers.han2019')
+    job.unlink()  # the start weights (95 MB); a killed job is launched again from last.pt
+    return dict(_load_classifier(folder / 'final.pt', cfg, make_model), trained_now=True)
+
+
+def _load_classifier(final: Path, cfg: ClassifierConfig, make_model) -> dict:
+    "A finished classifier run's record (the model when its weights were kept)."
+    s = load_torch(final)
+    if s['cfg'] != asdict(cfg):
+        raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
+    model = None
+    if s['state'] is not None:
+        model = make_model()[0]
+        model.load_state_dict(s['state'])
+        model.eval()
+    p_test = s['info']['p_test'].numpy()  # stored as a tensor: no pickle
+    return dict(model=model, trained_now=False, **{**s['info'], 'p_test': p_test})
+
+
+def fit_classifier(
+    folder,
+    model: nn.Module,
+    note: str,  # run folder, the model as it starts and its weights note
+    train: tuple,
+    val: tuple,
+    test_images,
+    cfg: ClassifierConfig,
+    device='cpu',
+    save_weights: bool = False,
+    progress: bool = True,  # as for `train_or_load_classifier`
+) -> dict:  # as `train_or_load_classifier` returns
+    "Train (in this process, or as one rank of a group), predict the test set; rank 0 writes `final.pt`."
+    rank, world = dist_info()
+    final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
     model, hist = train_classifier(model, train, val, cfg, device, progress, ckpt=last)
     wall = sum(r['seconds'] for r in hist)  # every epoch's, those before a stop included
     seen = sum(r['images'] for r in hist)
@@ -503,18 +671,95 @@ def train_or_load_classifier(
         wall_s=wall,
         img_per_s=seen / wall,
         train_images=len(train[0]),
-        p_test=predict_proba(model, test_images, cfg, device),
+        p_test=group_proba(model, test_images, cfg, device),
+        nproc=world,
     )
-    atomic_torch_save(
-        dict(
-            cfg=asdict(cfg),
-            info={**info, 'p_test': torch.from_numpy(np.ascontiguousarray(info['p_test']))},
-            state={k: v.cpu() for k, v in model.state_dict().items()} if save_weights else None,
-        ),
-        final,
-    )
-    last.unlink(missing_ok=True)
+    if rank == 0:
+        atomic_torch_save(
+            dict(
+                cfg=asdict(cfg),
+                info={**info, 'p_test': torch.from_numpy(np.ascontiguousarray(info['p_test']))},
+                state={k: v.cpu() for k, v in model.state_dict().items()} if save_weights else None,
+            ),
+            final,
+        )
+        last.unlink(missing_ok=True)
     return dict(model=model.cpu(), trained_now=True, **info)
+
+# %% ../../nbs/54_papers.han2019.ipynb #c037b
+def classifier_spec(
+    model: nn.Module,  # a `resnet50_classifier` network
+) -> dict:  # dropout, n_classes, state (weights on the CPU), dtype
+    "What rebuilds a `resnet50_classifier` network in another process, without pickle."
+    from torchvision.models.resnet import ResNet
+
+    fc = getattr(model, 'fc', None)
+    blocks = [len(getattr(model, f'layer{i}', ())) for i in range(1, 5)]
+    if not (isinstance(model, ResNet) and blocks == [3, 4, 6, 3] and isinstance(fc, nn.Sequential)):
+        raise ValueError(
+            f"{type(model).__name__}: a torchrun job rebuilds only `resnet50_classifier` networks; "
+            "train it with nproc=1"
+        )
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    dtype = str(next(model.parameters()).dtype).removeprefix('torch.')  # fp32; fp64 in tests of exactness
+    return dict(dropout=fc[0].p, n_classes=fc[1].out_features, state=state, dtype=dtype)
+
+
+def write_classifier_job(
+    path,  # the job file (written atomically)
+    model: nn.Module,
+    note: str,  # the network as it starts, its weights note
+    train: tuple,
+    val: tuple,  # (images, labels); images a tensor or a lazy array over stores (named, not copied)
+    test_images,
+    cfg: ClassifierConfig,
+    device='auto',  # each rank's device kind ('cuda' becomes cuda:LOCAL_RANK)
+    save_weights: bool = False,
+) -> Path:  # the job file
+    "A classifier's training as a file of tensors, numbers and strings: what `run_classifier_job` runs."
+    entry = lambda x: array_entry(x, 'write_classifier_job')
+    return atomic_torch_save(
+        dict(
+            model=classifier_spec(model),
+            note=note,
+            train=[entry(train[0]), torch.as_tensor(train[1])],
+            val=[entry(val[0]), torch.as_tensor(val[1])],
+            test=entry(test_images),
+            cfg=asdict(cfg),
+            device=str(device),
+            save_weights=save_weights,
+        ),
+        path,
+    )
+
+
+def run_classifier_job(
+    job,  # a `write_classifier_job` file
+    folder,  # the classifier's folder (last.pt, final.pt)
+    result: str = 'final.pt',  # the file rank 0 writes (`launch` names it; only final.pt is read back)
+    progress: bool = True,
+) -> dict:  # `fit_classifier`'s record
+    "Train a classifier job in this process: one rank of a torchrun group, or alone."
+    if result != 'final.pt':
+        raise ValueError(f"result={result!r}: a classifier job writes final.pt")
+    j = load_torch(job)
+    device = init_distributed(get_device(j['device']))
+    model = resnet50_classifier(None, j['model']['dropout'], j['model']['n_classes'])[0]
+    model = model.to(getattr(torch, j['model']['dtype']))
+    model.load_state_dict(j['model']['state'])
+    sets = [(array_from_entry(j[k][0]), j[k][1]) for k in ('train', 'val')]
+    cfg = ClassifierConfig(**j['cfg'])
+    return fit_classifier(
+        folder,
+        group_layers_(model),
+        j['note'],
+        *sets,
+        array_from_entry(j['test']),
+        cfg,
+        device,
+        j['save_weights'],
+        progress,
+    )
 
 # %% ../../nbs/54_papers.han2019.ipynb #c039
 def binary_metrics(
@@ -590,3 +835,7 @@ def scaled_perplexity(
 ) -> float:
     "The paper's t-SNE perplexity scaled to `n_per_category` images per category."
     return float(max(floor, paper_perplexity * n_per_category / paper_n))
+
+# %% ../../nbs/54_papers.han2019.ipynb #c047
+if __name__ == '__main__':  # each torchrun process: python -m medgan_nb.papers.han2019 JOB FOLDER [RESULT]
+    run_classifier_job(*sys.argv[1:4])
