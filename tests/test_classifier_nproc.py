@@ -8,11 +8,11 @@ from medgan_nb.data.store import ShardedArray, StoreWriter
 import pytest
 from medgan_nb.papers.han2019 import ClassifierConfig, resnet50_classifier, train_classifier, train_or_load_classifier
 
-# 21 images in batches of 8: the last batch (5) splits 3 + 2; BN re-estimation and dropout on; fp32 on every machine
-CFG = ClassifierConfig(input_size=64, batch_size=8, max_epochs=2, patience=5, bn_images=12, amp=False, seed=0)
+# 13 images in batches of 8: the last batch (5) splits 3 + 2; BN re-estimation and dropout on; fp32 on every machine
+CFG = ClassifierConfig(input_size=64, batch_size=8, max_epochs=2, patience=5, bn_images=8, amp=False, seed=0)
 g = torch.Generator().manual_seed(0)
-X = (torch.rand(21, 1, 16, 16, generator=g) * 120).to(torch.uint8)
-Y = torch.tensor([0, 1] * 10 + [1])
+X = (torch.rand(13, 1, 16, 16, generator=g) * 120).to(torch.uint8)
+Y = torch.tensor([0, 1] * 6 + [1])
 X[Y == 1, :, 4:12, 4:12] += 100                              # a bright square: the "tumour"
 
 def make():
@@ -24,20 +24,24 @@ def make():
     m, note = resnet50_classifier()
     return m.double(), note
 
+def gap(a, b) -> float:
+    "Largest difference of two tensors relative to the larger of 1 and the first's largest value."
+    return float((a.double() - b.double()).abs().max() / max(1.0, float(a.double().abs().max())))
+
 def test_two_processes_give_one_process_result(tmp_path, monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     torch.set_num_threads(1)
     w = StoreWriter(tmp_path/'store', (1, 16, 16), np.uint8, shard_size=4)
-    for x in X[:7].numpy(): w.append(x)
-    val = (to_side(ShardedArray(w.finish()), 16), Y[:7])     # validation images on a store (a lazy array)
-    args = ((X, Y), val, X[10:15], CFG)
+    for x in X[:5].numpy(): w.append(x)
+    val = (to_side(ShardedArray(w.finish()), 16), Y[:5])     # validation images on a store (a lazy array)
+    args = ((X, Y), val, X[8:13], CFG)
     one = train_or_load_classifier(tmp_path/'one', make, *args, save_weights=True, progress=False, nproc=1)
     two = train_or_load_classifier(tmp_path/'two', make, *args, save_weights=True, progress=False, nproc=2)
     assert two['trained_now'] and (one['nproc'], two['nproc']) == (1, 2)
     assert sorted(f.name for f in (tmp_path/'two').iterdir()) == ['final.pt']       # job.pt and last.pt removed
     a, b = one['model'].state_dict(), two['model'].state_dict()
-    worst = max(float((a[k].double() - b[k].double()).abs().max()) for k in a if a[k].is_floating_point())
-    assert worst < 1e-6, f"2 processes differ from 1 by {worst}"
+    worst = max(gap(a[k], b[k]) for k in a if a[k].is_floating_point())
+    assert worst < 1e-6, f"2 processes differ from 1 by {worst} (relative)"
     assert all(torch.equal(a[k], b[k]) for k in a if not a[k].is_floating_point())  # BN batch counts
     for key in ('train_loss', 'val_loss'):
         p, q = [r[key] for r in one['history']], [r[key] for r in two['history']]
@@ -55,5 +59,5 @@ def test_two_processes_give_one_process_result(tmp_path, monkeypatch):
     three = train_or_load_classifier(tmp_path/'three', make, *args, save_weights=True, progress=False, nproc=2)
     assert [r['epoch'] for r in three['history']] == [1, 2]         # epoch 1 from the checkpoint, not run again
     c = three['model'].state_dict()
-    worst = max(float((a[k].double() - c[k].double()).abs().max()) for k in a if a[k].is_floating_point())
-    assert worst < 1e-6, f"continued in 2 processes, differs from 1 process by {worst}"
+    worst = max(gap(a[k], c[k]) for k in a if a[k].is_floating_point())
+    assert worst < 1e-6, f"continued in 2 processes, differs from 1 process by {worst} (relative)"
