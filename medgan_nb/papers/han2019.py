@@ -375,7 +375,7 @@ def _epoch(model, opt, x, y, cfg, g, device):
         average_gradients_(model)
         opt.step()
         losses.append(loss.detach())
-    mean = torch.stack(losses).mean() if losses else torch.tensor(float('nan'))
+    mean = torch.stack(losses).mean() if losses else torch.tensor(float('nan'), device=device)
     if world > 1:
         dist.all_reduce(mean)  # the ranks' parts summed: the batches' mean loss
         mean /= world
