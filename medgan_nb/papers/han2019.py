@@ -21,7 +21,6 @@ from dataclasses import dataclass, asdict
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
-from ..data.store import LazyRows
 from ..core import find_weight_file, WEIGHT_FILES
 from ..data.prep.brain import LazyImages, to_side
 
@@ -527,7 +526,7 @@ class GroupBatchNorm2d(nn.BatchNorm2d):
         if dist_info()[1] == 1 or not self.training:
             return super().forward(x)
         shape = (1, x.shape[1], 1, 1)
-        xf = x if x.dtype == torch.float64 else x.float()  # statistics in fp32 at least (bf16 autocast)
+        xf = at_least_fp32(x)  # the statistics in fp32 under bf16 autocast
         s = _GroupSum.apply(torch.cat([xf.sum((0, 2, 3)), xf.new_tensor([xf.numel() / x.shape[1]])]))
         count, mean = s[-1], s[:-1] / s[-1]
         xc = xf - mean.view(shape)
@@ -592,7 +591,9 @@ def group_proba(
     if world == 1:
         return predict_proba(model, images, cfg, device)
     rows = torch.arange(len(images)).tensor_split(world)  # the first share is the longest
-    mine = images.select(rows[rank].numpy()) if isinstance(images, LazyRows) else images[rows[rank]]
+    share = torch.zeros(len(images), dtype=torch.bool)
+    share[rows[rank]] = True
+    mine = images[share]  # a mask: a tensor's rows, or `LazyImages`' rows still on disk
     p = torch.full((len(rows[0]),), math.nan, device=device)
     p[: len(rows[rank])] = torch.from_numpy(predict_proba(model, mine, cfg, device)).to(device)
     parts = [torch.empty_like(p) for _ in range(world)]
