@@ -6,8 +6,7 @@
 __all__ = ['ensure_torchvision', 'fix_torchvision_on_import']
 
 # %% ../nbs/00a_compat.ipynb #c003
-import importlib, importlib.abc, importlib.util, sys
-import torch
+import importlib, importlib.abc, importlib.util, sys  # torch: imported when a torchvision fix needs it
 
 # %% ../nbs/00a_compat.ipynb #c004
 _TV_SCHEMAS = {
@@ -19,6 +18,8 @@ _tv_lib = None  # keeps the torch.library.Library alive for the life of the proc
 
 def _declare_torchvision_schemas():
     "Define the torchvision operator schemas whose fake kernels torchvision registers at import."
+    import torch
+
     global _tv_lib
     if _tv_lib is None:
         _tv_lib = torch.library.Library("torchvision", "FRAGMENT")
@@ -29,6 +30,8 @@ def _declare_torchvision_schemas():
 
 def _op_exists(name):
     "True if `torchvision::name` is already a known operator."
+    import torch
+
     try:
         torch._C._get_schema(f"torchvision::{name}", "")
         return True

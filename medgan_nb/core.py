@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
-import numpy as np, torch, yaml
+import numpy as np, yaml  # torch: imported where used (the runner, the CLIs and settings start without it)
 from fastcore.basics import patch
 
 # %% ../nbs/00_core.ipynb #c005
@@ -138,8 +138,10 @@ def load_settings(
 def seed_everything(
     seed: int,  # seed for python, numpy and torch (all devices)
     deterministic: bool = False,  # also ask torch for deterministic kernels (slower)
-) -> torch.Generator:  # a CPU generator seeded with `seed`, for samplers
+) -> 'torch.Generator':  # a CPU generator seeded with `seed`, for samplers
     "Seed python, numpy and torch; optionally switch torch to deterministic algorithms."
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -155,8 +157,10 @@ def seed_everything(
 # %% ../nbs/00_core.ipynb #c016
 def get_device(
     spec: str = 'auto',  # auto | cpu | cuda | cuda:N | mps
-) -> torch.device:
+) -> 'torch.device':
     "The torch device for `spec`; `auto` prefers CUDA, then Apple MPS, then the CPU."
+    import torch
+
     if spec == 'auto':
         if torch.cuda.is_available():
             return torch.device('cuda')
@@ -200,10 +204,12 @@ BF16_FLAGS = ('avx512_bf16', 'amx_bf16')  # CPU flags that make bf16 autocast fa
 
 
 def bf16_supported(
-    device: torch.device | str,  # the device the model runs on
+    device: 'torch.device | str',  # the device the model runs on
     cpuinfo: str | None = None,  # /proc/cpuinfo text for a CPU (default: this machine's)
 ) -> bool:
     "True where bf16 autocast is fast: CUDA with bf16, or a CPU with AMX-bf16 / AVX512-bf16."
+    import torch
+
     device = torch.device(device)
     if device.type == 'cuda':
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
@@ -223,10 +229,12 @@ def cpu_cores() -> int:
 
 
 def machine_info(
-    device: torch.device | str = 'cpu',  # a CUDA device adds the GPU's name
+    device: 'torch.device | str' = 'cpu',  # a CUDA device adds the GPU's name
     cpuinfo: str | None = None,  # /proc/cpuinfo text (default: this machine's)
 ) -> dict:  # cpu_model, cores, flags {flag: present}, bf16 (autocast is fast), gpu_model
     "The CPU model, its AVX-512 / bf16 / AMX flags, the cores this process may use and the GPU."
+    import torch
+
     device, flags = torch.device(device), _cpu_flags(cpuinfo)
     cuda = device.type == 'cuda' and torch.cuda.is_available()
     cores = cpu_cores()
@@ -307,16 +315,18 @@ def thread_options(
     return sorted({max(1, n // 2**k) for k in range(3)}, reverse=True)
 
 # %% ../nbs/00_core.ipynb #c018v
-def _no_bf16(device: torch.device) -> str:
+def _no_bf16(device: 'torch.device') -> str:
     return 'no bf16 instructions' if device.type == 'cpu' else f'no bf16 on {device.type}'
 
 
 def untimed_choice(
-    device: torch.device | str,  # the device the model runs on
+    device: 'torch.device | str',  # the device the model runs on
     precision: str | None = None,  # the config's precision: 'fp32', 'bf16', None or 'auto'
     memory_format: str | None = None,  # the config's layout: 'contiguous', 'channels_last', None or 'auto'
 ) -> dict:  # {'precision': (option or None, why), 'memory_format': (option or None, why)}
     "Each choice known without timing (forced; fp32 without bf16; channels_last on CUDA); None: time it."
+    import torch
+
     device = torch.device(device)
     prec, why_p = forced_speed('precision', precision)
     if prec is None and not bf16_supported(device):
@@ -328,7 +338,7 @@ def untimed_choice(
 
 
 def default_choice(
-    device: torch.device | str,  # the device the model runs on
+    device: 'torch.device | str',  # the device the model runs on
     precision: str | None = None,  # as in `untimed_choice`
     memory_format: str | None = None,  # as in `untimed_choice`
 ) -> dict:  # {'precision': (option, why), 'memory_format': (option, why)}
@@ -342,10 +352,12 @@ def default_choice(
 
 # %% ../nbs/00_core.ipynb #c018x
 def autocast(
-    device: torch.device | str,  # the device the model runs on
+    device: 'torch.device | str',  # the device the model runs on
     enabled: bool | str = True,  # 'bf16' / 'fp32': that precision; True: `default_choice`'s; False: fp32
 ):
     "bf16 autocast, or a no-op context manager (fp32), as `enabled` says."
+    import torch
+
     device = torch.device(device)
     precision = default_choice(device)['precision'][0] if enabled is True else (enabled or 'fp32')
     if precision not in SPEED_OPTIONS['precision']:
@@ -458,6 +470,8 @@ def atomic_write(
 # %% ../nbs/00_core.ipynb #c025
 def _tag_numpy(o):
     "`o` with numpy arrays and scalars as tagged tensors, which `torch.load(weights_only=True)` reads."
+    import torch
+
     if isinstance(o, (np.ndarray, np.generic)):
         if o.dtype.kind not in 'biufc':
             raise TypeError(f"cannot save a numpy {o.dtype} value without pickle: {o!r:.80}")
@@ -483,6 +497,8 @@ def _untag_numpy(o):
 
 def atomic_torch_save(obj, path: str | Path) -> Path:
     "`torch.save` through `atomic_open`; numpy values are stored as tensors (`load_torch` gives them back)."
+    import torch
+
     with atomic_open(path) as f:
         torch.save(_tag_numpy(obj), f)
     return Path(path)
@@ -497,6 +513,8 @@ def load_torch(
     map_location='cpu',  # where tensors are put
 ):
     "Read `path` with `torch.load(weights_only=True)`: tensors, numbers, strings, containers, numpy values."
+    import torch
+
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
@@ -522,7 +540,8 @@ def _json_default(o):
         return o.item()
     if isinstance(o, np.ndarray):
         return o.tolist()
-    if isinstance(o, torch.Tensor):
+    torch = sys.modules.get('torch')  # not imported: `o` is no tensor
+    if torch is not None and isinstance(o, torch.Tensor):
         return o.tolist()
     raise TypeError(f"cannot write {type(o).__name__} to JSON")
 
@@ -739,8 +758,9 @@ ENV_PACKAGES = (
 RUNNER_THREAD_ENV = ('MEDGAN_JOBS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
 
 
-def environment_info(device: torch.device | str = 'cpu') -> dict:
+def environment_info(device: 'torch.device | str' = 'cpu') -> dict:
     "Versions, device, CPU/GPU model and flags, forced speed choices, git commit: what `env.json` records."
+    import torch
     from importlib.metadata import version, PackageNotFoundError
 
     def ver(p):
@@ -873,7 +893,7 @@ def start_run(
     run_id: str | None = None,  # None: a new id; an existing id: resume (with `resume=True`)
     outputs_dir: str | Path | None = None,  # default: settings' outputs_dir
     resume: bool = False,  # continue an unfinished run with this id
-    device: str | torch.device = 'cpu',  # recorded in env.json
+    device: 'str | torch.device' = 'cpu',  # recorded in env.json
 ) -> Run:
     "Create (or resume) `outputs/<paper>/<run_id>/`, writing `config.yaml` and `env.json`."
     outputs_dir = Path(outputs_dir) if outputs_dir else load_settings().paths.outputs_dir
