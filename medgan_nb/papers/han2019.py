@@ -4,21 +4,22 @@
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACTION', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform', 'iter_classical_da',
-           'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note', 'resnet50_classifier',
-           'prepare_input', 'ClassifierConfig', 'model_input', 'at_least_fp32', 'predict_proba', 'epoch_indices',
-           'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'GroupBatchNorm2d', 'GroupDropout',
-           'group_layers_', 'group_proba', 'train_or_load_classifier', 'fit_classifier', 'classifier_spec',
-           'write_classifier_job', 'run_classifier_job', 'binary_metrics', 'bootstrap_ci', 'vtt_table',
-           'scaled_perplexity']
+           'CLF_CALIBRATION', 'split_sets', 'load_critic', 'critic_scores', 'hand_reviews', 'classical_transform',
+           'iter_classical_da', 'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note',
+           'resnet50_classifier', 'prepare_input', 'ClassifierConfig', 'model_input', 'at_least_fp32', 'predict_proba',
+           'epoch_indices', 'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'classifier_precision',
+           'GroupBatchNorm2d', 'GroupDropout', 'group_layers_', 'group_proba', 'train_or_load_classifier',
+           'fit_classifier', 'classifier_spec', 'write_classifier_job', 'run_classifier_job', 'binary_metrics',
+           'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
 import copy, math, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
+from ..core import untimed_choice, default_choice, time_options, pick_faster
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
 from ..core import find_weight_file, WEIGHT_FILES
@@ -292,7 +293,8 @@ class ClassifierConfig:
     epoch_images: int | None = None  # images per epoch (None: a full pass)
     balanced: bool = False  # draw half of each epoch from each class (paper: off)
     bn_images: int | None = None  # training images for BN re-estimation before each validation (paper: off)
-    amp: bool = True  # bf16 autocast where supported
+    amp: bool | str = True  # True: bf16 autocast only where `classifier_precision` times it faster; 'bf16' /
+    # 'fp32': that one; False: fp32
     seed: int = 0
 
 
@@ -424,7 +426,7 @@ def adam(
 
 def _resume_classifier(ckpt, model: nn.Module, opt, g: torch.Generator, cfg: ClassifierConfig) -> dict:
     "The loop's state saved in `ckpt` (weights, optimiser and random states put back), or a fresh one."
-    fresh = dict(epoch=0, best=math.inf, best_state=None, wait=0, hist=[], stopped=False)
+    fresh = dict(epoch=0, best=math.inf, best_state=None, wait=0, hist=[], stopped=False, precision=None)
     if ckpt is None or not Path(ckpt).is_file():
         return fresh
     s = load_torch(ckpt)
@@ -438,7 +440,7 @@ def _resume_classifier(ckpt, model: nn.Module, opt, g: torch.Generator, cfg: Cla
     torch.set_rng_state(s['rng'])
     if s['rng_cuda'] is not None:
         torch.cuda.set_rng_state(s['rng_cuda'], next(model.parameters()).device)
-    return {k: s[k] for k in fresh}
+    return {k: s.get(k, fresh[k]) for k in fresh}  # files of earlier versions have no precision
 
 
 def train_classifier(
@@ -450,6 +452,8 @@ def train_classifier(
     progress: bool = True,
     ckpt=None,  # file the loop's state goes to after an epoch, and is continued from (None: none kept)
     on_epoch=None,  # called with each epoch's number (after its checkpoint, where one is written)
+    precision: str
+    | None = None,  # 'bf16' / 'fp32' (None: `classifier_precision`'s); a resumed run keeps its own
     ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch); the last epoch's is always
     # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
 ) -> tuple:  # (model with the best weights, history rows)
@@ -460,6 +464,11 @@ def train_classifier(
     model = model.to(device)
     opt = adam(model.parameters(), cfg.lr, device)
     st = _resume_classifier(ckpt, model, opt, g, cfg)
+    if st['precision'] is None:  # [precision, why], kept in the checkpoint
+        st['precision'] = (
+            [precision, 'given'] if precision else list(classifier_precision(model, train, cfg, device))
+        )
+    run = replace(cfg, amp=st['precision'][0])  # every pass of this run in that precision
     last = st['epoch'] if st['stopped'] else cfg.max_epochs
     bar = dict(
         desc='ResNet-50 epochs', disable=not progress or rank > 0, initial=st['epoch'], total=cfg.max_epochs
@@ -467,12 +476,20 @@ def train_classifier(
     saved = time.perf_counter()  # a kill loses the epochs since; a resumed loop runs them again, the same
     for ep in tqdm(range(st['epoch'] + 1, last + 1), **bar):
         t0 = time.perf_counter()
-        tl, n = _epoch(model, opt, *train, cfg, g, device)
+        tl, n = _epoch(model, opt, *train, run, g, device)
         if cfg.bn_images:
-            recalibrate_bn(model, train[0], cfg, g, device)
-        vl = val_loss(model, *val, cfg, device)
+            recalibrate_bn(model, train[0], run, g, device)
+        vl = val_loss(model, *val, run, device)
         st['hist'].append(
-            dict(epoch=ep, train_loss=tl, val_loss=vl, images=n, seconds=time.perf_counter() - t0)
+            dict(
+                epoch=ep,
+                train_loss=tl,
+                val_loss=vl,
+                images=n,
+                seconds=time.perf_counter() - t0,
+                precision=st['precision'][0],
+                precision_why=st['precision'][1],
+            )
         )
         if vl < st['best']:
             st.update(best=vl, best_state=copy.deepcopy(model.state_dict()), wait=0)
@@ -501,6 +518,71 @@ def _save_classifier(ckpt, st: dict, model: nn.Module, opt, g: torch.Generator, 
     rng_cuda = torch.cuda.get_rng_state(dev) if dev.type == 'cuda' else None
     state = dict(st, cfg=asdict(cfg), model=model.state_dict(), opt=opt.state_dict(), g=g.get_state())
     atomic_torch_save(dict(state, rng=torch.get_rng_state(), rng_cuda=rng_cuda), ckpt)
+
+# %% ../../nbs/54_papers.han2019.ipynb #c029p
+# steps per option (warm-up, timed), the least gain that switches to bf16, the fewest steps of a run timed
+CLF_CALIBRATION = dict(warmup=1, steps=2, margin=0.05, min_steps=50)
+_CLF_PRECISION = {}  # (device, input size, batch, parameters, dtype, threads) -> (precision, why): one timing
+
+
+def _run_steps(cfg: ClassifierConfig, n_train: int) -> int:
+    "Training steps of a run that reaches `max_epochs`."
+    per_epoch = (cfg.epoch_images or n_train) if cfg.balanced else min(cfg.epoch_images or n_train, n_train)
+    return cfg.max_epochs * -(-per_epoch // cfg.batch_size)
+
+
+def classifier_precision(
+    model: nn.Module,  # the network as it starts (not changed)
+    train: tuple,  # (images, labels): the first batch is timed
+    cfg: ClassifierConfig,
+    device='cpu',
+) -> tuple:  # ('bf16' or 'fp32', why)
+    "The classifier's precision: `amp`'s if forced, fp32 without bf16, else the faster of a few timed steps."
+    device = torch.device(device)
+    wanted = {True: None, False: 'fp32'}.get(cfg.amp, cfg.amp)
+    prec, why = untimed_choice(device, wanted)['precision']
+    if prec is not None:
+        return prec, why
+    w = next(model.parameters())
+    key = (
+        str(device),
+        cfg.input_size,
+        cfg.batch_size,
+        sum(q.numel() for q in model.parameters()),
+        w.dtype,
+        torch.get_num_threads(),
+    )
+    c, steps, n = CLF_CALIBRATION, _run_steps(cfg, len(train[1])), min(cfg.batch_size, len(train[1]))
+    if key not in _CLF_PRECISION and (steps < c['min_steps'] or n < 2):
+        return default_choice(device, wanted)['precision'][
+            0
+        ], f"not timed: the run's {steps} steps are too few"
+    if key not in _CLF_PRECISION:
+        probe = copy.deepcopy(model).to(device).train()
+        opt, x = (
+            adam(probe.parameters(), cfg.lr, device),
+            model_input(probe, train[0][torch.arange(n)], cfg, device),
+        )
+        y = torch.as_tensor(train[1][:n]).to(device)
+
+        def step(option):
+            with autocast(device, option):
+                loss = F.cross_entropy(at_least_fp32(probe(x)), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+        sync = torch.cuda.synchronize if device.type == 'cuda' else None
+        with torch.random.fork_rng(
+            devices=[device] if device.type == 'cuda' else []
+        ):  # the run's draws untouched
+            secs = time_options(['fp32', 'bf16'], step, c['warmup'], c['steps'], sync=sync)
+        best = pick_faster(secs, 'fp32', c['margin'])
+        _CLF_PRECISION[key] = (
+            best,
+            f"timed: {secs['fp32']:.3g} s a step in fp32, {secs['bf16']:.3g} s in bf16",
+        )
+    return _CLF_PRECISION[key]
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029h
 class _GroupSum(torch.autograd.Function):
@@ -624,8 +706,10 @@ def train_or_load_classifier(
             folder, model, note, train, val, test_images, cfg, device, save_weights, progress
         )
     folder.mkdir(parents=True, exist_ok=True)  # a torchrun job: every rank reads it, rank 0 writes final.pt
+    model, note = make_model()
+    precision = classifier_precision(model, train, cfg, device)[0]  # chosen here, once for every rank
     job = write_classifier_job(
-        folder / 'job.pt', *make_model(), train, val, test_images, cfg, device, save_weights
+        folder / 'job.pt', model, note, train, val, test_images, cfg, device, save_weights, precision
     )
     launch(job, folder, **group, module='medgan_nb.papers.han2019')
     job.unlink()  # the start weights (95 MB); a killed job is launched again from last.pt
@@ -657,11 +741,16 @@ def fit_classifier(
     device='cpu',
     save_weights: bool = False,
     progress: bool = True,  # as for `train_or_load_classifier`
+    precision: str
+    | None = None,  # as for `train_classifier` (a torchrun job: the launching process's choice)
 ) -> dict:  # as `train_or_load_classifier` returns
     "Train (in this process, or as one rank of a group), predict the test set; rank 0 writes `final.pt`."
     rank, world = dist_info()
     final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
-    model, hist = train_classifier(model, train, val, cfg, device, progress, ckpt=last)
+    model, hist = train_classifier(model, train, val, cfg, device, progress, ckpt=last, precision=precision)
+    precision, why = (
+        (hist[-1].get('precision'), hist[-1].get('precision_why')) if hist else (None, 'no epoch')
+    )
     wall = sum(r['seconds'] for r in hist)  # every epoch's, those before a stop included
     seen = sum(r['images'] for r in hist)
     info = dict(
@@ -672,7 +761,9 @@ def fit_classifier(
         wall_s=wall,
         img_per_s=seen / wall,
         train_images=len(train[0]),
-        p_test=group_proba(model, test_images, cfg, device),
+        p_test=group_proba(model, test_images, replace(cfg, amp=precision or cfg.amp), device),
+        precision=precision,
+        precision_why=why,
         nproc=world,
     )
     if rank == 0:
@@ -716,6 +807,7 @@ def write_classifier_job(
     cfg: ClassifierConfig,
     device='auto',  # each rank's device kind ('cuda' becomes cuda:LOCAL_RANK)
     save_weights: bool = False,
+    precision: str | None = None,  # 'bf16' / 'fp32' for every rank (None: each chooses)
 ) -> Path:  # the job file
     "A classifier's training as a file of tensors, numbers and strings: what `run_classifier_job` runs."
     entry = lambda x: array_entry(x, 'write_classifier_job')
@@ -729,6 +821,7 @@ def write_classifier_job(
             cfg=asdict(cfg),
             device=str(device),
             save_weights=save_weights,
+            precision=precision or '',
         ),
         path,
     )
@@ -760,6 +853,7 @@ def run_classifier_job(
         device,
         j['save_weights'],
         progress,
+        j.get('precision') or None,  # jobs of earlier versions name none
     )
 
 # %% ../../nbs/54_papers.han2019.ipynb #c039
