@@ -452,8 +452,7 @@ def train_classifier(
     progress: bool = True,
     ckpt=None,  # file the loop's state goes to after an epoch, and is continued from (None: none kept)
     on_epoch=None,  # called with each epoch's number (after its checkpoint, where one is written)
-    precision: str
-    | None = None,  # 'bf16' / 'fp32' (None: `classifier_precision`'s); a resumed run keeps its own
+    precision: str | None = None,  # 'bf16' / 'fp32'; None: `classifier_precision`'s (a resumed run: its own)
     ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch); the last epoch's is always
     # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
 ) -> tuple:  # (model with the best weights, history rows)
@@ -538,50 +537,39 @@ def classifier_precision(
     device='cpu',
 ) -> tuple:  # ('bf16' or 'fp32', why)
     "The classifier's precision: `amp`'s if forced, fp32 without bf16, else the faster of a few timed steps."
-    device = torch.device(device)
-    wanted = {True: None, False: 'fp32'}.get(cfg.amp, cfg.amp)
+    device, wanted = torch.device(device), {True: None, False: 'fp32'}.get(cfg.amp, cfg.amp)
     prec, why = untimed_choice(device, wanted)['precision']
     if prec is not None:
         return prec, why
-    w = next(model.parameters())
-    key = (
-        str(device),
-        cfg.input_size,
-        cfg.batch_size,
-        sum(q.numel() for q in model.parameters()),
-        w.dtype,
-        torch.get_num_threads(),
-    )
+    params = list(model.parameters())
+    key = (str(device), cfg.input_size, cfg.batch_size, sum(q.numel() for q in params), params[0].dtype)
+    key += (torch.get_num_threads(),)
+    if key in _CLF_PRECISION:
+        return _CLF_PRECISION[key]
     c, steps, n = CLF_CALIBRATION, _run_steps(cfg, len(train[1])), min(cfg.batch_size, len(train[1]))
-    if key not in _CLF_PRECISION and (steps < c['min_steps'] or n < 2):
+    if steps < c['min_steps'] or n < 2:
         return default_choice(device, wanted)['precision'][
             0
         ], f"not timed: the run's {steps} steps are too few"
-    if key not in _CLF_PRECISION:
-        probe = copy.deepcopy(model).to(device).train()
-        opt, x = (
-            adam(probe.parameters(), cfg.lr, device),
-            model_input(probe, train[0][torch.arange(n)], cfg, device),
-        )
-        y = torch.as_tensor(train[1][:n]).to(device)
+    probe = copy.deepcopy(model).to(device).train()
+    opt = adam(probe.parameters(), cfg.lr, device)
+    x = model_input(probe, train[0][torch.arange(n)], cfg, device)
+    y = torch.as_tensor(train[1][:n]).to(device)
 
-        def step(option):
-            with autocast(device, option):
-                loss = F.cross_entropy(at_least_fp32(probe(x)), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    def step(option):
+        with autocast(device, option):
+            loss = F.cross_entropy(at_least_fp32(probe(x)), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
 
-        sync = torch.cuda.synchronize if device.type == 'cuda' else None
-        with torch.random.fork_rng(
-            devices=[device] if device.type == 'cuda' else []
-        ):  # the run's draws untouched
-            secs = time_options(['fp32', 'bf16'], step, c['warmup'], c['steps'], sync=sync)
-        best = pick_faster(secs, 'fp32', c['margin'])
-        _CLF_PRECISION[key] = (
-            best,
-            f"timed: {secs['fp32']:.3g} s a step in fp32, {secs['bf16']:.3g} s in bf16",
-        )
+    sync = torch.cuda.synchronize if device.type == 'cuda' else None
+    with torch.random.fork_rng(
+        devices=[device] if device.type == 'cuda' else []
+    ):  # the run's draws untouched
+        secs = time_options(['fp32', 'bf16'], step, c['warmup'], c['steps'], sync=sync)
+    why = f"timed: {secs['fp32']:.3g} s a step in fp32, {secs['bf16']:.3g} s in bf16"
+    _CLF_PRECISION[key] = pick_faster(secs, 'fp32', c['margin']), why
     return _CLF_PRECISION[key]
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029h
@@ -741,15 +729,15 @@ def fit_classifier(
     device='cpu',
     save_weights: bool = False,
     progress: bool = True,  # as for `train_or_load_classifier`
-    precision: str
-    | None = None,  # as for `train_classifier` (a torchrun job: the launching process's choice)
+    precision: str | None = None,  # as for `train_classifier` (torchrun job: the launcher's choice)
 ) -> dict:  # as `train_or_load_classifier` returns
     "Train (in this process, or as one rank of a group), predict the test set; rank 0 writes `final.pt`."
     rank, world = dist_info()
     final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
     model, hist = train_classifier(model, train, val, cfg, device, progress, ckpt=last, precision=precision)
+    last_epoch = hist[-1] if hist else {}  # its precision is the run's
     precision, why = (
-        (hist[-1].get('precision'), hist[-1].get('precision_why')) if hist else (None, 'no epoch')
+        (last_epoch.get('precision'), last_epoch.get('precision_why')) if hist else (None, 'no epoch')
     )
     wall = sum(r['seconds'] for r in hist)  # every epoch's, those before a stop included
     seen = sum(r['images'] for r in hist)
