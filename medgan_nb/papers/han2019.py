@@ -537,6 +537,8 @@ def classifier_precision(
     device='cpu',
 ) -> tuple:  # ('bf16' or 'fp32', why)
     "The classifier's precision: `amp`'s if forced, fp32 without bf16, else the faster of a few timed steps."
+    if cfg.amp not in (True, False, 'bf16', 'fp32'):
+        raise ValueError(f"ClassifierConfig: amp={cfg.amp!r}; expected True (timed), False, 'bf16' or 'fp32'")
     device, wanted = torch.device(device), {True: None, False: 'fp32'}.get(cfg.amp, cfg.amp)
     prec, why = untimed_choice(device, wanted)['precision']
     if prec is not None:
