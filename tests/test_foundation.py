@@ -57,6 +57,12 @@ def test_reproduce_cli_reports_unknown_paper():
     if 'no paper notebooks' in r.stdout: pytest.skip('no paper notebooks yet')
     assert r.returncode != 0 and 'nosuchpaper' in r.stderr
 
+def test_runner_and_report_start_without_torch():
+    "The runner, its job processes, the report and the data builder's entry import no torch until they need it."
+    code = "import sys, medgan_nb.reproduce, medgan_nb.report, medgan_nb.data.build; print('torch' in sys.modules)"
+    r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == 'False', r.stdout + r.stderr
+
 def _venv_bin(name):
     p = Path(sys.executable).parent/name
     if not p.exists(): pytest.skip(f'{name} not installed in this environment')
