@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS', 'SPEED_OPTIONS', 'SPEED_ENV', 'THREADS_ENV',
            'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN',
-           'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything', 'get_device',
-           'bf16_supported', 'cpu_cores', 'machine_info', 'machine_line', 'forced_speed', 'forced_threads',
-           'thread_options', 'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm',
-           'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json',
-           'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'fingerprint', 'changed_inputs', 'find_weight_file',
-           'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id',
-           'Run', 'start_run']
+           'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything', 'keep_rng',
+           'stable_seed', 'seeded', 'get_device', 'bf16_supported', 'cpu_cores', 'machine_info', 'machine_line',
+           'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice', 'default_choice', 'autocast',
+           'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError',
+           'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'fingerprint',
+           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -153,6 +153,42 @@ def seed_everything(
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
     return torch.Generator().manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #c015a
+@contextlib.contextmanager
+def keep_rng():
+    "The global random states of python, numpy and torch (CPU, CUDA) put back after the block."
+    import torch
+
+    state = random.getstate(), np.random.get_state()
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            yield
+    finally:
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+
+
+def stable_seed(
+    seed: int,  # the run's seed
+    *names,  # what is seeded (e.g. a model's name); str() of each
+) -> int:  # in [0, 2**63): the same in every process, run and machine
+    "A seed derived from `seed` and `names` (SHA-256), unlike `hash`, which changes from process to process."
+    digest = hashlib.sha256(json.dumps([int(seed), *map(str, names)]).encode()).digest()
+    return int.from_bytes(digest[:8], 'little') >> 1
+
+
+@contextlib.contextmanager
+def seeded(
+    seed: int,  # the run's seed
+    *names,  # e.g. a model's name: each name draws its own numbers
+):  # yields the block's seed (`stable_seed`)
+    "In the block python, numpy and torch draw from `stable_seed(seed, *names)`; after it, as before."
+    s = stable_seed(seed, *names)
+    with keep_rng():
+        seed_everything(s)
+        yield s
 
 # %% ../nbs/00_core.ipynb #c016
 def get_device(

@@ -91,19 +91,38 @@ def first_run_fixture(key:str, threads:int=1):
         yield tmp, tmp/'out'/key/RUN_ID
     return first_run
 
-def check_resume_loads_models(run:Path, rerun, n_models:int):
-    "Simulate a crash after training (FINISHED and metrics.json removed), call `rerun()` with resume, and check no model was retrained."
+def tables(run:Path) -> dict:
+    "Every table of a run folder (its CSV files), by name."
+    import pandas as pd
+    return {f.name: pd.read_csv(f) for f in sorted((run/'tables').glob('*.csv'))}
+
+def check_same_tables(before:dict, after:dict):
+    "Two runs' tables agree: the same tables, columns and rows, every value equal (timing columns aside)."
+    import pandas as pd
+    from test_smoke_tables import without_timing
+    assert sorted(after) == sorted(before)
+    for name, t in before.items():   # equal up to the last bits of a sum (a BLAS thread count may differ)
+        pd.testing.assert_frame_equal(without_timing(after[name]), without_timing(t), rtol=1e-9, atol=1e-12, obj=name)
+
+def check_resume_after_a_kill(run:Path, rerun, n_models:int, lost:int=1):
+    """Simulate a kill while the `lost`-th model (0-based, in training order) trained, before its first checkpoint:
+    FINISHED and metrics.json removed, that model's folder gone. `rerun()` resumes: only that model trains again, from
+    the start weights the uninterrupted run gave it; the others are loaded untouched; and every table equals the
+    uninterrupted run's (timing columns aside)."""
     import json
-    finals = sorted((run/'checkpoints').glob('*/final.pt'))
+    finals = sorted((run/'checkpoints').glob('*/final.pt'), key=lambda p: p.stat().st_mtime_ns)   # training order
     assert len(finals) == n_models, [p.parent.name for p in finals]
+    gone = finals.pop(lost).parent
     stamps = {p: p.stat().st_mtime_ns for p in finals}
-    logs = {p: p.read_bytes() for p in (run/'checkpoints').glob('*/log.jsonl')}
-    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()
+    logs = {p: p.read_bytes() for p in (run/'checkpoints').glob('*/log.jsonl') if p.parent != gone}
+    before = tables(run)
+    (run/'FINISHED').unlink(); (run/'metrics.json').unlink(); shutil.rmtree(gone)
     rerun()
     m = json.loads((run/'metrics.json').read_text())
-    assert not any(v['trained_now'] for v in m['training'].values())
+    assert sum(v['trained_now'] for v in m['training'].values()) == 1 and (gone/'final.pt').is_file(), gone.name
     assert {p: p.stat().st_mtime_ns for p in finals} == stamps
     assert {p: p.read_bytes() for p in logs} == logs
+    check_same_tables(before, tables(run))
 
 def check_finished_run_refuses(run:Path, rerun):
     "A finished run refuses to be resumed: `rerun()` fails with RunFinishedError and metrics.json is unchanged."
@@ -123,11 +142,12 @@ def check_parameters_cell(key:str, required:set):
 
 def paper_tests(key:str, threads:int=1, n_models:int|None=None):
     "A paper test module's common parts: (notebook, rerun(tmp, out_nb, **params), first-run fixture, resume test, finished-run test)."
-    rerun = lambda tmp, out_nb, **params: run_paper(key, tmp, out_nb, threads=threads, **params)
-    def test_resume_does_not_retrain(first_run):
-        tmp, run = first_run
-        check_resume_loads_models(run, lambda: rerun(tmp, 'run2.ipynb', resume=True), n_models=n_models)
+    rerun = lambda tmp, out_nb, threads=threads, **params: run_paper(key, tmp, out_nb, threads=threads, **params)
+    def test_resume_after_a_kill_gives_the_same_tables(first_run):
+        tmp, run = first_run   # 1 thread, as the session's runner pass trained the others
+        check_resume_after_a_kill(run, lambda: rerun(tmp, 'run2.ipynb', resume=True, threads=1), n_models=n_models)
     def test_finished_run_is_not_overwritten(first_run):
         tmp, run = first_run
         check_finished_run_refuses(run, lambda: rerun(tmp, 'run3.ipynb', resume=True))
-    return notebook(key), rerun, first_run_fixture(key, threads=threads), test_resume_does_not_retrain, test_finished_run_is_not_overwritten
+    return (notebook(key), rerun, first_run_fixture(key, threads=threads), test_resume_after_a_kill_gives_the_same_tables,
+            test_finished_run_is_not_overwritten)

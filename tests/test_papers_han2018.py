@@ -50,7 +50,7 @@ def test_run_folder(first_run):
         assert str(tmp) not in f.read_text() and '/tmp' not in f.read_text(), f
 
 
-test_resume_does_not_retrain, test_finished_run_is_not_overwritten = _resume, _finished   # after test_run_folder: they rerun the notebook
+test_resume_after_a_kill_gives_the_same_tables, test_finished_run_is_not_overwritten = _resume, _finished   # after test_run_folder: they rerun the notebook
 
 
 def test_human_responses_fill_table1(first_run):

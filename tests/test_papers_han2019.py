@@ -3,13 +3,13 @@
 One run writes a complete run folder with every table and figure beside the paper's values; after a simulated crash
 (FINISHED and metrics.json removed) a resumed run loads both PGGANs and every classifier instead of retraining them;
 a finished run refuses to be resumed; human answers to the Visual Turing Test kit replace the machine reader."""
-import json
+import json, shutil
 from pathlib import Path
 import pandas as pd
 import pytest
 
 pm = pytest.importorskip('papermill')
-from _papers import paper_tests, check_parameters_cell
+from _papers import paper_tests, check_parameters_cell, tables, check_same_tables
 KEY = 'han2019'
 NB, _run, first_run, _, _ = paper_tests(KEY, threads=1)   # its own resume test below also checks the classifiers
 
@@ -75,19 +75,26 @@ def test_augmented_sets_are_stores_on_disk(first_run):
         assert stores[f'pggan_{cls}'].dtype == 'uint8' and stores[f'pggan_{cls}'].shape[1] == 1
 
 
-def test_resume_does_not_retrain(first_run):
+def test_resume_after_a_kill_gives_the_same_tables(first_run):
+    """Killed while the second classifier (classical DA, seed 0) trained, before its first checkpoint: resumed, it alone
+    trains again, from the start weights the uninterrupted run gave it, and every table is as before; PGGANs, the other
+    classifiers and the augmented stores are loaded, not made again. A finished run then refuses to be resumed."""
     tmp, run = first_run
     finals = sorted(run.glob('checkpoints/**/final.pt'))
     assert len(finals) == 2 + 4
-    stamps = {p: p.stat().st_mtime_ns for p in finals}
+    gone = run/'checkpoints'/'resnet50'/'classical_DA_seed0'
+    stamps = {p: p.stat().st_mtime_ns for p in finals if p.parent != gone}
     shards = {p: p.stat().st_mtime_ns for p in run.glob('augmented/*/shard_*.npy')}
     assert len(shards) >= 4
-    (run/'FINISHED').unlink(); (run/'metrics.json').unlink()           # as if the run had crashed after training
-    _run(tmp, 'run2.ipynb', resume=True)
+    before = tables(run)
+    (run/'FINISHED').unlink(); (run/'metrics.json').unlink(); shutil.rmtree(gone)   # as if killed in its first epoch
+    _run(tmp, 'run2.ipynb', resume=True, threads=1)
     m = json.loads((run/'metrics.json').read_text())
-    assert not any(v['trained_now'] for v in m['training'].values()) and not any(r['trained_now'] for r in m['classifiers'])
-    assert {p: p.stat().st_mtime_ns for p in finals} == stamps
+    assert not any(v['trained_now'] for v in m['training'].values())
+    assert [(r['condition'], r['seed']) for r in m['classifiers'] if r['trained_now']] == [('classical DA', 0)]
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert {p: p.stat().st_mtime_ns for p in shards} == shards             # augmented stores reused, not written again
+    check_same_tables(before, tables(run))
     with pytest.raises(pm.PapermillExecutionError, match='RunFinishedError'): _run(tmp, 'run3.ipynb', resume=True)
 
 

@@ -66,7 +66,7 @@ def test_run_folder(first_run):
     assert 'automatic proxy' in (run/'tables'/'reader_kit.md').read_text()
 
 
-test_resume_does_not_retrain, test_finished_run_is_not_overwritten = _resume, _finished   # after test_run_folder: they rerun the notebook
+test_resume_after_a_kill_gives_the_same_tables, test_finished_run_is_not_overwritten = _resume, _finished   # after test_run_folder: they rerun the notebook
 
 
 def test_people_replace_the_machine(first_run):

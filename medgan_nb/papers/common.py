@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, yaml
 import matplotlib.pyplot as plt
 from ..core import load_settings, atomic_torch_save, load_torch, save_json, load_json
-from ..core import changed_inputs, RUN_ID_PATTERN
+from ..core import changed_inputs, RUN_ID_PATTERN, keep_rng
 
 # %% ../../nbs/50_papers.common.ipynb #c005
 PROFILES = ('smoke', 'quick', 'paper')
@@ -405,6 +405,7 @@ def brain_grades(
     return tuple(grades), ''
 
 # %% ../../nbs/50_papers.common.ipynb #c022
+@keep_rng()  # what training draws from the global generators does not move them for the code after
 def train_or_load(
     G,
     D,

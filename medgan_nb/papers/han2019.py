@@ -19,7 +19,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 import torch.distributed as dist
 from dataclasses import dataclass, asdict, replace
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
-from ..core import untimed_choice, default_choice, time_options, pick_faster
+from ..core import untimed_choice, default_choice, time_options, pick_faster, keep_rng, seeded
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
 from ..core import find_weight_file, WEIGHT_FILES
@@ -673,6 +673,7 @@ def group_proba(
     return torch.cat([q[: len(r)] for q, r in zip(parts, rows)]).cpu().numpy()
 
 # %% ../../nbs/54_papers.han2019.ipynb #c036
+@keep_rng()  # training's draws do not move the global generators for the code after
 def train_or_load_classifier(
     folder,
     make_model,  # run folder; zero-argument function returning (model, weights note)
@@ -690,13 +691,15 @@ def train_or_load_classifier(
     if (folder / 'final.pt').is_file():
         return _load_classifier(folder / 'final.pt', cfg, make_model)
     group = group_settings(nproc)
-    if group['nproc'] == 1 and group['nnodes'] == 1:
+    with seeded(
+        cfg.seed, 'classifier'
+    ):  # a seed's start weights, whatever ran before (every condition alike)
         model, note = make_model()
+    if group['nproc'] == 1 and group['nnodes'] == 1:
         return fit_classifier(
             folder, model, note, train, val, test_images, cfg, device, save_weights, progress
         )
     folder.mkdir(parents=True, exist_ok=True)  # a torchrun job: every rank reads it, rank 0 writes final.pt
-    model, note = make_model()
     precision = classifier_precision(model, train, cfg, device)[0]  # chosen here, once for every rank
     job = write_classifier_job(
         folder / 'job.pt', model, note, train, val, test_images, cfg, device, save_weights, precision
