@@ -9,7 +9,11 @@ han2018/beyond_objective_metrics.csv alone was re-stored for issue 21 item 7 (th
 records, one row per model and metric, with intervals and N), every other han2018 table matching the stored copy exactly.
 Han 2019's three classifier tables (table1_per_seed, table1_tumour_detection, table2_visual_turing_test) were
 re-stored by 3e79759, when the classifier's Adam became torch's fused one (the same update, other rounding); every
-other table of that run matched the stored copy exactly (timing columns aside) and was left as it was."""
+other table of that run matched the stored copy exactly (timing columns aside) and was left as it was.
+All tables were re-stored after 30cccef, which builds every network from the run's seed and the model's name (a
+resumed run gives the uninterrupted run's tables): every start weight changed. Written on the 2-core Intel Xeon kind
+(AVX-512, bf16, AMX), the machine of that session, so that kind now compares values exactly and the AMD EPYC kind
+compares structure; the same 29 tables came out of the session's pytest smoke pass (one paper at a time)."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 

@@ -1,7 +1,8 @@
 """Behaviour guard: every paper's smoke-profile tables equal, seed for seed, the stored copy in tests/data/smoke_tables.
 
 The stored copy was first written by the code before the restructuring of issue 16 (0bdfcb8), and re-stored when the
-smoke pass went to one thread a kernel (the commit is in its manifest.json), run the way `smoke_all` runs the papers. Timing columns (wall time, images per second) and `trained_now` are left out. Floating-point results of
+smoke pass went to one thread a kernel, and again when networks came to be built from the run's seed and their
+name (the commit and CPU are in its manifest.json), run the way `smoke_all` runs the papers. Timing columns (wall time, images per second) and `trained_now` are left out. Floating-point results of
 training depend on the CPU's kernels (bf16 / AVX-512 or not), so the values are compared exactly only on a CPU of the
 stored kind. Elsewhere every result may move (a best epoch, a machine reader's counts, a CI written as text), so the
 tables' columns, shape, row labels (first column) and the papers' own values ("(paper)" columns) are compared, and
