@@ -7,10 +7,10 @@ __all__ = ['SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS'
            'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN',
            'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything', 'keep_rng',
            'stable_seed', 'seeded', 'get_device', 'bf16_supported', 'cpu_cores', 'machine_info', 'machine_line',
-           'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice', 'default_choice', 'autocast',
-           'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError',
-           'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'fingerprint',
-           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'die_with_parent', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice', 'default_choice',
+           'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save',
+           'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl',
+           'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
            'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
@@ -295,6 +295,16 @@ def machine_line(
         parts.append(f"no {' / '.join(lack)}")
     gpu = f"; GPU: {info['gpu_model']}" if info.get('gpu_model') else ''
     return ', '.join(parts) + gpu
+
+
+def die_with_parent():
+    "In a child process before it runs (Linux): SIGTERM when its parent dies, even by `kill -9`."
+    try:
+        import ctypes, signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: a child of a killed parent finishes on its own
+        pass
 
 # %% ../nbs/00_core.ipynb #c018s
 SPEED_OPTIONS = {'precision': ('fp32', 'bf16'), 'memory_format': ('contiguous', 'channels_last')}

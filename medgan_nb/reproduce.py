@@ -27,6 +27,7 @@ from medgan_nb.core import (
     GROUP_ENV,
     tqdm,
     cpu_cores,
+    die_with_parent,
 )
 
 # %% ../nbs/90_reproduce.ipynb #c005
@@ -615,16 +616,6 @@ def _job_main(job_file: str) -> int:
     return 0
 
 
-def _die_with_runner():
-    "In a job process, before it runs (Linux): SIGTERM when the runner dies, even by `kill -9` (no orphans)."
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: a killed runner's jobs finish on their own
-        pass
-
-
 def _start_job(
     key: str, nb: Path, plan: dict, outputs_dir: Path, state: dict, state_file: Path, jobs: int, threads, tmp
 ) -> dict:  # proc, result, log, t0
@@ -644,7 +635,7 @@ def _start_job(
             stdout=f,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the runner alone; it interrupts each job once
-            preexec_fn=_die_with_runner,
+            preexec_fn=die_with_parent,  # SIGTERM when the runner dies, even by kill -9
         )
     return dict(proc=proc, result=result, log=log, t0=time.time(), threads=env.get(THREAD_VARS[0]))
 

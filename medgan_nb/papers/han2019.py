@@ -8,12 +8,13 @@ __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACT
            'iter_classical_da', 'classical_da', 'cat_images', 'assemble', 'classifier_weights', 'weights_note',
            'resnet50_classifier', 'prepare_input', 'ClassifierConfig', 'model_input', 'at_least_fp32', 'predict_proba',
            'epoch_indices', 'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'classifier_precision',
-           'GroupBatchNorm2d', 'GroupDropout', 'group_layers_', 'group_proba', 'train_or_load_classifier',
-           'fit_classifier', 'classifier_spec', 'write_classifier_job', 'run_classifier_job', 'binary_metrics',
+           'GroupBatchNorm2d', 'GroupDropout', 'group_layers_', 'group_proba', 'start_weights',
+           'train_or_load_classifier', 'fit_classifier', 'classifier_spec', 'write_classifier_job', 'classifier_job',
+           'run_classifier_job', 'fit_workers', 'run_fits', 'train_or_load_classifiers', 'binary_metrics',
            'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
-import copy, math, sys, time, warnings
+import copy, math, os, subprocess, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
@@ -22,7 +23,7 @@ from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqd
 from ..core import untimed_choice, default_choice, time_options, pick_faster, keep_rng, seeded
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
-from ..core import find_weight_file, WEIGHT_FILES
+from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent
 from ..data.prep.brain import LazyImages, to_side
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
@@ -673,6 +674,15 @@ def group_proba(
     return torch.cat([q[: len(r)] for q, r in zip(parts, rows)]).cpu().numpy()
 
 # %% ../../nbs/54_papers.han2019.ipynb #c036
+def start_weights(
+    make_model,  # zero-argument function returning (model, weights note)
+    cfg: ClassifierConfig,
+) -> tuple:  # (model, note)
+    "A classifier as it starts: drawn from `cfg.seed` alone (a seed's conditions alike), whatever ran before."
+    with seeded(cfg.seed, 'classifier'):
+        return make_model()
+
+
 @keep_rng()  # training's draws do not move the global generators for the code after
 def train_or_load_classifier(
     folder,
@@ -691,20 +701,15 @@ def train_or_load_classifier(
     if (folder / 'final.pt').is_file():
         return _load_classifier(folder / 'final.pt', cfg, make_model)
     group = group_settings(nproc)
-    with seeded(
-        cfg.seed, 'classifier'
-    ):  # a seed's start weights, whatever ran before (every condition alike)
-        model, note = make_model()
     if group['nproc'] == 1 and group['nnodes'] == 1:
+        model, note = start_weights(make_model, cfg)
         return fit_classifier(
             folder, model, note, train, val, test_images, cfg, device, save_weights, progress
         )
-    folder.mkdir(parents=True, exist_ok=True)  # a torchrun job: every rank reads it, rank 0 writes final.pt
-    precision = classifier_precision(model, train, cfg, device)[0]  # chosen here, once for every rank
-    job = write_classifier_job(
-        folder / 'job.pt', model, note, train, val, test_images, cfg, device, save_weights, precision
-    )
-    launch(job, folder, **group, module='medgan_nb.papers.han2019')
+    job = classifier_job(folder, make_model, train, val, test_images, cfg, device, save_weights)
+    launch(
+        job, folder, **group, module='medgan_nb.papers.han2019'
+    )  # every rank reads it, rank 0 writes final.pt
     job.unlink()  # the start weights (95 MB); a killed job is launched again from last.pt
     return dict(_load_classifier(folder / 'final.pt', cfg, make_model), trained_now=True)
 
@@ -820,6 +825,25 @@ def write_classifier_job(
     )
 
 
+def classifier_job(
+    folder,
+    make_model,
+    train: tuple,
+    val: tuple,
+    test_images,
+    cfg: ClassifierConfig,
+    device='cpu',
+    save_weights: bool = False,  # as for `train_or_load_classifier`
+) -> Path:  # folder/job.pt
+    "The job file of a classifier trained in other processes: its start weights and precision, chosen here."
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    model, note = start_weights(make_model, cfg)
+    precision = classifier_precision(model, train, cfg, device)[0]  # chosen once, for every process
+    return write_classifier_job(
+        Path(folder) / 'job.pt', model, note, train, val, test_images, cfg, device, save_weights, precision
+    )
+
+
 def run_classifier_job(
     job,  # a `write_classifier_job` file
     folder,  # the classifier's folder (last.pt, final.pt)
@@ -848,6 +872,98 @@ def run_classifier_job(
         progress,
         j.get('precision') or None,  # jobs of earlier versions name none
     )
+
+# %% ../../nbs/54_papers.han2019.ipynb #c037p
+def fit_workers(
+    cfg: ClassifierConfig,
+    n_train: int,  # a run's settings and its training images
+    device='cpu',
+    nproc: int | None = None,  # as for `train_or_load_classifier`
+) -> tuple:  # (classifiers at a time, why)
+    "How many classifiers `train_or_load_classifiers` trains side by side here."
+    device, group, threads = torch.device(device), group_settings(nproc), torch.get_num_threads()
+    steps = _run_steps(cfg, n_train)
+    if device.type != 'cpu':
+        return 1, f'one {device.type} device'
+    if group['nproc'] > 1 or group['nnodes'] > 1:
+        return 1, 'each classifier trains in a torchrun group'
+    if steps < CLF_CALIBRATION['min_steps']:
+        return 1, f"runs of {steps} steps: too short to pay a process's start"
+    n = max(1, cpu_cores() // threads)
+    return n, f"{cpu_cores()} cores, {threads} torch thread{'s' * (threads > 1)} a classifier"
+
+
+def _start_fit(job: Path, threads: int) -> tuple:  # (process, its log file)
+    "A classifier job in a process of its own, with `threads` torch threads, output appended to fit.log."
+    log = open(job.parent / 'fit.log', 'a')
+    env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MEDGAN_PROGRESS': 'text'}
+    cmd = [sys.executable, '-m', 'medgan_nb.papers.han2019', str(job), str(job.parent)]
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        preexec_fn=die_with_parent,
+    )
+    return proc, log
+
+
+def run_fits(
+    jobs: list,  # zero-argument functions that write a `classifier_job` file, called as its process starts
+    workers: int,  # processes at a time
+    progress: bool = True,
+):
+    "Train the jobs' classifiers, `workers` at a time; raise, naming the folder, if a process fails."
+    pending, running, failed = list(jobs), {}, None
+    bar = tqdm(total=len(jobs), desc=f'ResNet-50 runs, {workers} at a time', disable=not progress)
+    try:
+        while pending or running:
+            while pending and len(running) < workers and failed is None:
+                job = pending.pop(0)()  # its start weights (95 MB at 224²) written only now
+                running[job] = _start_fit(job, torch.get_num_threads())
+            for job, (proc, log) in list(running.items()):
+                if proc.poll() is not None:
+                    log.close()
+                    job.unlink()  # a killed run writes it again and continues from last.pt
+                    del running[job]
+                    bar.update()
+                    if proc.returncode and failed is None:
+                        failed = job, proc.returncode
+            if failed and not running:
+                break
+            time.sleep(0.2)
+    finally:  # an interrupt (or an error here) ends the processes still running
+        for proc, log in running.values():
+            proc.kill()
+            proc.wait()
+            log.close()
+        bar.close()
+    if failed:
+        job, code = failed
+        tail = (job.parent / 'fit.log').read_text(errors='replace').splitlines()[-20:]
+        raise RuntimeError(
+            f"{job.parent}: the classifier's process ended with exit status {code}; the last lines of "
+            f"{job.parent / 'fit.log'}:\n" + '\n'.join(tail)
+        )
+
+
+@keep_rng()
+def train_or_load_classifiers(
+    runs: list,  # one dict per classifier: `train_or_load_classifier`'s arguments, by name
+    device='cpu',
+    workers: int = 1,  # classifiers trained at a time (`fit_workers`); 1: here, one after another
+    progress: bool = True,
+) -> list:  # `train_or_load_classifier`'s record per run, in order (`model` None where no weights were kept)
+    "Train or load several classifiers; with `workers` > 1 the unfinished ones train in that many processes."
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r} (the notebook's clf_workers): expected a whole number >= 1")
+    if workers == 1:
+        return [train_or_load_classifier(**r, device=device, progress=progress) for r in runs]
+    todo = [r for r in runs if not (Path(r['folder']) / 'final.pt').is_file()]
+    run_fits([lambda r=r: classifier_job(**r, device=device) for r in todo], workers, progress)
+    out = [train_or_load_classifier(**r, device=device, progress=False) for r in runs]
+    return [dict(o, trained_now=any(r is t for t in todo)) for o, r in zip(out, runs)]
 
 # %% ../../nbs/54_papers.han2019.ipynb #c039
 def binary_metrics(
