@@ -898,14 +898,7 @@ def _start_fit(job: Path, threads: int) -> tuple:  # (process, its log file)
     log = open(job.parent / 'fit.log', 'a')
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MEDGAN_PROGRESS': 'text'}
     cmd = [sys.executable, '-m', 'medgan_nb.papers.han2019', str(job), str(job.parent)]
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        preexec_fn=die_with_parent,
-    )
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
     return proc, log
 
 
@@ -1041,5 +1034,7 @@ def scaled_perplexity(
     return float(max(floor, paper_perplexity * n_per_category / paper_n))
 
 # %% ../../nbs/54_papers.han2019.ipynb #c047
-if __name__ == '__main__':  # each torchrun process: python -m medgan_nb.papers.han2019 JOB FOLDER [RESULT]
+# a torchrun process, or a `run_fits` worker: python -m medgan_nb.papers.han2019 JOB FOLDER
+if __name__ == '__main__':
+    die_with_parent()  # here, not as a preexec_fn: a kernel has threads (unsafe between fork and exec)
     run_classifier_job(*sys.argv[1:4])
