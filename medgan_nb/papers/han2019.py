@@ -707,9 +707,8 @@ def train_or_load_classifier(
             folder, model, note, train, val, test_images, cfg, device, save_weights, progress
         )
     job = classifier_job(folder, make_model, train, val, test_images, cfg, device, save_weights)
-    launch(
-        job, folder, **group, module='medgan_nb.papers.han2019'
-    )  # every rank reads it, rank 0 writes final.pt
+    # every rank reads the job, rank 0 writes final.pt
+    launch(job, folder, **group, module='medgan_nb.papers.han2019')
     job.unlink()  # the start weights (95 MB); a killed job is launched again from last.pt
     return dict(_load_classifier(folder / 'final.pt', cfg, make_model), trained_now=True)
 
