@@ -11,7 +11,7 @@ __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'CROP_FRACT
            'GroupBatchNorm2d', 'GroupDropout', 'group_layers_', 'group_proba', 'start_weights',
            'train_or_load_classifier', 'fit_classifier', 'classifier_spec', 'write_classifier_job', 'classifier_job',
            'run_classifier_job', 'fit_workers', 'run_fits', 'train_or_load_classifiers', 'binary_metrics',
-           'bootstrap_ci', 'vtt_table', 'scaled_perplexity']
+           'bootstrap_ci', 'metric_units', 'interval_text', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
 import copy, math, os, subprocess, sys, time, warnings
@@ -25,6 +25,7 @@ from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
 from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent
 from ..data.prep.brain import LazyImages, to_side
+from ..metrics.uncertainty import bootstrap_indices, group_codes
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
 CONDITIONS = (
@@ -983,26 +984,48 @@ def bootstrap_ci(
     level: float = 0.95,
     seed: int = 0,
     groups=None,  # (N,) patient of each image: resample patients (cluster bootstrap); None: resample images
-) -> pd.DataFrame:  # metric, value (seed mean), low, high
+) -> pd.DataFrame:  # metric, value (seed mean), low, high (NaN: no interval), units
     "Percentile bootstrap intervals of the seed-mean metrics, resampling patients (`groups`) or images."
     y, P = np.asarray(y), np.atleast_2d(np.asarray(probs))
-    rng = np.random.default_rng(seed)
     mean = lambda idx: pd.DataFrame([binary_metrics(y[idx], p[idx]) for p in P]).mean()
-    draw = lambda: rng.integers(0, len(y), len(y))
-    if groups is not None:
-        g = np.asarray(groups)
-        members = [np.flatnonzero(g == u) for u in pd.unique(g)]
-        if len(members) < 5:
-            warnings.warn(
-                f"bootstrap_ci: {len(members)} patients in the test set; "
-                "an interval from fewer than 5 means little"
-            )
-        draw = lambda: np.concatenate([members[i] for i in rng.integers(0, len(members), len(members))])
-    boots = pd.DataFrame([mean(draw()) for _ in range(n_boot)])
-    lo, hi = boots.quantile((1 - level) / 2), boots.quantile(1 - (1 - level) / 2)
-    return (
-        pd.DataFrame(dict(value=mean(np.arange(len(y))), low=lo, high=hi)).rename_axis('metric').reset_index()
+    codes, n_units = group_codes(groups, len(y))
+    if groups is not None and n_units < 5:
+        warnings.warn(
+            f"bootstrap_ci: {n_units} patients in the test set; an interval from fewer than 5 means little"
+        )
+    boots = pd.DataFrame([mean(idx) for idx in bootstrap_indices(groups, len(y), n_boot, seed)])
+    out = pd.DataFrame(
+        dict(
+            value=mean(np.arange(len(y))),
+            low=boots.quantile((1 - level) / 2),
+            high=boots.quantile(1 - (1 - level) / 2),
+            units=metric_units(y, codes),
+        )
     )
+    out.loc[out.units < 2, ['low', 'high']] = np.nan  # resampling one patient (image) gives the same value
+    return out.rename_axis('metric').reset_index()
+
+
+def metric_units(
+    y,  # labels (N,), 1 = tumour
+    codes,  # (N,) patient (or image) number of each image
+) -> dict:  # {metric: patients (or images) its value is computed from}
+    "How many patients (images) each of `binary_metrics` rests on: sensitivity the tumour ones', specificity"
+    " the others'."
+    y, codes = np.asarray(y).astype(bool), np.asarray(codes)
+    n = lambda m: len(np.unique(codes[m]))
+    return dict(accuracy=n(y | ~y), sensitivity=n(y), specificity=n(~y), auc=n(y | ~y))
+
+
+def interval_text(
+    row,  # a `bootstrap_ci` row: low, high, units
+    unit: str = 'patient',  # what was resampled
+) -> str:  # '60.2–66.7', or 'none (1 patient)'
+    "A bootstrap interval as a table shows it."
+    n = int(row['units'])
+    if np.isnan(row['low']):
+        return f"none ({n} {unit}{'' if n == 1 else 's'})"
+    return f"{row['low']:.3g}–{row['high']:.3g}"
 
 # %% ../../nbs/54_papers.han2019.ipynb #c042
 def vtt_table(
