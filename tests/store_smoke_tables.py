@@ -13,7 +13,10 @@ other table of that run matched the stored copy exactly (timing columns aside) a
 All tables were re-stored after 30cccef, which builds every network from the run's seed and the model's name (a
 resumed run gives the uninterrupted run's tables): every start weight changed. Written on the 2-core Intel Xeon kind
 (AVX-512, bf16, AMX), the machine of that session, so that kind now compares values exactly and the AMD EPYC kind
-compares structure; the same 29 tables came out of the session's pytest smoke pass (one paper at a time)."""
+compares structure; the same 29 tables came out of the session's pytest smoke pass (one paper at a time).
+han2019/table1_tumour_detection.csv alone was re-stored after 4ed4953 (a metric computed on one test patient's
+slices has no bootstrap interval: the smoke test set is one patient, so every interval reads "none (1 patient)"
+instead of a zero-width one); every value and every other table came out as stored."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
