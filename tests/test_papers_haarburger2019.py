@@ -39,6 +39,7 @@ def test_run_folder(first_run):
     assert t3.loc['radiologist', ['real (ours)', 'DCGAN (ours)', 'WGAN (ours)']].isna().all()  # no invented human results
     md = (run/'tables'/'table3_reader_test.md').read_text()
     assert 'Profile: smoke, seed 0' in md and 'machine reader (C2ST)' in md
+    assert f"| {ours['AUC (ours)']:.3f} |" in md               # the AUC to 3 decimals, not the percentages' 1
     m = json.loads((run/'metrics.json').read_text())
     assert m['profile'] == 'smoke' and m['labels']['table3'] == 'machine reader (C2ST)' and m['reader'] == 'machine reader (C2ST)'
     assert set(m['training']) == {'DCGAN', 'WGAN'} and all(v['trained_now'] and v['train_img_per_s'] > 0 and 0 < v['fid_s'] < v['wall_s'] for v in m['training'].values())

@@ -37,6 +37,9 @@ def test_table1_beside_paper(first_run):
     assert t1['accuracy (ours)'].between(0, 100).all()
     md = (run/'tables'/'table1_tumour_detection.md').read_text()
     assert 'from scratch' in md and 'input 28×28' in md and 'Profile: smoke, seed 0' in md and 'critic score' in md
+    ci = [c for c in t1.columns if c.endswith('95% CI (ours)')]             # the smoke test set is one patient:
+    assert (t1[ci] == 'none (1 patient)').all().all(), t1[ci]                # no interval, not a zero-width one
+    assert "no interval for accuracy (its test slices are one patient's)" in md
     seeds = pd.read_csv(run/'tables'/'table1_per_seed.csv')
     assert len(seeds) == 4 and seeds.trained_now.all() and (seeds.img_per_s > 0).all()
     n = seeds.set_index('condition').train_images          # real + 2 × 16 per augmentation kind
@@ -49,6 +52,8 @@ def test_table2_and_metrics(first_run):
     assert t2.question.tolist() == ['real/synthetic', 'tumour/non-tumour'] and t2['accuracy (paper)'].tolist() == [78.5, 90.5]
     assert (t2[['A as A (ours)', 'A as B (ours)', 'B as A (ours)', 'B as B (ours)']].sum(axis=1) == 16).all()   # 4 per category
     assert set(t2['reader (ours)']) == {'machine reader (C2ST + ResNet-50 no DA)'}
+    auc = t2.set_index('question').loc['real/synthetic', 'AUC (ours)']      # 3 decimals, not the percentages' 1
+    assert f'| {auc:.3f} |' in (run/'tables'/'table2_visual_turing_test.md').read_text()
     assert (run/'kits'/'vtt'/'kit.json').is_file() and not list((run/'kits'/'vtt').glob('*key*'))
     kit = json.loads((run/'kits'/'vtt'/'kit.json').read_text())
     assert [q['name'] for q in kit['questions']] == ['origin', 'finding']

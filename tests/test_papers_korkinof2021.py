@@ -29,6 +29,8 @@ def test_run_folder(first_run):
     t2 = pd.read_csv(run/'tables'/'table2_moment_mi.csv')
     assert t2['MI (paper)'].tolist() == [0.01772, 0.04087, 0.04096, 0.01138, 0.0] and t2['neighbours (ours, MLO)'].notna().all()
     t3 = pd.read_csv(run/'tables'/'table3_conover_positions.csv')
+    tests = pd.read_csv(run/'tables'/'reader_tests.csv').iloc[0]             # χ²: its degrees of freedom are a count
+    assert f"| {tests['statistic (ours)']:.3f} | {tests['dof (ours)']:.0f} |" in (run/'tables'/'reader_tests.md').read_text()
     assert len(t3) == 45 and t3.set_index(['a', 'b']).loc[(1, 4), 'p (paper)'] == 0.067
     t4 = pd.read_csv(run/'tables'/'table4_success_rates.csv').set_index('group')
     assert t4.loc['All participants', 'mean (paper)'] == 0.492
