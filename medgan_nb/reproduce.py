@@ -84,7 +84,7 @@ class Overrides(dict):
 
 
 def parse_overrides(
-    pairs: list | None = None,  # ['key=value', ...]; values parsed as YAML scalars
+    pairs: list | None = None,  # ['key=value' (every paper) or 'PAPER.key=value' (one), ...]; values as YAML
     files: list | None = None,  # YAML files: {key: value} or {paper: {key: value}}
     papers=None,  # paper keys a file's sections may name (default: every notebook)
 ) -> Overrides:  # {'*': {...}, paper: {...}}
@@ -108,13 +108,18 @@ def parse_overrides(
                 out.origin[section, name] = str(f)
     for p in pairs or []:
         if '=' not in p:
-            raise ValueError(f"-p {p!r}: expected key=value")
+            raise ValueError(f"-p {p!r}: expected key=value or PAPER.key=value")
         k, v = p.split('=', 1)
+        section, dot, name = k.strip().rpartition('.')  # a parameter name has no dot; a paper key none either
+        if dot and section not in papers:
+            known = ', '.join(sorted(set(papers) - set(RENAMED_KEYS)))
+            raise ValueError(f"-p {p!r}: {section!r} is not a paper key (papers: {known})")
+        section = section or '*'
         try:
-            out['*'][k.strip()] = yaml.safe_load(v)
+            out.setdefault(section, {})[name] = yaml.safe_load(v)
         except yaml.YAMLError as e:
             raise ValueError(f"-p {p!r}: the value is not valid YAML ({e})") from None
-        out.origin['*', k.strip()] = '-p'
+        out.origin[section, name] = '-p'
     return out
 
 # %% ../nbs/90_reproduce.ipynb #c012
@@ -798,7 +803,11 @@ def main(argv: list | None = None) -> int:
         "default: the embedded default data",
     )
     ap.add_argument(
-        '-p', '--param', action='append', default=[], help='parameter override key=value (YAML value)'
+        '-p',
+        '--param',
+        action='append',
+        default=[],
+        help='parameter override key=value (YAML value), for every paper; PAPER.key=value for one',
     )
     ap.add_argument('--params-file', action='append', default=[], help='YAML file of parameter overrides')
     ap.add_argument('--run-id', default=None, help='run id for new runs (default: a time-stamped id)')
