@@ -7,8 +7,8 @@ __all__ = ['IMAGE_SUFFIXES', 'WINDOW_POLICIES', 'PLANES', 'FEATURE_SPACES', 'IMA
            'METRIC_NAMES', 'image_format', 'find_image_files', 'read_any', 'unit_range', 'volume_slices', 'ImageSet',
            'read_patients_csv', 'load_image_sets', 'network_kind', 'load_user_network', 'network_features',
            'pixel_features', 'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes',
-           'resolve_folder', 'evaluate_folders', 'evaluate_sets', 'image_set', 'record_row', 'card_markdown',
-           'write_card', 'closest_pairs_figure', 'evaluate_notebook', 'main']
+           'resolve_folder', 'check_enough', 'evaluate_folders', 'evaluate_sets', 'image_set', 'record_row',
+           'card_markdown', 'write_card', 'closest_pairs_figure', 'evaluate_notebook', 'main']
 
 # %% ../nbs/60_evaluate.ipynb #c002
 import argparse, csv, datetime, json, os, sys, warnings, zipfile
@@ -27,7 +27,7 @@ from medgan_nb.core import (
     environment_info,
     tqdm,
 )
-from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, check_file
+from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, check_file, _short
 from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _load_torchscript
 from .core import _sha256, resolve_weights
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
@@ -103,15 +103,21 @@ def _grey_2d(arr, path) -> tuple:  # (H×W array, note)
 
 def _read_png_tiff(path, kind) -> tuple:
     "PNG (PIL) or TIFF (tifffile) as an integer or float array, 2-D or a stack of pages."
-    if kind == 'TIFF':
-        import tifffile
+    try:
+        if kind == 'TIFF':
+            import tifffile
 
-        arr = tifffile.imread(str(path))
-        if arr.ndim == 3 and arr.shape[-1] not in (3, 4):
-            return arr, 'stack', ''
-    else:
-        with Image.open(path) as im:
-            arr = np.array(im)
+            arr = tifffile.imread(str(path))
+            if arr.ndim == 3 and arr.shape[-1] not in (3, 4):
+                return arr, 'stack', ''
+        else:
+            with Image.open(path) as im:
+                arr = np.array(im)
+    except (
+        OSError,
+        ValueError,
+    ) as e:  # PIL's UnidentifiedImageError is an OSError; tifffile raises ValueErrors
+        raise DataError(f"{path}: not a readable {kind} file ({_short(e)})") from None
         if arr.dtype == np.int32 and arr.size and 0 <= arr.min() and arr.max() < 65536:
             arr = arr.astype(np.uint16)
     arr, note = _grey_2d(arr, path)
@@ -327,11 +333,15 @@ def load_image_sets(
         notes=Counter(),
         shapes=Counter(),
     )
-    files = find_image_files(folder)
+    files, skipped = find_image_files(folder), {}
     for path in tqdm(files, desc=f'reading {folder.name}', leave=False):
-        arr, meta = read_any(path)
-        unit, how = unit_range(arr, meta, window)
         rel = path.relative_to(folder)
+        try:
+            arr, meta = read_any(path)
+            unit, how = unit_range(arr, meta, window)
+        except DataError as e:  # an unreadable or unsuitable file: skipped, and the card says which and why
+            skipped[rel.as_posix()] = str(e).removeprefix(f'{path}: ')
+            continue
         pid, split, source = _patient(rel, meta, patients)
         for k in ('format', 'kind', 'note'):
             stats[k + 's'][meta[k]] += 1
@@ -350,7 +360,11 @@ def load_image_sets(
             items = [('2d', rel.as_posix(), unit[None])]
         for key, name, img in items:
             rows.setdefault(key, []).append((_resize(img, size), name, rel.as_posix(), pid, split))
+    if not rows:
+        some = '; '.join(f'{f}: {why}' for f, why in list(skipped.items())[:3])
+        raise DataError(f"{folder}: none of its {len(files)} image files could be read ({some})")
     info = dict(folder=str(folder), n_files=len(files), **{k: dict(v) for k, v in stats.items()})
+    info.update(skipped=skipped)
     info['notes'].pop('', None)
     return {key: _image_set(r, info, max_images, seed) for key, r in rows.items()}
 
@@ -861,6 +875,22 @@ def _match_planes(real: dict, synth: dict, plane: str) -> tuple:  # (real, synth
         )
     return {k: real[k] for k in common}, {k: synth[k] for k in common}, notes
 
+
+def check_enough(
+    sets: dict,  # {plane: ImageSet} of one folder
+    side: str,  # 'real' or 'synthetic', for the message
+):
+    "Refuse a plane with fewer than 2 images, naming the folder and the files it skipped."
+    few = {k: len(s) for k, s in sets.items() if len(s) < 2}
+    if few:
+        info = next(iter(sets.values())).info
+        skipped = info.get('skipped', {})
+        why = '; '.join(f'{f}: {r}' for f, r in list(skipped.items())[:2])
+        raise DataError(
+            f"{info['folder']}: {side} images per plane {few}; at least 2 are needed"
+            + (f" ({len(skipped)} file(s) skipped: {why})" if skipped else '')
+        )
+
 # %% ../nbs/60_evaluate.ipynb #c041
 def _privacy_split(
     real: ImageSet, heldout: ImageSet | None, seed: int
@@ -938,6 +968,8 @@ def evaluate_folders(
     real_sets, synth_sets = load(folders['real']), load(folders['synth'])
     held_sets = load(folders['heldout']) if heldout else {}
     real_sets, synth_sets, notes = _match_planes(real_sets, synth_sets, plane)
+    check_enough(real_sets, 'real')
+    check_enough(synth_sets, 'synthetic')
     net = dict(weights=net_weights, sha256=net_sha256, arch=net_arch, input_size=net_input, norm=net_norm)
     models, planes, details = {}, {}, {}
     for key in real_sets:
@@ -1068,6 +1100,7 @@ def _set_info(sets: dict, spec: str) -> dict:
         notes=one.info['notes'],
         source_shapes=one.info['shapes'],
         patient_source=one.info['patient_source'],
+        skipped=one.info.get('skipped', {}),
         n_images={k: len(v) for k, v in sets.items()},
         n_patients={k: group_codes(v.groups, len(v))[1] for k, v in sets.items()},
     )
@@ -1120,7 +1153,12 @@ def _card(info, planes, notes, spaces, models, args) -> dict:
         feature_spaces=spaces_info,
         settings=args,
         planes=planes,
-        warnings=[f'{k}: {w}' for k, p in planes.items() for w in p['warnings']],
+        warnings=[
+            f"{k}: {len(d['skipped'])} file(s) skipped, not judged (data.{k}.skipped says why)"
+            for k, d in info.items()
+            if d and d.get('skipped')
+        ]
+        + [f'{k}: {w}' for k, p in planes.items() for w in p['warnings']],
         flags=[f'{k}: {f}' for k, p in planes.items() for f in p['flags']],
     )
 
@@ -1199,6 +1237,10 @@ def card_markdown(card: dict) -> str:  # the card as Markdown
                 f"{d[k]['n_images']}, patients {d[k]['n_patients']} (from {d[k]['patient_source']}); "
                 f"intensity {d[k]['intensity']}"
             )
+            skipped = d[k].get('skipped') or {}
+            lines += [f"  - skipped `{f}`: {why}" for f, why in list(skipped.items())[:10]]
+            if len(skipped) > 10:
+                lines.append(f"  - … {len(skipped) - 10} more skipped (card.json: data.{k}.skipped)")
     for key, p in card['planes'].items():
         lines += [
             '',
@@ -1348,6 +1390,7 @@ def main(argv=None) -> int:  # exit status
         write_card(card, out)
     else:
         import papermill as pm
+        from medgan_nb.reproduce import papermill_options  # the runner's kernel: encrypted sockets, quiet
 
         os.environ['PYTHONPATH'] = os.pathsep.join([str(package_root()), os.environ.get('PYTHONPATH', '')])
         os.environ.setdefault('MEDGAN_PROGRESS', 'text')
@@ -1358,6 +1401,7 @@ def main(argv=None) -> int:  # exit status
                 parameters=dict(params, out=str(out)),
                 cwd=str(out),
                 progress_bar=False,
+                **papermill_options(),
             )
         except pm.PapermillExecutionError as e:
             print(

@@ -73,6 +73,22 @@ def test_every_input_format(tmp_path, fmt):
     _check_records(plane)
     assert any('only 12 images' in w for w in card['warnings']) and (out/'card.md').is_file()
 
+def test_unreadable_files_are_skipped_and_named(tmp_path):
+    "A generator's folder with a torn PNG and a colour one: judged on the rest, the card names both and why."
+    _write('png8', tmp_path/'real', 0)
+    _write('png8', tmp_path/'synth', 1)
+    (tmp_path/'synth'/'torn.png').write_bytes((tmp_path/'synth'/'p0'/'0.png').read_bytes()[:50])
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (40, 36, 3), dtype=np.uint8)).save(tmp_path/'synth'/'rgb.png')
+    out = tmp_path/'out'
+    assert main([str(tmp_path/'real'), str(tmp_path/'synth'), '--out', str(out), '--no-notebook', '--features', 'pixels',
+                 *FAST]) == 0
+    card = json.loads((out/'card.json').read_text())
+    assert card['planes']['2d']['n_synth'] == 2 * N_PATIENTS                   # every readable image judged
+    assert sorted(card['data']['synth']['skipped']) == ['rgb.png', 'torn.png']
+    assert 'synth: 2 file(s) skipped, not judged (data.synth.skipped says why)' in card['warnings']
+    md = (out/'card.md').read_text()
+    assert '- skipped `torn.png`: not a readable PNG file' in md and '- skipped `rgb.png`: colour image' in md
+
 def test_cbis_ddsm_against_procedural_through_the_notebook(tmp_path):
     "The command itself (papermill front end) on the embedded data: 8 real CBIS-DDSM vs 8 procedural mammograms."
     out = tmp_path/'mammo'
