@@ -1156,7 +1156,7 @@ def _card(info, planes, notes, spaces, models, args) -> dict:
         warnings=[
             f"{k}: {len(d['skipped'])} file(s) skipped, not judged (data.{k}.skipped says why)"
             for k, d in info.items()
-            if d and d.get('skipped')
+            if isinstance(d, dict) and d.get('skipped')  # patients_csv: a path or None
         ]
         + [f'{k}: {w}' for k, p in planes.items() for w in p['warnings']],
         flags=[f'{k}: {f}' for k, p in planes.items() for f in p['flags']],

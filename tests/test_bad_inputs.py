@@ -253,7 +253,7 @@ def test_wrong_element_type(tmp_path):
 
 
 def test_negative_value_in_profile_key():
-    fails(lambda: load_profile('han2018', 'smoke', {'batch_size': -8}), 'han2018', 'batch_size=-8', '>= 0',
+    fails(lambda: load_profile('han2018', 'smoke', {'batch_size': -8}), 'han2018', 'batch_size=-8', '>= 1',
           kind=ParameterError)
 
 
