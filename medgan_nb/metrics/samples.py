@@ -272,7 +272,9 @@ def c2st(
     lr: float = 1e-3,
     seed: int = 0,
     device='cpu',
-) -> dict:  # accuracy, acc_real, acc_fake, ci_low, ci_high, p_value, n, folds, prob_fake, pred_fake, is_fake
+) -> (
+    dict
+):  # accuracy, acc_real, acc_fake, ci_low, ci_high, p_value, n, folds, prob_fake, pred_fake, is_fake, fold
     "Classifier two-sample test: out-of-fold real/fake accuracy of a small CNN, exact CI, binomial p-value."
     xr, xf = to_unit_range(real, window), to_unit_range(fake, window)
     if xr.shape[1:] != xf.shape[1:]:
@@ -311,4 +313,5 @@ def c2st(
         prob_fake=prob.numpy(),
         pred_fake=pred,
         is_fake=is_fake,
+        fold=fold,  # the fold each image was held out in (its P(synthetic) is that fold's model's)
     )
