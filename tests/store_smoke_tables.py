@@ -16,7 +16,11 @@ resumed run gives the uninterrupted run's tables): every start weight changed. W
 compares structure; the same 29 tables came out of the session's pytest smoke pass (one paper at a time).
 han2019/table1_tumour_detection.csv alone was re-stored after 4ed4953 (a metric computed on one test patient's
 slices has no bootstrap interval: the smoke test set is one patient, so every interval reads "none (1 patient)"
-instead of a zero-width one); every value and every other table came out as stored."""
+instead of a zero-width one); every value and every other table came out as stored.
+The machine readers' tables (haarburger2019/table3_reader_test, han2019/table2_visual_turing_test and Korkinof's
+reader_tests, stratification, table3_conover_positions, table4_success_rates) were re-stored after 4bc8511, which
+ranks each fold's out-of-fold scores within the fold before pooling them (every smoke reader now answers every item
+right, so Korkinof's Kruskal-Wallis and Conover tests have nothing to rank and say so); the other tables as stored."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 

@@ -30,6 +30,9 @@ def test_run_folder(first_run):
     assert t2['MI (paper)'].tolist() == [0.01772, 0.04087, 0.04096, 0.01138, 0.0] and t2['neighbours (ours, MLO)'].notna().all()
     t3 = pd.read_csv(run/'tables'/'table3_conover_positions.csv')
     tests = pd.read_csv(run/'tables'/'reader_tests.csv').iloc[0]             # χ²: its degrees of freedom are a count
+    kw = pd.read_csv(run/'tables'/'reader_tests.csv').iloc[1]            # smoke: every machine answer right,
+    assert pd.isna(kw['p (ours)']) and kw['note'].startswith('every answer scored alike')   # so no test, and why
+    assert 'ours: none, every answer scored alike' in (run/'tables'/'table3_conover_positions.md').read_text()
     assert f"| {tests['statistic (ours)']:.3f} | {tests['dof (ours)']:.0f} |" in (run/'tables'/'reader_tests.md').read_text()
     assert len(t3) == 45 and t3.set_index(['a', 'b']).loc[(1, 4), 'p (paper)'] == 0.067
     t4 = pd.read_csv(run/'tables'/'table4_success_rates.csv').set_index('group')
