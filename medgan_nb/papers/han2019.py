@@ -521,10 +521,11 @@ def _save_classifier(ckpt, st: dict, model: nn.Module, opt, g: torch.Generator, 
     atomic_torch_save(dict(state, rng=torch.get_rng_state(), rng_cuda=rng_cuda), ckpt)
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029p
-# steps per option (warm-up, timed), the least gain that switches to bf16, the fewest steps of a run timed. Where
-# the two are about as fast (ResNet-50 at 32 px on an AMX CPU: 0.69-0.90 s a step either way), a 5 % margin over 2
-# steps chose bf16 in 5 of 6 timings and fp32 in 1 beside a busy core, so two runs of one commit differed; 25 % over
-# 3 steps keeps fp32 there and still takes bf16 where it is clearly faster (bench/RESULTS.md).
+# steps per option (warm-up, timed), the least gain that switches to bf16, the fewest steps of a run
+# timed. Where the two are about as fast (ResNet-50 at 32 px on an AMX CPU: 0.69-0.90 s a step either
+# way), a 5 % margin over 2 steps chose bf16 in 5 of 6 timings and fp32 in 1 beside a busy core, so two
+# runs of one commit differed; 25 % over 3 steps keeps fp32 there and still takes bf16 where it is
+# clearly faster (bench/RESULTS.md).
 CLF_CALIBRATION = dict(warmup=2, steps=3, margin=0.25, min_steps=50)
 _CLF_PRECISION = {}  # (device, input size, batch, parameters, dtype, threads) -> (precision, why): one timing
 
