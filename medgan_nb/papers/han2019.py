@@ -1017,8 +1017,10 @@ def metric_units(
     "How many patients (images) each of `binary_metrics` rests on: sensitivity the tumour ones', specificity"
     " the others'."
     y, codes = np.asarray(y).astype(bool), np.asarray(codes)
-    n = lambda m: len(np.unique(codes[m]))
-    return dict(accuracy=n(y | ~y), sensitivity=n(y), specificity=n(~y), auc=n(y | ~y))
+    every = len(np.unique(codes))
+    return dict(
+        accuracy=every, sensitivity=len(np.unique(codes[y])), specificity=len(np.unique(codes[~y])), auc=every
+    )
 
 
 def interval_text(
