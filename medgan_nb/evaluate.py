@@ -113,11 +113,11 @@ def _read_png_tiff(path, kind) -> tuple:
         else:
             with Image.open(path) as im:
                 arr = np.array(im)
+            if arr.dtype == np.int32 and arr.size and 0 <= arr.min() and arr.max() < 65536:
+                arr = arr.astype(np.uint16)  # a 16-bit PNG that PIL opened in mode I
     # PIL's UnidentifiedImageError is an OSError; tifffile raises ValueErrors
     except (OSError, ValueError) as e:
         raise DataError(f"{path}: not a readable {kind} file ({_short(e)})") from None
-        if arr.dtype == np.int32 and arr.size and 0 <= arr.min() and arr.max() < 65536:
-            arr = arr.astype(np.uint16)
     arr, note = _grey_2d(arr, path)
     return arr, 'image', note
 
