@@ -27,7 +27,16 @@ from medgan_nb.core import (
     environment_info,
     tqdm,
 )
-from .data.io import DataError, read_dicom, read_nifti, read_mha, mha_header, check_file, _short
+from medgan_nb.data.io import (
+    DataError,
+    read_dicom,
+    read_nifti,
+    nifti_header,
+    read_mha,
+    mha_header,
+    check_file,
+    _short,
+)
 from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _load_torchscript
 from .core import _sha256, resolve_weights
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
@@ -157,7 +166,7 @@ def read_any(
 def _read_volume(path, kind) -> tuple:  # (array, 'image' | 'volume')
     "NIfTI / MetaImage: 2-D images as H×W (rows = y), 3-D volumes in canonical RAS order via `data.io`."
     if kind == 'NIfTI':
-        img = nib.load(str(path))
+        img = nifti_header(path)
         shape = [s for s in img.shape if s > 1]
         if len(shape) == 2:
             return np.asarray(img.dataobj).reshape(shape).T, 'image'

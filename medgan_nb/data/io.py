@@ -18,8 +18,8 @@ from ..core import tqdm
 
 # %% auto #0
 __all__ = ['MG_VIEWS', 'MG_FOR_PRESENTATION', 'MR_IMAGE_STORAGE', 'MAMMO_LAYOUTS', 'SEQUENCES', 'BRATS_LABELS', 'LABEL_SCHEMES',
-           'DataError', 'check_file', 'check_finite', 'write_nifti', 'read_nifti', 'mha_header', 'read_mha',
-           'write_mha', 'read_image', 'mammo_view', 'read_dicom', 'write_dicom_mg', 'dicom_series_header',
+           'DataError', 'check_file', 'check_finite', 'write_nifti', 'nifti_header', 'read_nifti', 'mha_header',
+           'read_mha', 'write_mha', 'read_image', 'mammo_view', 'read_dicom', 'write_dicom_mg', 'dicom_series_header',
            'write_dicom_series', 'read_dicom_series', 'native_to_ras', 'MammogramRef', 'find_mammograms',
            'detect_mammo_layout', 'find_mammo_dataset', 'BrainCase', 'CaseRef', 'detect_brats_layout', 'find_brats',
            'brats_case_ref', 'remap_labels', 'load_brats_case', 'iter_brats_cases', 'load_brats']
@@ -124,17 +124,25 @@ def _canonical(img, path) -> tuple:
     )
 
 
-def read_nifti(
+def nifti_header(
     path,  # .nii or .nii.gz file
-) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
-    "Read a NIfTI file as (float32 array in canonical RAS (x, y, z[, c]) order, meta)."
+):  # the nibabel image, its header read, its data not yet
+    "A NIfTI file opened, its header read (as `mha_header` for MetaImage); else a `DataError` naming it."
     path = check_file(path, 'NIfTI')
     try:
         img = nib.load(str(path))
         img.header.get_data_shape()
     except Exception as e:
         raise DataError(f"{path}: unreadable NIfTI header ({_short(e)})") from e
-    arr, meta = _canonical(img, path)
+    return img
+
+
+def read_nifti(
+    path,  # .nii or .nii.gz file
+) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
+    "Read a NIfTI file as (float32 array in canonical RAS (x, y, z[, c]) order, meta)."
+    path = check_file(path, 'NIfTI')
+    arr, meta = _canonical(nifti_header(path), path)
     return check_finite(arr, path), meta
 
 # %% ../../nbs/01_data.io.ipynb #c017a
