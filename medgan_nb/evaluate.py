@@ -45,6 +45,7 @@ from .metrics.privacy import nearest_real, closer_to_train, membership_auc, dive
 from .metrics.radiomics import radiomics_features, standardise
 from medgan_nb.metrics.uncertainty import (
     bootstrap_mean,
+    lies_above,
     bootstrap_two_sample,
     interval,
     fid_floor,
@@ -818,7 +819,7 @@ def card_notes(
         w.append(f"MS-SSIM with {ms['scales']} scales (images of {result['size']} px; 5 need ≥ 176 px)")
     for space, p in result['privacy'].items():
         cs = p['copy_share']
-        if cs['ci_low'] > cs['baseline']:
+        if lies_above(cs, cs['baseline']):
             fl.append(
                 f"{space}: {100 * cs['value']:.0f} % of synthetic images lie within a fifth of the typical "
                 "real–real "
@@ -826,17 +827,21 @@ def card_notes(
                 "near-copies"
             )
         ct, mia = p.get('closer_to_train'), p.get('membership_auc')
-        if ct and ct['ci_low'] > 0.5:
+        if ct and lies_above(ct, 0.5):
             fl.append(
                 f"{space}: {100 * ct['value']:.0f} % of synthetic images are nearer a training than a "
                 "held-out image "
                 f"(expected 50 %, p = {ct['p_value']:.2g}): memorisation of training images"
             )
-        if mia and mia['ci_low'] > 0.5:
+        if mia and lies_above(mia, 0.5):
+            ci = (
+                f"[{mia['ci_low']:.2f}, {mia['ci_high']:.2f}]"
+                if np.isfinite(mia['ci_low'])
+                else f"in all {mia['n_boot']} bootstrap resamples"
+            )
             fl.append(
-                f"{space}: membership-inference AUC {mia['value']:.2f} [{mia['ci_low']:.2f}, "
-                f"{mia['ci_high']:.2f}] "
-                f"> 0.5: the synthetic set reveals who was in the training set"
+                f"{space}: membership-inference AUC {mia['value']:.2f} {ci} > 0.5: the synthetic set reveals "
+                "who was in the training set"
             )
     if ms and ms.get('less_diverse'):
         fl.append("MS-SSIM within the synthetic set exceeds the real set's: less diverse (mode collapse?)")

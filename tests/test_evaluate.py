@@ -147,7 +147,8 @@ def test_copying_synthetic_set_is_flagged(halves):
     card = json.loads((out/'card.json').read_text())
     priv = card['planes']['2d']['privacy']['pixels']
     assert priv['copy_share']['value'] == 1.0 and priv['closer_to_train']['value'] == 1.0
-    assert priv['membership_auc']['ci_low'] > 0.5
+    from medgan_nb.metrics.uncertainty import lies_above
+    assert lies_above(priv['membership_auc'], 0.5)   # its interval, or (AUC 1 in every resample) no interval
     text = ' '.join(card['flags'])
     assert 'near-copies' in text and 'memorisation' in text and 'membership-inference' in text
 
