@@ -1015,23 +1015,22 @@ def metric_units(
     codes,  # (N,) patient (or image) number of each image
 ) -> dict:  # {metric: patients (or images) its value is computed from}
     "How many patients (images) each of `binary_metrics` rests on: sensitivity the tumour ones', specificity"
-    " the others'."
+    " the others', the AUC (tumour ranked against non-tumour slices) the fewer of the two."
     y, codes = np.asarray(y).astype(bool), np.asarray(codes)
-    every = len(np.unique(codes))
-    return dict(
-        accuracy=every, sensitivity=len(np.unique(codes[y])), specificity=len(np.unique(codes[~y])), auc=every
-    )
+    pos, neg = len(np.unique(codes[y])), len(np.unique(codes[~y]))
+    return dict(accuracy=len(np.unique(codes)), sensitivity=pos, specificity=neg, auc=min(pos, neg))
 
 
 def interval_text(
     row,  # a `bootstrap_ci` row: low, high, units
     unit: str = 'patient',  # what was resampled
-) -> str:  # '60.2–66.7', or 'none (1 patient)'
+    digits: int = 2,  # decimals, as the value's column prints them
+) -> str:  # '60.20–66.70', or 'none (1 patient)'
     "A bootstrap interval as a table shows it."
     n = int(row['units'])
     if np.isnan(row['low']):
         return f"none ({n} {unit}{'' if n == 1 else 's'})"
-    return f"{row['low']:.3g}–{row['high']:.3g}"
+    return f"{row['low']:.{digits}f}–{row['high']:.{digits}f}"
 
 # %% ../../nbs/54_papers.han2019.ipynb #c042
 def vtt_table(
