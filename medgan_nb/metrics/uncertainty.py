@@ -50,7 +50,7 @@ def interval(
     b = np.asarray(boots, np.float64)
     b = b[np.isfinite(b)]
     # too few resamples, or one value in all (a 1-NN accuracy of 1 each time, one patient): nothing to measure
-    if len(b) < 2 or b.min() == b.max():
+    if len(b) < 2 or np.ptp(b) <= 1e-9 * max(1.0, np.abs(b).max()):  # rounding aside
         flat = {} if len(b) < 2 else dict(every_resample=float(b[0]))
         return dict(
             value=float(value),

@@ -1007,6 +1007,9 @@ def bootstrap_ci(
         )
     )
     out.loc[out.units < 2, ['low', 'high']] = np.nan  # resampling one patient (image) gives the same value
+    # one value in every resample (100 % each time; rounding aside): no measure of uncertainty either
+    out['flat'] = (len(boots) > 1) & (boots.max() - boots.min() <= 1e-9 * np.maximum(1, boots.abs().max()))
+    out.loc[out.flat, ['low', 'high']] = np.nan
     return out.rename_axis('metric').reset_index()
 
 
@@ -1028,6 +1031,8 @@ def interval_text(
 ) -> str:  # '60.20–66.70', or 'none (1 patient)'
     "A bootstrap interval as a table shows it."
     n = int(row['units'])
+    if np.isnan(row['low']) and n > 1 and row.get('flat'):
+        return f"none (every resample: {row['value']:.{digits}f})"
     if np.isnan(row['low']):
         return f"none ({n} {unit}{'' if n == 1 else 's'})"
     return f"{row['low']:.{digits}f}–{row['high']:.{digits}f}"
