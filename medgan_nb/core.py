@@ -72,6 +72,10 @@ def _check_value(key, kind, raw, base, source):
             raise SettingsError(f"{where}: expected an integer") from None
         if v < 0:
             raise SettingsError(f"{where}: expected a non-negative integer")
+        if (
+            key == 'run.seed' and v > 2**32 - 1
+        ):  # numpy's RandomState (scikit-learn's random_state) takes no more
+            raise SettingsError(f"{where}: expected an integer from 0 to {2**32 - 1}")
         return v
     if kind == 'device':
         if raw not in ('auto', 'cpu', 'cuda', 'mps') and not (raw.startswith('cuda:') and raw[5:].isdigit()):

@@ -130,7 +130,7 @@ NOTEBOOK_RULES = {  # rules beyond the type for the paper notebooks' own paramet
     'profile': dict(choices=PROFILES),
     'device': dict(pattern=r'auto|cpu|cuda|cuda:\d+|mps'),
     'run_id': dict(pattern=RUN_ID_PATTERN),
-    'seed': dict(min=0),
+    'seed': dict(min=0, max=2**32 - 1),  # numpy's RandomState (scikit-learn's random_state) takes no more
     'threads': dict(min=1),
     'max_steps_per_phase': dict(min=1),
     'nproc': dict(min=1),
@@ -193,6 +193,8 @@ def _allowed(spec: dict) -> str:
         what += f" of {noun(spec['keys'])} to {noun(spec['items'])}"
     if 'above' in spec:
         what += f" > {spec['above']}"
+    elif 'min' in spec and 'max' in spec:
+        what += f" from {spec['min']} to {spec['max']}"
     elif 'min' in spec:
         what += f" >= {spec['min']}"
     if 'choices' in spec:
@@ -232,6 +234,8 @@ def check_value(key: str, value, spec: dict):
     if 'min' in spec and any(n < spec['min'] for n in _numbers(inner)):
         raise fail()
     if 'above' in spec and any(n <= spec['above'] for n in _numbers(inner)):
+        raise fail()
+    if 'max' in spec and any(n > spec['max'] for n in _numbers(inner)):
         raise fail()
     if 'choices' in spec and value not in spec['choices']:
         raise fail()
