@@ -10,7 +10,7 @@ __all__ = ['GENERATOR_VERSION', 'FOLDERS', 'PROFILE_SIZES', 'SUBJECTS', 'GROWABL
 import argparse, inspect, os, shutil, time
 from pathlib import Path
 import pandas as pd
-from ..core import load_settings, fingerprint, save_json, load_json, cpu_cores
+from ..core import load_settings, fingerprint, save_json, load_json, cpu_cores, SEED_MAX
 from .io import DataError
 
 # %% ../../nbs/19_data.build.ipynb #c005
@@ -257,6 +257,8 @@ def main(argv=None):  # command-line arguments (default: sys.argv[1:]); prints t
     a = ap.parse_args(argv)
     if a.workers is not None and a.workers < 0:
         ap.error(f"--workers {a.workers}: expected 0 (this process) or more")
+    if a.seed is not None and not 0 <= a.seed <= SEED_MAX:
+        ap.error(f"--seed {a.seed}: expected an integer from 0 to {SEED_MAX}")
     res = build_default_data(
         a.data_dir, a.seed, a.profile, a.parts, force=a.force, verify=a.verify, workers=a.workers
     )

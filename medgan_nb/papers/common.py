@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, yaml
 import matplotlib.pyplot as plt
 from ..core import load_settings, atomic_torch_save, load_torch, save_json, load_json
-from ..core import changed_inputs, RUN_ID_PATTERN, keep_rng
+from ..core import changed_inputs, RUN_ID_PATTERN, SEED_MAX, keep_rng
 
 # %% ../../nbs/50_papers.common.ipynb #c005
 PROFILES = ('smoke', 'quick', 'paper')
@@ -130,7 +130,7 @@ NOTEBOOK_RULES = {  # rules beyond the type for the paper notebooks' own paramet
     'profile': dict(choices=PROFILES),
     'device': dict(pattern=r'auto|cpu|cuda|cuda:\d+|mps'),
     'run_id': dict(pattern=RUN_ID_PATTERN),
-    'seed': dict(min=0, max=2**32 - 1),  # numpy's RandomState (scikit-learn's random_state) takes no more
+    'seed': dict(min=0, max=SEED_MAX),  # numpy's RandomState (scikit-learn's random_state) takes no more
     'threads': dict(min=1),
     'max_steps_per_phase': dict(min=1),
     'nproc': dict(min=1),
