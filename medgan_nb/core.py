@@ -27,7 +27,7 @@ from fastcore.basics import patch
 SEED_MAX = 2**32 - 1  # the largest seed numpy's RandomState (scikit-learn's random_state) takes
 SETTINGS_SCHEMA = {
     'paths': {'data_dir': 'dir', 'outputs_dir': 'dir', 'weights_dir': 'dir'},
-    'run': {'profile': ('smoke', 'quick', 'paper'), 'device': 'device', 'seed': 'int', 'workers': 'int'},
+    'run': {'profile': ('smoke', 'quick', 'paper'), 'device': 'device', 'seed': 'seed', 'workers': 'int'},
 }
 SETTINGS_DEFAULTS = {
     'paths': {'data_dir': 'data', 'outputs_dir': 'outputs', 'weights_dir': 'weights'},
@@ -66,14 +66,14 @@ def _check_value(key, kind, raw, base, source):
         if raw not in kind:
             raise SettingsError(f"{where}: expected one of {', '.join(kind)}")
         return raw
-    if kind == 'int':
+    if kind in ('int', 'seed'):
         try:
             v = int(raw)
         except ValueError:
             raise SettingsError(f"{where}: expected an integer") from None
         if v < 0:
             raise SettingsError(f"{where}: expected a non-negative integer")
-        if key == 'run.seed' and v > SEED_MAX:
+        if kind == 'seed' and v > SEED_MAX:
             raise SettingsError(f"{where}: expected an integer from 0 to {SEED_MAX}")
         return v
     if kind == 'device':

@@ -141,8 +141,7 @@ def read_nifti(
     path,  # .nii or .nii.gz file
 ) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a NIfTI file as (float32 array in canonical RAS (x, y, z[, c]) order, meta)."
-    path = check_file(path, 'NIfTI')
-    arr, meta = _canonical(nifti_header(path), path)
+    arr, meta = _canonical(nifti_header(path), Path(path))  # nifti_header checks the file
     return check_finite(arr, path), meta
 
 # %% ../../nbs/01_data.io.ipynb #c017a

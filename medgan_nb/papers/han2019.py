@@ -25,7 +25,7 @@ from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
 from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent
 from ..data.prep.brain import LazyImages, to_side
-from ..metrics.uncertainty import bootstrap_indices, group_codes
+from ..metrics.uncertainty import bootstrap_indices, group_codes, one_value
 
 # %% ../../nbs/54_papers.han2019.ipynb #c005
 CONDITIONS = (
@@ -1008,7 +1008,7 @@ def bootstrap_ci(
     )
     out.loc[out.units < 2, ['low', 'high']] = np.nan  # resampling one patient (image) gives the same value
     # one value in every resample (100 % each time; rounding aside): no measure of uncertainty either
-    out['flat'] = (len(boots) > 1) & (boots.max() - boots.min() <= 1e-9 * np.maximum(1, boots.abs().max()))
+    out['flat'] = (len(boots) > 1) & boots.apply(one_value)
     out.loc[out.flat, ['low', 'high']] = np.nan
     return out.rename_axis('metric').reset_index()
 
