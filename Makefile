@@ -46,9 +46,12 @@ chromium:
 	      echo "chromium: apt-get failed; the browser tests will be reported as skipped"; \
 	  else echo "no Chromium and no rights to install it: the browser tests will be reported as skipped"; fi; }
 
-# Every library notebook's tests (one pytest test per notebook, as nbdev-test runs them) and tests/, on both cores.
+# Every library notebook's tests (one pytest test per notebook, as nbdev-test runs them) and tests/, on every core.
+# One pytest worker more than cores: a worker waiting (a process starting, a kernel, a runner test's sleep) leaves its
+# core to the others. On the 2-core machine -n 2 kept the cores 89-92 % busy, -n 3 96 % (bench/RESULTS.md).
+TEST_WORKERS ?= $(shell $(PY) -c "import os; f = getattr(os, 'sched_getaffinity', None); print((len(f(0)) if f else os.cpu_count() or 1) + 1)")
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest tests/ -q -rs -p no:cacheprovider -n 2 --dist loadscope --no-loadscope-reorder --durations=10
+	$(BIN)/python -m pytest tests/ -q -rs -p no:cacheprovider -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=10
 
 # Embedded default data is built (or found intact) first unless DATA points at the user's own data.
 reproduce: $(STAMP)

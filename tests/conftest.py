@@ -4,7 +4,8 @@
 - `smoke_all`: one smoke-profile runner pass over the paper notebooks (plus a broken one), shared by all paper tests;
   under pytest-xdist the first worker that needs it runs it and the others wait for it (a file lock in the session's
   shared temporary folder).
-- `make test` runs pytest-xdist with `-n 2 --dist loadscope --no-loadscope-reorder`; with `loadscope` each test module
+- `make test` runs pytest-xdist with one worker more than the machine has cores (`-n 3` on 2 cores) and `--dist
+  loadscope --no-loadscope-reorder`; with `loadscope` each test module
   is one unit of work here (its module fixtures are built once, a paper module's tests run in order on one copy of
   its run folder) and each library notebook another. Units go out in collection order, which puts first the
   longest paper module (its worker runs the runner pass while the other works through the other tests and the
@@ -77,22 +78,22 @@ def pytest_collection_modifyitems(config, items):
         if m[0].path.name == NOTEBOOKS: m.sort(key=lambda i: -NOTEBOOK_COST.get(i.name.partition('[')[2][:-1], 0))
     items[:] = [i for m in papers[:1] + rest + papers[1:] for i in m]
 
-# Seconds a module's tests took on the 2-core machine (pytest-xdist, 2 workers, junit times of a full run at e232c58,
-# 2026-12-05), rounded: units go out longest first (within the paper modules and within the rest), so that short ones
+# Seconds a module's tests took on the 2-core machine (pytest-xdist, 2 workers, junit times of a full run at da0911e,
+# 2026-12-06), rounded: units go out longest first (within the paper modules and within the rest), so that short ones
 # fill the end of the run. A module not listed counts as short; the notebooks, one unit each, come right after the
-# listed modules of at least 20 s. test_papers_han2019 holds the runner's smoke pass (144 s) that every paper module
+# listed modules of at least 20 s. test_papers_han2019 holds the runner's smoke pass (~130 s) that every paper module
 # waits for: it goes first.
-COST = {'test_papers_han2019.py': 161, 'test_reproduce.py': 116, 'test_installed.py': 39, 'test_paper_dry.py': 37,
-        'test_train_nproc.py': 37, 'test_papers_haarburger2019_duke.py': 32, 'test_evaluate.py': 30,
-        'test_papers_han2019_review.py': 29, 'test_papers_korkinof2021.py': 29, 'test_reader_html.py': 27,
-        'test_brain_store.py': 25, 'test_foundation.py': 22, 'test_papers_han2018.py': 21, 'test_data_build.py': 21,
-        'test_papers_korkinof2021_review.py': 19, 'test_gan_resume.py': 18, 'test_gan_ddp.py': 13,
-        'test_papers_brain_grades.py': 13, 'test_bench_gpu.py': 13, 'test_papers_haarburger2019.py': 12,
-        'test_metrics_fid.py': 8}
+COST = {'test_papers_han2019.py': 151, 'test_reproduce.py': 84, 'test_classifier_nproc.py': 52, 'test_installed.py': 43,
+        'test_train_nproc.py': 30, 'test_evaluate.py': 29, 'test_paper_dry.py': 26, 'test_reader_html.py': 26,
+        'test_papers_haarburger2019_duke.py': 26, 'test_papers_korkinof2021.py': 25, 'test_foundation.py': 21,
+        'test_papers_han2019_review.py': 18, 'test_gan_resume.py': 18, 'test_bench_gpu.py': 17,
+        'test_papers_han2018.py': 16, 'test_papers_haarburger2019.py': 15, 'test_brain_store.py': 15,
+        'test_gan_ddp.py': 14, 'test_papers_korkinof2021_review.py': 13, 'test_metrics_fid.py': 11,
+        'test_papers_brain_grades.py': 10, 'test_data_build.py': 9, 'test_io_readers.py': 8}
 
-NOTEBOOK_COST = {'54_papers.han2019': 34, '90_reproduce': 28, '30_metrics.fid': 20, 'evaluate': 14,
-                 '32_metrics.moments': 13, '19_data.build': 12, '31_metrics.samples': 12, '23_train': 9,
-                 '14_data.prep.mammo': 9}   # the longest library notebooks (same run), seconds
+NOTEBOOK_COST = {'54_papers.han2019': 40, '30_metrics.fid': 22, 'evaluate': 14, '90_reproduce': 12,
+                 '31_metrics.samples': 11, '32_metrics.moments': 11, '23_train': 10, '19_data.build': 7,
+                 '14_data.prep.mammo': 7}   # the longest library notebooks (same run), seconds
 
 def _cost(module_items:list) -> float:
     "A module's expected seconds (COST; a little under the listed ones for the notebooks, 1 for the rest)."
