@@ -6,11 +6,12 @@
 __all__ = ['RENAMED_KEYS', 'RUNNER_PARAMS', 'DATA_SUBFOLDERS', 'JOBS_ENV', 'THREAD_VARS', 'notebooks_dir', 'paper_notebooks',
            'select_papers', 'Overrides', 'parse_overrides', 'notebook_parameters', 'notebook_digest', 'data_overrides',
            'resolve_params', 'differences', 'run_differences', 'PapermillKernelManager', 'papermill_options',
-           'RunnerError', 'refuse_nulls', 'plan_paper', 'run_papers', 'kernel_settings', 'check_jobs', 'job_plan',
-           'print_summary', 'main']
+           'RunnerError', 'refuse_nulls', 'plan_paper', 'runner_lock', 'run_papers', 'kernel_settings', 'check_jobs',
+           'job_plan', 'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
-import argparse, ast, contextlib, hashlib, json, os, signal, subprocess, sys, tempfile, threading, time
+import argparse, ast, contextlib, datetime, hashlib, json, os, signal, socket, subprocess, sys, tempfile
+import threading, time
 from pathlib import Path
 import yaml
 from medgan_nb.core import (
@@ -373,6 +374,37 @@ def plan_paper(
         raise RunnerError(f"{rd}: {what}{why}; nothing in it is overwritten. Choose another --run-id{hint}.")
     return {**plan, 'action': 'new', 'run_id': rid}
 
+# %% ../nbs/90_reproduce.ipynb #c017k
+@contextlib.contextmanager
+def runner_lock(
+    state_file: str | Path,  # the runner's state file, <outputs>/reproduce_<profile>.json
+):
+    "Hold `state_file`'s lock while a runner works; another runner of those outputs and profile is refused."
+    from filelock import FileLock, Timeout
+
+    state_file = Path(state_file)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    owner = state_file.with_name(f'.{state_file.name}.owner')  # who holds it: for the refusal's message
+    lock = FileLock(state_file.with_name(f'.{state_file.name}.lock'))  # the OS frees it if its holder dies
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        try:
+            who = load_json(owner)
+        except (OSError, ValueError):
+            who = {}
+        since = f"pid {who.get('pid', '?')} on {who.get('host', '?')}, since {who.get('started', '?')}"
+        raise RunnerError(
+            f"{state_file}: another medgan-reproduce is running this profile's papers here ({since}); "
+            "wait for it to end, or give this one another --outputs-dir"
+        ) from None
+    try:
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
+        save_json(dict(pid=os.getpid(), host=socket.gethostname(), started=started), owner)
+        yield state_file
+    finally:
+        lock.release()
+
 # %% ../nbs/90_reproduce.ipynb #c017b
 def run_papers(
     profile: str = 'quick',  # smoke | quick | paper
@@ -396,8 +428,20 @@ def run_papers(
     jobs = check_jobs(jobs, 'jobs')
     outputs_dir = Path(outputs_dir) if outputs_dir else load_settings().paths.outputs_dir
     state_file = outputs_dir / f'reproduce_{profile}.json'
+    skip, args = skip or {}, (state_file, profile, papers, outputs_dir, overrides, folder, resume, run_id)
+    # refused input (a bad parameter, a finished run folder) is refused before anything is written
+    _plan(*args, skip)
+    with runner_lock(state_file):  # one runner at a time per outputs folder and profile
+        # planned again, on the state as it is now that no other runner can change it
+        return _run_planned(state_file, profile, outputs_dir, progress, skip, jobs, *_plan(*args, skip))
+
+
+def _plan(
+    state_file: Path, profile, papers, outputs_dir: Path, overrides, folder, resume, run_id, skip: dict
+) -> tuple:  # (state, notebooks, notebooks to run, plans)
+    "Read the runner's state and plan every paper (`plan_paper`); one `RunnerError` names every refusal."
     state = load_json(state_file) if (resume and state_file.exists()) else {'profile': profile, 'papers': {}}
-    overrides, skip = overrides if overrides is not None else {'*': {}}, skip or {}
+    overrides = overrides if overrides is not None else {'*': {}}
     available = paper_notebooks(folder)
     nbs = select_papers(available, papers)
     if not nbs:
@@ -425,6 +469,13 @@ def run_papers(
             errors.append(str(e))
     if errors:
         raise RunnerError('\n'.join(errors))
+    return state, nbs, todo, plans
+
+
+def _run_planned(
+    state_file: Path, profile, outputs_dir: Path, progress, skip: dict, jobs, state, nbs, todo, plans
+) -> dict:  # `run_papers`' state
+    "Run the planned papers, `jobs` at a time, recording each in the state file."
     os.environ.setdefault(
         'MEDGAN_PROGRESS', 'text'
     )  # kernels inherit it: text bars are what papermill can record
@@ -605,7 +656,7 @@ def _skip_slow_iri_checker():
     if 'jsonschema' not in sys.modules:  # too late once jsonschema is in; a user's choice stands
         sys.modules.setdefault('rfc3987_syntax', None)  # `import rfc3987_syntax` raises ImportError
 
-# %% ../nbs/90_reproduce.ipynb #c017k
+# %% ../nbs/90_reproduce.ipynb #3cd1d2a3
 _JOB_CODE = 'import sys; from medgan_nb.reproduce import _job_main; sys.exit(_job_main(sys.argv[1]))'
 
 

@@ -204,7 +204,8 @@ def _gone(pid:int) -> bool:
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=['ctrl-c', 'kill', 'kill-9'])
 def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
-    "Ctrl-C, a kill or a kill -9 of the runner stops both jobs and their kernels; the state says running; a rerun continues."
+    """Ctrl-C, a kill or a kill -9 of the runner stops both jobs and their kernels; the state says running; a rerun
+    continues (the runner's lock freed with it). While it ran, a second runner of the same outputs was refused."""
     out, nbs = tmp_path/'out', _toys(tmp_path/'nbs', wait="while not Path(out_dir, 'go').exists(): time.sleep(0.1)")
     code = (f"from medgan_nb.reproduce import run_papers\n"
             f"run_papers('smoke', outputs_dir={str(out)!r}, folder={str(nbs)!r}, progress=False, jobs=2)")
@@ -218,6 +219,11 @@ def test_jobs_interrupted_runner_leaves_papers_resumable(tmp_path, sig):
         assert runner.poll() is None and time.time() - t0 < 120, 'the two toy papers did not start'
         time.sleep(0.2)
     kernels = [int(p.read_text()) for p in out.glob('*/*/started')]
+    # a second runner on the same outputs and profile (another terminal, `make reproduce` again) is refused at once:
+    # it would continue the 'running' papers in the same folders beside their kernels
+    with pytest.raises(RunnerError, match=rf"another medgan-reproduce is running .*\(pid {runner.pid} on "):
+        run_papers('smoke', outputs_dir=out, folder=nbs, progress=False, jobs=2)
+    assert sorted(int(p.read_text()) for p in out.glob('*/*/started')) == sorted(kernels)   # no kernel of its own
     runner.send_signal(sig)
     try: assert runner.wait(90) != 0
     except subprocess.TimeoutExpired:
