@@ -374,7 +374,7 @@ def plan_paper(
         raise RunnerError(f"{rd}: {what}{why}; nothing in it is overwritten. Choose another --run-id{hint}.")
     return {**plan, 'action': 'new', 'run_id': rid}
 
-# %% ../nbs/90_reproduce.ipynb #c017k
+# %% ../nbs/90_reproduce.ipynb #c017b0
 @contextlib.contextmanager
 def runner_lock(
     state_file: str | Path,  # the runner's state file, <outputs>/reproduce_<profile>.json
@@ -401,7 +401,7 @@ def runner_lock(
     try:
         started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
         save_json(dict(pid=os.getpid(), host=socket.gethostname(), started=started), owner)
-        yield state_file
+        yield
     finally:
         lock.release()
 
@@ -656,7 +656,7 @@ def _skip_slow_iri_checker():
     if 'jsonschema' not in sys.modules:  # too late once jsonschema is in; a user's choice stands
         sys.modules.setdefault('rfc3987_syntax', None)  # `import rfc3987_syntax` raises ImportError
 
-# %% ../nbs/90_reproduce.ipynb #3cd1d2a3
+# %% ../nbs/90_reproduce.ipynb #c017k
 _JOB_CODE = 'import sys; from medgan_nb.reproduce import _job_main; sys.exit(_job_main(sys.argv[1]))'
 
 
