@@ -107,6 +107,50 @@ def test_cbis_ddsm_against_procedural_through_the_notebook(tmp_path):
     assert (out/'evaluate.ipynb').is_file() and (out/'card.md').is_file() and list((out/'figures').glob('closest_pairs_*.png'))
     assert 'FLAG' in run.stdout or 'card:' in run.stdout
 
+def test_brats_download_is_judged_one_sequence_a_case(tmp_path, capsys):
+    """A BraTS 2020 download as released (a release folder, a folder a case, its four sequences and a label map) against
+    a generator's T1c volumes: the command asks for the sequence, then judges the T1c of each case as that case's
+    patient (not the release folder's), and the card says which sequence it read."""
+    rng = np.random.default_rng(5)
+    release = tmp_path/'BraTS2020'/'MICCAI_BraTS2020_TrainingData'
+    for i in range(1, 4):
+        case = release/f'BraTS20_Training_{i:03d}'
+        for seq in ('t1', 't1ce', 't2', 'flair'):
+            write_nifti(case/f'{case.name}_{seq}.nii.gz', (_smooth(rng, (24, 20, 12)) * 1000).astype(np.int16))
+        write_nifti(case/f'{case.name}_seg.nii.gz', np.zeros((24, 20, 12), np.uint8))
+    (release/'name_mapping.csv').write_text('Grade,BraTS_2020_subject_ID\n' +
+                                             ''.join(f'HGG,BraTS20_Training_{i:03d}\n' for i in range(1, 4)))
+    for i in range(3): write_nifti(tmp_path/'synth'/f'g{i}.nii.gz', (_smooth(rng, (24, 20, 12)) * 1000).astype(np.float32))
+    args = [str(tmp_path/'BraTS2020'), str(tmp_path/'synth'), '--no-notebook', '--features', 'pixels', '--slices', '2', *FAST]
+    assert main([*args, '--out', str(tmp_path/'no_seq')]) == 2
+    assert "'nifti' layout (each case holds several sequences" in capsys.readouterr().err
+    flat = [str(tmp_path/'synth'), str(tmp_path/'synth'), *args[2:], '--out', str(tmp_path/'flat'), '--sequence', 'T2']
+    assert main(flat) == 2 and "neither" in capsys.readouterr().err    # no brain data set: the option is refused
+    assert main([*args, '--out', str(tmp_path/'out'), '--sequence', 'T1c']) == 0
+    card = json.loads((tmp_path/'out'/'card.json').read_text())
+    real = card['data']['real']
+    assert real['n_files'] == 3 and real['n_patients'] == {'axial': 3} and real['patient_source'] == {'nifti case': 3}
+    assert real['sequence'] == 'T1c of each case (nifti layout)' and 'sequence T1c of each case' in (tmp_path/'out'/'card.md').read_text()
+    split = (tmp_path/'out'/'split.csv').read_text().splitlines()[1:]
+    assert len(split) == 3 and all(r.split(',')[0].endswith('_t1ce.nii.gz') for r in split), split
+
+def test_12_bit_mammograms_in_16_bit_pngs(tmp_path):
+    """Mammograms exported as 16-bit PNGs hold 12-bit values (0-4095). A generator's 8-bit PNGs of the same images are
+    near-copies of them, and the card says so: read by the 16-bit type range the real ones lay in [0, 1/16] and
+    looked nothing like them."""
+    rng = np.random.default_rng(6)
+    for p in range(N_PATIENTS):
+        img = _smooth(rng, (48, 40))
+        Image.fromarray((img * 4095).astype(np.uint16)).save((tmp_path/'real').mkdir(exist_ok=True) or tmp_path/'real'/f'p{p}.png')
+        Image.fromarray((img * 255).astype(np.uint8)).save((tmp_path/'synth').mkdir(exist_ok=True) or tmp_path/'synth'/f'p{p}.png')
+    out = tmp_path/'out'
+    assert main([str(tmp_path/'real'), str(tmp_path/'synth'), '--out', str(out), '--no-notebook', '--features', 'pixels',
+                 *FAST]) == 0
+    card = json.loads((out/'card.json').read_text())
+    assert list(card['data']['real']['intensity']) == ['12-bit values in 16-bit files: range [0, 4095] (largest in the folder: 4095)']
+    assert card['planes']['2d']['privacy']['pixels']['copy_share']['value'] == 1.0
+    assert any('near-copies' in f for f in card['flags']), card['flags']
+
 @pytest.fixture(scope='module')
 def halves(tmp_path_factory):
     "One procedural set, one mammogram per patient, split into two folders of 16; the CSV marks 8 of A's as training."
