@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'WINDOW_POLICIES', 'STORED_BITS', 'PLANES', 'FEATURE_SPACES', 'IMAGENET_STATS', 'SPACE_METRICS',
            'EMBEDDED', 'METRIC_NAMES', 'image_format', 'find_image_files', 'read_any', 'unit_range', 'stored_bits',
-           'volume_slices', 'ImageSet', 'read_patients_csv', 'brain_sequence_files', 'load_image_sets', 'network_kind',
-           'load_user_network', 'network_features', 'pixel_features', 'extract_features', 'space_metrics',
-           'privacy_metrics', 'image_metrics', 'card_notes', 'resolve_folder', 'check_enough', 'evaluate_folders',
-           'evaluate_sets', 'image_set', 'record_row', 'card_markdown', 'write_card', 'closest_pairs_figure',
-           'evaluate_notebook', 'main']
+           'volume_slices', 'ImageSet', 'read_patients_csv', 'brain_sequence_files', 'load_image_sets', 'image_entries',
+           'held_bytes', 'check_memory', 'network_kind', 'load_user_network', 'network_features', 'pixel_features',
+           'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes', 'resolve_folder',
+           'check_enough', 'evaluate_folders', 'evaluate_sets', 'image_set', 'record_row', 'card_markdown',
+           'write_card', 'closest_pairs_figure', 'evaluate_notebook', 'main']
 
 # %% ../nbs/60_evaluate.ipynb #c002
 import argparse, csv, datetime, json, os, sys, warnings, zipfile
@@ -389,7 +389,7 @@ def load_image_sets(
     extent=(0.2, 0.8),
     context: int = 0,  # see `volume_slices`
     patients: dict | None = None,  # from `read_patients_csv`
-    max_images: int | None = None,  # random subset per plane when more
+    max_images: int | None = None,  # a random subset per plane when more; never more held while reading
     seed: int = 0,
     sequence: str | None = None,  # of a brain data set: the sequence read (one of `SEQUENCES`)
 ) -> dict:  # {'2d' or plane name: ImageSet}
@@ -398,7 +398,9 @@ def load_image_sets(
     planes = list(PLANES) if plane == 'all' else [plane]
     if plane != 'all' and plane not in PLANES:
         raise ValueError(f"plane={plane!r}; expected one of {list(PLANES)} or 'all'")
-    rows, wide = {}, dict(largest=0, rows=[])  # wide: 16-bit files read by their type range
+    layout, entries, skipped = image_entries(folder, sequence)
+    rows, offered, largest = {}, Counter(), 0  # largest: of the 16-bit files read by their type range
+    pick = np.random.default_rng(seed)  # with max_images: which rows a full plane keeps (reservoir sampling)
     stats = dict(
         formats=Counter(),
         kinds=Counter(),
@@ -407,13 +409,6 @@ def load_image_sets(
         notes=Counter(),
         shapes=Counter(),
     )
-    brain = brain_sequence_files(folder, sequence) if folder.is_dir() else None
-    if brain:
-        layout, entries, skipped = brain
-        if not entries:
-            raise DataError(f"{folder}: no case of the {layout!r} data set holds {sequence}: {skipped}")
-    else:
-        entries, skipped = [(p, None, None) for p in find_image_files(folder)], {}
     for path, case, channel in tqdm(entries, desc=f'reading {folder.name}', leave=False):
         rel = path.relative_to(folder)
         try:
@@ -432,6 +427,8 @@ def load_image_sets(
         stats['windows'][how] += 1
         stats['patient_source'][source] += 1
         stats['shapes'][str(meta['shape'])] += 1
+        wide = window == 'auto' and how == _DTYPE16
+        largest = max(largest, int(arr.max())) if wide else largest
         if meta['kind'] == 'volume':
             items = [
                 (p, f'{rel.as_posix()}#{p}:{k}', s)
@@ -442,49 +439,109 @@ def load_image_sets(
             items = [('2d', f'{rel.as_posix()}#{i}', im[None]) for i, im in enumerate(unit)]
         else:
             items = [('2d', rel.as_posix(), unit[None])]
-        if window == 'auto' and how == _DTYPE16:
-            wide['largest'] = max(wide['largest'], int(arr.max()))
-            wide['rows'] += [(key, len(rows.get(key, [])) + j) for j, (key, _, _) in enumerate(items)]
         for key, name, img in items:
-            rows.setdefault(key, []).append((_resize(img, size), name, rel.as_posix(), pid, split))
+            offered[key] += 1
+            row = (_resize(img, size), name, rel.as_posix(), pid, split, offered[key], wide)
+            kept = rows.setdefault(key, [])
+            if not max_images or len(kept) < max_images:
+                kept.append(row)
+            elif (j := int(pick.integers(offered[key]))) < max_images:
+                kept[j] = row  # Algorithm R: each row kept with chance max_images / offered
     if not rows:
         some = '; '.join(f'{f}: {why}' for f, why in list(skipped.items())[:3])
         raise DataError(f"{folder}: none of its {len(entries)} image files could be read ({some})")
-    _to_stored_bits(rows, wide, stats['windows'])
+    _to_stored_bits(rows, largest, stats['windows'])
     info = dict(folder=str(folder), n_files=len(entries), **{k: dict(v) for k, v in stats.items()})
-    info.update(skipped=skipped)
-    if brain:
+    info.update(skipped=skipped, offered=dict(offered))
+    if layout:
         info['sequence'] = f"{sequence} of each case ({layout} layout)"
     info['notes'].pop('', None)
-    return {key: _image_set(r, info, max_images, seed) for key, r in rows.items()}
+    for r in rows.values():
+        r.sort(key=lambda row: row[5])  # the folder's order
+    return {key: _image_set(r, info) for key, r in rows.items()}
+
+
+def image_entries(
+    folder,  # a folder of images, or a brain data set
+    sequence: str | None = None,  # see `brain_sequence_files`
+) -> tuple:  # (brain layout or None, [(file, case or None, channel or None)], {case: why skipped})
+    "The files `load_image_sets` reads: a brain data set's sequence files, else every image file."
+    folder = Path(folder)
+    brain = brain_sequence_files(folder, sequence) if folder.is_dir() else None
+    if not brain:
+        return None, [(p, None, None) for p in find_image_files(folder)], {}
+    layout, entries, skipped = brain
+    if not entries:
+        raise DataError(f"{folder}: no case of the {layout!r} data set holds {sequence}: {skipped}")
+    return layout, entries, skipped
 
 
 _DTYPE16 = 'dtype range [0, 65535]'
 
 
-def _to_stored_bits(rows: dict, wide: dict, windows: Counter):
+def _to_stored_bits(rows: dict, largest: int, windows: Counter):
     "Rescale the rows of 16-bit files read by their type range to the bits the folder's files hold."
-    bits = stored_bits(wide['largest'])
-    if not wide['rows'] or bits == 16:
+    bits = stored_bits(largest)
+    if _DTYPE16 not in windows or bits == 16:
         return
     top = 2**bits - 1
-    for key, i in wide['rows']:  # resizing is linear: scaling after it is scaling before
-        img, *rest = rows[key][i]
-        rows[key][i] = ((img * (65535 / top)).clamp_(0, 1), *rest)
-    name = f"{bits}-bit values in 16-bit files: range [0, {top}] (largest in the folder: {wide['largest']})"
+    for kept in rows.values():
+        for i, (img, *rest) in enumerate(kept):  # resizing is linear: scaling after it is scaling before
+            if rest[-1]:
+                kept[i] = ((img * (65535 / top)).clamp_(0, 1), *rest)
+    name = f"{bits}-bit values in 16-bit files: range [0, {top}] (largest in the folder: {largest})"
     windows[name] = windows.pop(_DTYPE16)
 
 
-def _image_set(rows, info, max_images, seed) -> ImageSet:
-    "An `ImageSet` from rows (image, name, file, patient, split), subsampled to at most max_images."
-    if max_images and len(rows) > max_images:
-        keep = np.sort(np.random.default_rng(seed).choice(len(rows), max_images, replace=False))
-        rows = [rows[i] for i in keep]
+def _image_set(rows, info) -> ImageSet:
+    "An `ImageSet` from rows (image, name, file, patient, split, …); each row's image freed once copied."
     channels = {r[0].shape[0] for r in rows}
     if len(channels) > 1:
         raise DataError(f"{info['folder']}: images with {sorted(channels)} channels; use one context for all")
-    imgs, names, files, groups, splits = zip(*rows)
-    return ImageSet(torch.stack(imgs), list(names), list(files), list(groups), list(splits), dict(info))
+    images = torch.empty((len(rows), *rows[0][0].shape))
+    for i, r in enumerate(rows):  # the set is never held twice
+        images[i], rows[i] = r[0], (None, *r[1:])
+    _, names, files, groups, splits = zip(*(r[:5] for r in rows))
+    return ImageSet(images, list(names), list(files), list(groups), list(splits), dict(info))
+
+# %% ../nbs/60_evaluate.ipynb #c019f
+def held_bytes(
+    folder,  # an image folder or a brain data set
+    plane: str = 'axial',
+    size: int = 256,
+    n_slices: int = 16,
+    context: int = 0,
+    max_images: int | None = None,
+    sequence: str | None = None,  # as for `load_image_sets`
+) -> int:  # bytes
+    "Memory a folder's images take once read (float32), from file names: a volume as `n_slices` a plane."
+    entries = image_entries(folder, sequence)[1]
+    volumes = sum(1 for p, _, _ in entries if image_format(p) in ('NIfTI', 'MetaImage'))
+    per_plane = {'2d': len(entries) - volumes, **{p: volumes * n_slices for p in _planes(plane)}}
+    n = sum(min(v, max_images or v) for v in per_plane.values())
+    return n * size * size * 4 * (2 * context + 1)
+
+
+def _planes(plane: str) -> list:
+    return list(PLANES) if plane == 'all' else [plane]
+
+
+def check_memory(
+    need: int,  # bytes the images will take (`held_bytes` of every folder)
+    available: int | None = None,  # bytes free; None: psutil's available memory
+    margin: int = 2 * 2**30,  # what the metrics hold beside the images (imports, MS-SSIM, features)
+) -> None:
+    "A `DataError`, before anything is read, when the images would not fit in the memory free."
+    import psutil
+
+    available = psutil.virtual_memory().available if available is None else available
+    if need + margin > available:
+        gb = lambda b: f"{b / 2**30:.1f} GB"
+        raise DataError(
+            f"the images would take {gb(need)} in memory (float32 at the --size asked), beside about "
+            f"{gb(margin)} for the metrics, and {gb(available)} is free: give --max-images (a random subset "
+            "per plane and set) or a smaller --size"
+        )
 
 # %% ../nbs/60_evaluate.ipynb #c021
 FEATURE_SPACES = ('inception', 'radiomics', 'pixels', 'net')  # `resolve_weights` is medgan_nb.core's
@@ -707,11 +764,13 @@ def _floor_records(real_f, synth_f, groups, synth_groups, seed, k: int = 5) -> d
     "The real-vs-real FID floor, and FID of the same real halves against half the synthetic set (same"
     "protocol)."
     real_f, synth_f = np.asarray(real_f), np.asarray(synth_f)
+    firsts = [split_halves(groups, len(real_f), seed + i) for i in range(k)]
+    halves = [split_halves(synth_groups, len(synth_f), seed + 1000 + i) for i in range(k)]  # of the sources
+    if min(min(f.sum(), (~f).sum(), h.sum()) for f, h in zip(firsts, halves)) < 2:
+        return {}  # a patient split left one image on a side (patients of unequal size): no covariance
     fl = fid_floor(real_f, groups, k=k, seed=seed)
     vals, sizes = [], []
-    for i in range(k):
-        first = split_halves(groups, len(real_f), seed + i)
-        half = split_halves(synth_groups, len(synth_f), seed + 1000 + i)  # half the synthetic sources
+    for first, half in zip(firsts, halves):
         vals.append(fid_from_features(real_f[first], synth_f[half]))
         sizes.append((int(first.sum()), int(half.sum())))
     half = dict(
@@ -801,8 +860,8 @@ def image_metrics(
     "Pixel-moment overlap, C2ST accuracy and MS-SSIM diversity, each with its interval and N."
     n = dict(n_real=len(real), n_synth=len(synth))
     out = {}
-    rm = image_moments(real.grey[:, 0].double().numpy())
-    sm = image_moments(synth.grey[:, 0].double().numpy())
+    rm = image_moments(real.grey[:, 0].numpy())  # each image to float64 in turn, not the set at once
+    sm = image_moments(synth.grey[:, 0].numpy())
     ok_r, ok_s = np.isfinite(rm).all(1), np.isfinite(sm).all(1)
     if ok_r.sum() >= 5 and ok_s.sum() >= 5:
         # the mean 2-D OVL over the 10 moment pairs (Korkinof 2021's Table 1 off its diagonal, coarser grid)
@@ -1074,6 +1133,9 @@ def evaluate_folders(
         if v
     }
     table = read_patients_csv(patients) if patients else None
+    check_memory(
+        sum(held_bytes(f, plane, size, n_slices, context, max_images, sequence) for f in folders.values())
+    )
     load = lambda f: load_image_sets(
         f, plane, size, window, n_slices, (0.2, 0.8), context, table, max_images, seed, sequence
     )
@@ -1220,6 +1282,7 @@ def _set_info(sets: dict, spec: str) -> dict:
         patient_source=one.info['patient_source'],
         skipped=one.info.get('skipped', {}),
         sequence=one.info.get('sequence'),
+        n_found=one.info.get('offered', {}),  # images per plane before max_images
         n_images={k: len(v) for k, v in sets.items()},
         n_patients={k: group_codes(v.groups, len(v))[1] for k, v in sets.items()},
     )
@@ -1345,6 +1408,13 @@ def _row(name, space, r) -> str:
     )
 
 
+def _subset_note(d: dict) -> str:
+    "' (a random subset of {plane: found})' when max_images left images out, else ''."
+    found = d.get('n_found') or {}
+    less = {k: v for k, v in found.items() if k in d['n_images'] and v > d['n_images'][k]}
+    return f" (a random subset of {less} found)" if less else ''
+
+
 def card_markdown(card: dict) -> str:  # the card as Markdown
     "The evaluation card for a reader: data, one metric table per plane, warnings, flags, preprocessing."
     d = card['data']
@@ -1353,7 +1423,8 @@ def card_markdown(card: dict) -> str:  # the card as Markdown
         if d.get(k):
             lines.append(
                 f"- **{k}**: `{d[k]['folder']}`: {d[k]['n_files']} files {d[k]['formats']}, images per plane "
-                f"{d[k]['n_images']}, patients {d[k]['n_patients']} (from {d[k]['patient_source']}); "
+                f"{d[k]['n_images']}{_subset_note(d[k])}, patients {d[k]['n_patients']} "
+                f"(from {d[k]['patient_source']}); "
                 f"intensity {d[k]['intensity']}"
                 + (f"; sequence {d[k]['sequence']}" if d[k].get('sequence') else '')
             )

@@ -107,18 +107,18 @@ def radiomics_features(
     levels: int = 32,  # grey levels (fixed bin number over [0, 1])
 ) -> np.ndarray:  # N×F float64, columns `radiomics_names()`
     "Radiomics feature vectors of a set of grey images."
-    x = to_unit_range(images, window)
-    if x.shape[1] != 1:
-        raise ValueError(f"{x.shape[1]} channels; radiomics features need grey images (1 channel)")
     out = []
-    for i, img in enumerate(x[:, 0].numpy().astype(np.float64)):
-        m = None if masks is None else np.asarray(masks[i], bool)
-        out.append(
-            np.r_[
-                first_order(img[m] if m is not None else img.ravel(), levels),
-                texture_features(img, m, levels),
-            ]
-        )
+    for s in range(
+        0, len(images), 64
+    ):  # 64 images at a time in [0, 1], each in float64 in turn: never the set
+        x = to_unit_range(images[s : s + 64], window)
+        if x.shape[1] != 1:
+            raise ValueError(f"{x.shape[1]} channels; radiomics features need grey images (1 channel)")
+        for k in range(len(x)):
+            img = x[k, 0].numpy().astype(np.float64)
+            m = None if masks is None else np.asarray(masks[s + k], bool)
+            first = first_order(img[m] if m is not None else img.ravel(), levels)
+            out.append(np.r_[first, texture_features(img, m, levels)])
     return np.stack(out)
 
 
