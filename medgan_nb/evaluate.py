@@ -536,7 +536,7 @@ def check_memory(
 
     available = psutil.virtual_memory().available if available is None else available
     if need + margin > available:
-        gb = lambda b: f"{b / 2**30:.1f} GB"
+        gb = lambda b: f"{b / 2**30:.1f} GiB"
         raise DataError(
             f"the images would take {gb(need)} in memory (float32 at the --size asked), beside about "
             f"{gb(margin)} for the metrics, and {gb(available)} is free: give --max-images (a random subset "
