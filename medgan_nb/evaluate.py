@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'WINDOW_POLICIES', 'STORED_BITS', 'PLANES', 'FEATURE_SPACES', 'IMAGENET_STATS', 'SPACE_METRICS',
-           'EMBEDDED', 'METRIC_NAMES', 'image_format', 'find_image_files', 'read_any', 'unit_range', 'stored_bits',
-           'volume_slices', 'ImageSet', 'read_patients_csv', 'brain_sequence_files', 'load_image_sets', 'image_entries',
-           'held_bytes', 'check_memory', 'network_kind', 'load_user_network', 'network_features', 'pixel_features',
-           'extract_features', 'space_metrics', 'privacy_metrics', 'image_metrics', 'card_notes', 'resolve_folder',
-           'check_enough', 'evaluate_folders', 'evaluate_sets', 'image_set', 'record_row', 'card_markdown',
-           'write_card', 'closest_pairs_figure', 'evaluate_notebook', 'main']
+           'EMBEDDED', 'METRIC_NAMES', 'image_format', 'find_image_files', 'dicom_series_folders', 'read_any',
+           'unit_range', 'stored_bits', 'volume_slices', 'ImageSet', 'read_patients_csv', 'brain_sequence_files',
+           'load_image_sets', 'image_entries', 'held_bytes', 'check_memory', 'network_kind', 'load_user_network',
+           'network_features', 'pixel_features', 'extract_features', 'space_metrics', 'privacy_metrics',
+           'image_metrics', 'card_notes', 'resolve_folder', 'check_enough', 'evaluate_folders', 'evaluate_sets',
+           'image_set', 'record_row', 'card_markdown', 'write_card', 'closest_pairs_figure', 'evaluate_notebook',
+           'main']
 
 # %% ../nbs/60_evaluate.ipynb #c002
 import argparse, csv, datetime, json, os, sys, warnings, zipfile
@@ -40,7 +41,10 @@ from medgan_nb.data.io import (
     SEQUENCES,
     detect_brats_layout,
     find_brats,
+    read_dicom_series,
 )
+import pydicom
+from pydicom.errors import InvalidDicomError
 from .metrics.fid import load_fid_inception, fid_features, fid_from_features, _load_torchscript
 from .core import _sha256, resolve_weights
 from .metrics.samples import nn_accuracy, precision_recall, density_coverage, mmd2_unbiased, c2st
@@ -102,6 +106,36 @@ def find_image_files(folder) -> list:  # sorted image files under `folder` (recu
         )
     return files
 
+
+_PROJECTION = ('MG', 'CR', 'DX', 'IO', 'PX', 'XA', 'RF')  # modalities of 2-D images: each file one image
+_SERIES_TAGS = ['SeriesInstanceUID', 'ImagePositionPatient', 'Modality', 'NumberOfFrames']
+
+
+def dicom_series_folders(
+    files: list,  # image files (`find_image_files`)
+) -> list:  # sorted folders
+    "Folders whose DICOM files are the slices of one cross-sectional series: each read as one volume."
+    by_folder = {}
+    for f in files:
+        if image_format(f) == 'DICOM':
+            by_folder.setdefault(f.parent, []).append(f)
+    out = []
+    for folder, fs in sorted((d, fs) for d, fs in by_folder.items() if len(fs) >= 2):
+        try:
+            hs = [pydicom.dcmread(f, stop_before_pixels=True, specific_tags=_SERIES_TAGS) for f in fs]
+        except (InvalidDicomError, OSError, ValueError):
+            continue  # each file is then read (or skipped with its reason) alone
+        one_series = len({str(h.get('SeriesInstanceUID', '')) for h in hs}) == 1
+        slices = all(
+            'ImagePositionPatient' in h
+            and str(h.get('Modality', '')) not in _PROJECTION
+            and int(h.get('NumberOfFrames', 1) or 1) == 1
+            for h in hs
+        )
+        if one_series and slices:
+            out.append(folder)
+    return out
+
 # %% ../nbs/60_evaluate.ipynb #c006
 def _grey_2d(arr, path) -> tuple:  # (H×W array, note)
     "A 2-D grey array from an H×W or H×W×3/4 array; colour is refused unless its channels are equal."
@@ -140,7 +174,13 @@ def read_any(
     path,  # an image file of a format in `IMAGE_SUFFIXES`
     channel: int | None = None,  # of a 4-D NIfTI (x, y, z, channel): the volume to read (MSD: a sequence)
 ) -> tuple:  # (array, meta: format, kind ('image' | 'stack' | 'volume'), dtype, unit_range, note, patient_id)
-    "Read any supported image file; grey levels as stored (DICOM: after its VOI window, in [0, 1])."
+    "Read an image file or a DICOM series folder; grey levels as stored (DICOM: VOI window, in [0, 1])."
+    if Path(path).is_dir():  # the slices of one DICOM series (`dicom_series_folders`): a volume, as a NIfTI
+        arr, m = read_dicom_series(path)
+        meta = dict(
+            format='DICOM series', unit_range=False, note='', patient_id=m['patient_id'], kind='volume'
+        )
+        return arr, dict(meta, dtype=str(arr.dtype), shape=tuple(arr.shape), path=str(path))
     path = check_file(path, 'image')
     kind = image_format(path)
     meta = dict(format=kind, unit_range=False, note='', patient_id='')
@@ -469,7 +509,10 @@ def image_entries(
     folder = Path(folder)
     brain = brain_sequence_files(folder, sequence) if folder.is_dir() else None
     if not brain:
-        return None, [(p, None, None) for p in find_image_files(folder)], {}
+        files = find_image_files(folder)
+        series = set(dicom_series_folders(files))
+        entries = [p for p in files if p.parent not in series] + sorted(series)
+        return None, [(p, None, None) for p in sorted(entries)], {}
     layout, entries, skipped = brain
     if not entries:
         raise DataError(f"{folder}: no case of the {layout!r} data set holds {sequence}: {skipped}")
@@ -516,7 +559,7 @@ def held_bytes(
 ) -> int:  # bytes
     "Memory a folder's images take once read (float32), from file names: a volume as `n_slices` a plane."
     entries = image_entries(folder, sequence)[1]
-    volumes = sum(1 for p, _, _ in entries if image_format(p) in ('NIfTI', 'MetaImage'))
+    volumes = sum(1 for p, _, _ in entries if p.is_dir() or image_format(p) in ('NIfTI', 'MetaImage'))
     per_plane = {'2d': len(entries) - volumes, **{p: volumes * n_slices for p in _planes(plane)}}
     n = sum(min(v, max_images or v) for v in per_plane.values())
     return n * size * size * 4 * (2 * context + 1)
