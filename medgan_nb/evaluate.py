@@ -435,7 +435,7 @@ def load_image_sets(
 ) -> dict:  # {'2d' or plane name: ImageSet}
     "Every image of a folder as `ImageSet`s: 2-D images under '2d', slices of volumes under their plane."
     folder = Path(folder)
-    planes = list(PLANES) if plane == 'all' else [plane]
+    planes = _planes(plane)
     if plane != 'all' and plane not in PLANES:
         raise ValueError(f"plane={plane!r}; expected one of {list(PLANES)} or 'all'")
     layout, entries, skipped = image_entries(folder, sequence)
@@ -458,9 +458,8 @@ def load_image_sets(
             skipped[rel.as_posix()] = str(e).removeprefix(f'{path}: ')
             continue
         pid, split, source = _patient(rel, meta, patients)
-        if (
-            case and source != 'csv'
-        ):  # a case of a brain data set is its patient (a release's folders are not)
+        # a case of a brain data set is its patient (a release's folders are not)
+        if case and source != 'csv':
             pid, source = case, f'{layout} case'
         for k in ('format', 'kind', 'note'):
             stats[k + 's'][meta[k]] += 1
@@ -547,6 +546,11 @@ def _image_set(rows, info) -> ImageSet:
     _, names, files, groups, splits = zip(*(r[:5] for r in rows))
     return ImageSet(images, list(names), list(files), list(groups), list(splits), dict(info))
 
+
+def _planes(plane: str) -> list:
+    "The planes `plane` asks for ('all': every one of `PLANES`)."
+    return list(PLANES) if plane == 'all' else [plane]
+
 # %% ../nbs/60_evaluate.ipynb #c019f
 def held_bytes(
     folder,  # an image folder or a brain data set
@@ -563,10 +567,6 @@ def held_bytes(
     per_plane = {'2d': len(entries) - volumes, **{p: volumes * n_slices for p in _planes(plane)}}
     n = sum(min(v, max_images or v) for v in per_plane.values())
     return n * size * size * 4 * (2 * context + 1)
-
-
-def _planes(plane: str) -> list:
-    return list(PLANES) if plane == 'all' else [plane]
 
 
 def check_memory(
