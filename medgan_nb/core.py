@@ -661,7 +661,9 @@ def fingerprint(
     paths,  # files or folders (folders are walked, sorted)
     root: str | Path | None = None,  # names are recorded relative to this folder
 ) -> dict:  # files: {name: {sha256, bytes, mtime_ns}}, n_files, digest, root
-    "SHA-256 of every input file and one combined digest, to tell exactly which data a run saw."
+    """SHA-256 of every input file and one combined digest, to tell exactly which data a run saw. The digest
+    covers each file's contents and its name below `root` (default: the folder that holds them all), so the
+    same files copied or moved elsewhere give the same digest."""
     paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob('*')) if f.is_file()})
     if not files:
@@ -671,7 +673,10 @@ def fingerprint(
         rel(f): {'sha256': _sha256(f), 'bytes': f.stat().st_size, 'mtime_ns': f.stat().st_mtime_ns}
         for f in files
     }
-    digest = hashlib.sha256(''.join(f"{k}:{v['sha256']}\n" for k, v in out.items()).encode()).hexdigest()
+    base = Path(root) if root else Path(os.path.commonpath([f.parent for f in files]))
+    names = [f.relative_to(base).as_posix() for f in files]
+    digest = hashlib.sha256(''.join(f"{n}:{out[rel(f)]['sha256']}\n" for n, f in zip(names, files)).encode())
+    digest = digest.hexdigest()
     return {
         'files': out,
         'n_files': len(out),
@@ -994,8 +999,9 @@ def record_inputs(
     "Fingerprint the run's inputs into `inputs.json`, with the history of every start and resume; return it."
     fp, p = fingerprint(paths, root=root), self.path('inputs.json')
     old = load_json(p) if p.exists() else None
-    if old is not None and old['digest'] != fp['digest']:
-        diff = _file_diff(old['files'], fp['files'])
+    # file by file: a run recorded before the digest's present form has another digest of the same files
+    diff = _file_diff(old['files'], fp['files']) if old is not None else []
+    if diff:
         more = ' …' if len(diff) > 5 else ''
         raise ValueError(
             f"{p}: field 'digest': this run started with other inputs ({len(diff)} file(s) "
