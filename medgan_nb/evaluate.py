@@ -1397,8 +1397,9 @@ def format_warnings(
     if len(jpeg) == 2 and any(jpeg.values()) and not all(jpeg[k] == info[k]['n_files'] for k in jpeg):
         out.append(
             f"JPEG (lossy) files: real {jpeg['real']} of {info['real']['n_files']}, "
-            f"synthetic {jpeg['synth']} of {info['synth']['n_files']}: JPEG's block artefacts alone move FID and the other feature "
-            "metrics (Parmar et al., CVPR 2022); compare sets written in one format, lossless where you can"
+            f"synthetic {jpeg['synth']} of {info['synth']['n_files']}: JPEG's block artefacts alone move FID "
+            "and the other feature metrics (Parmar et al., CVPR 2022); compare sets written in one format, "
+            "lossless where you can"
         )
     return out
 
