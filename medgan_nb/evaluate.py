@@ -885,6 +885,15 @@ def _floor_records(real_f, synth_f, groups, synth_groups, seed, k: int = 5) -> d
     return dict(fid_half=half, fid_floor=floor)
 
 # %% ../nbs/60_evaluate.ipynb #c031
+def _split_note(r: dict) -> str:
+    "'; patient-split permutation p = …' of a `closer_to_train` or `membership_auc` result."
+    many = f"1e{r['log10_splits']:.0f}" if r['n_splits'] is None else f"{r['n_splits']:.3g}"
+    return (
+        f"; patient-split permutation p = {r['p_value']:.2g} ({r['n_train_patients']} training vs "
+        f"{r['n_heldout_patients']} held-out patients, {many} splits)"
+    )
+
+
 def privacy_metrics(
     real_f,
     synth_f,  # all real and all synthetic features (copies)
@@ -918,14 +927,21 @@ def privacy_metrics(
         ),
     )
     if train_f is not None and len(train_f) and heldout_f is not None and len(heldout_f):
-        ct = closer_to_train(synth_f, train_f, heldout_f, seed=seed)
+        ct = closer_to_train(
+            synth_f, train_f, heldout_f, seed=seed, train_groups=train_groups, heldout_groups=heldout_groups
+        )
         out['closer_to_train'] = dict(
             value=ct['share'],
             ci_low=ct['ci_low'],
             ci_high=ct['ci_high'],
             level=0.95,
-            ci_method='exact binomial (Clopper–Pearson)',
+            ci_method='exact binomial (Clopper–Pearson) over the synthetic images' + _split_note(ct),
             p_value=ct['p_value'],
+            p_binomial=ct['p_binomial'],
+            n_splits=ct['n_splits'],
+            log10_splits=ct['log10_splits'],
+            n_train_patients=ct['n_train_patients'],
+            n_heldout_patients=ct['n_heldout_patients'],
             expected=0.5,
             near_copy_share=ct['near_copy_share'],
             n_train=ct['n_train_used'],
@@ -936,6 +952,7 @@ def privacy_metrics(
         out['membership_auc'] = dict(
             {k: v for k, v in mia.items() if not k.startswith('d_')}, expected=0.5, **n
         )
+        out['membership_auc']['ci_method'] += _split_note(mia)
     return out, dict(nearest=near)
 
 # %% ../nbs/60_evaluate.ipynb #c034
@@ -1078,21 +1095,29 @@ def card_notes(
                 "near-copies"
             )
         ct, mia = p.get('closer_to_train'), p.get('membership_auc')
-        if ct and lies_above(ct, 0.5):
+        if ct and ct['n_splits'] is not None and 1 / ct['n_splits'] >= 0.05:
+            k, h = ct['n_train_patients'], ct['n_heldout_patients']
+            w.append(
+                f"{space}: {k} training and {h} held-out patients allow {ct['n_splits']} splits, so a "
+                f"split's permutation p-value cannot fall below {1 / ct['n_splits']:.2g}: memorisation "
+                "cannot be shown with so few patients (hold out more)"
+            )
+        # a finding only when this split of the patients stands out among those that could have been drawn
+        if ct and lies_above(ct, 0.5) and ct['p_value'] < 0.05:
             fl.append(
                 f"{space}: {100 * ct['value']:.0f} % of synthetic images are nearer a training than a "
                 "held-out image "
-                f"(expected 50 %, p = {ct['p_value']:.2g}): memorisation of training images"
+                f"(expected 50 %, patient-split p = {ct['p_value']:.2g}): memorisation of training images"
             )
-        if mia and lies_above(mia, 0.5):
+        if mia and lies_above(mia, 0.5) and mia['p_value'] < 0.05:
             ci = (
                 f"[{mia['ci_low']:.2f}, {mia['ci_high']:.2f}]"
                 if np.isfinite(mia['ci_low'])
                 else f"in all {mia['n_boot']} bootstrap resamples"
             )
             fl.append(
-                f"{space}: membership-inference AUC {mia['value']:.2f} {ci} > 0.5: the synthetic set reveals "
-                "who was in the training set"
+                f"{space}: membership-inference AUC {mia['value']:.2f} {ci} > 0.5 (patient-split p = "
+                f"{mia['p_value']:.2g}): the synthetic set reveals who was in the training set"
             )
     if ms and ms.get('less_diverse'):
         fl.append("MS-SSIM within the synthetic set exceeds the real set's: less diverse (mode collapse?)")

@@ -26,7 +26,10 @@ resample gave one value (24 of its 48 rows: a 1-NN accuracy of 1 in each resampl
 side), instead of a zero-width one; every value and every other table came out as stored.
 korkinof2021/table1_moment_overlap.csv alone was re-stored when the overlaps came to be summed as each density's share of
 its mass on the grid (a plain Riemann sum of a KDE narrower than the grid gave 1.18 for a sample against itself): its
-values moved in the 4th-6th digit; every other table came out as stored (timing columns aside)."""
+values moved in the 4th-6th digit; every other table came out as stored (timing columns aside).
+han2018/beyond_objective_metrics.csv alone was re-stored when the memorisation checks (closer-to-train share,
+membership AUC) gained a patient-split permutation p-value, written in their rows' interval column; every value and
+every other table came out as stored (timing columns aside)."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 

@@ -225,3 +225,31 @@ def test_papers_compute_no_metric_of_their_own():
         src = '\n'.join(c.source for c in nb.cells if c.cell_type == 'code')
         if hits := _metric_math_in(src): found[nb_path.name] = hits
     assert not found, f"metric math outside medgan_nb.metrics: {found}"
+
+def test_patients_that_differ_are_not_memorisation(tmp_path):
+    """Two training and two held-out patients who differ in brightness, and synthetic images from a "generator" that
+    saw none of them (grey noise, brighter than the held-out patients): over its images every synthetic image is
+    nearer a training patient (binomial p ~ 1e-5), but of the 6 ways the 4 patients could have been split, 3 give
+    the same. No memorisation or membership finding; a warning that so few patients cannot show it."""
+    rng = np.random.default_rng(0)
+    real, synth, rows = tmp_path/'real', tmp_path/'synth', ['file,patient,split']
+    real.mkdir(); synth.mkdir()
+    for pid, split, level in (('t1', 'train', 0.62), ('t2', 'train', 0.58), ('h1', 'heldout', 0.3),
+                              ('h2', 'heldout', 0.4)):
+        for i in range(8):
+            img = np.clip(level + 0.02 * rng.normal(size=(32, 32)), 0, 1)
+            Image.fromarray((img * 255).astype(np.uint8)).save(real/f'{pid}_{i}.png')
+            rows.append(f'{pid}_{i}.png,{pid},{split}')
+    for i in range(16):
+        img = np.clip(0.63 + 0.02 * rng.normal(size=(32, 32)), 0, 1)
+        Image.fromarray((img * 255).astype(np.uint8)).save(synth/f'sample_{i}.png')
+    (tmp_path/'patients.csv').write_text('\n'.join(rows) + '\n')
+    assert main([str(real), str(synth), '--out', str(tmp_path/'card'), '--no-notebook', '--patients',
+                 str(tmp_path/'patients.csv'), '--features', 'pixels', *FAST]) == 0
+    card = json.loads((tmp_path/'card'/'card.json').read_text())
+    ct = card['planes']['2d']['privacy']['pixels']['closer_to_train']
+    assert ct['value'] == 1.0 and ct['p_binomial'] < 1e-4 and ct['ci_low'] > 0.5    # over the synthetic images
+    assert (ct['n_splits'], ct['p_value']) == (6, 0.5)                             # over the patients' splits
+    flags = ' '.join(card['flags'])
+    assert 'memorisation' not in flags and 'membership' not in flags, card['flags']
+    assert any('memorisation cannot be shown with so few patients' in w for w in card['warnings']), card['warnings']

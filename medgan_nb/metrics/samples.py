@@ -164,7 +164,9 @@ def memorisation(
     heldout,  # synthetic, training and held-out real images or features (N×…)
     alpha: float = 0.5,  # near-copy when d_train < alpha · d_heldout
     chunk: int = 1024,
-) -> dict:  # d_train, train_index, d_heldout, ratio, near_copy (arrays per fake), near_copy_share, closest
+) -> (
+    dict
+):  # d_train, train_index, d_heldout, heldout_index, ratio, near_copy (per fake), near_copy_share, closest
     "Nearest training vs nearest held-out real image for each synthetic image; share of near-copies."
     f, tr, ho = _as_rows(fake), _as_rows(train), _as_rows(heldout)
     if not (f.shape[1] == tr.shape[1] == ho.shape[1]):
@@ -172,7 +174,7 @@ def memorisation(
             f"values per sample differ: fake {f.shape[1]}, train {tr.shape[1]}, heldout {ho.shape[1]}"
         )
     d_tr, i_tr = _nearest(f, tr, chunk)
-    d_ho, _ = _nearest(f, ho, chunk)
+    d_ho, i_ho = _nearest(f, ho, chunk)
     with np.errstate(divide='ignore', invalid='ignore'):
         ratio = np.where(d_ho > 0, d_tr / d_ho, np.where(d_tr > 0, np.inf, 1.0))
     near = ratio < alpha
@@ -180,6 +182,7 @@ def memorisation(
         d_train=d_tr,
         train_index=i_tr,
         d_heldout=d_ho,
+        heldout_index=i_ho,
         ratio=ratio,
         near_copy=near,
         near_copy_share=float(near.mean()),
