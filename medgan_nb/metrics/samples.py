@@ -43,22 +43,43 @@ def knn_radii(
     return out
 
 # %% ../../nbs/31_metrics.samples.ipynb #c008
+def _pooled_codes(real_groups, n_real: int, fake_groups, n_fake: int):  # tensor of codes, or None
+    "Group codes of the real rows, then the fake rows (no code shared across sides); None without groups."
+    if real_groups is None and fake_groups is None:
+        return None
+    codes, side = [], []
+    for groups, n, tag in ((real_groups, n_real, 'real'), (fake_groups, n_fake, 'fake')):
+        ids = [f'{tag}:{g}' for g in (range(n) if groups is None else groups)]
+        if len(ids) != n:
+            raise ValueError(f"{len(ids)} {tag} group ids for {n} {tag} samples")
+        if len(set(ids)) < 2:
+            raise ValueError(f"one {tag} group: leave-one-patient-out 1-NN needs ≥ 2 patients a side")
+        codes += ids
+    return torch.from_numpy(np.unique(codes, return_inverse=True)[1])
+
+
 def nn_accuracy(
     real,
     fake,  # N1×… and N2×… arrays (pixels or features)
     chunk: int = 1024,  # rows per distance block
     per_sample: bool = False,  # also return `correct`: 1, ½ (tie) or 0 per sample, real rows first
+    real_groups=None,
+    fake_groups=None,  # patient (or source) ids: a sample's own group is not its neighbour; None: itself
 ) -> dict:  # acc_real, acc_fake, acc (all samples), n_real, n_fake
-    "Leave-one-out 1-NN two-sample accuracy on real and on fake samples (ties count 1/2)."
+    """Leave-one-out 1-NN two-sample accuracy on real and on fake samples (ties count 1/2); with groups,
+    leave-one-patient-out: the other slices of a sample's patient are not its neighbours."""
     r, f = _as_rows(real), _as_rows(fake)
     if r.shape[1] != f.shape[1]:
         raise ValueError(f"real has {r.shape[1]} values per sample, fake {f.shape[1]}")
     if min(len(r), len(f)) < 2:
         raise ValueError(f"need ≥ 2 samples per set, got {len(r)} real, {len(f)} fake")
     x, nr = torch.cat([r, f]), len(r)
+    codes = _pooled_codes(real_groups, nr, fake_groups, len(f))
     correct = torch.empty(len(x), dtype=torch.float64)
     for s, d in _sq_dist_chunks(x, x, chunk):
         d[torch.arange(len(d)), torch.arange(s, s + len(d))] = math.inf
+        if codes is not None:  # a sample's own patient (or synthetic source) is not a neighbour
+            d[codes[s : s + len(d), None] == codes[None, :]] = math.inf
         to_real, to_fake = d[:, :nr].min(1).values, d[:, nr:].min(1).values
         is_real = torch.arange(s, s + len(d)) < nr
         own, other = torch.where(is_real, to_real, to_fake), torch.where(is_real, to_fake, to_real)
