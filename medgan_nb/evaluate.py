@@ -70,6 +70,8 @@ IMAGE_SUFFIXES = {
     '.nii': 'NIfTI',
     '.mha': 'MetaImage',
     '.mhd': 'MetaImage',
+    '.nrrd': 'NRRD',  # 3D Slicer's format, read by SimpleITK as MetaImage is
+    '.nhdr': 'NRRD',
     '.png': 'PNG',
     '.jpg': 'JPEG',  # lossy: the card warns when one side is JPEG and the other is not
     '.jpeg': 'JPEG',
@@ -237,7 +239,7 @@ def read_any(
         arr, m = read_dicom(path)
         meta.update(unit_range=True, note=f"DICOM VOI: {m['voi']} from the file", patient_id=m['patient_id'])
         shape_kind = 'stack' if arr.ndim == 3 else 'image'
-    elif kind in ('NIfTI', 'MetaImage'):
+    elif kind in ('NIfTI', 'MetaImage', 'NRRD'):
         arr, shape_kind = _read_volume(path, kind, channel)
     elif kind in ('PNG', 'JPEG', 'BMP', 'TIFF'):
         arr, shape_kind, meta['note'] = _read_png_tiff(path, kind)
@@ -259,7 +261,7 @@ def read_any(
 
 # %% ../nbs/60_evaluate.ipynb #c007
 def _read_volume(path, kind, channel: int | None = None) -> tuple:  # (array, 'image' | 'volume')
-    "NIfTI / MetaImage: 2-D images as H×W (rows = y), volumes in RAS order; of a 4-D NIfTI one channel."
+    "NIfTI / MetaImage / NRRD: 2-D images as H×W (rows = y), volumes in RAS order; of a 4-D NIfTI a channel."
     if kind == 'NIfTI':
         img = nifti_header(path)
         shape = [s for s in img.shape if s > 1]
@@ -267,10 +269,10 @@ def _read_volume(path, kind, channel: int | None = None) -> tuple:  # (array, 'i
             return np.asarray(img.dataobj).reshape(shape).T, 'image'
         vol = read_nifti(path)[0]
         return (_channel(vol, channel, path) if vol.ndim == 4 else vol), 'volume'
-    rdr = mha_header(path)
+    rdr = mha_header(path, kind)
     if rdr.GetDimension() == 2 or 1 in rdr.GetSize():
         return np.squeeze(sitk.GetArrayFromImage(rdr.Execute())), 'image'
-    return read_mha(path)[0], 'volume'
+    return read_mha(path, kind)[0], 'volume'
 
 
 def _channel(vol: np.ndarray, channel: int | None, path) -> np.ndarray:  # x×y×z

@@ -209,7 +209,8 @@ _LPS2RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
 def mha_header(
-    path,  # .mha file, or .mhd header
+    path,  # .mha file, or .mhd header (an NRRD file or .nhdr header with kind='NRRD')
+    kind: str = 'MetaImage',  # the format, for the message
 ) -> sitk.ImageFileReader:  # with the image information read, ready to `Execute`
     "A SimpleITK reader of `path` with its header read, or a `DataError` naming the file."
     rdr = sitk.ImageFileReader()
@@ -217,17 +218,19 @@ def mha_header(
     try:
         rdr.ReadImageInformation()
     except RuntimeError as e:
-        raise DataError(f"{path}: unreadable MetaImage header ({_short(e)})") from e
+        raise DataError(f"{path}: unreadable {kind} header ({_short(e)})") from e
     return rdr
 
 
 def read_mha(
     path,  # .mha file, or .mhd header with its pixel file
+    kind: str = 'MetaImage',  # 'NRRD': an .nrrd file or .nhdr header (3D Slicer's format), read by SimpleITK
 ) -> tuple:  # (float32 array, meta with path, affine, spacing, shape, orientation)
     "Read a MetaImage (.mha/.mhd) like `read_nifti`: (float32 array in canonical RAS (x, y, z) order, meta)."
-    path = check_file(path, 'MetaImage')
-    _check_mha(path)
-    rdr = mha_header(path)
+    path = check_file(path, kind)
+    if kind == 'MetaImage':
+        _check_mha(path)  # its header and pixel size checked first (MetaIO prints errors to stderr)
+    rdr = mha_header(path, kind)
     if rdr.GetDimension() != 3:
         raise DataError(f"{path}: {rdr.GetDimension()}-D image, expected a 3-D volume")
     try:
