@@ -11,6 +11,7 @@ import math
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import stats
 from .fid import to_unit_range
+from .uncertainty import pooled_groups
 
 # %% ../../nbs/31_metrics.samples.ipynb #c005
 def _as_rows(x) -> torch.Tensor:
@@ -47,15 +48,12 @@ def _pooled_codes(real_groups, n_real: int, fake_groups, n_fake: int):  # tensor
     "Group codes of the real rows, then the fake rows (no code shared across sides); None without groups."
     if real_groups is None and fake_groups is None:
         return None
-    codes, side = [], []
-    for groups, n, tag in ((real_groups, n_real, 'real'), (fake_groups, n_fake, 'fake')):
-        ids = [f'{tag}:{g}' for g in (range(n) if groups is None else groups)]
-        if len(ids) != n:
-            raise ValueError(f"{len(ids)} {tag} group ids for {n} {tag} samples")
-        if len(set(ids)) < 2:
-            raise ValueError(f"one {tag} group: leave-one-patient-out 1-NN needs ≥ 2 patients a side")
-        codes += ids
-    return torch.from_numpy(np.unique(codes, return_inverse=True)[1])
+    codes, k, g = pooled_groups(real_groups, n_real, fake_groups, n_fake)
+    if min(k, g - k) < 2:
+        raise ValueError(
+            f"{k} real and {g - k} fake groups: leave-one-patient-out 1-NN needs ≥ 2 patients a side"
+        )
+    return torch.from_numpy(codes)
 
 
 def nn_accuracy(
