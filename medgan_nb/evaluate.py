@@ -823,18 +823,46 @@ def space_metrics(
             ci_method='none (extrapolation)',
         )
     if (want('precision') or want('recall')) and min(nr, ns) > k_pr:
-        pr = precision_recall(real_f, synth_f, k=k_pr, per_sample=True)
-        for name, per, grp in (('precision', pr['fake_in_real'], sg), ('recall', pr['real_in_fake'], g)):
+        rg, fg = _ball_groups(g, nr, k_pr), _ball_groups(sg, ns, k_pr)
+        pr = precision_recall(real_f, synth_f, k=k_pr, per_sample=True, real_groups=rg, fake_groups=fg)
+        for name, per, grp, ball in (
+            ('precision', pr['fake_in_real'], sg, (g, rg)),
+            ('recall', pr['real_in_fake'], g, (sg, fg)),
+        ):
             if want(name):
-                out[name] = dict(bootstrap_mean(per, grp, n_boot, level, seed), k=k_pr, **n)
+                out[name] = _ball_note(
+                    dict(bootstrap_mean(per, grp, n_boot, level, seed), k=k_pr, **n), *ball
+                )
     if (want('density') or want('coverage')) and min(nr, ns) > k_dc:
-        dc = density_coverage(real_f, synth_f, k=k_dc, per_sample=True)
+        rg = _ball_groups(g, nr, k_dc)
+        dc = density_coverage(real_f, synth_f, k=k_dc, per_sample=True, real_groups=rg)
         for name, per, grp in (('density', dc['fake_density'], sg), ('coverage', dc['real_covered'], g)):
             if want(name):
-                out[name] = dict(bootstrap_mean(per, grp, n_boot, level, seed), k=k_dc, **n)
+                out[name] = _ball_note(
+                    dict(bootstrap_mean(per, grp, n_boot, level, seed), k=k_dc, **n), g, rg
+                )
     if want('nn_accuracy'):
         out['nn_accuracy'] = _nn_record(real_f, synth_f, g, sg, n_boot, level, seed)
     return out
+
+
+def _ball_groups(groups, n: int, k: int):  # `groups`, or None
+    "Patient ids for leave-one-patient-out k-NN radii: None without ids, or when a patient leaves < k others."
+    if groups is None:
+        return None
+    codes, ng = group_codes(groups, n)
+    return groups if ng > 1 and n - np.bincount(codes).max() >= k else None
+
+
+def _ball_note(rec: dict, groups, used) -> dict:
+    "A k-NN ball record with how its radii were taken, where patients are known."
+    if groups is not None:
+        rec['ci_method'] += (
+            "; k-NN radii leave-one-patient-out (a patient's own images are not its neighbours)"
+            if used is not None
+            else "; k-NN radii plain: one patient holds nearly every image (radii read small)"
+        )
+    return rec
 
 
 def _nn_record(real_f, synth_f, g, sg, n_boot, level, seed) -> dict:

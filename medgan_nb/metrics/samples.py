@@ -11,7 +11,7 @@ import math
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import stats
 from .fid import to_unit_range
-from .uncertainty import pooled_groups
+from .uncertainty import group_codes, pooled_groups
 
 # %% ../../nbs/31_metrics.samples.ipynb #c005
 def _as_rows(x) -> torch.Tensor:
@@ -31,15 +31,26 @@ def _sq_dist_chunks(query, ref, chunk: int = 1024):
 
 
 def knn_radii(
-    x, k: int, chunk: int = 1024
+    x,
+    k: int,
+    chunk: int = 1024,
+    groups=None,  # patient ids: a row's own patient is not its neighbour (leave-one-patient-out)
 ) -> torch.Tensor:  # squared distance of each row to its k-th nearest other row
-    "Squared distance from each row of x to its k-th nearest neighbour in x (itself excluded)."
+    "Squared distance from each row of x to its k-th nearest neighbour in x (itself, or its group, excluded)."
     x = _as_rows(x)
     if not 1 <= k < len(x):
         raise ValueError(f"k={k} needs at least k+1 = {k + 1} rows, got {len(x)}")
+    codes = None
+    if groups is not None:
+        codes, _ = group_codes(groups, len(x))
+        if (free := len(x) - np.bincount(codes).max()) < k:
+            raise ValueError(f"k={k} needs ≥ {k} rows outside each group; the largest group leaves {free}")
+        codes = torch.from_numpy(codes)
     out = torch.empty(len(x), dtype=torch.float64)
     for s, d in _sq_dist_chunks(x, x, chunk):
         d[torch.arange(len(d)), torch.arange(s, s + len(d))] = math.inf
+        if codes is not None:
+            d[codes[s : s + len(d), None] == codes[None, :]] = math.inf
         out[s : s + len(d)] = d.topk(k, dim=1, largest=False).values[:, -1]
     return out
 
@@ -145,11 +156,13 @@ def precision_recall(
     k: int = 3,
     chunk: int = 1024,
     per_sample: bool = False,  # also return `fake_in_real` (per fake) and `real_in_fake` (per real)
+    real_groups=None,
+    fake_groups=None,  # patient (source) ids: radii leave-one-patient-out (`knn_radii`); None: plain
 ) -> dict:  # precision, recall, k
     "Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN balls."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
-    fake_in = (_inside_counts(f, r, knn_radii(r, k, chunk), chunk) > 0).double()
-    real_in = (_inside_counts(r, f, knn_radii(f, k, chunk), chunk) > 0).double()
+    fake_in = (_inside_counts(f, r, knn_radii(r, k, chunk, real_groups), chunk) > 0).double()
+    real_in = (_inside_counts(r, f, knn_radii(f, k, chunk, fake_groups), chunk) > 0).double()
     out = dict(precision=fake_in.mean().item(), recall=real_in.mean().item(), k=k)
     return dict(out, fake_in_real=fake_in.numpy(), real_in_fake=real_in.numpy()) if per_sample else out
 
@@ -160,10 +173,11 @@ def density_coverage(
     k: int = 5,
     chunk: int = 1024,
     per_sample: bool = False,  # also return `fake_density` (balls per fake / k) and `real_covered` (per real)
+    real_groups=None,  # patient ids: the balls' radii leave-one-patient-out (`knn_radii`); None: plain
 ) -> dict:  # density, coverage, k
     "Density and coverage (Naeem et al. 2020) with k-NN balls around the real samples."
     r, f = _as_rows(real_feats), _as_rows(fake_feats)
-    radii = knn_radii(r, k, chunk)
+    radii = knn_radii(r, k, chunk, real_groups)
     fake_density = _inside_counts(f, r, radii, chunk) / k
     nearest_fake = torch.cat([d.min(1).values for _, d in _sq_dist_chunks(r, f, chunk)])
     covered = (nearest_fake <= radii).double()
