@@ -872,7 +872,7 @@ def _nn_record(real_f, synth_f, g, sg, n_boot, level, seed) -> dict:
     patients and the synthetic sources together."""
     nr, ns = len(real_f), len(synth_f)
     grouped = g is not None or sg is not None
-    lopo = all(x is None or len(set(map(str, x))) >= 2 for x in (g, sg))
+    lopo = all(x is None or group_codes(x, n)[1] >= 2 for x, n in ((g, nr), (sg, ns)))
     nn1 = nn_accuracy(
         real_f, synth_f, per_sample=True, **(dict(real_groups=g, fake_groups=sg) if lopo else {})
     )

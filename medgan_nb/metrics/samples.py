@@ -30,6 +30,13 @@ def _sq_dist_chunks(query, ref, chunk: int = 1024):
         yield s, ((q * q).sum(1)[:, None] + rn[None] - 2 * q @ ref.T).clamp_min_(0)
 
 
+def _exclude_own(d: torch.Tensor, start: int, codes):
+    "Set a distance block's own entries (rows from `start`) to infinity, and with `codes` its groups'."
+    d[torch.arange(len(d)), torch.arange(start, start + len(d))] = math.inf
+    if codes is not None:
+        d[codes[start : start + len(d), None] == codes[None, :]] = math.inf
+
+
 def knn_radii(
     x,
     k: int,
@@ -48,9 +55,7 @@ def knn_radii(
         codes = torch.from_numpy(codes)
     out = torch.empty(len(x), dtype=torch.float64)
     for s, d in _sq_dist_chunks(x, x, chunk):
-        d[torch.arange(len(d)), torch.arange(s, s + len(d))] = math.inf
-        if codes is not None:
-            d[codes[s : s + len(d), None] == codes[None, :]] = math.inf
+        _exclude_own(d, s, codes)
         out[s : s + len(d)] = d.topk(k, dim=1, largest=False).values[:, -1]
     return out
 
@@ -86,9 +91,7 @@ def nn_accuracy(
     codes = _pooled_codes(real_groups, nr, fake_groups, len(f))
     correct = torch.empty(len(x), dtype=torch.float64)
     for s, d in _sq_dist_chunks(x, x, chunk):
-        d[torch.arange(len(d)), torch.arange(s, s + len(d))] = math.inf
-        if codes is not None:  # a sample's own patient (or synthetic source) is not a neighbour
-            d[codes[s : s + len(d), None] == codes[None, :]] = math.inf
+        _exclude_own(d, s, codes)  # with groups: a sample's own patient (or synthetic source) too
         to_real, to_fake = d[:, :nr].min(1).values, d[:, nr:].min(1).values
         is_real = torch.arange(s, s + len(d)) < nr
         own, other = torch.where(is_real, to_real, to_fake), torch.where(is_real, to_fake, to_real)
