@@ -10,8 +10,9 @@ __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MA
            'machine_line', 'die_with_parent', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice',
            'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
            'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines',
-           'read_jsonl', 'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info',
-           'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
+           'read_jsonl', 'built_with', 'cache_dir', 'fingerprint', 'changed_inputs', 'find_weight_file',
+           'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id',
+           'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -647,6 +648,30 @@ def read_jsonl(
         except ValueError as e:
             raise ValueError(f"{path}, line {n}: not valid JSON ({getattr(e, 'msg', e)})") from None
     return rows
+
+# %% ../nbs/00_core.ipynb #c027f
+def built_with(
+    make,  # zero-argument function returning the module (its start weights are not used)
+    state: dict,  # the module's state dict (every parameter and persistent buffer)
+):  # the module holding `state`'s values, on their device
+    "`make()`'s module with `state` loaded, its start weights never drawn (the random generators not moved)."
+    import torch
+
+    with torch.device('meta'):
+        m = make()
+    m.load_state_dict(state, assign=True)
+    if any(t.is_meta for t in (*m.parameters(), *m.buffers())):  # a non-persistent buffer: built as usual
+        m = make()
+        m.load_state_dict(state)
+    return m
+
+# %% ../nbs/00_core.ipynb #c027i
+def cache_dir() -> Path | None:  # None: nothing is kept
+    "`$MEDGAN_CACHE_DIR` (empty: off), else `$XDG_CACHE_HOME/medgan_nb`, else `~/.cache/medgan_nb`."
+    own = os.environ.get('MEDGAN_CACHE_DIR')
+    if own is not None:
+        return Path(own).expanduser() if own.strip() else None
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'medgan_nb'
 
 # %% ../nbs/00_core.ipynb #c030
 def _sha256(path: Path, chunk: int = 1 << 20) -> str:

@@ -23,7 +23,7 @@ from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqd
 from ..core import untimed_choice, default_choice, time_options, pick_faster, keep_rng, seeded
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
-from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent
+from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent, built_with
 from ..data.prep.brain import LazyImages, to_side
 from ..metrics.uncertainty import bootstrap_indices, group_codes, one_value
 
@@ -725,9 +725,7 @@ def _load_classifier(final: Path, cfg: ClassifierConfig, make_model) -> dict:
         raise ValueError(f"{final}: trained with {s['cfg']}, asked for {asdict(cfg)}; use a new run")
     model = None
     if s['state'] is not None:
-        model = make_model()[0]
-        model.load_state_dict(s['state'])
-        model.eval()
+        model = built_with(lambda: make_model()[0], s['state']).eval()
     p_test = s['info']['p_test'].numpy()  # stored as a tensor: no pickle
     return dict(model=model, trained_now=False, **{**s['info'], 'p_test': p_test})
 
@@ -859,9 +857,8 @@ def run_classifier_job(
         raise ValueError(f"result={result!r}: a classifier job writes final.pt")
     j = load_torch(job)
     device = init_distributed(get_device(j['device']))
-    model = resnet50_classifier(None, j['model']['dropout'], j['model']['n_classes'])[0]
-    model = model.to(getattr(torch, j['model']['dtype']))
-    model.load_state_dict(j['model']['state'])
+    make = lambda: resnet50_classifier(None, j['model']['dropout'], j['model']['n_classes'])[0]
+    model = built_with(make, j['model']['state'])  # the state's dtype
     sets = [(array_from_entry(j[k][0]), j[k][1]) for k in ('train', 'val')]
     cfg = ClassifierConfig(**j['cfg'])
     return fit_classifier(
