@@ -855,13 +855,13 @@ def _ball_groups(groups, n: int, k: int):  # `groups`, or None
     return groups if ng > 1 and n - np.bincount(codes).max() >= k else None
 
 
-def _ball_note(rec: dict, groups, used) -> dict:
-    "A k-NN ball record with how its radii were taken, where patients are known."
+def _ball_note(rec: dict, groups, used, what: str = 'k-NN radii', reads: str = 'radii read small') -> dict:
+    "A record with how its real–real neighbour distances (`what`) were taken, where patients are known."
     if groups is not None:
         rec['ci_method'] += (
-            "; k-NN radii leave-one-patient-out (a patient's own images are not its neighbours)"
+            f"; {what} leave-one-patient-out (a patient's own images are not its neighbours)"
             if used is not None
-            else "; k-NN radii plain: one patient holds nearly every image (radii read small)"
+            else f"; {what} plain: one patient holds nearly every image ({reads})"
         )
     return rec
 
@@ -949,20 +949,23 @@ def privacy_metrics(
     n_boot: int = 500,
     level: float = 0.95,
     seed: int = 0,
+    real_groups=None,  # patient ids of `real_f`: the copy share's real–real distances leave the patient out
 ) -> tuple:  # ({metric: record}, {'nearest': `nearest_real` result})
     "Copy share, closer-to-training share and membership-inference AUC in one feature space."
-    near = nearest_real(synth_f, real_f)
+    lopo = _ball_groups(real_groups, len(real_f), 1)
+    near = nearest_real(synth_f, real_f, groups=lopo)
     n = dict(n_real=len(real_f), n_synth=len(synth_f))
+    copies = dict(
+        value=near['copy_share'],
+        ci_low=near['ci_low'],
+        ci_high=near['ci_high'],
+        level=0.95,
+        ci_method='exact binomial (Clopper–Pearson)',
+        baseline=near['baseline'],
+        **n,
+    )
     out = dict(
-        copy_share=dict(
-            value=near['copy_share'],
-            ci_low=near['ci_low'],
-            ci_high=near['ci_high'],
-            level=0.95,
-            ci_method='exact binomial (Clopper–Pearson)',
-            baseline=near['baseline'],
-            **n,
-        ),
+        copy_share=_ball_note(copies, real_groups, lopo, 'real–real distances', 'the threshold reads small'),
         nearest_real_distance=dict(
             value=float(np.median(near['distance'])),
             min=float(near['distance'].min()),
@@ -1394,7 +1397,7 @@ def evaluate_sets(
         if train_mask is not None:
             tg = [g for g, t in zip(r.groups, train_mask) if t]
             hg = held.groups if held is not None else [g for g, t in zip(r.groups, train_mask) if not t]
-        privacy[space], det = privacy_metrics(rf, sf, tf, hf, tg, hg, n_boot, level, seed)
+        privacy[space], det = privacy_metrics(rf, sf, tf, hf, tg, hg, n_boot, level, seed, r.groups)
         feats[space], nearest[space] = (rf, sf), det['nearest']
     images = image_metrics(r, s, n_boot, n_boot_moments, level, seed, c2st_epochs, device=device)
     res = dict(

@@ -32,7 +32,10 @@ membership AUC) gained a patient-split permutation p-value, written in their row
 every other table came out as stored (timing columns aside).
 It was re-stored again, alone, when the 1-NN accuracy became leave-one-patient-out where patients are known: the smoke
 run has one training patient, so its 1-NN rows keep their values and say in the interval column that they are plain
-leave-one-out; every other table came out as stored (timing columns aside)."""
+leave-one-out; every other table came out as stored (timing columns aside).
+And again, alone, when the near-copy share's real–real distances came to leave the patient out where patients are
+known: with one training patient the smoke run's share keeps its values and its interval column says the distances
+are plain (the threshold reads small); every other table came out as stored (timing columns aside)."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 

@@ -21,6 +21,7 @@ def nearest_real(
     real,  # N2×… and N1×… samples (features or pixels)
     ratio: float = 0.2,  # near-duplicate: distance < ratio × median real–real nearest-neighbour distance
     chunk: int = 1024,
+    groups=None,  # patient id of each real sample: its nearest other real one is another patient's
 ) -> dict:  # distance, index, ratio (per synthetic), threshold, copy_share (+ exact CI), baseline, closest
     "Each synthetic sample's distance to its nearest real one, against real–real nearest-neighbour distances."
     s, r = _as_rows(synth), _as_rows(real)
@@ -29,7 +30,7 @@ def nearest_real(
     if len(r) < 2:
         raise ValueError(f"{len(r)} real sample(s): need ≥ 2 for real–real distances")
     dist, index = _nearest(s, r, chunk)
-    real_nn = knn_radii(r, 1, chunk).sqrt().numpy()
+    real_nn = knn_radii(r, 1, chunk, groups).sqrt().numpy()
     typical = max(float(np.median(real_nn)), 1e-300)
     close = int((dist < ratio * typical).sum())
     ci = stats.binomtest(close, len(dist)).proportion_ci(0.95, method='exact')
