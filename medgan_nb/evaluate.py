@@ -1070,7 +1070,7 @@ def image_metrics(
             ideal=0.5,
             **n,
         )
-    div = diversity(real.grey, synth.grey, n_boot=n_boot, seed=seed)
+    div = diversity(real.grey, synth.grey, n_boot=n_boot, seed=seed, real_groups=real.groups)
     out['ms_ssim_real'] = dict(div['real'], scales=div['scales'], **n)
     out['ms_ssim_synth'] = dict(div['synth'], scales=div['scales'], less_diverse=div['less_diverse'], **n)
     return out

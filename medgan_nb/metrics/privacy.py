@@ -275,18 +275,28 @@ def pair_mean(
     n_boot: int = 500,
     level: float = 0.95,
     seed: int = 0,
+    groups=None,  # patient id of each image: pairs of two patients only, bootstrap over patients
 ) -> dict:  # `interval` record plus n_images
-    "Mean over distinct pairs, with a bootstrap over images (pairs of an image with its own copy left out)."
+    """Mean over pairs of distinct images (of distinct patients where `groups` names two or more), with a
+    bootstrap over images (over patients); pairs of an image, or a patient, with its own copy are left out."""
     m = np.asarray(matrix, np.float64)
     if len(m) < 2:
         raise ValueError(f"{len(m)} image(s): need ≥ 2 for pairs")
-    off = ~np.eye(len(m), dtype=bool)
+    codes, ng = group_codes(groups, len(m))
+    apart = codes[:, None] != codes[None, :] if ng > 1 else ~np.eye(len(m), dtype=bool)
     boots = []
-    for idx in bootstrap_indices(None, len(m), n_boot, seed):
-        keep = idx[:, None] != idx[None, :]
+    for idx in bootstrap_indices(codes if ng > 1 else None, len(m), n_boot, seed):
+        keep = apart[np.ix_(idx, idx)] & (idx[:, None] != idx[None, :])
         if keep.any():
             boots.append(m[np.ix_(idx, idx)][keep].mean())
-    return dict(interval(m[off].mean(), boots, level), n_images=len(m))
+    rec = dict(interval(m[apart].mean(), boots, level), n_images=len(m))
+    if groups is not None:
+        rec['ci_method'] += (
+            f"; {ng} patients resampled, pairs of two patients (a patient's own slices are alike)"
+            if ng > 1
+            else "; pairs of one patient's images (its slices are alike: reads high)"
+        )
+    return rec
 
 
 def diversity(
@@ -296,11 +306,14 @@ def diversity(
     max_images: int = 48,
     n_boot: int = 500,
     seed: int = 0,
+    real_groups=None,  # patient id of each real image: real pairs of two patients (see `pair_mean`)
 ) -> dict:  # real, synth (`pair_mean` records), scales, betas, less_diverse (synthetic CI above real CI)
     "Mean pairwise MS-SSIM within the real and within the synthetic set (lower = more diverse)."
     r = ms_ssim_matrix(real_images, window, max_images, seed)
     s = ms_ssim_matrix(synth_images, window, max_images, seed + 1)
-    real, synth = pair_mean(r['matrix'], n_boot, seed=seed), pair_mean(s['matrix'], n_boot, seed=seed + 1)
+    rg = None if real_groups is None else np.asarray(real_groups)[r['index']]
+    real = pair_mean(r['matrix'], n_boot, seed=seed, groups=rg)
+    synth = pair_mean(s['matrix'], n_boot, seed=seed + 1)
     return dict(
         real=real,
         synth=synth,
