@@ -657,7 +657,8 @@ def built_with(
     "`make()`'s module with `state` loaded, its start weights never drawn (the random generators not moved)."
     import torch
 
-    with torch.device('meta'):
+    with torch.device('meta'), warnings.catch_warnings():  # `make` may load weights of its own: no-ops here
+        warnings.filterwarnings('ignore', 'for .*: copying from a non-meta parameter', UserWarning)
         m = make()
     m.load_state_dict(state, assign=True)
     if any(t.is_meta for t in (*m.parameters(), *m.buffers())):  # a non-persistent buffer: built as usual
