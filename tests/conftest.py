@@ -58,6 +58,9 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: minutes on a CPU; deselected unless --runslow or MEDGAN_SLOW=1')
+    if (getattr(config.option, 'numprocesses', None) or 0) > 1 or int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
+        for var in BLAS_THREADS:               # one thread per worker, one worker per core (set before they start)
+            os.environ.setdefault(var, '1')
     if 'MEDGAN_CACHE_DIR' not in os.environ:   # an empty cache of the session's own (core.cache_dir): no run is
         own = tempfile.mkdtemp(prefix='medgan-cache-')   # faster for an earlier one, and nothing goes into ~/.cache
         os.environ['MEDGAN_CACHE_DIR'] = config._medgan_own_cache = own   # the workers inherit it
@@ -65,9 +68,6 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     own = getattr(config, '_medgan_own_cache', None)
     if own: shutil.rmtree(own, ignore_errors=True)
-    if (getattr(config.option, 'numprocesses', None) or 0) > 1 or int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
-        for var in BLAS_THREADS:               # one thread per worker, one worker per core (set before they start)
-            os.environ.setdefault(var, '1')
 
 def _is_paper_module(items:list) -> bool: return any('smoke_all' in i.fixturenames for i in items)
 

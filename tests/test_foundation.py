@@ -1,5 +1,5 @@
 "Foundation checks that do not fit in a notebook: the package in a fresh interpreter, the set-up, the layout."
-import subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -149,3 +149,9 @@ def test_setup_gives_uv_pips_settings_and_falls_back_to_pip(monkeypatch):
     assert calls[-1] == [sys.executable, '-m', 'pip', 'install', '-q', '-e', '.[dev]']    # the fallback
     calls.clear(); monkeypatch.setattr(mod, 'have_uv', lambda: False)
     assert mod.main(['--no-deps', 'x==1']) == 0 and calls == [[sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', 'x==1']]
+
+@pytest.mark.skipif(int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) < 2, reason='one pytest process: no workers')
+def test_workers_run_one_blas_thread():
+    "Under pytest-xdist each worker's BLAS pools have one thread (conftest.pytest_configure), one worker a core."
+    from conftest import BLAS_THREADS
+    assert {v: os.environ.get(v) for v in BLAS_THREADS} == dict.fromkeys(BLAS_THREADS, '1')
