@@ -283,9 +283,10 @@ def pair_mean(
     if len(m) < 2:
         raise ValueError(f"{len(m)} image(s): need ≥ 2 for pairs")
     codes, ng = group_codes(groups, len(m))
-    apart = codes[:, None] != codes[None, :] if ng > 1 else ~np.eye(len(m), dtype=bool)
+    by_patient = groups is not None and ng > 1  # without groups: resampled as before, image by image
+    apart = codes[:, None] != codes[None, :] if by_patient else ~np.eye(len(m), dtype=bool)
     boots = []
-    for idx in bootstrap_indices(codes if ng > 1 else None, len(m), n_boot, seed):
+    for idx in bootstrap_indices(groups if by_patient else None, len(m), n_boot, seed):
         keep = apart[np.ix_(idx, idx)] & (idx[:, None] != idx[None, :])
         if keep.any():
             boots.append(m[np.ix_(idx, idx)][keep].mean())
