@@ -10,12 +10,12 @@ __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MA
            'machine_line', 'die_with_parent', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice',
            'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
            'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines',
-           'read_jsonl', 'built_with', 'cache_dir', 'fingerprint', 'changed_inputs', 'find_weight_file',
-           'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id', 'check_run_id',
-           'Run', 'start_run']
+           'read_jsonl', 'built_with', 'cache_dir', 'collect_once_at_exit', 'fingerprint', 'changed_inputs',
+           'find_weight_file', 'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id',
+           'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
-import configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
+import atexit, configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
 import subprocess, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -673,6 +673,17 @@ def cache_dir() -> Path | None:  # None: nothing is kept
     if own is not None:
         return Path(own).expanduser() if own.strip() else None
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'medgan_nb'
+
+# %% ../nbs/00_core.ipynb #c027l
+def collect_once_at_exit():
+    "Collect garbage once, then freeze the rest: the teardown that follows collects no cycles of its own."
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+atexit.register(collect_once_at_exit)
 
 # %% ../nbs/00_core.ipynb #c030
 def _sha256(path: Path, chunk: int = 1 << 20) -> str:
