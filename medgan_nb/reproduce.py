@@ -508,12 +508,16 @@ def kernel_settings(
     outputs_dir: str | Path | None = None,  # the runner's outputs folder (default: the settings')
     extra: dict | None = None,  # more variables for the kernels (papers at a time, thread counts)
 ):
-    "The runner's settings' folders as MEDGAN_PATHS_* (and `extra`) for the kernels started in the block."
+    "The runner's settings' folders as MEDGAN_PATHS_*, its cache folder and `extra` for the kernels in the block."
     paths = load_settings().paths
     keys = ('data_dir', 'outputs_dir', 'weights_dir')
     env = {f'MEDGAN_PATHS_{k.upper()}': str(getattr(paths, k).resolve()) for k in keys}
     if outputs_dir is not None:
         env['MEDGAN_PATHS_OUTPUTS_DIR'] = str(Path(outputs_dir).resolve())
+    cache = os.environ.get('MEDGAN_CACHE_DIR', '')
+    # a relative cache folder is the runner's working folder's, not each notebook's folder's
+    if cache.strip():
+        env['MEDGAN_CACHE_DIR'] = str(Path(cache).expanduser().resolve())
     env.update(extra or {})
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
