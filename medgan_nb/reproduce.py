@@ -508,7 +508,7 @@ def kernel_settings(
     outputs_dir: str | Path | None = None,  # the runner's outputs folder (default: the settings')
     extra: dict | None = None,  # more variables for the kernels (papers at a time, thread counts)
 ):
-    "The runner's settings' folders as MEDGAN_PATHS_*, its cache folder and `extra` for the kernels in the block."
+    "The runner's folders as MEDGAN_PATHS_*, its cache folder and `extra`, for the kernels of the block."
     paths = load_settings().paths
     keys = ('data_dir', 'outputs_dir', 'weights_dir')
     env = {f'MEDGAN_PATHS_{k.upper()}': str(getattr(paths, k).resolve()) for k in keys}
