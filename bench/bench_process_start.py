@@ -18,10 +18,14 @@ HEAVY = ('torch', 'torchvision', 'pandas', 'matplotlib', 'scipy', 'sklearn', 'ni
 UNHOOK = 'import atexit, medgan_nb.core as c; atexit.unregister(c.collect_once_at_exit)'
 
 
+def from_tree(tree: str | None) -> dict:
+    "Popen keywords that make a child import medgan_nb from the checkout `tree` (None: this one, as installed)."
+    return dict(env={**os.environ, 'PYTHONPATH': tree}, cwd=tree) if tree else {}
+
+
 def child_cpu(code: str, tree: str | None = None) -> float:
     "User + system CPU seconds of one `python -c code` (medgan_nb from `tree` if given), its own (os.wait4)."
-    env = {**os.environ, 'PYTHONPATH': tree} if tree else None
-    p = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.DEVNULL, env=env, cwd=tree)
+    p = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.DEVNULL, **from_tree(tree))
     _, status, ru = os.wait4(p.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"`python -c {code!r}` failed")
@@ -30,9 +34,8 @@ def child_cpu(code: str, tree: str | None = None) -> float:
 
 def child_out(code: str, tree: str | None = None) -> str:
     "What one `python -c code` prints (medgan_nb from `tree` if given)."
-    env = {**os.environ, 'PYTHONPATH': tree} if tree else None
-    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, env=env,
-                          cwd=tree).stdout.strip()
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, **from_tree(tree))
+    return run.stdout.strip()
 
 
 def main(argv=None):
