@@ -35,7 +35,12 @@ run has one training patient, so its 1-NN rows keep their values and say in the 
 leave-one-out; every other table came out as stored (timing columns aside).
 And again, alone, when the near-copy share's real–real distances came to leave the patient out where patients are
 known: with one training patient the smoke run's share keeps its values and its interval column says the distances
-are plain (the threshold reads small); every other table came out as stored (timing columns aside)."""
+are plain (the threshold reads small); every other table came out as stored (timing columns aside).
+All tables were re-stored on the 2-core Intel Xeon kind without bf16 (AVX-512, no bf16 / AMX) when the Han 2019
+classifier's small convolutions became matrix products (`GemmConv2d`): the same arithmetic, other rounding. Run on that
+kind before and after the change, the store gave the same tables but Han 2019's three classifier tables
+(table1_per_seed, table1_tumour_detection, table2_visual_turing_test). So this kind now compares values exactly and
+the bf16 kind compares structure."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
