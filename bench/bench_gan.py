@@ -11,7 +11,8 @@ own, epsilon drift, a fresh latent for G). `--pg-fmap-max` narrows both networks
 Each measurement runs in its own process (peak memory = its max RSS, or CUDA max allocated); measurements alternate
 `--repeats` times and the median images/s is reported. Usage: python bench/bench_gan.py [--quick] [--device cpu]
 `--calibrate-only` prints just the precision and memory layout our trainer chooses here, with the seconds per step
-it timed for each option (`medgan_nb.train`'s calibration; MEDGAN_PRECISION / MEDGAN_MEMORY_FORMAT force them).
+it timed for each option (`medgan_nb.train`'s calibration; MEDGAN_PRECISION / MEDGAN_MEMORY_FORMAT /
+MEDGAN_CONV_BACKWARD force them).
 `--roofline` (DCGAN 64x64 and PGGAN at `--pg-sizes` unless `--skip-pggan`) counts each side's convolution and matmul FLOPs per step (torch's flop formulas, as FlopCounterMode),
 times both as above and this device's fp32 matrix product (2048^3, best of 5): the rate each side reaches, and the
 most a step of the same FLOPs could gain over the baseline if it ran at the matrix-product rate.

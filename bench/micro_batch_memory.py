@@ -5,8 +5,9 @@ one critic step, so G trains on the fakes D just saw) is put at the stable phase
 training steps of a global batch `--batch`, once with the whole batch in one forward/backward pass and once per
 `--micro` value in passes of at most that many images (`TrainConfig.micro_batch`: gradients summed, one optimiser
 step: the same update). Each configuration runs in a fresh child process; its peak RSS (getrusage) and seconds per
-step are printed as one JSON line, with the machine line first. fp32, contiguous layout and `--threads` are fixed
-(MEDGAN_PRECISION, MEDGAN_MEMORY_FORMAT) so that no calibration runs steps of its own.
+step are printed as one JSON line, with the machine line first. fp32, contiguous layout, torch's conv backward and
+`--threads` are fixed (MEDGAN_PRECISION, MEDGAN_MEMORY_FORMAT, MEDGAN_CONV_BACKWARD) so that no calibration runs steps
+of its own.
 
     python bench/micro_batch_memory.py --stage 5 --batch 16 --micro 0,4    # 160x128; 0: the whole batch
 """
@@ -59,7 +60,7 @@ def main():
     sys.path.insert(0, str(ROOT))
     from medgan_nb.core import machine_info, machine_line
     print(machine_line(machine_info('cpu')), flush=True)
-    env = {**os.environ, 'MEDGAN_PRECISION': 'fp32', 'MEDGAN_MEMORY_FORMAT': 'contiguous'}
+    env = {**os.environ, 'MEDGAN_PRECISION': 'fp32', 'MEDGAN_MEMORY_FORMAT': 'contiguous', 'MEDGAN_CONV_BACKWARD': 'torch'}
     for m in a.micro.split(','):
         cmd = [sys.executable, __file__, '--child', '--stage', str(a.stage), '--batch', str(a.batch), '--micro', m,
                '--steps', str(a.steps), '--threads', str(a.threads)]

@@ -22,17 +22,17 @@ def trainer(P:dict, stage:int, device, amp=True, channels_last=None, benchmark=F
     from medgan_nb.losses import GANLoss
     from medgan_nb.models.pggan import pggan
     from medgan_nb.train import Trainer, TrainConfig
-    from medgan_nb.models import pggan as pg
     torch.backends.cudnn.benchmark = benchmark
     # plain: EqConv2d with torch's own F.conv2d (its generic double backward) instead of `conv2d_gradfix` on this device
-    pg.EqConv2d.gradfix_on = () if plain else ('cpu', 'cuda')
+    conv_backward = 'torch' if plain else 'gradfix'
     n_all = int(math.log2(P['size'][0] / P['base_shape'][0])) + 1
     G, D = pggan(base_shape=tuple(P['base_shape']), n_stages=stage + 1, channels=1, nz=P['nz'], fmap_base=P['fmap_base'], fmap_max=P['fmap_max'])
     shape = tuple(b * 2 ** stage for b in P['base_shape'])
     data = (torch.rand(32, 1, *shape) * 255).to(torch.uint8)
     batch = {int(k): v for k, v in (P['stage_batch'] or {}).items()}.get(stage, P['batch_size'])
     cfg = TrainConfig(kimg=1e6, batch_size=batch, betas=tuple(P['betas']), lr_g=P['lr'], lr_d=P['lr'], phase_kimg=0, fade_kimg=0,
-                      ema_kimg=10, amp=amp, channels_last=channels_last, log_every=10, n_samples=4, seed=seed)
+                      ema_kimg=10, amp=amp, channels_last=channels_last, conv_backward=conv_backward, log_every=10,
+                      n_samples=4, seed=seed)
     loss = GANLoss(P['loss'], n_critic=P['n_critic'], gp_lambda=P['gp_lambda'], drift=P['drift'])
     return Trainer(G, D, data, tempfile.mkdtemp(), loss=loss, cfg=cfg, device=str(device), progress=False), batch
 

@@ -311,15 +311,23 @@ def die_with_parent():
         pass
 
 # %% ../nbs/00_core.ipynb #c018s
-SPEED_OPTIONS = {'precision': ('fp32', 'bf16'), 'memory_format': ('contiguous', 'channels_last')}
-SPEED_ENV = {'precision': 'MEDGAN_PRECISION', 'memory_format': 'MEDGAN_MEMORY_FORMAT'}
+SPEED_OPTIONS = {
+    'precision': ('fp32', 'bf16'),
+    'memory_format': ('contiguous', 'channels_last'),
+    'conv_backward': ('torch', 'gradfix'),
+}
+SPEED_ENV = {
+    'precision': 'MEDGAN_PRECISION',
+    'memory_format': 'MEDGAN_MEMORY_FORMAT',
+    'conv_backward': 'MEDGAN_CONV_BACKWARD',
+}
 
 
 def forced_speed(
-    kind: str,  # 'precision' or 'memory_format'
+    kind: str,  # 'precision', 'memory_format' or 'conv_backward'
     configured: str | None = None,  # the config's value; None or 'auto': no preference
 ) -> tuple[str | None, str]:  # (the forced option, or None; why)
-    "The option `MEDGAN_PRECISION` / `MEDGAN_MEMORY_FORMAT` forces, else the one the config names, else None."
+    "The option `SPEED_ENV[kind]` forces, else the one the config names, else None."
     options, var = SPEED_OPTIONS[kind], SPEED_ENV[kind]
     if configured not in (None, 'auto', *options):
         raise ValueError(f"{kind}={configured!r}: expected one of auto, {', '.join(options)}")
@@ -373,8 +381,9 @@ def untimed_choice(
     device: 'torch.device | str',  # the device the model runs on
     precision: str | None = None,  # the config's precision: 'fp32', 'bf16', None or 'auto'
     memory_format: str | None = None,  # the config's layout: 'contiguous', 'channels_last', None or 'auto'
-) -> dict:  # {'precision': (option or None, why), 'memory_format': (option or None, why)}
-    "Each choice known without timing (forced; fp32 without bf16; channels_last on CUDA); None: time it."
+    conv_backward: str | None = None,  # the config's 'torch', 'gradfix', None or 'auto'
+) -> dict:  # {'precision': (option or None, why), 'memory_format': ..., 'conv_backward': ...}
+    "Each choice known without timing (forced; fp32 without bf16; CUDA: channels_last, gradfix); None: timed"
     import torch
 
     device = torch.device(device)
@@ -384,20 +393,30 @@ def untimed_choice(
     fmt, why_f = forced_speed('memory_format', memory_format)
     if fmt is None and device.type != 'cpu':
         fmt, why_f = ('channels_last', 'CUDA') if device.type == 'cuda' else ('contiguous', device.type)
-    return {'precision': (prec, why_p or 'to measure'), 'memory_format': (fmt, why_f or 'to measure')}
+    cb, why_c = forced_speed('conv_backward', conv_backward)
+    if cb is None and device.type != 'cpu':  # H100: 4.2x faster WGAN-GP step with gradfix (bench/RESULTS.md)
+        cb, why_c = ('gradfix', 'CUDA') if device.type == 'cuda' else ('torch', device.type)
+    return {
+        'precision': (prec, why_p or 'to measure'),
+        'memory_format': (fmt, why_f or 'to measure'),
+        'conv_backward': (cb, why_c or 'to measure'),
+    }
 
 
 def default_choice(
     device: 'torch.device | str',  # the device the model runs on
     precision: str | None = None,  # as in `untimed_choice`
     memory_format: str | None = None,  # as in `untimed_choice`
-) -> dict:  # {'precision': (option, why), 'memory_format': (option, why)}
-    "`untimed_choice`, with the rule before timing where it would time: bf16 where fast, contiguous on CPU."
-    out = untimed_choice(device, precision, memory_format)
+    conv_backward: str | None = None,  # as in `untimed_choice`
+) -> dict:  # {'precision': (option, why), 'memory_format': (option, why), 'conv_backward': (option, why)}
+    "`untimed_choice`, with the rule before timing where it would time: bf16; contiguous and torch on a CPU."
+    out = untimed_choice(device, precision, memory_format, conv_backward)
     if out['precision'][0] is None:
         out['precision'] = ('bf16', 'bf16 hardware (not timed)')
     if out['memory_format'][0] is None:
         out['memory_format'] = ('contiguous', 'CPU default (not timed)')
+    if out['conv_backward'][0] is None:
+        out['conv_backward'] = ('torch', 'CPU default (not timed)')
     return out
 
 # %% ../nbs/00_core.ipynb #c018x

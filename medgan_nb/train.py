@@ -23,7 +23,7 @@ from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, p
 from .core import forced_threads, thread_options
 from .figures import to_png
 from .losses import GANLoss
-from .models.pggan import stage_reals, mbstd_group_size
+from .models.pggan import stage_reals, mbstd_group_size, EqConv2d
 
 # %% ../nbs/23_train.ipynb #c005
 @dataclass(kw_only=True)
@@ -47,6 +47,10 @@ class TrainConfig:
     amp: bool = True  # False: fp32, as precision='fp32' (configs before `precision` set this)
     precision: str = 'auto'  # 'auto': bf16 autocast where timed faster (see `_choose_speed`); 'fp32', 'bf16'
     channels_last: bool | None = None  # None: on CUDA; on a CPU where timed faster; True / False force
+    conv_backward: str | None = (
+        None  # EqConv2d's double backward: 'torch', 'gradfix'; None: gradfix on CUDA, timed
+    )
+    # on a CPU (`medgan_nb.models.pggan.conv2d_gradfix`)
     compile: bool = False  # torch.compile the forward passes (eager, with a warning, where it fails)
     threads: int | None = None  # CPU threads for the steps; None: timed where the run is long enough
     phase_kimg: float = 600.0  # progressive: images per stable phase
@@ -617,9 +621,9 @@ def _remove_partial_writes(out_dir: Path):
 
 # %% ../nbs/23_train.ipynb #c029s
 def _speed_wanted(cfg: TrainConfig) -> tuple:
-    "The config's (precision, memory layout) as `untimed_choice` takes them; amp=False means fp32."
+    "The config's (precision, memory layout, conv backward) as `untimed_choice` takes them; amp=False: fp32."
     fmt = {None: None, True: 'channels_last', False: 'contiguous'}[cfg.channels_last]
-    return (cfg.precision if cfg.amp else 'fp32'), fmt
+    return (cfg.precision if cfg.amp else 'fp32'), fmt, cfg.conv_backward
 
 
 def _no_compiler(device: torch.device) -> str | None:
@@ -661,12 +665,21 @@ def _nets(self: Trainer) -> dict:
 
 
 @patch
-def _set_speed(self: Trainer, precision: str, memory_format: str):
-    "Take the steps in `precision`, with the networks (and `_reals`' batches) in `memory_format`."
+def _set_speed(self: Trainer, precision: str, memory_format: str, conv_backward: str = 'torch'):
+    "Take the steps in `precision`, networks (and `_reals`' batches) in `memory_format`, EqConv2d as told."
     self.precision, self.cl = precision, memory_format == 'channels_last'
     fmt = torch.channels_last if self.cl else torch.contiguous_format
     for net in self._nets().values():
         net.to(memory_format=fmt)
+        for m in net.modules():
+            if isinstance(m, EqConv2d):
+                m.gradfix = conv_backward == 'gradfix'
+
+
+@patch
+def _has_eqconv(self: Trainer) -> bool:
+    "Whether G or D has `EqConv2d` layers (whose double backward `conv_backward` chooses)."
+    return any(isinstance(m, EqConv2d) for net in (self.G, self.D) for m in net.modules())
 
 # %% ../nbs/23_train.ipynb #c029w
 @patch
@@ -695,7 +708,8 @@ def _cap_phase(self: Trainer, before: int):
 
 # %% ../nbs/23_train.ipynb #c031g
 # steps per option (warmup, then timed), the least gain that switches, the most of a run's steps spent timing
-CALIBRATION = dict(warmup=1, steps=3, margin=0.05, share=0.04)
+# (5 %: Han 2019's quick PGGANs, 375 steps a class, time layout and conv backward on a CPU without bf16 in 16)
+CALIBRATION = dict(warmup=1, steps=3, margin=0.05, share=0.05)
 
 
 @patch
@@ -794,9 +808,11 @@ def _choose_speed(
     self: Trainer,
     resumed: bool,  # continuing a checkpoint (`saved_speed`: the choice it records)
 ):
-    "Precision, memory layout and CPU threads: forced or known, else the resumed run's, else timed; recorded."
+    "Precision, layout, conv backward, threads: forced or known, else as resumed, else timed; recorded."
     wanted, t0 = _speed_wanted(self.cfg), time.perf_counter()
     known, seconds = untimed_choice(self.device, *wanted), None
+    if known['conv_backward'][0] is None and not self._has_eqconv():
+        known['conv_backward'] = ('torch', 'no EqConv2d layers')
     todo = [k for k, (o, _) in known.items() if o is None]
     c, steps = CALIBRATION, math.ceil((self.total - self.st['images']) / self.cfg.batch_size)
     if self.cfg.max_steps_per_phase:  # a capped run takes at most this many steps
@@ -810,7 +826,9 @@ def _choose_speed(
             if self.saved_speed
             else 'as before calibration (the checkpoint records none)'
         )
-        known |= {k: ((self.saved_speed or dflt)[k], why) for k in todo}
+        known |= {
+            k: ((self.saved_speed or {}).get(k, dflt[k]), why) for k in todo
+        }  # a key added since: default
     elif todo and timing > c['share'] * steps:
         why = f"not timed: {timing} steps would be over {c['share']:.0%} of the run's {steps}"
         known |= {k: (dflt[k], why) for k in todo}
@@ -818,7 +836,7 @@ def _choose_speed(
         choice, seconds = self._time_speed(known)
         known |= {k: (choice[k], 'timed') for k in todo}
     self.speed = {k: v[0] for k, v in known.items()} | {'why': {k: v[1] for k, v in known.items()}}
-    self._set_speed(self.speed['precision'], self.speed['memory_format'])
+    self._set_speed(*(self.speed[k] for k in SPEED_OPTIONS))
     self.threads_before = torch.get_num_threads()  # put back when the run ends
     threads, why, per_thread = self._choose_threads(resumed, steps)
     torch.set_num_threads(threads)
@@ -856,7 +874,7 @@ def _setup_nets(self: Trainer, G: nn.Module, D: nn.Module):
     self.compiled_ok = set()  # `_graph_key`s whose first compiled step went through
     known = default_choice(self.device, *_speed_wanted(cfg))
     self.speed = {k: v[0] for k, v in known.items()} | {'why': {k: v[1] for k, v in known.items()}}
-    self._set_speed(self.speed['precision'], self.speed['memory_format'])
+    self._set_speed(*(self.speed[k] for k in SPEED_OPTIONS))
 
 # %% ../nbs/23_train.ipynb #c029f
 @patch
