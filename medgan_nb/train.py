@@ -47,10 +47,7 @@ class TrainConfig:
     amp: bool = True  # False: fp32, as precision='fp32' (configs before `precision` set this)
     precision: str = 'auto'  # 'auto': bf16 autocast where timed faster (see `_choose_speed`); 'fp32', 'bf16'
     channels_last: bool | None = None  # None: on CUDA; on a CPU where timed faster; True / False force
-    conv_backward: str | None = (
-        None  # EqConv2d's double backward: 'torch', 'gradfix'; None: gradfix on CUDA, timed
-    )
-    # on a CPU (`medgan_nb.models.pggan.conv2d_gradfix`)
+    conv_backward: str | None = None  # EqConv2d's backward: 'torch', 'gradfix'; None: timed (CUDA: gradfix)
     compile: bool = False  # torch.compile the forward passes (eager, with a warning, where it fails)
     threads: int | None = None  # CPU threads for the steps; None: timed where the run is long enough
     phase_kimg: float = 600.0  # progressive: images per stable phase
@@ -826,9 +823,8 @@ def _choose_speed(
             if self.saved_speed
             else 'as before calibration (the checkpoint records none)'
         )
-        known |= {
-            k: ((self.saved_speed or {}).get(k, dflt[k]), why) for k in todo
-        }  # a key added since: default
+        # a key the checkpoint predates: the default, with which it trained
+        known |= {k: ((self.saved_speed or {}).get(k, dflt[k]), why) for k in todo}
     elif todo and timing > c['share'] * steps:
         why = f"not timed: {timing} steps would be over {c['share']:.0%} of the run's {steps}"
         known |= {k: (dflt[k], why) for k in todo}

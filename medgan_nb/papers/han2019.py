@@ -258,7 +258,7 @@ class GemmConv2d(nn.Conv2d):
             return F.linear(x[:, :, :rows, :cols].reshape(n, -1), taps, self.bias).view(n, o, 1, 1)
         xs = x[:, :, :: self.stride[0], :: self.stride[1]]  # 'pointwise': a 1x1 kernel at each kept position
         ho, wo = xs.shape[2:]
-        y = F.linear(xs.permute(0, 2, 3, 1).reshape(-1, x.shape[1]), w.view(o, -1), self.bias)
+        y = F.linear(xs.permute(0, 2, 3, 1).reshape(-1, x.shape[1]), w.reshape(o, -1), self.bias)
         return y.view(n, ho, wo, o).permute(0, 3, 1, 2)
 
 
