@@ -22,6 +22,7 @@ from medgan_nb.core import (
     new_run_id,
     check_run_id,
     code_version,
+    cache_dir,
     changed_inputs,
     RunFinishedError,
     RUNNER_THREAD_ENV,
@@ -514,10 +515,9 @@ def kernel_settings(
     env = {f'MEDGAN_PATHS_{k.upper()}': str(getattr(paths, k).resolve()) for k in keys}
     if outputs_dir is not None:
         env['MEDGAN_PATHS_OUTPUTS_DIR'] = str(Path(outputs_dir).resolve())
-    cache = os.environ.get('MEDGAN_CACHE_DIR', '')
     # a relative cache folder is the runner's working folder's, not each notebook's folder's
-    if cache.strip():
-        env['MEDGAN_CACHE_DIR'] = str(Path(cache).expanduser().resolve())
+    if os.environ.get('MEDGAN_CACHE_DIR', '').strip():  # set and not blank (blank: no cache, passed as it is)
+        env['MEDGAN_CACHE_DIR'] = str(cache_dir().resolve())
     env.update(extra or {})
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
