@@ -30,12 +30,13 @@ class _Stop(Exception):
     pass
 
 
-def train_epochs(h19, model, train, val, cfg, epochs: int, precision: str) -> None:
-    "`train_classifier` stopped after `epochs` epochs (from its `on_epoch` hook), in `precision`."
+def train_epochs(h19, model, train, val, cfg, epochs: int, precision: str, memory_format: str = 'contiguous') -> None:
+    "`train_classifier` stopped after `epochs` epochs (from its `on_epoch` hook), in `precision` and `memory_format`."
     def stop_after(ep):
         if ep >= epochs:
             raise _Stop
     try:
-        h19.train_classifier(model, train, val, cfg, progress=False, precision=precision, on_epoch=stop_after)
+        h19.train_classifier(model, train, val, cfg, progress=False, precision=precision, memory_format=memory_format,
+                             on_epoch=stop_after)
     except _Stop:
         pass

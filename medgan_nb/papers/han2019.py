@@ -4,24 +4,25 @@
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'GEMM_CONV_POSITIONS', 'CROP_FRACTION', 'IMAGENET_MEAN',
-           'IMAGENET_STD', 'CLF_CALIBRATION', 'split_sets', 'load_critic', 'critic_scores', 'hand_reviews',
-           'classical_transform', 'iter_classical_da', 'classical_da', 'cat_images', 'assemble', 'GemmConv2d',
-           'gemm_small_convs_', 'classifier_weights', 'weights_note', 'resnet50_classifier', 'prepare_input',
-           'ClassifierConfig', 'model_input', 'at_least_fp32', 'predict_proba', 'epoch_indices', 'recalibrate_bn',
-           'val_loss', 'adam', 'train_classifier', 'classifier_precision', 'GroupBatchNorm2d', 'GroupDropout',
-           'group_layers_', 'group_proba', 'start_weights', 'train_or_load_classifier', 'fit_classifier',
-           'classifier_spec', 'write_classifier_job', 'classifier_job', 'run_classifier_job', 'fit_workers', 'run_fits',
-           'train_or_load_classifiers', 'binary_metrics', 'bootstrap_ci', 'metric_units', 'interval_text', 'vtt_table',
-           'scaled_perplexity']
+           'IMAGENET_STD', 'MEMORY_FORMATS', 'CLF_CALIBRATION', 'split_sets', 'load_critic', 'critic_scores',
+           'hand_reviews', 'classical_transform', 'iter_classical_da', 'classical_da', 'cat_images', 'assemble',
+           'GemmConv2d', 'gemm_small_convs_', 'classifier_weights', 'weights_note', 'resnet50_classifier',
+           'prepare_input', 'ClassifierConfig', 'memory_format_of', 'model_input', 'at_least_fp32', 'predict_proba',
+           'epoch_indices', 'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'classifier_speed',
+           'GroupBatchNorm2d', 'GroupDropout', 'group_layers_', 'group_proba', 'start_weights',
+           'train_or_load_classifier', 'fit_classifier', 'classifier_spec', 'write_classifier_job', 'classifier_job',
+           'run_classifier_job', 'fit_workers', 'run_fits', 'train_or_load_classifiers', 'binary_metrics',
+           'bootstrap_ci', 'metric_units', 'interval_text', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
-import copy, math, os, subprocess, sys, time, warnings
+import copy, itertools, math, os, subprocess, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from dataclasses import dataclass, asdict, replace
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
-from ..core import untimed_choice, default_choice, time_options, pick_faster, keep_rng, seeded
+from ..core import untimed_choice, default_choice, time_options, pick_faster, SPEED_OPTIONS
+from ..core import keep_rng, seeded
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
 from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent, built_with
@@ -347,9 +348,21 @@ class ClassifierConfig:
     epoch_images: int | None = None  # images per epoch (None: a full pass)
     balanced: bool = False  # draw half of each epoch from each class (paper: off)
     bn_images: int | None = None  # training images for BN re-estimation before each validation (paper: off)
-    amp: bool | str = True  # True: bf16 autocast only where `classifier_precision` times it faster; 'bf16' /
+    amp: bool | str = True  # True: bf16 autocast only where `classifier_speed` times it faster; 'bf16' /
     # 'fp32': that one; False: fp32
     seed: int = 0
+
+
+MEMORY_FORMATS = {'contiguous': torch.contiguous_format, 'channels_last': torch.channels_last}
+
+
+def memory_format_of(
+    model: nn.Module,
+) -> str:  # 'channels_last' or 'contiguous'
+    "The layout of the model's first 4-D weight: channels_last where `model.to(memory_format=...)` set it."
+    w = next((p for p in model.parameters() if p.dim() == 4), None)
+    cl = w is not None and not w.is_contiguous() and w.is_contiguous(memory_format=torch.channels_last)
+    return 'channels_last' if cl else 'contiguous'
 
 
 def model_input(
@@ -357,9 +370,10 @@ def model_input(
     images: torch.Tensor,  # uint8 (N, 1, S, S)
     cfg: ClassifierConfig,
     device='cpu',
-) -> torch.Tensor:  # `prepare_input`'s, on `device` in the dtype of the model's weights (fp32, or fp64)
-    "The classifier's input for `images`."
-    return prepare_input(images, cfg.input_size).to(device, next(model.parameters()).dtype)
+) -> torch.Tensor:  # `prepare_input`'s, on `device`
+    "The classifier's input for `images`, in the dtype (fp32, or fp64) and layout of the model's weights."
+    fmt = MEMORY_FORMATS[memory_format_of(model)]
+    return prepare_input(images, cfg.input_size).to(device, next(model.parameters()).dtype, memory_format=fmt)
 
 
 def at_least_fp32(x: torch.Tensor) -> torch.Tensor:
@@ -480,7 +494,8 @@ def adam(
 
 def _resume_classifier(ckpt, model: nn.Module, opt, g: torch.Generator, cfg: ClassifierConfig) -> dict:
     "The loop's state saved in `ckpt` (weights, optimiser and random states put back), or a fresh one."
-    fresh = dict(epoch=0, best=math.inf, best_state=None, wait=0, hist=[], stopped=False, precision=None)
+    fresh = dict(epoch=0, best=math.inf, best_state=None, wait=0, hist=[], stopped=False)
+    fresh.update(precision=None, memory_format=None)  # each [option, why] once chosen
     if ckpt is None or not Path(ckpt).is_file():
         return fresh
     s = load_torch(ckpt)
@@ -494,7 +509,10 @@ def _resume_classifier(ckpt, model: nn.Module, opt, g: torch.Generator, cfg: Cla
     torch.set_rng_state(s['rng'])
     if s['rng_cuda'] is not None:
         torch.cuda.set_rng_state(s['rng_cuda'], next(model.parameters()).device)
-    return {k: s.get(k, fresh[k]) for k in fresh}  # files of earlier versions have no precision
+    st = {k: s.get(k, fresh[k]) for k in fresh}  # files of earlier versions have no precision
+    if st['precision'] is not None and st['memory_format'] is None:  # nor a layout: they trained contiguous
+        st['memory_format'] = ['contiguous', 'the checkpoint\'s (before layouts were timed)']
+    return st
 
 
 def train_classifier(
@@ -506,7 +524,8 @@ def train_classifier(
     progress: bool = True,
     ckpt=None,  # file the loop's state goes to after an epoch, and is continued from (None: none kept)
     on_epoch=None,  # called with each epoch's number (after its checkpoint, where one is written)
-    precision: str | None = None,  # 'bf16' / 'fp32'; None: `classifier_precision`'s (a resumed run: its own)
+    precision: str | None = None,  # 'bf16' / 'fp32'; None: `classifier_speed`'s (a resumed run: its own)
+    memory_format: str | None = None,  # 'contiguous' / 'channels_last'; None: as `precision`
     ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch); the last epoch's is always
     # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
 ) -> tuple:  # (model with the best weights, history rows)
@@ -517,10 +536,12 @@ def train_classifier(
     model = model.to(device)
     opt = adam(model.parameters(), cfg.lr, device)
     st = _resume_classifier(ckpt, model, opt, g, cfg)
-    if st['precision'] is None:  # [precision, why], kept in the checkpoint
-        st['precision'] = (
-            [precision, 'given'] if precision else list(classifier_precision(model, train, cfg, device))
-        )
+    if st['precision'] is None:  # [option, why] of each, kept in the checkpoint
+        given = {'precision': precision, 'memory_format': memory_format}
+        timed = lambda: classifier_speed(model, train, replace(cfg, amp=precision or cfg.amp), device)
+        speed = {} if all(given.values()) else timed()
+        st.update({k: [v, 'given'] if v else list(speed[k]) for k, v in given.items()})
+    model.to(memory_format=MEMORY_FORMATS[st['memory_format'][0]])  # `model_input` follows the weights
     run = replace(cfg, amp=st['precision'][0])  # every pass of this run in that precision
     last = st['epoch'] if st['stopped'] else cfg.max_epochs
     bar = dict(
@@ -542,6 +563,8 @@ def train_classifier(
                 seconds=time.perf_counter() - t0,
                 precision=st['precision'][0],
                 precision_why=st['precision'][1],
+                memory_format=st['memory_format'][0],
+                memory_format_why=st['memory_format'][1],
             )
         )
         if vl < st['best']:
@@ -578,8 +601,9 @@ def _save_classifier(ckpt, st: dict, model: nn.Module, opt, g: torch.Generator, 
 # way), a 5 % margin over 2 steps chose bf16 in 5 of 6 timings and fp32 in 1 beside a busy core, so two
 # runs of one commit differed; 25 % over 3 steps keeps fp32 there and still takes bf16 where it is
 # clearly faster (bench/RESULTS.md).
-CLF_CALIBRATION = dict(warmup=2, steps=3, margin=0.25, min_steps=50)
-_CLF_PRECISION = {}  # (device, input size, batch, parameters, dtype, threads) -> (precision, why): one timing
+# A layout switches at 5 % (channels_last: 1.13x an epoch at 32 px on a CPU without bf16, bench/RESULTS.md).
+CLF_CALIBRATION = dict(warmup=2, steps=3, margin=0.25, layout_margin=0.05, min_steps=50)
+_CLF_SPEED = {}  # (device, input size, batch, parameters, dtype, threads, fixed options) -> choice
 
 
 def _run_steps(cfg: ClassifierConfig, n_train: int) -> int:
@@ -588,36 +612,40 @@ def _run_steps(cfg: ClassifierConfig, n_train: int) -> int:
     return cfg.max_epochs * -(-per_epoch // cfg.batch_size)
 
 
-def classifier_precision(
+def classifier_speed(
     model: nn.Module,  # the network as it starts (not changed)
     train: tuple,  # (images, labels): the first batch is timed
     cfg: ClassifierConfig,
     device='cpu',
-) -> tuple:  # ('bf16' or 'fp32', why)
-    "The classifier's precision: `amp`'s if forced, fp32 without bf16, else the faster of a few timed steps."
+) -> dict:  # {'precision': ('fp32' or 'bf16', why), 'memory_format': ('contiguous' or 'channels_last', why)}
+    "Precision (`amp`'s if forced) and memory layout: known without timing, else the faster in timed steps."
     if cfg.amp not in (True, False, 'bf16', 'fp32'):
         raise ValueError(f"ClassifierConfig: amp={cfg.amp!r}; expected True (timed), False, 'bf16' or 'fp32'")
     device, wanted = torch.device(device), {True: None, False: 'fp32'}.get(cfg.amp, cfg.amp)
-    prec, why = untimed_choice(device, wanted)['precision']
-    if prec is not None:
-        return prec, why
+    fixed = {k: v for k, v in untimed_choice(device, wanted).items() if k in ('precision', 'memory_format')}
+    if all(o is not None for o, _ in fixed.values()):
+        return fixed
     params = list(model.parameters())
     key = (str(device), cfg.input_size, cfg.batch_size, sum(q.numel() for q in params), params[0].dtype)
-    key += (torch.get_num_threads(),)
-    if key in _CLF_PRECISION:
-        return _CLF_PRECISION[key]
+    key += (torch.get_num_threads(), *(o for o, _ in fixed.values()))
+    if key in _CLF_SPEED:
+        return _CLF_SPEED[key]
     c, steps, n = CLF_CALIBRATION, _run_steps(cfg, len(train[1])), min(cfg.batch_size, len(train[1]))
     if steps < c['min_steps'] or n < 2:
-        return default_choice(device, wanted)['precision'][
-            0
-        ], f"not timed: the run's {steps} steps are too few"
-    probe = copy.deepcopy(model).to(device).train()
-    opt = adam(probe.parameters(), cfg.lr, device)
-    x = model_input(probe, train[0][torch.arange(n)], cfg, device)
-    y = torch.as_tensor(train[1][:n]).to(device)
+        why = f"not timed: the run's {steps} steps are too few"
+        rule = default_choice(device, wanted)
+        return {k: (o, w) if o is not None else (rule[k][0], why) for k, (o, w) in fixed.items()}
+    # the options still open, the rule's first: fp32, contiguous
+    precs, fmts = [[o] if o else list(SPEED_OPTIONS[k]) for k, (o, _) in fixed.items()]
+    x0, y = train[0][torch.arange(n)], torch.as_tensor(train[1][:n]).to(device)
+    probes = {}  # layout -> (a copy of the network in it, its optimiser, its input)
+    for f in fmts:
+        probe = copy.deepcopy(model).to(device, memory_format=MEMORY_FORMATS[f]).train()
+        probes[f] = probe, adam(probe.parameters(), cfg.lr, device), model_input(probe, x0, cfg, device)
 
     def step(option):
-        with autocast(device, option):
+        probe, opt, x = probes[option[1]]
+        with autocast(device, option[0]):
             loss = F.cross_entropy(at_least_fp32(probe(x)), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -627,10 +655,14 @@ def classifier_precision(
     with torch.random.fork_rng(
         devices=[device] if device.type == 'cuda' else []
     ):  # the run's draws untouched
-        secs = time_options(['fp32', 'bf16'], step, c['warmup'], c['steps'], sync=sync)
-    why = f"timed: {secs['fp32']:.3g} s a step in fp32, {secs['bf16']:.3g} s in bf16"
-    _CLF_PRECISION[key] = pick_faster(secs, 'fp32', c['margin']), why
-    return _CLF_PRECISION[key]
+        secs = time_options(list(itertools.product(precs, fmts)), step, c['warmup'], c['steps'], sync=sync)
+    why = 'timed: ' + ', '.join(f"{s:.3g} s a step in {p}, {f}" for (p, f), s in secs.items())
+    prec = pick_faster({p: min(secs[p, f] for f in fmts) for p in precs}, precs[0], c['margin'])
+    fmt = pick_faster({f: secs[prec, f] for f in fmts}, fmts[0], c['layout_margin'])
+    _CLF_SPEED[key] = {
+        k: (o, w) if o is not None else (new, why) for (k, (o, w)), new in zip(fixed.items(), (prec, fmt))
+    }
+    return _CLF_SPEED[key]
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029h
 class _GroupSum(torch.autograd.Function):
@@ -794,11 +826,14 @@ def fit_classifier(
     save_weights: bool = False,
     progress: bool = True,  # as for `train_or_load_classifier`
     precision: str | None = None,  # as for `train_classifier` (torchrun job: the launcher's choice)
+    memory_format: str | None = None,  # likewise
 ) -> dict:  # as `train_or_load_classifier` returns
     "Train (in this process, or as one rank of a group), predict the test set; rank 0 writes `final.pt`."
     rank, world = dist_info()
     final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
-    model, hist = train_classifier(model, train, val, cfg, device, progress, ckpt=last, precision=precision)
+    model, hist = train_classifier(
+        model, train, val, cfg, device, progress, ckpt=last, precision=precision, memory_format=memory_format
+    )
     last_epoch = hist[-1] if hist else {}  # its precision is the run's
     precision, why = (
         (last_epoch.get('precision'), last_epoch.get('precision_why')) if hist else (None, 'no epoch')
@@ -816,6 +851,7 @@ def fit_classifier(
         p_test=group_proba(model, test_images, replace(cfg, amp=precision or cfg.amp), device),
         precision=precision,
         precision_why=why,
+        memory_format=last_epoch.get('memory_format'),
         nproc=world,
     )
     if rank == 0:
@@ -860,6 +896,7 @@ def write_classifier_job(
     device='auto',  # each rank's device kind ('cuda' becomes cuda:LOCAL_RANK)
     save_weights: bool = False,
     precision: str | None = None,  # 'bf16' / 'fp32' for every rank (None: each chooses)
+    memory_format: str | None = None,  # 'contiguous' / 'channels_last' for every rank (None: each chooses)
 ) -> Path:  # the job file
     "A classifier's training as a file of tensors, numbers and strings: what `run_classifier_job` runs."
     entry = lambda x: array_entry(x, 'write_classifier_job')
@@ -874,6 +911,7 @@ def write_classifier_job(
             device=str(device),
             save_weights=save_weights,
             precision=precision or '',
+            memory_format=memory_format or '',
         ),
         path,
     )
@@ -889,12 +927,22 @@ def classifier_job(
     device='cpu',
     save_weights: bool = False,  # as for `train_or_load_classifier`
 ) -> Path:  # folder/job.pt
-    "The job file of a classifier trained in other processes: its start weights and precision, chosen here."
+    "The job file of a classifier trained in other processes: start weights, precision, layout chosen here."
     Path(folder).mkdir(parents=True, exist_ok=True)
     model, note = start_weights(make_model, cfg)
-    precision = classifier_precision(model, train, cfg, device)[0]  # chosen once, for every process
+    speed = classifier_speed(model, train, cfg, device)  # chosen once, for every process
     return write_classifier_job(
-        Path(folder) / 'job.pt', model, note, train, val, test_images, cfg, device, save_weights, precision
+        Path(folder) / 'job.pt',
+        model,
+        note,
+        train,
+        val,
+        test_images,
+        cfg,
+        device,
+        save_weights,
+        speed['precision'][0],
+        speed['memory_format'][0],
     )
 
 
@@ -924,6 +972,7 @@ def run_classifier_job(
         j['save_weights'],
         progress,
         j.get('precision') or None,  # jobs of earlier versions name none
+        j.get('memory_format', 'contiguous') or None,  # nor a layout: they trained contiguous
     )
 
 # %% ../../nbs/54_papers.han2019.ipynb #c037p
