@@ -601,7 +601,7 @@ def _save_classifier(ckpt, st: dict, model: nn.Module, opt, g: torch.Generator, 
 # way), a 5 % margin over 2 steps chose bf16 in 5 of 6 timings and fp32 in 1 beside a busy core, so two
 # runs of one commit differed; 25 % over 3 steps keeps fp32 there and still takes bf16 where it is
 # clearly faster (bench/RESULTS.md).
-# A layout switches at 5 % (channels_last: 1.13x an epoch at 32 px on a CPU without bf16, bench/RESULTS.md).
+# A layout switches at 5 % (channels_last: 1.1x an epoch at 32 px on a CPU without bf16, bench/RESULTS.md).
 CLF_CALIBRATION = dict(warmup=2, steps=3, margin=0.25, layout_margin=0.05, min_steps=50)
 _CLF_SPEED = {}  # (device, input size, batch, parameters, dtype, threads, fixed options) -> choice
 
@@ -650,13 +650,17 @@ def classifier_speed(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        with torch.no_grad(), autocast(device, option[0]):  # as an epoch's BN re-estimation and validation
+            probe(x)
 
     sync = torch.cuda.synchronize if device.type == 'cuda' else None
     with torch.random.fork_rng(
         devices=[device] if device.type == 'cuda' else []
     ):  # the run's draws untouched
         secs = time_options(list(itertools.product(precs, fmts)), step, c['warmup'], c['steps'], sync=sync)
-    why = 'timed: ' + ', '.join(f"{s:.3g} s a step in {p}, {f}" for (p, f), s in secs.items())
+    why = 'timed: ' + ', '.join(
+        f"{s:.3g} s a step and a forward pass in {p}, {f}" for (p, f), s in secs.items()
+    )
     prec = pick_faster({p: min(secs[p, f] for f in fmts) for p in precs}, precs[0], c['margin'])
     fmt = pick_faster({f: secs[prec, f] for f in fmts}, fmts[0], c['layout_margin'])
     _CLF_SPEED[key] = {
