@@ -622,7 +622,8 @@ def classifier_speed(
     if cfg.amp not in (True, False, 'bf16', 'fp32'):
         raise ValueError(f"ClassifierConfig: amp={cfg.amp!r}; expected True (timed), False, 'bf16' or 'fp32'")
     device, wanted = torch.device(device), {True: None, False: 'fp32'}.get(cfg.amp, cfg.amp)
-    fixed = {k: v for k, v in untimed_choice(device, wanted).items() if k in ('precision', 'memory_format')}
+    untimed = untimed_choice(device, wanted)
+    fixed = {k: untimed[k] for k in ('precision', 'memory_format')}  # this order below
     if all(o is not None for o, _ in fixed.values()):
         return fixed
     params = list(model.parameters())
@@ -935,19 +936,9 @@ def classifier_job(
     Path(folder).mkdir(parents=True, exist_ok=True)
     model, note = start_weights(make_model, cfg)
     speed = classifier_speed(model, train, cfg, device)  # chosen once, for every process
-    return write_classifier_job(
-        Path(folder) / 'job.pt',
-        model,
-        note,
-        train,
-        val,
-        test_images,
-        cfg,
-        device,
-        save_weights,
-        speed['precision'][0],
-        speed['memory_format'][0],
-    )
+    chosen = speed['precision'][0], speed['memory_format'][0]
+    job = Path(folder) / 'job.pt'
+    return write_classifier_job(job, model, note, train, val, test_images, cfg, device, save_weights, *chosen)
 
 
 def run_classifier_job(
