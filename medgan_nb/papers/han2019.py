@@ -511,7 +511,7 @@ def _resume_classifier(ckpt, model: nn.Module, opt, g: torch.Generator, cfg: Cla
         torch.cuda.set_rng_state(s['rng_cuda'], next(model.parameters()).device)
     st = {k: s.get(k, fresh[k]) for k in fresh}  # files of earlier versions have no precision
     if st['precision'] is not None and st['memory_format'] is None:  # nor a layout: they trained contiguous
-        st['memory_format'] = ['contiguous', 'the checkpoint\'s (before layouts were timed)']
+        st['memory_format'] = ['contiguous', "the checkpoint's (before layouts were timed)"]
     return st
 
 
