@@ -7,12 +7,12 @@ __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MA
            'THREADS_ENV', 'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS',
            'RUN_ID_PATTERN', 'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything',
            'keep_rng', 'stable_seed', 'seeded', 'get_device', 'bf16_supported', 'cpu_cores', 'machine_info',
-           'machine_line', 'die_with_parent', 'forced_speed', 'forced_threads', 'thread_options', 'untimed_choice',
-           'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
-           'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines',
-           'read_jsonl', 'built_with', 'cache_dir', 'collect_once_at_exit', 'fingerprint', 'changed_inputs',
-           'find_weight_file', 'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id',
-           'check_run_id', 'Run', 'start_run']
+           'machine_line', 'die_with_parent', 'forced_speed', 'torch_memory_format', 'forced_threads', 'thread_options',
+           'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open',
+           'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml',
+           'jsonl_lines', 'read_jsonl', 'built_with', 'cache_dir', 'collect_once_at_exit', 'fingerprint',
+           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import atexit, configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -339,6 +339,19 @@ def forced_speed(
     if configured in (None, 'auto'):
         return None, ''
     return configured, 'set in the config'
+
+
+def torch_memory_format(
+    name: str,  # one of `SPEED_OPTIONS['memory_format']`: 'contiguous' or 'channels_last'
+) -> 'torch.memory_format':
+    "The torch memory format a layout option names."
+    import torch
+
+    if name not in SPEED_OPTIONS['memory_format']:
+        raise ValueError(
+            f"memory format {name!r}: expected one of {', '.join(SPEED_OPTIONS['memory_format'])}"
+        )
+    return torch.channels_last if name == 'channels_last' else torch.contiguous_format
 
 # %% ../nbs/00_core.ipynb #c018u2
 THREADS_ENV = 'MEDGAN_THREADS'

@@ -662,7 +662,7 @@ def _nets(self: Trainer) -> dict:
 
 
 @patch
-def _set_speed(self: Trainer, precision: str, memory_format: str, conv_backward: str = 'torch'):
+def _set_speed(self: Trainer, precision: str, memory_format: str, conv_backward: str):
     "Take the steps in `precision`, networks (and `_reals`' batches) in `memory_format`, EqConv2d as told."
     self.precision, self.cl = precision, memory_format == 'channels_last'
     fmt = torch.channels_last if self.cl else torch.contiguous_format

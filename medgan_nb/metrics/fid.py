@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy.linalg import eigvalsh, lapack
 from ..core import load_settings, atomic_torch_save, forced_speed, time_options, pick_faster
+from ..core import torch_memory_format
 from ..core import find_weight_file, WEIGHT_FILES, _sha256
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
@@ -258,8 +259,11 @@ def fid_memory_format(
     if 2 * (t['warmup'] + t['steps']) * batch > t['share'] * n_images:
         return 'channels_last', f'not timed: {n_images} images'
     x = torch.zeros(batch, 3, 299, 299, device=device)
-    fmts = {'channels_last': torch.channels_last, 'contiguous': torch.contiguous_format}
-    run = lambda o: model.to(memory_format=fmts[o])(x.contiguous(memory_format=fmts[o]))
+
+    def run(option):
+        fmt = torch_memory_format(option)
+        return model.to(memory_format=fmt)(x.contiguous(memory_format=fmt))
+
     sync = torch.cuda.synchronize if device.type == 'cuda' else None  # a GPU's clock needs the work done
     secs = time_options(opts, run, t['warmup'], t['steps'], sync=sync)
     _FID_LAYOUT[device.type] = (pick_faster(secs, 'channels_last', t['margin']), 'timed', secs)

@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['CONDITIONS', 'PAPER_TABLE1', 'VTT_COLS', 'PAPER_TABLE2', 'GEMM_CONV_POSITIONS', 'CROP_FRACTION', 'IMAGENET_MEAN',
-           'IMAGENET_STD', 'MEMORY_FORMATS', 'CLF_CALIBRATION', 'split_sets', 'load_critic', 'critic_scores',
-           'hand_reviews', 'classical_transform', 'iter_classical_da', 'classical_da', 'cat_images', 'assemble',
-           'GemmConv2d', 'gemm_small_convs_', 'classifier_weights', 'weights_note', 'resnet50_classifier',
-           'prepare_input', 'ClassifierConfig', 'memory_format_of', 'model_input', 'at_least_fp32', 'predict_proba',
-           'epoch_indices', 'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'classifier_speed',
-           'GroupBatchNorm2d', 'GroupDropout', 'group_layers_', 'group_proba', 'start_weights',
-           'train_or_load_classifier', 'fit_classifier', 'classifier_spec', 'write_classifier_job', 'classifier_job',
-           'run_classifier_job', 'fit_workers', 'run_fits', 'train_or_load_classifiers', 'binary_metrics',
-           'bootstrap_ci', 'metric_units', 'interval_text', 'vtt_table', 'scaled_perplexity']
+           'IMAGENET_STD', 'CLF_CALIBRATION', 'split_sets', 'load_critic', 'critic_scores', 'hand_reviews',
+           'classical_transform', 'iter_classical_da', 'classical_da', 'cat_images', 'assemble', 'GemmConv2d',
+           'gemm_small_convs_', 'classifier_weights', 'weights_note', 'resnet50_classifier', 'prepare_input',
+           'ClassifierConfig', 'memory_format_of', 'model_input', 'at_least_fp32', 'predict_proba', 'epoch_indices',
+           'recalibrate_bn', 'val_loss', 'adam', 'train_classifier', 'classifier_speed', 'GroupBatchNorm2d',
+           'GroupDropout', 'group_layers_', 'group_proba', 'start_weights', 'train_or_load_classifier',
+           'fit_classifier', 'classifier_spec', 'write_classifier_job', 'classifier_job', 'run_classifier_job',
+           'fit_workers', 'run_fits', 'train_or_load_classifiers', 'binary_metrics', 'bootstrap_ci', 'metric_units',
+           'interval_text', 'vtt_table', 'scaled_perplexity']
 
 # %% ../../nbs/54_papers.han2019.ipynb #c002
 import copy, itertools, math, os, subprocess, sys, time, warnings
@@ -22,7 +22,7 @@ import torch.distributed as dist
 from dataclasses import dataclass, asdict, replace
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
 from ..core import untimed_choice, default_choice, time_options, pick_faster, SPEED_OPTIONS
-from ..core import keep_rng, seeded
+from ..core import keep_rng, seeded, torch_memory_format
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
 from ..core import find_weight_file, WEIGHT_FILES, cpu_cores, die_with_parent, built_with
@@ -353,9 +353,6 @@ class ClassifierConfig:
     seed: int = 0
 
 
-MEMORY_FORMATS = {'contiguous': torch.contiguous_format, 'channels_last': torch.channels_last}
-
-
 def memory_format_of(
     model: nn.Module,
 ) -> str:  # 'channels_last' or 'contiguous'
@@ -372,7 +369,7 @@ def model_input(
     device='cpu',
 ) -> torch.Tensor:  # `prepare_input`'s, on `device`
     "The classifier's input for `images`, in the dtype (fp32, or fp64) and layout of the model's weights."
-    fmt = MEMORY_FORMATS[memory_format_of(model)]
+    fmt = torch_memory_format(memory_format_of(model))
     return prepare_input(images, cfg.input_size).to(device, next(model.parameters()).dtype, memory_format=fmt)
 
 
@@ -541,7 +538,7 @@ def train_classifier(
         timed = lambda: classifier_speed(model, train, replace(cfg, amp=precision or cfg.amp), device)
         speed = {} if all(given.values()) else timed()
         st.update({k: [v, 'given'] if v else list(speed[k]) for k, v in given.items()})
-    model.to(memory_format=MEMORY_FORMATS[st['memory_format'][0]])  # `model_input` follows the weights
+    model.to(memory_format=torch_memory_format(st['memory_format'][0]))  # `model_input` follows the weights
     run = replace(cfg, amp=st['precision'][0])  # every pass of this run in that precision
     last = st['epoch'] if st['stopped'] else cfg.max_epochs
     bar = dict(
@@ -641,7 +638,7 @@ def classifier_speed(
     x0, y = train[0][torch.arange(n)], torch.as_tensor(train[1][:n]).to(device)
     probes = {}  # layout -> (a copy of the network in it, its optimiser, its input)
     for f in fmts:
-        probe = copy.deepcopy(model).to(device, memory_format=MEMORY_FORMATS[f]).train()
+        probe = copy.deepcopy(model).to(device, memory_format=torch_memory_format(f)).train()
         probes[f] = probe, adam(probe.parameters(), cfg.lr, device), model_input(probe, x0, cfg, device)
 
     def step(option):
