@@ -527,6 +527,10 @@ def train_classifier(
     # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
+    for name, value in (('precision', precision), ('memory_format', memory_format)):
+        if value is not None and value not in SPEED_OPTIONS[name]:
+            opts = ', '.join(SPEED_OPTIONS[name])
+            raise ValueError(f"train_classifier: {name}={value!r}; expected None (chosen) or one of {opts}")
     seed_everything(cfg.seed)  # every rank of a group alike: the same batches and dropout draws
     rank = dist_info()[0]
     g = torch.Generator().manual_seed(cfg.seed)
