@@ -21,6 +21,9 @@ import argparse, json, math, os, resource, statistics, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# the trainer's calibration is what is measured here: time it afresh, not take a choice this machine kept
+# (medgan_nb.core.remembered_speed); subprocesses inherit it
+os.environ.setdefault('MEDGAN_RETIME', '1')
 
 # ---------------------------------------------------------------- baselines (plain fp32 PyTorch)
 def baseline_dcgan(device, batch=64, nz=100, ngf=64, ndf=64, nc=1, size=64):

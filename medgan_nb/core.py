@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS', 'SPEED_OPTIONS', 'SPEED_ENV',
-           'THREADS_ENV', 'GROUP_ENV', 'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS',
-           'RUN_ID_PATTERN', 'SettingsError', 'package_root', 'find_settings', 'load_settings', 'seed_everything',
-           'keep_rng', 'stable_seed', 'seeded', 'get_device', 'bf16_supported', 'cpu_cores', 'machine_info',
-           'machine_line', 'die_with_parent', 'forced_speed', 'torch_memory_format', 'forced_threads', 'thread_options',
-           'untimed_choice', 'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open',
-           'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml',
-           'jsonl_lines', 'read_jsonl', 'built_with', 'cache_dir', 'collect_once_at_exit', 'fingerprint',
+           'THREADS_ENV', 'GROUP_ENV', 'RETIME_ENV', 'SPEED_MEMORY_FILE', 'WEIGHT_FILES', 'ENV_PACKAGES',
+           'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN', 'SettingsError', 'package_root', 'find_settings',
+           'load_settings', 'seed_everything', 'keep_rng', 'stable_seed', 'seeded', 'get_device', 'bf16_supported',
+           'cpu_cores', 'machine_info', 'machine_line', 'die_with_parent', 'forced_speed', 'torch_memory_format',
+           'forced_threads', 'thread_options', 'untimed_choice', 'default_choice', 'autocast', 'time_options',
+           'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch',
+           'save_json', 'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'built_with', 'cache_dir', 'speed_key',
+           'remembered_speed', 'remember_speed', 'remembered_why', 'collect_once_at_exit', 'fingerprint',
            'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
            'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
@@ -706,6 +707,85 @@ def cache_dir() -> Path | None:  # None: nothing is kept
         return Path(own).expanduser() if own.strip() else None
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'medgan_nb'
 
+# %% ../nbs/00_core.ipynb #c027j2
+RETIME_ENV = 'MEDGAN_RETIME'  # 1: time again, whatever this machine kept, and keep the new choice
+SPEED_MEMORY_FILE = 'speed_choices.json'  # in `cache_dir()`
+
+
+def speed_key(
+    kind: str,  # what is timed, e.g. 'gan step'
+    device: 'torch.device | str' = 'cpu',  # where it runs
+    **work,  # what the timing depends on besides the machine: sizes, batch, threads, the options left open
+) -> str:  # one JSON string
+    "What a timed choice holds for: the kind of work, this machine's line, torch's version and `work`."
+    import torch
+
+    device = torch.device(device)
+    machine = machine_line(machine_info(device))
+    parts = dict(kind=kind, machine=machine, torch=torch.__version__, device=str(device), **work)
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
+def _retime() -> bool:
+    "Whether `MEDGAN_RETIME` asks to time again."
+    v = os.environ.get(RETIME_ENV, '').strip()
+    if v not in ('', '0', '1'):
+        raise ValueError(f"{RETIME_ENV}={v!r}: expected 1 (time again) or 0")
+    return v == '1'
+
+
+def _speed_file() -> Path | None:
+    d = cache_dir()
+    return None if d is None else d / SPEED_MEMORY_FILE
+
+
+def _kept_speeds(f: Path) -> dict:
+    "The records kept in `f` by key; {} where it is missing, unreadable, torn or of another layout."
+    try:
+        data = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return {}
+    ok = isinstance(data, dict) and data.get('version') == 1 and isinstance(data.get('choices'), dict)
+    return data['choices'] if ok else {}
+
+
+def remembered_speed(
+    key: str,  # from `speed_key`
+) -> dict | None:  # {'choice', 'seconds', 'when'}, or None
+    "The record `remember_speed` kept for `key`, or None (none kept, the cache off, or `MEDGAN_RETIME=1`)."
+    f = _speed_file()
+    if f is None or _retime():
+        return None
+    rec = _kept_speeds(f).get(key)
+    return rec if isinstance(rec, dict) and 'choice' in rec and 'when' in rec else None
+
+
+def remember_speed(
+    key: str,  # from `speed_key`
+    choice,  # what the timing chose (JSON: an option, a count, or a dict of them)
+    seconds: dict | None = None,  # {option: seconds a step} as timed
+):
+    "Keep a timed `choice` for `key`, the file changed atomically under a lock; no cache folder: nothing."
+    from filelock import FileLock
+
+    f = _speed_file()
+    if f is None:
+        return
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')
+    secs = None if seconds is None else {str(k): float(v) for k, v in seconds.items()}
+    with contextlib.suppress(OSError):  # a read-only cache folder: nothing kept, the run goes on
+        f.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(f.with_name(f'.{f.name}.lock'))):  # the OS frees it if its holder dies
+            kept = _kept_speeds(f) | {key: dict(choice=choice, seconds=secs, when=now)}
+            atomic_write(f, json.dumps(dict(version=1, choices=kept), indent=1, sort_keys=True) + '\n')
+
+
+def remembered_why(
+    rec: dict,  # from `remembered_speed`
+) -> str:
+    "How a kept choice is recorded where a timed one says 'timed'."
+    return f"timed on this machine at {rec['when']} (kept in the cache; {RETIME_ENV}=1 times again)"
+
 # %% ../nbs/00_core.ipynb #c027l
 def collect_once_at_exit():
     "Collect garbage once, then freeze the rest: the teardown that follows collects no cycles of its own."
@@ -906,7 +986,9 @@ def environment_info(device: 'torch.device | str' = 'cpu') -> dict:
         'cpu_flags': machine['flags'],
         'cuda': torch.version.cuda,
         'bf16_autocast': bf16_supported(device),
-        'speed_env': {v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV)},  # forced choices
+        'speed_env': {
+            v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV, RETIME_ENV)
+        },  # forced choices
         'group_env': {v: os.environ.get(v) for v in GROUP_ENV.values()},  # training processes and machines
         'torch_threads': torch.get_num_threads(),
         # the runner's papers at a time and the thread pools it set for this kernel (`medgan_nb.reproduce`)

@@ -20,7 +20,8 @@ from .core import tqdm
 from .core import atomic_torch_save, atomic_write, load_torch, read_jsonl, autocast, bf16_supported
 from .core import get_device, seed_everything, code_version
 from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, pick_faster
-from .core import forced_threads, thread_options
+from .core import forced_threads, thread_options, speed_key, remembered_speed, remember_speed
+from .core import remembered_why
 from .figures import to_png
 from .losses import GANLoss
 from .models.pggan import stage_reals, mbstd_group_size, EqConv2d
@@ -774,6 +775,38 @@ def _time_speed(self: Trainer, fixed: dict) -> tuple[dict, dict]:  # (choice, {'
 
 
 @patch
+def _work(self: Trainer, **more) -> dict:
+    "What timing this run's steps depends on besides the machine (`core.speed_key`'s `work`), and `more`."
+    nets = {k: [type(n).__name__, sum(p.numel() for p in n.parameters())] for k, n in self._nets().items()}
+    cfg, images = self.cfg, getattr(self.data, 'images', None)
+    shape = list(images.shape[1:]) if images is not None else None
+    batches = dict(batch=cfg.batch_size, stage_batch=cfg.stage_batch, micro_batch=cfg.micro_batch)
+    return dict(
+        nets=nets,
+        images=shape,
+        labels=self.data.labels is not None,
+        loss=asdict(self.loss),
+        **batches,
+        threads=torch.get_num_threads(),
+        **more,
+    )
+
+
+@patch
+def _remembered(self: Trainer, kind: str, time_it: Callable, **more) -> tuple:  # (choice, seconds, why)
+    "`time_it()`'s (choice, seconds), kept for this work on this machine; a kept one instead where there is."
+    if self.world > 1:  # each rank times, and all take the slowest rank's figures (`_agree`)
+        return (*time_it(), 'timed')
+    key = speed_key(kind, self.device, **self._work(**more))
+    rec = remembered_speed(key)
+    if rec is not None:
+        return rec['choice'], rec['seconds'], remembered_why(rec)
+    choice, seconds = time_it()
+    remember_speed(key, choice, seconds)
+    return choice, seconds, 'timed'
+
+
+@patch
 def _choose_threads(
     self: Trainer,
     resumed: bool,  # continuing a checkpoint (`saved_speed`: the choice it records)
@@ -796,8 +829,14 @@ def _choose_threads(
         )
     if len(opts) * (c['warmup'] + c['steps']) > c['share'] * steps:
         return n, f"as set; not timed: the run's {steps} steps are too few", None
-    secs = self._time(opts, torch.set_num_threads)
-    return pick_faster(secs, n, c['margin']), 'timed', secs
+
+    def time_it():
+        secs = self._time(opts, torch.set_num_threads)
+        return pick_faster(secs, n, c['margin']), secs
+
+    speed = {k: self.speed[k] for k in SPEED_OPTIONS}
+    threads, secs, why = self._remembered('gan threads', time_it, speed=speed, options=opts)
+    return threads, why, None if secs is None else {int(k): v for k, v in secs.items()}
 
 # %% ../nbs/23_train.ipynb #c031j
 @patch
@@ -829,8 +868,9 @@ def _choose_speed(
         why = f"not timed: {timing} steps would be over {c['share']:.0%} of the run's {steps}"
         known |= {k: (dflt[k], why) for k in todo}
     elif todo:
-        choice, seconds = self._time_speed(known)
-        known |= {k: (choice[k], 'timed') for k in todo}
+        fixed = {k: o for k, (o, _) in known.items()}
+        choice, seconds, why = self._remembered('gan step', lambda: self._time_speed(known), fixed=fixed)
+        known |= {k: (choice[k], why) for k in todo}
     self.speed = {k: v[0] for k, v in known.items()} | {'why': {k: v[1] for k, v in known.items()}}
     self._set_speed(*(self.speed[k] for k in SPEED_OPTIONS))
     self.threads_before = torch.get_num_threads()  # put back when the run ends

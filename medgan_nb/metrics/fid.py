@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy.linalg import eigvalsh, lapack
 from ..core import load_settings, atomic_torch_save, forced_speed, time_options, pick_faster
+from ..core import speed_key, remembered_speed, remember_speed, remembered_why
 from ..core import torch_memory_format
 from ..core import find_weight_file, WEIGHT_FILES, _sha256
 from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -258,6 +259,13 @@ def fid_memory_format(
     batch = t['batch'] if device.type == 'cpu' else t['gpu_batch']
     if 2 * (t['warmup'] + t['steps']) * batch > t['share'] * n_images:
         return 'channels_last', f'not timed: {n_images} images'
+    key = speed_key(
+        'fid inception', device, model=type(model).__name__, batch=batch, threads=torch.get_num_threads()
+    )
+    kept = remembered_speed(key)  # timed on this machine before
+    if kept is not None:
+        _FID_LAYOUT[device.type] = (kept['choice'], remembered_why(kept), kept['seconds'])
+        return _FID_LAYOUT[device.type][:2]
     x = torch.zeros(batch, 3, 299, 299, device=device)
 
     def run(option):
@@ -267,6 +275,7 @@ def fid_memory_format(
     sync = torch.cuda.synchronize if device.type == 'cuda' else None  # a GPU's clock needs the work done
     secs = time_options(opts, run, t['warmup'], t['steps'], sync=sync)
     _FID_LAYOUT[device.type] = (pick_faster(secs, 'channels_last', t['margin']), 'timed', secs)
+    remember_speed(key, _FID_LAYOUT[device.type][0], secs)
     return _FID_LAYOUT[device.type][:2]
 
 # %% ../../nbs/30_metrics.fid.ipynb #c033

@@ -22,6 +22,7 @@ import torch.distributed as dist
 from dataclasses import dataclass, asdict, replace
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
 from ..core import untimed_choice, default_choice, time_options, pick_faster, SPEED_OPTIONS
+from ..core import speed_key, remembered_speed, remember_speed, remembered_why
 from ..core import keep_rng, seeded, torch_memory_format
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
@@ -637,6 +638,17 @@ def classifier_speed(
         why = f"not timed: the run's {steps} steps are too few"
         rule = default_choice(device, wanted)
         return {k: (o, w) if o is not None else (rule[k][0], why) for k, (o, w) in fixed.items()}
+    work = dict(input_size=cfg.input_size, batch=cfg.batch_size, parameters=key[3], dtype=str(key[4]))
+    mkey = speed_key(
+        'resnet50 classifier step', device, **work, threads=key[5], fixed=[o for o, _ in fixed.values()]
+    )
+    kept = remembered_speed(mkey)  # timed for this work on this machine before
+    if kept is not None:
+        why = f"{remembered_why(kept)}: " + ', '.join(f"{s:.3g} s in {o}" for o, s in kept['seconds'].items())
+        _CLF_SPEED[key] = {
+            k: (o, w) if o is not None else (kept['choice'][k], why) for k, (o, w) in fixed.items()
+        }
+        return _CLF_SPEED[key]
     # the options still open, the rule's first: fp32, contiguous
     precs, fmts = [[o] if o else list(SPEED_OPTIONS[k]) for k, (o, _) in fixed.items()]
     x0, y = train[0][torch.arange(n)], torch.as_tensor(train[1][:n]).to(device)
@@ -668,6 +680,9 @@ def classifier_speed(
     _CLF_SPEED[key] = {
         k: (o, w) if o is not None else (new, why) for (k, (o, w)), new in zip(fixed.items(), (prec, fmt))
     }
+    remember_speed(
+        mkey, dict(precision=prec, memory_format=fmt), {f'{p}, {f}': s for (p, f), s in secs.items()}
+    )
     return _CLF_SPEED[key]
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029h
