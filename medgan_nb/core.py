@@ -751,13 +751,17 @@ def _kept_speeds(f: Path) -> dict:
 
 def remembered_speed(
     key: str,  # from `speed_key`
+    valid: Callable = lambda choice: (
+        True
+    ),  # False: a choice the caller cannot take (edited by hand, or older)
 ) -> dict | None:  # {'choice', 'seconds', 'when'}, or None
-    "The record `remember_speed` kept for `key`, or None (none kept, the cache off, or `MEDGAN_RETIME=1`)."
+    "The record `remember_speed` kept for `key`, or None (none kept or valid, no cache, `MEDGAN_RETIME=1`)."
     f = _speed_file()
     if f is None or _retime():
         return None
     rec = _kept_speeds(f).get(key)
-    return rec if isinstance(rec, dict) and 'choice' in rec and 'when' in rec else None
+    ok = isinstance(rec, dict) and {'choice', 'seconds', 'when'} <= set(rec) and valid(rec['choice'])
+    return rec if ok else None
 
 
 def remember_speed(
@@ -986,9 +990,8 @@ def environment_info(device: 'torch.device | str' = 'cpu') -> dict:
         'cpu_flags': machine['flags'],
         'cuda': torch.version.cuda,
         'bf16_autocast': bf16_supported(device),
-        'speed_env': {
-            v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV, RETIME_ENV)
-        },  # forced choices
+        # forced choices, and whether kept ones are timed again
+        'speed_env': {v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV, RETIME_ENV)},
         'group_env': {v: os.environ.get(v) for v in GROUP_ENV.values()},  # training processes and machines
         'torch_threads': torch.get_num_threads(),
         # the runner's papers at a time and the thread pools it set for this kernel (`medgan_nb.reproduce`)

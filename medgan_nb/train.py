@@ -792,13 +792,20 @@ def _work(self: Trainer, **more) -> dict:
     )
 
 
+def _valid_speed(kind: str, choice) -> bool:
+    "Whether a kept choice is one `_choose_speed` (a dict of options) or `_choose_threads` (a count) takes."
+    if kind == 'gan threads':
+        return isinstance(choice, int) and not isinstance(choice, bool) and choice >= 1
+    return isinstance(choice, dict) and all(choice.get(k) in opts for k, opts in SPEED_OPTIONS.items())
+
+
 @patch
 def _remembered(self: Trainer, kind: str, time_it: Callable, **more) -> tuple:  # (choice, seconds, why)
     "`time_it()`'s (choice, seconds), kept for this work on this machine; a kept one instead where there is."
     if self.world > 1:  # each rank times, and all take the slowest rank's figures (`_agree`)
         return (*time_it(), 'timed')
     key = speed_key(kind, self.device, **self._work(**more))
-    rec = remembered_speed(key)
+    rec = remembered_speed(key, lambda choice: _valid_speed(kind, choice))
     if rec is not None:
         return rec['choice'], rec['seconds'], remembered_why(rec)
     choice, seconds = time_it()
@@ -836,7 +843,7 @@ def _choose_threads(
 
     speed = {k: self.speed[k] for k in SPEED_OPTIONS}
     threads, secs, why = self._remembered('gan threads', time_it, speed=speed, options=opts)
-    return threads, why, None if secs is None else {int(k): v for k, v in secs.items()}
+    return threads, why, {int(k): v for k, v in secs.items()}
 
 # %% ../nbs/23_train.ipynb #c031j
 @patch

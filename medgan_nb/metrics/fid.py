@@ -262,7 +262,7 @@ def fid_memory_format(
     key = speed_key(
         'fid inception', device, model=type(model).__name__, batch=batch, threads=torch.get_num_threads()
     )
-    kept = remembered_speed(key)  # timed on this machine before
+    kept = remembered_speed(key, lambda c: c in opts)  # timed on this machine before
     if kept is not None:
         _FID_LAYOUT[device.type] = (kept['choice'], remembered_why(kept), kept['seconds'])
         return _FID_LAYOUT[device.type][:2]

@@ -642,7 +642,8 @@ def classifier_speed(
     mkey = speed_key(
         'resnet50 classifier step', device, **work, threads=key[5], fixed=[o for o, _ in fixed.values()]
     )
-    kept = remembered_speed(mkey)  # timed for this work on this machine before
+    valid = lambda c: all(isinstance(c, dict) and c.get(k) in SPEED_OPTIONS[k] for k in fixed)
+    kept = remembered_speed(mkey, valid)  # timed for this work on this machine before
     if kept is not None:
         why = f"{remembered_why(kept)}: " + ', '.join(f"{s:.3g} s in {o}" for o, s in kept['seconds'].items())
         _CLF_SPEED[key] = {
