@@ -761,6 +761,10 @@ def remembered_speed(
         return None
     rec = _kept_speeds(f).get(key)
     ok = isinstance(rec, dict) and {'choice', 'seconds', 'when'} <= set(rec) and valid(rec['choice'])
+    secs = rec.get('seconds') if ok else None  # None, or {option: seconds} as `remember_speed` writes them
+    ok = ok and (
+        secs is None or isinstance(secs, dict) and all(isinstance(s, (int, float)) for s in secs.values())
+    )
     return rec if ok else None
 
 

@@ -843,7 +843,7 @@ def _choose_threads(
 
     speed = {k: self.speed[k] for k in SPEED_OPTIONS}
     threads, secs, why = self._remembered('gan threads', time_it, speed=speed, options=opts)
-    return threads, why, {int(k): v for k, v in secs.items()}
+    return threads, why, secs and {int(k) if str(k).isdigit() else k: v for k, v in secs.items()}
 
 # %% ../nbs/23_train.ipynb #c031j
 @patch

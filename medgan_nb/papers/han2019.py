@@ -638,14 +638,17 @@ def classifier_speed(
         why = f"not timed: the run's {steps} steps are too few"
         rule = default_choice(device, wanted)
         return {k: (o, w) if o is not None else (rule[k][0], why) for k, (o, w) in fixed.items()}
-    work = dict(input_size=cfg.input_size, batch=cfg.batch_size, parameters=key[3], dtype=str(key[4]))
+    n_params, dtype, threads = key[3:6]
+    work = dict(input_size=cfg.input_size, batch=cfg.batch_size, parameters=n_params, dtype=str(dtype))
     mkey = speed_key(
-        'resnet50 classifier step', device, **work, threads=key[5], fixed=[o for o, _ in fixed.values()]
+        'resnet50 classifier step', device, **work, threads=threads, fixed=[o for o, _ in fixed.values()]
     )
     valid = lambda c: all(isinstance(c, dict) and c.get(k) in SPEED_OPTIONS[k] for k in fixed)
     kept = remembered_speed(mkey, valid)  # timed for this work on this machine before
     if kept is not None:
-        why = f"{remembered_why(kept)}: " + ', '.join(f"{s:.3g} s in {o}" for o, s in kept['seconds'].items())
+        why = f"{remembered_why(kept)}: " + ', '.join(
+            f"{s:.3g} s in {o}" for o, s in (kept['seconds'] or {}).items()
+        )
         _CLF_SPEED[key] = {
             k: (o, w) if o is not None else (kept['choice'][k], why) for k, (o, w) in fixed.items()
         }
