@@ -11,8 +11,8 @@ __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MA
            'forced_threads', 'thread_options', 'untimed_choice', 'default_choice', 'autocast', 'time_options',
            'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch',
            'save_json', 'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'built_with', 'cache_dir', 'speed_key',
-           'remembered_speed', 'remember_speed', 'remembered_why', 'collect_once_at_exit', 'fingerprint',
-           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'remembered_speed', 'remember_speed', 'remembered_why', 'kept_or_timed', 'collect_once_at_exit',
+           'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
            'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
@@ -751,16 +751,17 @@ def _kept_speeds(f: Path) -> dict:
 
 def remembered_speed(
     key: str,  # from `speed_key`
-    valid: Callable = lambda choice: (
-        True
-    ),  # False: a choice the caller cannot take (edited by hand, or older)
+    # False for a choice the caller cannot take (edited by hand, or older); None: any
+    valid: Callable | None = None,
 ) -> dict | None:  # {'choice', 'seconds', 'when'}, or None
     "The record `remember_speed` kept for `key`, or None (none kept or valid, no cache, `MEDGAN_RETIME=1`)."
     f = _speed_file()
     if f is None or _retime():
         return None
     rec = _kept_speeds(f).get(key)
-    ok = isinstance(rec, dict) and {'choice', 'seconds', 'when'} <= set(rec) and valid(rec['choice'])
+    ok = (
+        isinstance(rec, dict) and {'choice', 'seconds', 'when'} <= set(rec) and (valid or bool)(rec['choice'])
+    )
     secs = rec.get('seconds') if ok else None  # None, or {option: seconds} as `remember_speed` writes them
     ok = ok and (
         secs is None or isinstance(secs, dict) and all(isinstance(s, (int, float)) for s in secs.values())
@@ -793,6 +794,20 @@ def remembered_why(
 ) -> str:
     "How a kept choice is recorded where a timed one says 'timed'."
     return f"timed on this machine at {rec['when']} (kept in the cache; {RETIME_ENV}=1 times again)"
+
+
+def kept_or_timed(
+    key: str,  # from `speed_key`
+    time_it: Callable,  # time_it() -> (choice, {option: seconds a step}): the timing
+    valid: Callable | None = None,  # as for `remembered_speed`
+) -> tuple:  # (choice, seconds, why): why is 'timed', or `remembered_why`'s for a kept choice
+    "The choice kept for `key` on this machine; else `time_it()`'s, kept for the runs after."
+    rec = remembered_speed(key, valid)
+    if rec is not None:
+        return rec['choice'], rec['seconds'], remembered_why(rec)
+    choice, seconds = time_it()
+    remember_speed(key, choice, seconds)
+    return choice, seconds, 'timed'
 
 # %% ../nbs/00_core.ipynb #c027l
 def collect_once_at_exit():

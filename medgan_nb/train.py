@@ -20,8 +20,7 @@ from .core import tqdm
 from .core import atomic_torch_save, atomic_write, load_torch, read_jsonl, autocast, bf16_supported
 from .core import get_device, seed_everything, code_version
 from .core import SPEED_OPTIONS, untimed_choice, default_choice, time_options, pick_faster
-from .core import forced_threads, thread_options, speed_key, remembered_speed, remember_speed
-from .core import remembered_why
+from .core import forced_threads, thread_options, speed_key, kept_or_timed
 from .figures import to_png
 from .losses import GANLoss
 from .models.pggan import stage_reals, mbstd_group_size, EqConv2d
@@ -805,12 +804,7 @@ def _remembered(self: Trainer, kind: str, time_it: Callable, **more) -> tuple:  
     if self.world > 1:  # each rank times, and all take the slowest rank's figures (`_agree`)
         return (*time_it(), 'timed')
     key = speed_key(kind, self.device, **self._work(**more))
-    rec = remembered_speed(key, lambda choice: _valid_speed(kind, choice))
-    if rec is not None:
-        return rec['choice'], rec['seconds'], remembered_why(rec)
-    choice, seconds = time_it()
-    remember_speed(key, choice, seconds)
-    return choice, seconds, 'timed'
+    return kept_or_timed(key, time_it, lambda choice: _valid_speed(kind, choice))
 
 
 @patch

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy.linalg import eigvalsh, lapack
 from ..core import load_settings, atomic_torch_save, forced_speed, time_options, pick_faster
-from ..core import speed_key, remembered_speed, remember_speed, remembered_why
+from ..core import speed_key, kept_or_timed
 from ..core import torch_memory_format
 from ..core import find_weight_file, WEIGHT_FILES, _sha256
 from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -262,20 +262,19 @@ def fid_memory_format(
     key = speed_key(
         'fid inception', device, model=type(model).__name__, batch=batch, threads=torch.get_num_threads()
     )
-    kept = remembered_speed(key, lambda c: c in opts)  # timed on this machine before
-    if kept is not None:
-        _FID_LAYOUT[device.type] = (kept['choice'], remembered_why(kept), kept['seconds'])
-        return _FID_LAYOUT[device.type][:2]
     x = torch.zeros(batch, 3, 299, 299, device=device)
 
     def run(option):
         fmt = torch_memory_format(option)
         return model.to(memory_format=fmt)(x.contiguous(memory_format=fmt))
 
-    sync = torch.cuda.synchronize if device.type == 'cuda' else None  # a GPU's clock needs the work done
-    secs = time_options(opts, run, t['warmup'], t['steps'], sync=sync)
-    _FID_LAYOUT[device.type] = (pick_faster(secs, 'channels_last', t['margin']), 'timed', secs)
-    remember_speed(key, _FID_LAYOUT[device.type][0], secs)
+    def time_it():
+        sync = torch.cuda.synchronize if device.type == 'cuda' else None  # a GPU's clock needs the work done
+        secs = time_options(opts, run, t['warmup'], t['steps'], sync=sync)
+        return pick_faster(secs, 'channels_last', t['margin']), secs
+
+    fmt, secs, why = kept_or_timed(key, time_it, lambda c: c in opts)  # kept if timed on this machine before
+    _FID_LAYOUT[device.type] = (fmt, why, secs)
     return _FID_LAYOUT[device.type][:2]
 
 # %% ../../nbs/30_metrics.fid.ipynb #c033

@@ -22,7 +22,7 @@ import torch.distributed as dist
 from dataclasses import dataclass, asdict, replace
 from ..core import atomic_torch_save, load_torch, autocast, seed_everything, tqdm, get_device
 from ..core import untimed_choice, default_choice, time_options, pick_faster, SPEED_OPTIONS
-from ..core import speed_key, remembered_speed, remember_speed, remembered_why
+from ..core import speed_key, kept_or_timed
 from ..core import keep_rng, seeded, torch_memory_format
 from ..train import dist_info, init_distributed, average_gradients_
 from ..launch import array_entry, array_from_entry, group_settings, launch
@@ -644,49 +644,44 @@ def classifier_speed(
         'resnet50 classifier step', device, **work, threads=threads, fixed=[o for o, _ in fixed.values()]
     )
     valid = lambda c: all(isinstance(c, dict) and c.get(k) in SPEED_OPTIONS[k] for k in fixed)
-    kept = remembered_speed(mkey, valid)  # timed for this work on this machine before
-    if kept is not None:
-        why = f"{remembered_why(kept)}: " + ', '.join(
-            f"{s:.3g} s in {o}" for o, s in (kept['seconds'] or {}).items()
-        )
-        _CLF_SPEED[key] = {
-            k: (o, w) if o is not None else (kept['choice'][k], why) for k, (o, w) in fixed.items()
-        }
-        return _CLF_SPEED[key]
     # the options still open, the rule's first: fp32, contiguous
     precs, fmts = [[o] if o else list(SPEED_OPTIONS[k]) for k, (o, _) in fixed.items()]
-    x0, y = train[0][torch.arange(n)], torch.as_tensor(train[1][:n]).to(device)
-    probes = {}  # layout -> (a copy of the network in it, its optimiser, its input)
-    for f in fmts:
-        probe = copy.deepcopy(model).to(device, memory_format=torch_memory_format(f)).train()
-        probes[f] = probe, adam(probe.parameters(), cfg.lr, device), model_input(probe, x0, cfg, device)
 
-    def step(option):
-        probe, opt, x = probes[option[1]]
-        with autocast(device, option[0]):
-            loss = F.cross_entropy(at_least_fp32(probe(x)), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad(), autocast(device, option[0]):  # as an epoch's BN re-estimation and validation
-            probe(x)
+    def time_it():  # -> ({'precision', 'memory_format'}, {'<precision>, <layout>': seconds})
+        x0, y = train[0][torch.arange(n)], torch.as_tensor(train[1][:n]).to(device)
+        probes = {}  # layout -> (a copy of the network in it, its optimiser, its input)
+        for f in fmts:
+            probe = copy.deepcopy(model).to(device, memory_format=torch_memory_format(f)).train()
+            probes[f] = probe, adam(probe.parameters(), cfg.lr, device), model_input(probe, x0, cfg, device)
 
-    sync = torch.cuda.synchronize if device.type == 'cuda' else None
-    with torch.random.fork_rng(
-        devices=[device] if device.type == 'cuda' else []
-    ):  # the run's draws untouched
-        secs = time_options(list(itertools.product(precs, fmts)), step, c['warmup'], c['steps'], sync=sync)
-    why = 'timed: ' + ', '.join(
-        f"{s:.3g} s a step and a forward pass in {p}, {f}" for (p, f), s in secs.items()
-    )
-    prec = pick_faster({p: min(secs[p, f] for f in fmts) for p in precs}, precs[0], c['margin'])
-    fmt = pick_faster({f: secs[prec, f] for f in fmts}, fmts[0], c['layout_margin'])
-    _CLF_SPEED[key] = {
-        k: (o, w) if o is not None else (new, why) for (k, (o, w)), new in zip(fixed.items(), (prec, fmt))
-    }
-    remember_speed(
-        mkey, dict(precision=prec, memory_format=fmt), {f'{p}, {f}': s for (p, f), s in secs.items()}
-    )
+        def step(option):
+            probe, opt, x = probes[option[1]]
+            with autocast(device, option[0]):
+                loss = F.cross_entropy(at_least_fp32(probe(x)), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with (
+                torch.no_grad(),
+                autocast(device, option[0]),
+            ):  # as an epoch's BN re-estimation and validation
+                probe(x)
+
+        sync = torch.cuda.synchronize if device.type == 'cuda' else None
+        with torch.random.fork_rng(
+            devices=[device] if device.type == 'cuda' else []
+        ):  # the run's draws untouched
+            secs = time_options(
+                list(itertools.product(precs, fmts)), step, c['warmup'], c['steps'], sync=sync
+            )
+        prec = pick_faster({p: min(secs[p, f] for f in fmts) for p in precs}, precs[0], c['margin'])
+        fmt = pick_faster({f: secs[prec, f] for f in fmts}, fmts[0], c['layout_margin'])
+        return dict(precision=prec, memory_format=fmt), {f'{p}, {f}': s for (p, f), s in secs.items()}
+
+    choice, secs, how = kept_or_timed(mkey, time_it, valid)  # kept if timed for this work on this machine
+    what = ' s a step and a forward pass in ' if how == 'timed' else ' s in '
+    why = f"{how}: " + ', '.join(f"{s:.3g}{what}{o}" for o, s in (secs or {}).items())
+    _CLF_SPEED[key] = {k: (o, w) if o is not None else (choice[k], why) for k, (o, w) in fixed.items()}
     return _CLF_SPEED[key]
 
 # %% ../../nbs/54_papers.han2019.ipynb #c029h
