@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MACHINE_FLAGS', 'SPEED_OPTIONS', 'SPEED_ENV',
-           'THREADS_ENV', 'GROUP_ENV', 'RETIME_ENV', 'SPEED_MEMORY_FILE', 'WEIGHT_FILES', 'ENV_PACKAGES',
-           'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN', 'SettingsError', 'package_root', 'find_settings',
-           'load_settings', 'seed_everything', 'keep_rng', 'stable_seed', 'seeded', 'get_device', 'bf16_supported',
-           'cpu_cores', 'machine_info', 'machine_line', 'die_with_parent', 'forced_speed', 'torch_memory_format',
-           'forced_threads', 'thread_options', 'untimed_choice', 'default_choice', 'autocast', 'time_options',
-           'pick_faster', 'tqdm', 'atomic_open', 'atomic_write', 'atomic_torch_save', 'UnsafeFileError', 'load_torch',
-           'save_json', 'load_json', 'save_yaml', 'jsonl_lines', 'read_jsonl', 'built_with', 'cache_dir', 'speed_key',
-           'remembered_speed', 'remember_speed', 'remembered_why', 'kept_or_timed', 'collect_once_at_exit',
-           'fingerprint', 'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
-           'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
+           'THREADS_ENV', 'GROUP_ENV', 'RETIME_ENV', 'SPEED_MEMORY_FILE', 'MALLOC_ENV', 'MALLOC_REUSE', 'ALLOCATOR',
+           'WEIGHT_FILES', 'ENV_PACKAGES', 'RUNNER_THREAD_ENV', 'RUN_SUBDIRS', 'RUN_ID_PATTERN', 'SettingsError',
+           'package_root', 'find_settings', 'load_settings', 'seed_everything', 'keep_rng', 'stable_seed', 'seeded',
+           'get_device', 'bf16_supported', 'cpu_cores', 'machine_info', 'machine_line', 'die_with_parent',
+           'forced_speed', 'torch_memory_format', 'forced_threads', 'thread_options', 'untimed_choice',
+           'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
+           'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines',
+           'read_jsonl', 'built_with', 'cache_dir', 'speed_key', 'remembered_speed', 'remember_speed', 'remembered_why',
+           'kept_or_timed', 'collect_once_at_exit', 'reuse_freed_memory', 'fingerprint', 'changed_inputs',
+           'find_weight_file', 'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id',
+           'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import atexit, configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -820,6 +821,42 @@ def collect_once_at_exit():
 
 atexit.register(collect_once_at_exit)
 
+# %% ../nbs/00_core.ipynb #c027o
+MALLOC_ENV = 'MEDGAN_MALLOC'  # reuse (the default): freed memory kept for reuse; default: glibc's own
+MALLOC_REUSE = {'mmap_threshold': 256 << 20, 'trim_threshold': 1 << 30}  # bytes
+_MALLOPT = {'mmap_threshold': -3, 'trim_threshold': -1}  # M_MMAP_THRESHOLD and M_TRIM_THRESHOLD of <malloc.h>
+_GLIBC_MALLOC_ENV = ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_')
+
+
+def reuse_freed_memory() -> str:  # what this process's allocator does, as env.json's `allocator` records it
+    "On glibc: blocks up to 256 MiB from the heap, up to 1 GiB freed kept for reuse (`MALLOC_REUSE`)."
+    v = os.environ.get(MALLOC_ENV, '').strip()
+    if v not in ('', 'reuse', 'default'):
+        raise ValueError(
+            f"{MALLOC_ENV}={v!r}: expected reuse (the default) or default (glibc's own settings)"
+        )
+    if v == 'default':
+        return f"the C library's own settings ({MALLOC_ENV}=default)"
+    if platform.libc_ver()[0] != 'glibc':
+        return "the C library's own settings (not glibc)"
+    own = [k for k in _GLIBC_MALLOC_ENV if k in os.environ]
+    own += ['GLIBC_TUNABLES'] if 'glibc.malloc' in os.environ.get('GLIBC_TUNABLES', '') else []
+    if own:
+        return f"glibc, as {', '.join(own)} set it"
+    import ctypes
+
+    mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
+    if not all(mallopt(_MALLOPT[k], n) == 1 for k, n in MALLOC_REUSE.items()):
+        return "glibc's own settings (mallopt refused medgan_nb.core.MALLOC_REUSE)"
+    mib = {k: n >> 20 for k, n in MALLOC_REUSE.items()}
+    return (
+        f"glibc, blocks up to {mib['mmap_threshold']} MiB from the heap, up to {mib['trim_threshold']} MiB "
+        f"freed kept ({MALLOC_ENV}=default: glibc's own settings)"
+    )
+
+
+ALLOCATOR = reuse_freed_memory()
+
 # %% ../nbs/00_core.ipynb #c030
 def _sha256(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
@@ -1013,6 +1050,7 @@ def environment_info(device: 'torch.device | str' = 'cpu') -> dict:
         'speed_env': {v: os.environ.get(v) for v in (*SPEED_ENV.values(), THREADS_ENV, RETIME_ENV)},
         'group_env': {v: os.environ.get(v) for v in GROUP_ENV.values()},  # training processes and machines
         'torch_threads': torch.get_num_threads(),
+        'allocator': ALLOCATOR,  # freed memory kept for reuse, or the C library's own settings
         # the runner's papers at a time and the thread pools it set for this kernel (`medgan_nb.reproduce`)
         'thread_env': {v: os.environ.get(v) for v in RUNNER_THREAD_ENV},
         'git': _git_commit(package_root()),
