@@ -127,8 +127,21 @@ def image_grid(
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     h, w = arr.shape[1:3]
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(cell * ncols, cell * nrows * h / w + (0.3 if titles else 0)), squeeze=False
+    # inches: each row is a panel plus room for its titles (7 pt lines and matplotlib's title pad), so no
+    # title reaches the row above; the caption goes right under the last row
+    panel, gap = cell * h / w, 0.04
+    lines = max((str(t).count('\n') + 1 for t in titles), default=1) if titles else 0
+    title = (plt.rcParams['axes.titlepad'] + 7 * 1.25 * lines) / 72 + 0.02 if titles else 0.0
+    head = 0.3 if suptitle else 0.0
+    size = (cell * ncols + gap * (ncols - 1), head + nrows * (title + panel) + (nrows - 1) * gap + gap)
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
+    fig.subplots_adjust(
+        left=0,
+        right=1,
+        bottom=gap / size[1],
+        top=1 - (head + title) / size[1],
+        wspace=gap / cell,
+        hspace=(title + gap) / panel,
     )
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
@@ -145,10 +158,9 @@ def image_grid(
         if titles:
             ax.set_title(str(titles[i]), fontsize=7)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=9)
+        fig.suptitle(suptitle, fontsize=9, y=1 - 0.05 / size[1], va='top')
     if caption:
         fig.text(0.5, 0.0, caption, ha='center', va='top', fontsize=7, wrap=True)
-    fig.subplots_adjust(wspace=0.03, hspace=0.15 if titles else 0.03)
     return fig
 
 # %% ../nbs/02_figures.ipynb #c010b
