@@ -129,9 +129,9 @@ def image_grid(
     h, w = arr.shape[1:3]
     # inches: each row is a panel plus room for its titles (7 pt lines and matplotlib's title pad), so no
     # title reaches the row above; the caption goes right under the last row
-    panel, gap = cell * h / w, 0.04
+    panel, gap, pt = cell * h / w, 0.04, 7  # pt: the titles' font size
     lines = max((str(t).count('\n') + 1 for t in titles), default=1) if titles else 0
-    title = (plt.rcParams['axes.titlepad'] + 7 * 1.25 * lines) / 72 + 0.02 if titles else 0.0
+    title = (plt.rcParams['axes.titlepad'] + pt * 1.25 * lines) / 72 + 0.02 if titles else 0.0
     head = 0.3 if suptitle else 0.0
     size = (cell * ncols + gap * (ncols - 1), head + nrows * (title + panel) + (nrows - 1) * gap + gap)
     fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
@@ -156,7 +156,7 @@ def image_grid(
             interpolation='nearest',
         )
         if titles:
-            ax.set_title(str(titles[i]), fontsize=7)
+            ax.set_title(str(titles[i]), fontsize=pt)
     if suptitle:
         fig.suptitle(suptitle, fontsize=9, y=1 - 0.05 / size[1], va='top')
     if caption:
