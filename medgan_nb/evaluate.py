@@ -1680,7 +1680,7 @@ def closest_pairs_figure(
     fig, axes = plt.subplots(2, len(idx), figsize=(1.7 * len(idx), 3.6), squeeze=False)
     for j, i in enumerate(idx):
         for row, img in enumerate((detail['synth'].grey[i, 0], detail['real'].grey[near['index'][i], 0])):
-            axes[row, j].imshow(img.numpy(), cmap='gray', vmin=0, vmax=1, interpolation='nearest')
+            axes[row, j].imshow(img.numpy(), cmap='gray', vmin=0, vmax=1, interpolation='none')
             axes[row, j].set_xticks([])
             axes[row, j].set_yticks([])
         axes[0, j].set_title(f"d/median {near['ratio'][i]:.2f}", fontsize=7)

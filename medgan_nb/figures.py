@@ -153,7 +153,7 @@ def image_grid(
             cmap='gray',
             vmin=None if arr.ndim == 4 else lo,
             vmax=None if arr.ndim == 4 else hi,
-            interpolation='nearest',
+            interpolation='none',
         )
         if titles:
             ax.set_title(str(titles[i]), fontsize=pt)

@@ -249,7 +249,7 @@ def memorisation_figure(
                 cmap='gray',
                 vmin=window[0],
                 vmax=window[1],
-                interpolation='nearest',
+                interpolation='none',
             )
             ax.set_xticks([])
             ax.set_yticks([])

@@ -334,7 +334,7 @@ def reader_table(
 
 # %% ../../nbs/52_papers.haarburger2019.ipynb #c032
 def _panel(ax, img, window, title):
-    ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='nearest')
+    ax.imshow(img, cmap='gray', vmin=window[0], vmax=window[1], interpolation='none')
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=7)
