@@ -524,8 +524,9 @@ def train_classifier(
     on_epoch=None,  # called with each epoch's number (after its checkpoint, where one is written)
     precision: str | None = None,  # 'bf16' / 'fp32'; None: `classifier_speed`'s (a resumed run: its own)
     memory_format: str | None = None,  # 'contiguous' / 'channels_last'; None: as `precision`
-    ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch); the last epoch's is always
-    # written. A ResNet-50's holds ~380 MB (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
+    ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch). A ResNet-50's holds ~380 MB
+    # (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
+    keep_last: bool = True,  # the last epoch's checkpoint written too (False where the result is written at once)
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
     for name, value in (('precision', precision), ('memory_format', memory_format)):
@@ -577,7 +578,7 @@ def train_classifier(
         if (
             ckpt is not None
             and rank == 0
-            and (st['stopped'] or ep == last or time.perf_counter() - saved >= ckpt_s)
+            and ((st['stopped'] or ep == last) and keep_last or time.perf_counter() - saved >= ckpt_s)
         ):
             _save_classifier(ckpt, st, model, opt, g, cfg)
             saved = time.perf_counter()
@@ -851,8 +852,19 @@ def fit_classifier(
     "Train (in this process, or as one rank of a group), predict the test set; rank 0 writes `final.pt`."
     rank, world = dist_info()
     final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
+    # no checkpoint of the last epoch: final.pt follows at once (a kill before it runs the epochs since the
+    # last checkpoint again, to the same weights), and a ResNet-50's (~380 MB) costs ~3 s of writing here
     model, hist = train_classifier(
-        model, train, val, cfg, device, progress, ckpt=last, precision=precision, memory_format=memory_format
+        model,
+        train,
+        val,
+        cfg,
+        device,
+        progress,
+        last,
+        precision=precision,
+        memory_format=memory_format,
+        keep_last=False,
     )
     last_epoch = hist[-1] if hist else {}  # its precision is the run's
     precision, why = (
