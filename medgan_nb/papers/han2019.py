@@ -526,7 +526,7 @@ def train_classifier(
     memory_format: str | None = None,  # 'contiguous' / 'channels_last'; None: as `precision`
     ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch). A ResNet-50's holds ~380 MB
     # (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
-    keep_last: bool = True,  # the last epoch's checkpoint written too (False where the result is written at once)
+    keep_last: bool = True,  # the last epoch's checkpoint too (False: the caller writes its result at once)
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
     for name, value in (('precision', precision), ('memory_format', memory_format)):
