@@ -525,7 +525,7 @@ def train_classifier(
     precision: str | None = None,  # 'bf16' / 'fp32'; None: `classifier_speed`'s (a resumed run: its own)
     memory_format: str | None = None,  # 'contiguous' / 'channels_last'; None: as `precision`
     ckpt_s: float = 60.0,  # least seconds between checkpoints (0: every epoch). A ResNet-50's holds ~380 MB
-    # (weights, Adam's moments, best weights): ~1 s (bench/RESULTS.md)
+    # (weights, Adam's moments, best weights): 1-3 s of writing, by machine (bench/RESULTS.md)
     keep_last: bool = True,  # the last epoch's checkpoint too (False: the caller writes its result at once)
 ) -> tuple:  # (model with the best weights, history rows)
     "Adam + cross-entropy with early stopping on the validation loss; returns the best epoch's model."
@@ -853,7 +853,7 @@ def fit_classifier(
     rank, world = dist_info()
     final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
     # no checkpoint of the last epoch: final.pt follows at once (a kill before it runs the epochs since the
-    # last checkpoint again, to the same weights), and a ResNet-50's (~380 MB) costs ~3 s of writing here
+    # last checkpoint again, to the same weights), and a ResNet-50's (~380 MB) costs 1-3 s of writing (bench/RESULTS.md)
     model, hist = train_classifier(
         model,
         train,
@@ -861,7 +861,7 @@ def fit_classifier(
         cfg,
         device,
         progress,
-        last,
+        ckpt=last,
         precision=precision,
         memory_format=memory_format,
         keep_last=False,
