@@ -853,7 +853,8 @@ def fit_classifier(
     rank, world = dist_info()
     final, last = Path(folder) / 'final.pt', Path(folder) / 'last.pt'  # after an epoch: continued from there
     # no checkpoint of the last epoch: final.pt follows at once (a kill before it runs the epochs since the
-    # last checkpoint again, to the same weights), and a ResNet-50's (~380 MB) costs 1-3 s of writing (bench/RESULTS.md)
+    # last checkpoint again, to the same weights), and a ResNet-50's (~380 MB) costs 1-3 s of writing
+    # (bench/RESULTS.md)
     model, hist = train_classifier(
         model,
         train,
