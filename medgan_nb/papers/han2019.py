@@ -578,7 +578,7 @@ def train_classifier(
         if (
             ckpt is not None
             and rank == 0
-            and ((st['stopped'] or ep == last) and keep_last or time.perf_counter() - saved >= ckpt_s)
+            and (keep_last and (st['stopped'] or ep == last) or time.perf_counter() - saved >= ckpt_s)
         ):
             _save_classifier(ckpt, st, model, opt, g, cfg)
             saved = time.perf_counter()
