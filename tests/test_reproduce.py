@@ -196,6 +196,24 @@ def test_jobs_bad_value_refused(tmp_path, capsys, jobs):
         run_papers('smoke', outputs_dir=tmp_path/'out', folder=_toys(tmp_path/'nbs'), jobs=0)
 
 
+def test_jobs_longest_first_by_the_last_runs_times(tmp_path, monkeypatch):
+    """With 2 jobs the papers start longest first: by the wall times of the state file's last run where every paper
+    has one (b before a here, against the notebooks' order), else in `TYPICAL_ORDER` (toys: the notebooks' order)."""
+    started = []
+    def parallel(todo, plans, outputs_dir, state, *a):   # what would start, in order; nothing runs
+        started.append(list(todo))
+        state['papers'].update({k: {'status': 'failed', 'run_id': plans[k]['run_id']} for k in todo})
+    monkeypatch.setattr(reproduce, '_run_parallel', parallel)
+    out, nbs = tmp_path/'out', _toys(tmp_path/'nbs')
+    run = lambda: run_papers('smoke', outputs_dir=out, folder=nbs, progress=False, jobs=2)
+    run()
+    out.joinpath('reproduce_smoke.json').write_text(json.dumps({'profile': 'smoke', 'papers': {
+        k: {'status': 'ok', 'run_id': None, 'notebook': None, 'resumed': False, 'wall_s': s}
+        for k, s in (('a', 1.5), ('b', 7.0))}}))
+    run()
+    assert started == [['a', 'b'], ['b', 'a']], started
+
+
 def _gone(pid:int) -> bool:
     "The process has ended (a zombie counts as ended)."
     try: return Path(f'/proc/{pid}/stat').read_text().split(')')[-1].split()[0] == 'Z'
