@@ -10,6 +10,7 @@ __all__ = ['GENERATOR_VERSION', 'FOLDERS', 'PROFILE_SIZES', 'SUBJECTS', 'GROWABL
 import argparse, inspect, os, shutil, time
 from pathlib import Path
 import pandas as pd
+from filelock import FileLock
 from ..core import load_settings, fingerprint, save_json, load_json, cpu_cores, SEED_MAX
 from .io import DataError
 
@@ -123,6 +124,12 @@ def _link_or_copy(src, dst):
         shutil.copy2(src, dst)
 
 # %% ../../nbs/19_data.build.ipynb #c007
+def _skipped(part, folder, reason) -> dict:
+    "`build_part`'s report for an intact part left as it is."
+    n = len(load_json(folder / 'manifest.json')['fingerprint']['files'])
+    return dict(part=part, folder=str(folder), status='skipped', files=n, seconds=0.0, reason=reason)
+
+
 def build_part(
     data_dir,  # data directory
     part: str,  # 'brain', 'mammo' or 'breast'
@@ -148,54 +155,56 @@ def build_part(
         **{k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()},
     )
     ok, reason = is_intact(folder, params, verify)
-    if ok and not force:
+    if ok and not force:  # nothing written, no lock taken: a read-only data folder holding the part is fine
+        return _skipped(part, folder, reason)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # one builder of a part at a time (papers run side by side may need the same part): a second one waits,
+    # then finds it intact; the OS frees the lock if its holder dies
+    with FileLock(str(folder.with_name(f'.{folder.name}.lock'))):
+        ok, reason = is_intact(folder, params, verify)  # again: the builder waited for may have built it
+        if ok and not force:
+            return _skipped(part, folder, reason)
+        if folder.exists() and any(folder.iterdir()) and not (folder / 'manifest.json').exists():
+            raise DataError(
+                f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; "
+                "expected an empty or generated folder (move it, or set another data_dir)"
+            )
+        tmp = folder.with_name(f'.{folder.name}.building')
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        kept = 0 if force else _grown_from(folder, params, tmp)
+        if kept:
+            reason = f"{reason}; grown from {kept} subjects (kept, not rebuilt)"
+            kw = {**kw, 'start': kept}
+        import torch
+
+        t0 = time.time()
+        with torch.random.fork_rng(
+            devices=[]
+        ):  # building in a notebook leaves its global RNG as a skip would
+            _generate(part, tmp, seed, progress, workers, **kw)
+        secs = time.time() - t0
+        fp = fingerprint(tmp, root=tmp)
+        save_json(
+            dict(
+                params=params,
+                fingerprint=fp,
+                seconds=round(secs, 2),
+                built=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+            ),
+            tmp / 'manifest.json',
+        )
+        if folder.exists():
+            shutil.rmtree(folder)  # only a folder with our manifest gets here
+        os.replace(tmp, folder)
         return dict(
             part=part,
             folder=str(folder),
-            status='skipped',
-            files=len(load_json(folder / 'manifest.json')['fingerprint']['files']),
-            seconds=0.0,
+            status='built',
+            files=fp['n_files'],
+            seconds=round(secs, 2),
             reason=reason,
         )
-    if folder.exists() and any(folder.iterdir()) and not (folder / 'manifest.json').exists():
-        raise DataError(
-            f"{folder}: holds files but no manifest.json, so it was not built by medgan_nb; "
-            "expected an empty or generated folder (move it, or set another data_dir)"
-        )
-    tmp = folder.with_name(f'.{folder.name}.building')
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    kept = 0 if force else _grown_from(folder, params, tmp)
-    if kept:
-        reason = f"{reason}; grown from {kept} subjects (kept, not rebuilt)"
-        kw = {**kw, 'start': kept}
-    import torch
-
-    t0 = time.time()
-    with torch.random.fork_rng(devices=[]):  # building in a notebook leaves its global RNG as a skip would
-        _generate(part, tmp, seed, progress, workers, **kw)
-    secs = time.time() - t0
-    fp = fingerprint(tmp, root=tmp)
-    save_json(
-        dict(
-            params=params,
-            fingerprint=fp,
-            seconds=round(secs, 2),
-            built=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-        ),
-        tmp / 'manifest.json',
-    )
-    if folder.exists():
-        shutil.rmtree(folder)  # only a folder with our manifest gets here
-    os.replace(tmp, folder)
-    return dict(
-        part=part,
-        folder=str(folder),
-        status='built',
-        files=fp['n_files'],
-        seconds=round(secs, 2),
-        reason=reason,
-    )
 
 # %% ../../nbs/19_data.build.ipynb #c008
 def build_default_data(
