@@ -179,9 +179,8 @@ def build_part(
         import torch
 
         t0 = time.time()
-        with torch.random.fork_rng(
-            devices=[]
-        ):  # building in a notebook leaves its global RNG as a skip would
+        # building in a notebook leaves its global RNG as a skip would
+        with torch.random.fork_rng(devices=[]):
             _generate(part, tmp, seed, progress, workers, **kw)
         secs = time.time() - t0
         fp = fingerprint(tmp, root=tmp)
