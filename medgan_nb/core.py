@@ -10,11 +10,11 @@ __all__ = ['SEED_MAX', 'SETTINGS_SCHEMA', 'SETTINGS_DEFAULTS', 'BF16_FLAGS', 'MA
            'get_device', 'bf16_supported', 'cpu_cores', 'machine_info', 'machine_line', 'die_with_parent',
            'forced_speed', 'torch_memory_format', 'forced_threads', 'thread_options', 'untimed_choice',
            'default_choice', 'autocast', 'time_options', 'pick_faster', 'tqdm', 'atomic_open', 'atomic_write',
-           'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'jsonl_lines',
-           'read_jsonl', 'built_with', 'cache_dir', 'speed_key', 'remembered_speed', 'remember_speed', 'remembered_why',
-           'kept_or_timed', 'collect_once_at_exit', 'reuse_freed_memory', 'fingerprint', 'changed_inputs',
-           'find_weight_file', 'resolve_weights', 'environment_info', 'code_version', 'RunFinishedError', 'new_run_id',
-           'check_run_id', 'Run', 'start_run']
+           'atomic_torch_save', 'UnsafeFileError', 'load_torch', 'save_json', 'load_json', 'save_yaml', 'lock_beside',
+           'jsonl_lines', 'read_jsonl', 'built_with', 'cache_dir', 'speed_key', 'remembered_speed', 'remember_speed',
+           'remembered_why', 'kept_or_timed', 'collect_once_at_exit', 'reuse_freed_memory', 'fingerprint',
+           'changed_inputs', 'find_weight_file', 'resolve_weights', 'environment_info', 'code_version',
+           'RunFinishedError', 'new_run_id', 'check_run_id', 'Run', 'start_run']
 
 # %% ../nbs/00_core.ipynb #c002
 import atexit, configparser, contextlib, datetime as _dt, hashlib, json, os, platform, random, re, secrets
@@ -649,6 +649,16 @@ def save_yaml(obj, path: str | Path) -> Path:
         path, yaml.safe_dump(json.loads(json.dumps(obj, default=_json_default)), sort_keys=False)
     )
 
+# %% ../nbs/00_core.ipynb #c026a
+def lock_beside(
+    path: str | Path,  # the file or folder the lock guards
+):  # a `filelock.FileLock` on `.<name>.lock` in the same folder (use it as a context manager)
+    "The lock one writer at a time holds over `path`; the OS frees it if its holder dies."
+    from filelock import FileLock
+
+    path = Path(path)
+    return FileLock(str(path.with_name(f'.{path.name}.lock')))
+
 # %% ../nbs/00_core.ipynb #c026j
 def jsonl_lines(
     path: str | Path,  # an append-only JSONL log (training log, reader responses, prep log)
@@ -776,8 +786,6 @@ def remember_speed(
     seconds: dict | None = None,  # {option: seconds a step} as timed
 ):
     "Keep a timed `choice` for `key`, the file changed atomically under a lock; no cache folder: nothing."
-    from filelock import FileLock
-
     f = _speed_file()
     if f is None:
         return
@@ -785,7 +793,7 @@ def remember_speed(
     secs = None if seconds is None else {str(k): float(v) for k, v in seconds.items()}
     with contextlib.suppress(OSError):  # a read-only cache folder: nothing kept, the run goes on
         f.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(f.with_name(f'.{f.name}.lock'))):  # the OS frees it if its holder dies
+        with lock_beside(f):
             kept = _kept_speeds(f) | {key: dict(choice=choice, seconds=secs, when=now)}
             atomic_write(f, json.dumps(dict(version=1, choices=kept), indent=1, sort_keys=True) + '\n')
 

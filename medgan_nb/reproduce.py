@@ -30,6 +30,7 @@ from medgan_nb.core import (
     tqdm,
     cpu_cores,
     die_with_parent,
+    lock_beside,
 )
 
 # %% ../nbs/90_reproduce.ipynb #c005
@@ -381,12 +382,12 @@ def runner_lock(
     state_file: str | Path,  # the runner's state file, <outputs>/reproduce_<profile>.json
 ):
     "Hold `state_file`'s lock while a runner works; another runner of those outputs and profile is refused."
-    from filelock import FileLock, Timeout
+    from filelock import Timeout
 
     state_file = Path(state_file)
     state_file.parent.mkdir(parents=True, exist_ok=True)
     owner = state_file.with_name(f'.{state_file.name}.owner')  # who holds it: for the refusal's message
-    lock = FileLock(state_file.with_name(f'.{state_file.name}.lock'))  # the OS frees it if its holder dies
+    lock = lock_beside(state_file)
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -584,11 +585,9 @@ def start_order(
     previous: dict | None = None,  # the state file's record per paper (status, wall_s, resumed), as it was
 ) -> list:  # the same keys, the longest expected first
     "The order papers start in with more than one job: by the last run's wall time, else `TYPICAL_ORDER`."
-    previous = previous or {}
+    recs = {k: (previous or {}).get(k, {}) for k in keys}
     walls = {
-        k: previous.get(k, {}).get('wall_s') or 0
-        for k in keys
-        if previous.get(k, {}).get('status') == 'ok' and not previous.get(k, {}).get('resumed')
+        k: r.get('wall_s') or 0 for k, r in recs.items() if r.get('status') == 'ok' and not r.get('resumed')
     }
     if len(walls) == len(keys) and all(w > 0 for w in walls.values()):
         return sorted(keys, key=lambda k: -walls[k])  # a stable sort: equal times keep the notebooks' order

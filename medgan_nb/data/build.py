@@ -10,8 +10,7 @@ __all__ = ['GENERATOR_VERSION', 'FOLDERS', 'PROFILE_SIZES', 'SUBJECTS', 'GROWABL
 import argparse, inspect, os, shutil, time
 from pathlib import Path
 import pandas as pd
-from filelock import FileLock
-from ..core import load_settings, fingerprint, save_json, load_json, cpu_cores, SEED_MAX
+from ..core import lock_beside, load_settings, fingerprint, save_json, load_json, cpu_cores, SEED_MAX
 from .io import DataError
 
 # %% ../../nbs/19_data.build.ipynb #c005
@@ -159,8 +158,8 @@ def build_part(
         return _skipped(part, folder, reason)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # one builder of a part at a time (papers run side by side may need the same part): a second one waits,
-    # then finds it intact; the OS frees the lock if its holder dies
-    with FileLock(str(folder.with_name(f'.{folder.name}.lock'))):
+    # then finds it intact or grows it
+    with lock_beside(folder):
         ok, reason = is_intact(folder, params, verify)  # again: the builder waited for may have built it
         if ok and not force:
             return _skipped(part, folder, reason)

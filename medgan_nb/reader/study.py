@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from filelock import FileLock
-from ..core import atomic_write, jsonl_lines, _fsync_dir
+from ..core import atomic_write, jsonl_lines, _fsync_dir, lock_beside
 
 # %% ../../nbs/40_reader.study.ipynb #c006
 def _shortcut_keys(choices):
@@ -619,7 +618,7 @@ class ResponseLog:
         head.update(reader_type=reader_type, attempt=attempt, created=utc_now())
         check_header(head, kit, f"{self.path} (new header)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.lock = FileLock(self.path.with_name(f".{self.path.name}.lock"))
+        self.lock = lock_beside(self.path)
         with self.lock:
             if self.path.exists() and self.path.stat().st_size:
                 self._load()
