@@ -776,7 +776,10 @@ def _time_speed(self: Trainer, fixed: dict) -> tuple[dict, dict]:  # (choice, {'
 @patch
 def _work(self: Trainer, **more) -> dict:
     "What timing this run's steps depends on besides the machine (`core.speed_key`'s `work`), and `more`."
-    nets = {k: [type(n).__name__, sum(p.numel() for p in n.parameters())] for k, n in self._nets().items()}
+    nets = {  # with its configuration where it has one (`PGGANConfig.fused_scale`: same weights, other work)
+        k: [type(n).__name__, sum(p.numel() for p in n.parameters()), getattr(n, 'cfg', None)]
+        for k, n in self._nets().items()
+    }
     cfg, images = self.cfg, getattr(self.data, 'images', None)
     shape = list(images.shape[1:]) if images is not None else None
     batches = dict(batch=cfg.batch_size, stage_batch=cfg.stage_batch, micro_batch=cfg.micro_batch)
