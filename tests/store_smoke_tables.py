@@ -40,7 +40,13 @@ All tables were re-stored on the 2-core Intel Xeon kind without bf16 (AVX-512, n
 classifier's small convolutions became matrix products (`GemmConv2d`): the same arithmetic, other rounding. Run on that
 kind before and after the change, the store gave the same tables but Han 2019's three classifier tables
 (table1_per_seed, table1_tumour_detection, table2_visual_turing_test). So this kind now compares values exactly and
-the bf16 kind compares structure."""
+the bf16 kind compares structure.
+All tables were re-stored on the 2-core AMD EPYC kind (Zen 4: AVX-512 and bf16, no AMX) when the PGGAN discriminator
+came to pool each block inside its last convolution (`fused_scale`, the official PGGAN code's default; Korkinof 2021
+and Han 2019). Run on that kind before (e3531d1~1) and after (e3531d1), the store gave the same Haarburger 2019 and
+Han 2018 tables and the same data, training and speed tables; Korkinof's moment overlaps, moment MI, coverage and
+collapse check and Han 2019's classifier and Visual Turing Test tables changed with the trained PGGANs. So this kind
+now compares values exactly and the Intel Xeon kinds compare structure."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
