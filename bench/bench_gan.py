@@ -102,8 +102,9 @@ def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1, base=(4, 4)):
     return step
 
 # ---------------------------------------------------------------- ours: medgan_nb.train's own step (and flush)
-def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None, base=(4, 4), nz=None, width=64):
-    "Our trainer's step on the same networks (`width`: DCGAN ngf = ndf; `nz`: latent size, default as the baseline's)."
+def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None, base=(4, 4), nz=None, width=64, fused_scale=True):
+    "Our trainer's step on the same networks (`width`: DCGAN ngf = ndf; `nz`: latent size, default as the baseline's;
+    `fused_scale`: PGGAN D pooling inside its convolutions, our default, or after the activation as the baseline)."
     import torch
     sys.path.insert(0, str(ROOT))
     from medgan_nb.train import Trainer, TrainConfig
@@ -115,7 +116,8 @@ def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None, base=(4, 4), n
         data = (torch.rand(1024, 1, size, size) * 255).to(torch.uint8)
     else:
         from medgan_nb.models.pggan import pggan
-        G, D = pggan(base_shape=base, n_stages=int(math.log2(size // base[0])) + 1, channels=1, fmap_max=fmap_max, nz=nz or 512)
+        G, D = pggan(base_shape=base, n_stages=int(math.log2(size // base[0])) + 1, channels=1, fmap_max=fmap_max, nz=nz or 512,
+                     fused_scale=fused_scale)
         loss, extra = GANLoss('wgan-gp', drift=1e-3), dict(phase_kimg=0, fade_kimg=0, betas=(0.0, 0.99), lr_g=1e-3, lr_d=1e-3)
         data = (torch.rand(64, 1, size, size * base[1] // base[0]) * 255).to(torch.uint8)
     cfg = TrainConfig(kimg=1e6, batch_size=batch, log_every=10, n_samples=8, **extra)
@@ -152,7 +154,7 @@ def pair(args):
     if model == 'dcgan': fns, batch = {'base': baseline_dcgan(device), 'ours': ours('dcgan', device, tmp=tmp)}, 64
     else:
         batch = args.pg_batch
-        fns = {'base': baseline_pggan(device, size, args.pg_fmap_max, batch), 'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tmp)}
+        fns = {'base': baseline_pggan(device, size, args.pg_fmap_max, batch), 'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tmp, fused_scale=args.pg_fused_scale)}
     ips = alternate(fns, batch, device, args.warmup, args.steps, args.repeats)
     print(json.dumps({'model': model, 'size': size, 'batch': batch, 'base_img_per_s': ips['base'], 'ours_img_per_s': ips['ours'],
                       'ratio': ips['ours'] / ips['base'], 'threads': args.threads, 'device': args.device,
@@ -165,14 +167,14 @@ def one(args):
     name, size = args.one.split(':'); size = int(size); model, impl = name.split('-')
     batch = 64 if model == 'dcgan' else args.pg_batch
     if impl == 'base': f = baseline_dcgan(device) if model == 'dcgan' else baseline_pggan(device, size, args.pg_fmap_max, batch)
-    else: f = ours(model, device, size, args.pg_fmap_max, batch, tempfile.mkdtemp())
+    else: f = ours(model, device, size, args.pg_fmap_max, batch, tempfile.mkdtemp(), fused_scale=args.pg_fused_scale)
     for i in range(2): f(i)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({'name': name, 'size': size, 'peak_mib': peak}))
 
 def _sub(args, flag, value, extra=()):
     cmd = [sys.executable, __file__, flag, value, '--device', args.device, '--threads', str(args.threads), '--pg-fmap-max', str(args.pg_fmap_max),
-           '--pg-batch', str(args.pg_batch), *extra]
+           '--pg-batch', str(args.pg_batch), '--pg-fused-scale', str(args.pg_fused_scale), *extra]
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [str(ROOT), os.environ.get('PYTHONPATH')]))})
     if out.returncode: raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -183,7 +185,7 @@ def calibrate(args, pairs):
     torch.set_num_threads(args.threads)
     for model, size in pairs:
         batch = 64 if model == 'dcgan' else args.pg_batch
-        f = ours(model, torch.device(args.device), size, args.pg_fmap_max, batch, tempfile.mkdtemp())
+        f = ours(model, torch.device(args.device), size, args.pg_fmap_max, batch, tempfile.mkdtemp(), fused_scale=args.pg_fused_scale)
         print(json.dumps({'model': model, 'size': size, 'batch': batch, 'threads': args.threads, **f.speed}), flush=True)
 
 def gemm_gflops(device, n=2048, reps=5):
@@ -215,7 +217,7 @@ def roofline(args):
         else:
             batch = args.pg_batch
             fns = {'base': baseline_pggan(device, size, args.pg_fmap_max, batch),
-                   'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tempfile.mkdtemp())}
+                   'ours': ours('pggan', device, size, args.pg_fmap_max, batch, tempfile.mkdtemp(), fused_scale=args.pg_fused_scale)}
         flops = {}
         for k, f in fns.items():
             f(0)
@@ -235,6 +237,8 @@ def main():
     ap.add_argument('--device', default='cpu'); ap.add_argument('--threads', type=int, default=1, help='torch threads (1 is steadiest on a shared CPU)')
     ap.add_argument('--repeats', type=int, default=3); ap.add_argument('--steps', type=int, default=3); ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--pg-fmap-max', type=int, default=512); ap.add_argument('--pg-batch', type=int, default=16)
+    ap.add_argument('--pg-fused-scale', type=int, choices=(0, 1), default=1,
+                    help="ours: PGGAN D pools inside its convolutions (1, our default and the PGGAN code's) or after the activation (0, as the baseline)")
     ap.add_argument('--pg-sizes', default='128,256'); ap.add_argument('--skip-pggan', action='store_true'); ap.add_argument('--skip-memory', action='store_true')
     ap.add_argument('--calibrate-only', action='store_true', help="only time the trainer's precision / memory-layout options")
     ap.add_argument('--roofline', action='store_true', help="FLOPs per step, GFLOP/s of each side and the fp32 GEMM ceiling (DCGAN, and PGGAN at --pg-sizes)")
