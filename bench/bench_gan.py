@@ -103,8 +103,8 @@ def baseline_pggan(device, size, fmap_max, batch, nz=512, nc=1, base=(4, 4)):
 
 # ---------------------------------------------------------------- ours: medgan_nb.train's own step (and flush)
 def ours(kind, device, size=64, fmap_max=512, batch=64, tmp=None, base=(4, 4), nz=None, width=64, fused_scale=True):
-    "Our trainer's step on the same networks (`width`: DCGAN ngf = ndf; `nz`: latent size, default as the baseline's;
-    `fused_scale`: PGGAN D pooling inside its convolutions, our default, or after the activation as the baseline)."
+    """Our trainer's step on the same networks (`width`: DCGAN ngf = ndf; `nz`: latent size, default as the baseline's;
+    `fused_scale`: PGGAN D pooling inside its convolutions, our default, or after the activation as the baseline)."""
     import torch
     sys.path.insert(0, str(ROOT))
     from medgan_nb.train import Trainer, TrainConfig

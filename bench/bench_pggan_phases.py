@@ -94,7 +94,8 @@ def main():
         dev = get_device(a.device)
         x = load_images(a.data, size) if a.data else phantom_images(a.data_dir, P, a.n_patients, size, a.seed)
         if n_stages < n_all: x = torch.nn.functional.avg_pool2d(x.float(), 2 ** (n_all - n_stages)).round().to(torch.uint8)
-        G, D = pggan(base_shape=tuple(P['base_shape']), n_stages=n_stages, channels=1, nz=P['nz'], fmap_base=P['fmap_base'], fmap_max=P['fmap_max'])
+        G, D = pggan(base_shape=tuple(P['base_shape']), n_stages=n_stages, channels=1, nz=P['nz'], fmap_base=P['fmap_base'], fmap_max=P['fmap_max'],
+                     fused_scale=P.get('fused_scale', True))
         loss = GANLoss(P['loss'], n_critic=P['n_critic'], gp_lambda=P['gp_lambda'], drift=P['drift'])
         kimg = a.phase_kimg * (2 * n_stages - 1)
         info.update(device=str(dev), gpu=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None, images=len(x), kimg=kimg,

@@ -26,7 +26,8 @@ def trainer(P:dict, stage:int, device, amp=True, channels_last=None, benchmark=F
     # plain: EqConv2d with torch's own F.conv2d (its generic double backward) instead of `conv2d_gradfix` on this device
     conv_backward = 'torch' if plain else 'gradfix'
     n_all = int(math.log2(P['size'][0] / P['base_shape'][0])) + 1
-    G, D = pggan(base_shape=tuple(P['base_shape']), n_stages=stage + 1, channels=1, nz=P['nz'], fmap_base=P['fmap_base'], fmap_max=P['fmap_max'])
+    G, D = pggan(base_shape=tuple(P['base_shape']), n_stages=stage + 1, channels=1, nz=P['nz'], fmap_base=P['fmap_base'], fmap_max=P['fmap_max'],
+                 fused_scale=P.get('fused_scale', True))
     shape = tuple(b * 2 ** stage for b in P['base_shape'])
     data = (torch.rand(32, 1, *shape) * 255).to(torch.uint8)
     batch = {int(k): v for k, v in (P['stage_batch'] or {}).items()}.get(stage, P['batch_size'])
