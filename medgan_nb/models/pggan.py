@@ -91,10 +91,9 @@ class EqConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(cout))
         self.scale, self.pad = gain / math.sqrt(cin * k * k), k // 2
         self.gradfix = None  # True / False: `conv2d_gradfix` or torch's conv2d; None: by `gradfix_on`
-        self.up = up  # nearest ×2 upsampling first, done as one transposed convolution (no double backward)
-        self.down = (
-            down  # 2×2 average pooling of the convolution (before its bias), as one stride-2 convolution
-        )
+        # up: nearest ×2 upsampling first, as one transposed convolution (never differentiated twice);
+        # down: 2×2 average pooling of the convolution (before its bias), as one stride-2 convolution
+        self.up, self.down = up, down
 
     def forward(self, x):
         w = self.weight * self.scale
@@ -260,9 +259,8 @@ class PGGANDiscriminator(_Progressive):
                 for s in range(cfg.n_stages)
             ]
         )
-        fused = (
-            cfg.fused_scale
-        )  # the pooling in the second convolution (module slots kept: checkpoints' keys)
+        # fused: the pooling inside the second convolution (module slots kept, so checkpoints keep their keys)
+        fused = cfg.fused_scale
         self.blocks = nn.ModuleList(
             [
                 nn.Sequential(

@@ -7,7 +7,7 @@ __all__ = ['PROFILES', 'AT_LEAST_ONE', 'ABOVE_ZERO', 'PROFILE_RULES', 'NOTEBOOK_
            'BRAIN_COUNTS', 'profiles_dir', 'read_profiles', 'ParameterError', 'profile_schema', 'param_schema',
            'check_value', 'close_matches', 'check_params', 'training_lengths', 'load_profile', 'default_data_dir',
            'phantom_subjects_for', 'ensure_default_data', 'resolve_data_dir', 'dataset_name', 'brain_grades',
-           'train_or_load', 'threads_caption', 'reuse_earlier_run', 'curves_figure', 'caption']
+           'train_or_load', 'threads_caption', 'pooling_caption', 'reuse_earlier_run', 'curves_figure', 'caption']
 
 # %% ../../nbs/50_papers.common.ipynb #c002
 import difflib, math, os, re, shutil, time
@@ -524,6 +524,15 @@ def threads_caption(
         else f"processes per model: {', '.join(map(str, procs))}"
     )
     return f"{many} (torchrun), each with {text}"
+
+# %% ../../nbs/50_papers.common.ipynb #c029p1
+def pooling_caption(
+    fused_scale: bool,  # `PGGANConfig.fused_scale` of the run's PGGANs
+) -> str:  # for a caption
+    "How the PGGAN discriminator pools its blocks, and whose order that is, for a caption."
+    if fused_scale:
+        return "D pools before its blocks' last activation (fused_scale: the PGGAN code's default)"
+    return "D pools after its blocks' last activation (fused_scale=false: the PGGAN paper's Table 2)"
 
 # %% ../../nbs/50_papers.common.ipynb #c030
 def reuse_earlier_run(
