@@ -93,6 +93,8 @@ class EqConv2d(nn.Module):
         self.gradfix = None  # True / False: `conv2d_gradfix` or torch's conv2d; None: by `gradfix_on`
         # up: nearest ×2 upsampling first, as one transposed convolution (never differentiated twice);
         # down: 2×2 average pooling of the convolution (before its bias), as one stride-2 convolution
+        if up and down:
+            raise ValueError(f"EqConv2d({cin}, {cout}, {k}): up=True and down=True; expected at most one")
         self.up, self.down = up, down
 
     def forward(self, x):
