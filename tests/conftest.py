@@ -17,6 +17,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import _papers
 from _papers import ROOT, RUN_ID
+from medgan_nb.reproduce import _skip_slow_iri_checker
+
+# nbformat validates with jsonschema, whose IRI format checker builds a grammar at import (~1.5 s a process): the
+# workers skip it, as the runner's own processes do (nothing here checks IRIs)
+_skip_slow_iri_checker()
 
 BLAS_THREADS = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
 BROKEN = 'aaa_broken_on_purpose'   # sorts first: the real papers must still run after it fails
