@@ -46,7 +46,12 @@ came to pool each block inside its last convolution (`fused_scale`, the official
 and Han 2019). Run on that kind before (e3531d1~1) and after (e3531d1), the store gave the same Haarburger 2019 and
 Han 2018 tables and the same data, training and speed tables; Korkinof's moment overlaps, moment MI, coverage and
 collapse check and Han 2019's classifier and Visual Turing Test tables changed with the trained PGGANs. So this kind
-now compares values exactly and the Intel Xeon kinds compare structure."""
+now compares values exactly and the Intel Xeon kinds compare structure.
+haarburger2019/table2_fid_1nn.csv alone was re-stored (on that Zen 4 kind) when the smoke profile's fid_n went from 4
+to 2 (issue 16, item 7: half the Inception images of every Haarburger smoke run, 32.9 -> 25.2 s alone; 2 is the
+fewest a covariance takes, and smoke runs every FID step whatever its value): its FIDmin and best-checkpoint columns changed (one best
+checkpoint is now the first of two, so the minimum is taken over both); every other table came out as stored, and the
+old fid_n, given as a parameter, gave the old table value for value."""
 import json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
