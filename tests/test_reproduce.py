@@ -278,3 +278,29 @@ def test_jobs_signals_noted_not_raised():
             assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before[0])
+
+
+def test_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch, capsys):
+    """A real kernel dies before it replies: its shell port is one this test holds open ("Address already in use", as
+    when another kernel took the port jupyter_client had picked for it; seen on a fresh clone running two papers at
+    once). Nothing ran, so the runner starts another kernel, which runs the notebook; the log says so."""
+    import socket
+    import medgan_nb.reproduce as rp
+    from medgan_nb.reproduce import _run_notebook, _toy_notebook
+    nb = tmp_path/'toy.ipynb'
+    _toy_notebook(nb, "x = 6 * 7\nprint('answer', x)")
+    real, starts = rp.papermill_options, []
+    with socket.socket() as held:
+        held.bind(('127.0.0.1', 0)); held.listen()
+        def taken_once():                   # the first kernel is told to bind the held port
+            opts = real()
+            if not starts:                 # (cache_ports off: else jupyter_client picks ports of its own)
+                opts['config'].KernelManager.update(shell_port=held.getsockname()[1], cache_ports=False)
+            starts.append(1)
+            return opts
+        monkeypatch.setattr(rp, 'papermill_options', taken_once)
+        rec = _run_notebook(nb, tmp_path/'out.ipynb', {}, tmp_path/'outputs', False, {})
+    assert rec['status'] == 'ok' and len(starts) == 2, rec
+    assert 'toy: Kernel died before replying to kernel_info (start 1 of 3); starting it again' in capsys.readouterr().err
+    outputs = [o for c in json.loads((tmp_path/'out.ipynb').read_text())['cells'] for o in c.get('outputs', [])]
+    assert any('answer 42' in ''.join(o.get('text', '')) for o in outputs)
