@@ -1789,18 +1789,19 @@ def main(argv=None) -> int:  # exit status
         write_card(card, out)
     else:
         import papermill as pm
-        from medgan_nb.reproduce import papermill_options  # the runner's kernel: encrypted sockets, quiet
+        from medgan_nb.reproduce import (
+            papermill_run,
+        )  # the runner's kernel: encrypted sockets, quiet, restarted
 
         os.environ['PYTHONPATH'] = os.pathsep.join([str(package_root()), os.environ.get('PYTHONPATH', '')])
         os.environ.setdefault('MEDGAN_PROGRESS', 'text')
         try:
-            pm.execute_notebook(
-                str(evaluate_notebook()),
-                str(out / 'evaluate.ipynb'),
+            papermill_run(
+                evaluate_notebook(),
+                out / 'evaluate.ipynb',
                 parameters=dict(params, out=str(out)),
                 cwd=str(out),
                 progress_bar=False,
-                **papermill_options(),
             )
         except pm.PapermillExecutionError as e:
             print(

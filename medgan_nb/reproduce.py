@@ -8,7 +8,7 @@ __all__ = ['RENAMED_KEYS', 'RUNNER_PARAMS', 'DATA_SUBFOLDERS', 'JOBS_ENV', 'THRE
            'notebook_digest', 'data_overrides', 'resolve_params', 'differences', 'run_differences',
            'PapermillKernelManager', 'papermill_options', 'RunnerError', 'refuse_nulls', 'plan_paper', 'runner_lock',
            'run_papers', 'kernel_settings', 'check_jobs', 'job_plan', 'start_order', 'kernel_died_at_start',
-           'print_summary', 'main']
+           'papermill_run', 'print_summary', 'main']
 
 # %% ../nbs/90_reproduce.ipynb #c002
 import argparse, ast, contextlib, datetime, hashlib, json, os, signal, socket, subprocess, sys, tempfile
@@ -656,34 +656,38 @@ def kernel_died_at_start(e: Exception) -> bool:
     return isinstance(e, RuntimeError) and 'Kernel died before replying to kernel_info' in str(e)
 
 
+def papermill_run(
+    nb,  # the notebook
+    out,  # its executed copy
+    **kwargs,  # `papermill.execute_notebook`'s other arguments
+):  # the executed notebook
+    "Execute `nb` with the runner's kernel (`papermill_options`); one that dies before it replies: another."
+    import papermill as pm
+
+    for attempt in range(1, KERNEL_TRIES + 1):
+        try:
+            return pm.execute_notebook(str(nb), str(out), **kwargs, **papermill_options())
+        except Exception as e:
+            if not (kernel_died_at_start(e) and attempt < KERNEL_TRIES):  # a cell's error: never again
+                raise
+            print(
+                f"{Path(nb).stem}: {e} (start {attempt} of {KERNEL_TRIES}); starting it again",
+                file=sys.stderr,
+            )
+
+
 def _run_notebook(
     nb, out, params: dict, outputs_dir: Path, progress: bool, env: dict
 ) -> dict:  # status ('ok' or 'failed', with the failing cell), wall_s
     "Execute one notebook with papermill, its kernel getting the runner's settings and `env`."
-    import papermill as pm
-
     t0 = time.time()
-    for attempt in range(1, KERNEL_TRIES + 1):
-        try:
-            with kernel_settings(outputs_dir, env):
-                pm.execute_notebook(
-                    str(nb),
-                    str(out),
-                    parameters=params,
-                    progress_bar=progress,
-                    cwd=str(Path(nb).parent),
-                    **papermill_options(),
-                )
-            rec = {'status': 'ok'}
-        except Exception as e:
-            if kernel_died_at_start(e) and attempt < KERNEL_TRIES:  # nothing ran: start another kernel
-                print(
-                    f"{Path(nb).stem}: {e} (start {attempt} of {KERNEL_TRIES}); starting it again",
-                    file=sys.stderr,
-                )
-                continue
-            rec = {'status': 'failed', **_failure(e)}
-        return {**rec, 'wall_s': round(time.time() - t0, 1)}
+    try:
+        with kernel_settings(outputs_dir, env):
+            papermill_run(nb, out, parameters=params, progress_bar=progress, cwd=str(Path(nb).parent))
+        rec = {'status': 'ok'}
+    except Exception as e:
+        rec = {'status': 'failed', **_failure(e)}
+    return {**rec, 'wall_s': round(time.time() - t0, 1)}
 
 
 def _execute(
