@@ -48,8 +48,13 @@ def test_answer_reload_export(page_and_kit):
     page.click('text=real [r]'); page.click('text=tumour [t]')                    # buttons
     assert page.inner_text('#feedback') == ''                                       # no truth in the test phase
     page.keyboard.press('s'); page.keyboard.press('t')                             # shortcuts
+    # the 4 answers are in the page's storage before the tab goes (a reload right after a key press, with the
+    # machine busy, once found the page not yet restored); then the reload, and the page waited for
+    n_stored = "Object.keys(localStorage).filter(k => k.endsWith(':reader-7'))" \
+               ".map(k => JSON.parse(localStorage.getItem(k)).responses.length)[0]"
+    page.wait_for_function(f'{n_stored} === 4', timeout=10_000)
     page.reload()                                                                  # a closed tab / reload midway
-    assert page.inner_text('#progress') == 'item 3 of 6'
+    sync_api.expect(page.locator('#progress')).to_have_text('item 3 of 6')
     for _ in range(4): page.keyboard.press('r'); page.keyboard.press('n')
     assert page.is_visible('#finished')
     with page.expect_download() as dl:
