@@ -1789,9 +1789,9 @@ def main(argv=None) -> int:  # exit status
         write_card(card, out)
     else:
         import papermill as pm
-        from medgan_nb.reproduce import (
-            papermill_run,
-        )  # the runner's kernel: encrypted sockets, quiet, restarted
+
+        # the runner's kernel: encrypted sockets, quiet, started again if it dies before it replies
+        from medgan_nb.reproduce import papermill_run
 
         os.environ['PYTHONPATH'] = os.pathsep.join([str(package_root()), os.environ.get('PYTHONPATH', '')])
         os.environ.setdefault('MEDGAN_PROGRESS', 'text')
