@@ -99,6 +99,7 @@ PROFILE_RULES = {  # values a profile key takes beyond its type
     'grades': dict(also=('all',)),  # a list of grades, or 'all': every case, graded or not
     'tsne_perplexity': dict(also=('scaled',)),  # a number, or 'scaled': 100·n/300 (at least 5)
     'c2st_folds': dict(min=2),  # cross-fitting needs two folds
+    'fid_n': dict(min=2, also=(0,)),  # a covariance needs two images; 0: no Inception metrics (where allowed)
     **{k: dict(min=1) for k in AT_LEAST_ONE},
     **{k: dict(above=0) for k in ABOVE_ZERO},
 }
